@@ -1,0 +1,1 @@
+//! The imperative shell: one module per command group.

@@ -1,0 +1,164 @@
+//! Ledger events: what the ledger stores, one JSON object per line.
+//!
+//! A line is an envelope (`seq`, `at`, `actor`, `case`, `step`) flattened together with the
+//! event's own fields, tagged by `event`:
+//! `{"seq":4,"at":"2026-11-23T09:00:00Z","actor":"ana","case":"ESC-1","event":"noted","step":"update","text":"…"}`.
+//! Events are facts; a [`crate::case::Case`] is derived by folding them.
+
+use crate::policy::Step;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// One stored event with its envelope.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// Position in the ledger, 1 for the first event, gap-free.
+    pub seq: u64,
+    /// When it happened (the command's `now`).
+    pub at: DateTime<Utc>,
+    /// Who did it (`--actor`, `ESC_ACTOR` or the login name; `esc` for sweep).
+    pub actor: String,
+    /// The case id, `ESC-<n>`.
+    pub case: String,
+    /// The RACI step the event belongs to (see [`Event::step`]).
+    pub step: Step,
+    /// The event and its fields.
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+/// An event before it is given its place in the ledger.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub case: String,
+    pub event: Event,
+}
+
+impl NewEvent {
+    /// Give the event its sequence number.
+    pub fn into_record(self, seq: u64) -> Record {
+        Record {
+            seq,
+            at: self.at,
+            actor: self.actor,
+            case: self.case,
+            step: self.event.step(),
+            event: self.event,
+        }
+    }
+}
+
+/// Everything that can happen to a case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    Opened {
+        title: String,
+        severity: String,
+        #[serde(rename = "type")]
+        case_type: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        account: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reporter: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        channel: Option<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        labels: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
+        /// Path and tier the case starts at.
+        path: String,
+        tier: String,
+        owner: String,
+    },
+    Acknowledged {},
+    Assigned {
+        to: String,
+    },
+    Noted {
+        text: String,
+    },
+    Updated {
+        text: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        customer: bool,
+    },
+    Escalated {
+        path: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
+        to: String,
+        owner: String,
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        summary: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tried: Option<String>,
+    },
+    Deescalated {
+        path: String,
+        from: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<String>,
+        owner: String,
+        reason: String,
+    },
+    Paused {
+        reason: String,
+    },
+    Resumed {},
+    Resolved {
+        resolution: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        root_cause: Option<String>,
+    },
+    FollowedUp {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        csat: Option<u8>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
+    Closed {},
+    Reopened {
+        reason: String,
+    },
+}
+
+impl Event {
+    /// The name stored in the `event` field.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::Opened { .. } => "opened",
+            Event::Acknowledged {} => "acknowledged",
+            Event::Assigned { .. } => "assigned",
+            Event::Noted { .. } => "noted",
+            Event::Updated { .. } => "updated",
+            Event::Escalated { .. } => "escalated",
+            Event::Deescalated { .. } => "deescalated",
+            Event::Paused { .. } => "paused",
+            Event::Resumed {} => "resumed",
+            Event::Resolved { .. } => "resolved",
+            Event::FollowedUp { .. } => "followed_up",
+            Event::Closed {} => "closed",
+            Event::Reopened { .. } => "reopened",
+        }
+    }
+
+    /// The RACI step this event belongs to, so notifications can follow the matrix.
+    pub fn step(&self) -> Step {
+        match self {
+            Event::Opened { .. } => Step::Open,
+            Event::Acknowledged {} | Event::Assigned { .. } => Step::Acknowledge,
+            Event::Noted { .. }
+            | Event::Updated { .. }
+            | Event::Paused { .. }
+            | Event::Resumed {} => Step::Update,
+            Event::Escalated { .. } | Event::Deescalated { .. } => Step::Escalate,
+            Event::Resolved { .. } | Event::Reopened { .. } => Step::Resolve,
+            Event::FollowedUp { .. } | Event::Closed {} => Step::Close,
+        }
+    }
+}

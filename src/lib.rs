@@ -1,0 +1,16 @@
+//! `esc` — escalation management from the command line.
+//!
+//! The crate is a functional core in an imperative shell:
+//! - [`policy`]: the policy language — parsing with spans, checking, explaining, schema;
+//! - [`sla`]: business calendars and SLA clocks (pure);
+//! - [`case`]: ledger events, the case fold and the state machine (pure);
+//! - [`store`]: the append-only JSON Lines ledger (locking, fsync, torn tails) and discovery;
+//! - [`app`]: the shell — one module per command group, the only code that does I/O;
+//! - [`cli`]: clap definitions.
+
+pub mod app;
+pub mod case;
+pub mod cli;
+pub mod policy;
+pub mod sla;
+pub mod store;

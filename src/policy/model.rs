@@ -1,0 +1,466 @@
+//! The checked policy model.
+//!
+//! Everything here has been validated by [`crate::policy::parse`]: every name refers to
+//! something that exists, every duration is positive, every tier has a budget for every
+//! severity. Code past the parser never handles a dangling reference.
+
+use chrono::{NaiveDate, TimeDelta};
+use chrono_tz::Tz;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A whole escalation policy.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Display name of the policy (`name`).
+    pub name: String,
+    /// Escalation types, in the order written (`types`).
+    pub types: Vec<String>,
+    pub defaults: Defaults,
+    /// Calendars by name.
+    pub calendars: BTreeMap<String, Calendar>,
+    /// Severities in the order written (most severe first by convention).
+    pub severities: Vec<Severity>,
+    /// Roles by name.
+    pub roles: BTreeMap<String, Role>,
+    /// Tiers in the order written; tiers of one path keep their relative order.
+    pub tiers: Vec<Tier>,
+    /// Escalation paths in order of first appearance, each with its tiers in order.
+    pub paths: Vec<EscalationPath>,
+    /// RACI tables by type name; `"default"` is the fallback.
+    pub raci: BTreeMap<String, RaciTable>,
+    /// Accounts that need settings, by account id.
+    pub accounts: BTreeMap<String, Account>,
+    pub handoff: Handoff,
+    pub swarm: SwarmPolicy,
+    pub major: MajorPolicy,
+    pub review: ReviewPolicy,
+    pub closing: Closing,
+    pub triggers: Vec<Trigger>,
+    pub notify: Notify,
+    pub templates: Templates,
+}
+
+/// `[defaults]`.
+#[derive(Debug, Clone)]
+pub struct Defaults {
+    pub severity: String,
+    pub case_type: String,
+    pub path: String,
+    /// Time zone for times shown to people.
+    pub timezone: Tz,
+}
+
+/// Opening hours of a calendar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hours {
+    /// `"24x7"`: always open, plain elapsed time.
+    Always,
+    /// Open ranges per weekday, Monday first (index 0 = Monday … 6 = Sunday).
+    Weekly([Vec<TimeRange>; 7]),
+}
+
+/// One open range within a day, as minutes after local midnight: `start < end <= 1440`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TimeRange {
+    pub start: u16,
+    pub end: u16,
+}
+
+/// A business-hours calendar (`[calendars.NAME]`).
+#[derive(Debug, Clone)]
+pub struct Calendar {
+    pub name: String,
+    pub timezone: Tz,
+    pub hours: Hours,
+    /// Whole local days on which the calendar is closed.
+    pub holidays: BTreeSet<NaiveDate>,
+}
+
+/// Whether a case of a severity needs a post-escalation review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewRequirement {
+    Required,
+    Optional,
+}
+
+/// `[severities.NAME]`.
+#[derive(Debug, Clone)]
+pub struct Severity {
+    pub id: String,
+    pub label: String,
+    /// Name of the calendar the SLA clocks of this severity run on.
+    pub calendar: String,
+    pub response: TimeDelta,
+    pub resolution: TimeDelta,
+    pub update_every: Option<TimeDelta>,
+    /// Share of a target after which a warning is raised, in (0, 1).
+    pub warn_at: f64,
+    pub skip_tiers: bool,
+    pub review: ReviewRequirement,
+}
+
+/// How the on-duty member of a role is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rotation {
+    /// The first member is always on duty.
+    None,
+    /// One member per calendar day, in order.
+    Daily,
+    /// One member per ISO week (Monday to Sunday), in order.
+    Weekly,
+}
+
+/// `[roles.NAME]`.
+#[derive(Debug, Clone)]
+pub struct Role {
+    pub name: String,
+    pub members: Vec<String>,
+    pub rotation: Rotation,
+}
+
+/// `[[tiers]]`.
+#[derive(Debug, Clone)]
+pub struct Tier {
+    pub id: String,
+    pub path: String,
+    pub name: String,
+    /// The role that owns cases in this tier.
+    pub role: String,
+    /// Time budget in this tier per severity id (every severity has one).
+    pub escalate_after: BTreeMap<String, TimeDelta>,
+    pub authority: Vec<String>,
+}
+
+/// An escalation path and its tier ids in order.
+#[derive(Debug, Clone)]
+pub struct EscalationPath {
+    pub name: String,
+    pub tiers: Vec<String>,
+}
+
+/// Someone a RACI cell, a notification or a sponsor setting refers to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Party {
+    Role(String),
+    Person(String),
+    Reporter,
+    Owner,
+    Sponsor,
+    Commander,
+}
+
+/// The steps of the RACI vocabulary.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    Open,
+    Acknowledge,
+    Escalate,
+    Swarm,
+    Major,
+    Update,
+    Resolve,
+    Review,
+    Close,
+}
+
+/// One row of a RACI table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Raci {
+    pub responsible: Vec<Party>,
+    pub accountable: Party,
+    pub consulted: Vec<Party>,
+    pub informed: Vec<Party>,
+}
+
+/// A RACI table for one escalation type: step → assignment.
+pub type RaciTable = BTreeMap<Step, Raci>;
+
+/// `[accounts.ID]`.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+    pub key: bool,
+    pub sponsor: Option<Party>,
+}
+
+/// A field `esc escalate` can be required to document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum HandoffField {
+    Reason,
+    Summary,
+    Tried,
+}
+
+/// `[handoff]`.
+#[derive(Debug, Clone, Default)]
+pub struct Handoff {
+    pub require: Vec<HandoffField>,
+}
+
+/// `[swarm]`.
+#[derive(Debug, Clone, Default)]
+pub struct SwarmPolicy {
+    /// Role whose on-duty member facilitates a swarm unless one is named.
+    pub facilitator: Option<String>,
+    pub lessons_required: bool,
+}
+
+/// `[major.cards.ROLE]`.
+#[derive(Debug, Clone)]
+pub struct RoleCard {
+    pub role: String,
+    pub duties: Vec<String>,
+}
+
+/// `[major]`.
+#[derive(Debug, Clone, Default)]
+pub struct MajorPolicy {
+    /// Incident roles that must be filled when a major incident is declared.
+    pub roles: Vec<String>,
+    pub update_every: Option<TimeDelta>,
+    pub cards: BTreeMap<String, RoleCard>,
+}
+
+/// A circumstance that makes a review required (`[review] also_when`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ReviewWhen {
+    Breached,
+    Swarmed,
+    Major,
+}
+
+/// `[review]`.
+#[derive(Debug, Clone)]
+pub struct ReviewPolicy {
+    pub required_for: Vec<String>,
+    pub also_when: Vec<ReviewWhen>,
+    /// Plain elapsed time after resolution.
+    pub due: TimeDelta,
+}
+
+/// `[closing]`.
+#[derive(Debug, Clone, Default)]
+pub struct Closing {
+    pub require_followup: bool,
+}
+
+/// Case status, as used by trigger conditions and case folding.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Open,
+    Acknowledged,
+    Paused,
+    Resolved,
+    Closed,
+}
+
+/// The SLA condition of a trigger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlaCondition {
+    Warning,
+    Breached,
+}
+
+/// `[[triggers]] when`: all conditions must hold.
+#[derive(Debug, Clone, Default)]
+pub struct Conditions {
+    pub severity: Vec<String>,
+    pub case_type: Vec<String>,
+    pub tier: Vec<String>,
+    pub status: Vec<Status>,
+    pub account: Vec<String>,
+    pub account_key: Option<bool>,
+    /// Every listed label must be on the case.
+    pub labels: Vec<String>,
+    pub age: Option<TimeDelta>,
+    pub in_tier_for: Option<TimeDelta>,
+    pub unacknowledged_for: Option<TimeDelta>,
+    pub since_update: Option<TimeDelta>,
+    pub reopened: Option<u32>,
+    pub escalations: Option<u32>,
+    pub open_cases_for_account: Option<u32>,
+    pub sla: Option<SlaCondition>,
+}
+
+/// `[[triggers]] then`.
+#[derive(Debug, Clone, Default)]
+pub struct Actions {
+    /// Escalate one tier on this path.
+    pub escalate: Option<String>,
+    /// Move to this tier (on its path).
+    pub to: Option<String>,
+    pub notify: Vec<Party>,
+    /// Start a swarm with these members (empty list: the facilitator only).
+    pub swarm: Option<Vec<Party>>,
+    pub major: bool,
+    pub sponsor: bool,
+    pub label: Vec<String>,
+    /// Propose instead of act; `esc approve` / `esc reject` decides.
+    pub confirm: bool,
+}
+
+/// `[[triggers]]`.
+#[derive(Debug, Clone)]
+pub struct Trigger {
+    pub name: String,
+    pub when: Conditions,
+    pub then: Actions,
+    /// Fire again at most this often; `None` fires once per case.
+    pub repeat: Option<TimeDelta>,
+}
+
+/// `[notify]`.
+#[derive(Debug, Clone)]
+pub struct Notify {
+    /// argv of the delivery command; `None` records notifications without delivering.
+    pub command: Option<Vec<String>>,
+    pub timeout: TimeDelta,
+}
+
+/// `[templates]`: overrides of the built-in templates (minijinja syntax).
+#[derive(Debug, Clone, Default)]
+pub struct Templates {
+    pub overrides: BTreeMap<String, String>,
+}
+
+impl Policy {
+    /// The severity with this id.
+    pub fn severity(&self, id: &str) -> Option<&Severity> {
+        self.severities.iter().find(|s| s.id == id)
+    }
+
+    /// The tier with this id.
+    pub fn tier(&self, id: &str) -> Option<&Tier> {
+        self.tiers.iter().find(|t| t.id == id)
+    }
+
+    /// The path with this name.
+    pub fn path(&self, name: &str) -> Option<&EscalationPath> {
+        self.paths.iter().find(|p| p.name == name)
+    }
+
+    /// The calendar the SLA clocks of a severity run on.
+    pub fn calendar_for(&self, severity: &str) -> Option<&Calendar> {
+        self.severity(severity)
+            .and_then(|s| self.calendars.get(&s.calendar))
+    }
+
+    /// Every person named as a member of some role, sorted.
+    pub fn people(&self) -> BTreeSet<&str> {
+        self.roles
+            .values()
+            .flat_map(|r| r.members.iter().map(String::as_str))
+            .collect()
+    }
+
+    /// The RACI assignment for a type and step: the type's own table, else `default`.
+    pub fn raci_for(&self, case_type: &str, step: Step) -> Option<&Raci> {
+        self.raci
+            .get(case_type)
+            .and_then(|t| t.get(&step))
+            .or_else(|| self.raci.get("default").and_then(|t| t.get(&step)))
+    }
+}
+
+impl Step {
+    /// Every step, in lifecycle order.
+    pub const ALL: [Step; 9] = [
+        Step::Open,
+        Step::Acknowledge,
+        Step::Escalate,
+        Step::Swarm,
+        Step::Major,
+        Step::Update,
+        Step::Resolve,
+        Step::Review,
+        Step::Close,
+    ];
+
+    /// The name used in policies and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Open => "open",
+            Step::Acknowledge => "acknowledge",
+            Step::Escalate => "escalate",
+            Step::Swarm => "swarm",
+            Step::Major => "major",
+            Step::Update => "update",
+            Step::Resolve => "resolve",
+            Step::Review => "review",
+            Step::Close => "close",
+        }
+    }
+
+    /// Parse a step name.
+    pub fn parse(s: &str) -> Option<Step> {
+        Step::ALL.into_iter().find(|step| step.as_str() == s)
+    }
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Open,
+        Status::Acknowledged,
+        Status::Paused,
+        Status::Resolved,
+        Status::Closed,
+    ];
+
+    /// The name used in policies and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Open => "open",
+            Status::Acknowledged => "acknowledged",
+            Status::Paused => "paused",
+            Status::Resolved => "resolved",
+            Status::Closed => "closed",
+        }
+    }
+
+    /// Parse a status name.
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+}
+
+impl HandoffField {
+    pub const ALL: [HandoffField; 3] = [
+        HandoffField::Reason,
+        HandoffField::Summary,
+        HandoffField::Tried,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HandoffField::Reason => "reason",
+            HandoffField::Summary => "summary",
+            HandoffField::Tried => "tried",
+        }
+    }
+}
+
+impl Party {
+    /// The name as written in a policy.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Party::Role(n) | Party::Person(n) => n,
+            Party::Reporter => "reporter",
+            Party::Owner => "owner",
+            Party::Sponsor => "sponsor",
+            Party::Commander => "commander",
+        }
+    }
+}
+
+impl std::fmt::Display for Party {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

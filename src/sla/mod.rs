@@ -1,0 +1,3 @@
+//! SLA arithmetic: business calendars and the clocks of a case. Pure: `now` is an argument.
+
+pub mod calendar;

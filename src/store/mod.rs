@@ -1,0 +1,3 @@
+//! Storage: the append-only ledger and the discovery of policy and ledger paths.
+
+pub mod ledger;
