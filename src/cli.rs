@@ -1,1 +1,255 @@
-//! Command-line definitions.
+//! Command-line definitions (clap). Doc comments here are the `--help` text; nothing here
+//! decides anything — [`crate::app`] resolves these values into settings and runs commands.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Escalation management: policies in TOML, cases in an append-only JSON ledger.
+#[derive(Debug, Parser)]
+#[command(name = "esc", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Args, Clone)]
+pub struct GlobalArgs {
+    /// Policy file [default: $ESC_POLICY, else .esc/policy.toml here or in a parent, else
+    /// the config dir's esc/policy.toml]
+    #[arg(long, global = true, env = "ESC_POLICY", value_name = "PATH")]
+    pub policy: Option<PathBuf>,
+    /// Ledger file [default: $ESC_LEDGER, else .esc/ledger.jsonl beside a discovered policy,
+    /// else the data dir's esc/ledger.jsonl]
+    #[arg(long, global = true, env = "ESC_LEDGER", value_name = "PATH")]
+    pub ledger: Option<PathBuf>,
+    /// The time every command takes as now (RFC 3339), for tests, back-fills and what-ifs
+    #[arg(long, global = true, env = "ESC_NOW", value_name = "RFC3339")]
+    pub now: Option<String>,
+    /// Who is acting [default: $ESC_ACTOR, else the login name]
+    #[arg(long, global = true, env = "ESC_ACTOR", value_name = "NAME")]
+    pub actor: Option<String>,
+    /// Machine-readable JSON on stdout
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Print nothing on success (errors still go to stderr)
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// When to use colour (NO_COLOR is honoured by `auto`)
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create DIR/.esc/policy.toml (a commented starter policy) and an empty ledger
+    Init {
+        /// Directory to set up [default: the current directory]
+        dir: Option<PathBuf>,
+    },
+    /// Work with policy files: check, explain, schema
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Work with the ledger itself
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+    /// Print shell completions
+    Completions {
+        /// The shell to complete for
+        shell: clap_complete::Shell,
+    },
+    #[command(flatten)]
+    Case(CaseCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Validate policy files; every problem in every file, with file:line:column
+    Check {
+        /// Policy files [default: the discovered policy]
+        files: Vec<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+        format: CheckFormat,
+    },
+    /// The escalation matrix, SLA targets, RACI, roles and triggers as tables
+    Explain {
+        /// Policy file [default: the discovered policy]
+        file: Option<PathBuf>,
+    },
+    /// Print the JSON Schema of the policy format (for editors)
+    Schema,
+}
+
+/// `esc policy check --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Human,
+    Json,
+    Github,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Check the whole ledger: every line parses, seq is gap-free, every case folds
+    Verify,
+}
+
+/// Commands that work on cases.
+#[derive(Debug, Subcommand)]
+pub enum CaseCommand {
+    /// Open a case at the first tier of the default path
+    Open(OpenArgs),
+    /// First response: stops the response clock
+    Ack {
+        /// Case id (ESC-7, esc-7 or 7)
+        id: String,
+    },
+    /// Give a case a new owner
+    Assign {
+        id: String,
+        /// The new owner (a person in the policy)
+        #[arg(long)]
+        to: String,
+    },
+    /// Add a note to the timeline
+    Note { id: String, text: String },
+    /// Record a status update; restarts the update-cadence clock
+    Update {
+        id: String,
+        text: String,
+        /// The update was sent to the customer
+        #[arg(long)]
+        customer: bool,
+    },
+    /// Move to the next tier (or --to a tier, if the severity may skip) with a handoff
+    Escalate(EscalateArgs),
+    /// Move back one tier
+    Deescalate {
+        id: String,
+        #[arg(long)]
+        reason: String,
+        /// Path to step back on [default: the policy's default path]
+        #[arg(long)]
+        path: Option<String>,
+    },
+    /// Stop the SLA clocks (e.g. waiting on the customer)
+    Pause {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Restart the SLA clocks
+    Resume { id: String },
+    /// Mark a case resolved
+    Resolve {
+        id: String,
+        #[arg(long)]
+        resolution: String,
+        #[arg(long = "root-cause")]
+        root_cause: Option<String>,
+    },
+    /// Record that the customer confirmed, with satisfaction
+    Followup {
+        id: String,
+        /// Satisfaction from 1 (poor) to 5 (excellent)
+        #[arg(long, value_parser = clap::value_parser!(u8).range(1..=5))]
+        csat: Option<u8>,
+        #[arg(long)]
+        comment: Option<String>,
+    },
+    /// Close a resolved case
+    Close { id: String },
+    /// Reopen a resolved or closed case
+    Reopen {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Everything about a case: levels, owner, RACI, timeline
+    Show { id: String },
+    /// Cases in a table
+    List(ListArgs),
+    /// Bulk import of existing cases (JSON Lines or CSV)
+    Import {
+        /// A .jsonl / .json or .csv file
+        file: PathBuf,
+    },
+}
+
+/// `esc open`.
+#[derive(Debug, Args)]
+pub struct OpenArgs {
+    pub title: String,
+    #[arg(long)]
+    pub severity: Option<String>,
+    #[arg(long = "type")]
+    pub case_type: Option<String>,
+    #[arg(long)]
+    pub account: Option<String>,
+    #[arg(long)]
+    pub reporter: Option<String>,
+    /// Intake channel (email, phone, chat, portal, monitoring …)
+    #[arg(long)]
+    pub channel: Option<String>,
+    #[arg(long = "label")]
+    pub labels: Vec<String>,
+    #[arg(long)]
+    pub description: Option<String>,
+}
+
+/// `esc escalate`.
+#[derive(Debug, Args)]
+pub struct EscalateArgs {
+    pub id: String,
+    #[arg(long)]
+    pub reason: Option<String>,
+    #[arg(long)]
+    pub summary: Option<String>,
+    #[arg(long)]
+    pub tried: Option<String>,
+    /// Path to escalate on [default: the policy's default path]
+    #[arg(long)]
+    pub path: Option<String>,
+    /// Jump to this tier (only if the case's severity has skip_tiers)
+    #[arg(long)]
+    pub to: Option<String>,
+}
+
+/// `esc list`.
+#[derive(Debug, Args, Default)]
+pub struct ListArgs {
+    #[arg(long)]
+    pub status: Option<String>,
+    #[arg(long)]
+    pub severity: Option<String>,
+    #[arg(long)]
+    pub tier: Option<String>,
+    #[arg(long)]
+    pub owner: Option<String>,
+    #[arg(long)]
+    pub account: Option<String>,
+    #[arg(long = "type")]
+    pub case_type: Option<String>,
+    #[arg(long)]
+    pub label: Option<String>,
+    /// Only cases with a breached SLA clock
+    #[arg(long)]
+    pub breached: bool,
+    /// Only cases with a clock due within this duration (e.g. 2h)
+    #[arg(long = "due-within", value_name = "DUR")]
+    pub due_within: Option<String>,
+    /// Include closed cases (hidden by default unless --status closed)
+    #[arg(long)]
+    pub all: bool,
+}

@@ -1,5 +1,13 @@
 //! The policy language: the checked model, parsing with source spans, checks, explain, schema.
 
+pub mod calendar_spec;
+pub mod duration;
 pub mod model;
+pub mod parse;
+pub mod source;
+pub mod templates;
+mod triggers;
 
 pub use model::*;
+pub use parse::parse;
+pub use source::Diagnostic;

@@ -1,0 +1,144 @@
+//! `esc policy check / explain / schema`, and loading the policy for every other command.
+
+use super::output::Output;
+use crate::cli::CheckFormat;
+use crate::policy::{self, Diagnostic, Policy, source::line_col};
+use anyhow::{Result, bail};
+use codespan_reporting::diagnostic::{Diagnostic as Report, Label};
+use codespan_reporting::files::SimpleFile;
+use codespan_reporting::term::{self, Config};
+use serde_json::json;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// The outcome of checking one file.
+struct Checked {
+    file: String,
+    text: String,
+    problems: Vec<Diagnostic>,
+}
+
+fn check_file(path: &Path) -> Checked {
+    let file = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let problems = policy::parse(&text).err().unwrap_or_default();
+            Checked {
+                file,
+                text,
+                problems,
+            }
+        }
+        Err(e) => Checked {
+            file,
+            text: String::new(),
+            problems: vec![Diagnostic {
+                span: 0..0,
+                message: format!("cannot read the policy file: {e}; check the path"),
+            }],
+        },
+    }
+}
+
+/// Load and check the policy a command runs under.
+pub fn load(path: &Path) -> Result<Policy> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
+            "no policy at {}: run `esc init` to create one, or point --policy / ESC_POLICY at yours",
+            path.display()
+        ),
+        Err(e) => bail!("cannot read the policy {}: {e}", path.display()),
+    };
+    match policy::parse(&text) {
+        Ok(p) => Ok(p),
+        Err(problems) => {
+            let first = &problems[0];
+            let (line, col) = line_col(&text, first.span.start);
+            bail!(
+                "the policy {} has {} problem{}, the first at line {line}, column {col}: {}\nrun `esc policy check {}` to see them all",
+                path.display(),
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" },
+                first.message,
+                path.display()
+            )
+        }
+    }
+}
+
+/// `esc policy check`.
+pub fn check(files: &[&Path], format: CheckFormat, out: &mut Output) -> Result<ExitCode> {
+    let results: Vec<Checked> = files.iter().map(|f| check_file(f)).collect();
+    let failed = results.iter().any(|r| !r.problems.is_empty());
+    match format {
+        CheckFormat::Json => {
+            let files: Vec<_> = results
+                .iter()
+                .map(|r| {
+                    let errors: Vec<_> = r
+                        .problems
+                        .iter()
+                        .map(|d| {
+                            let (line, column) = line_col(&r.text, d.span.start);
+                            json!({"line": line, "column": column, "message": d.message})
+                        })
+                        .collect();
+                    json!({"file": r.file, "ok": r.problems.is_empty(), "errors": errors})
+                })
+                .collect();
+            out.json(&json!({ "files": files }))?;
+        }
+        CheckFormat::Github => {
+            for r in &results {
+                for d in &r.problems {
+                    let (line, col) = line_col(&r.text, d.span.start);
+                    out.line(&format!(
+                        "::error file={},line={line},col={col}::{}",
+                        github_property(&r.file),
+                        github_data(&d.message)
+                    ))?;
+                }
+            }
+        }
+        CheckFormat::Human => {
+            for r in &results {
+                let simple = SimpleFile::new(r.file.as_str(), r.text.as_str());
+                let config = Config::default();
+                for d in &r.problems {
+                    let end = d.span.end.max(d.span.start + 1).min(r.text.len());
+                    let start = d.span.start.min(end);
+                    let report = Report::error()
+                        .with_message(&d.message)
+                        .with_labels(vec![Label::primary((), start..end)]);
+                    let text = term::emit_into_string(&config, &simple, &report)
+                        .unwrap_or_else(|_| format!("error: {}\n", d.message));
+                    out.raw(&text)?;
+                }
+                let summary = match r.problems.len() {
+                    0 => format!("{}: ok", r.file),
+                    1 => format!("{}: 1 problem", r.file),
+                    n => format!("{}: {n} problems", r.file),
+                };
+                if !r.problems.is_empty() || !out.quiet {
+                    out.line(&summary)?;
+                }
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Escape a GitHub workflow-command message.
+fn github_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// Escape a GitHub workflow-command property value.
+fn github_property(s: &str) -> String {
+    github_data(s).replace(':', "%3A").replace(',', "%2C")
+}

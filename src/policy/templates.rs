@@ -1,0 +1,111 @@
+//! `[templates]`: text templates (minijinja syntax) with built-in defaults.
+//!
+//! The policy may override any built-in template by name. `esc policy check` compiles every
+//! override and reports a syntax error at its line in the policy file.
+
+use super::model::Templates;
+use super::source::{Table, suggestion};
+
+/// Built-in templates by name; an override must use one of these names.
+pub const BUILTIN: [(&str, &str); 5] = [
+    (
+        "customer_status",
+        "Case {{ id }}: {{ title }}\n\n{{ summary }}\n{% if next %}Next: {{ next }}{% if by %} by {{ by }}{% endif %}.\n{% endif %}",
+    ),
+    (
+        "customer_update",
+        "Update on your case {{ id }} ({{ title }}):\n\n{{ text }}\n",
+    ),
+    (
+        "situation_update",
+        "SITUATION UPDATE {{ id }} — {{ title }}\nStatus: {{ status }}\nImpact: {{ impact }}\nActions: {{ actions }}\nNext update: {{ next_update }}\n",
+    ),
+    (
+        "briefing",
+        "# Executive briefing: {{ id }} {{ title }}\n\n{{ summary }}\n",
+    ),
+    (
+        "review",
+        "# Post-escalation review: {{ id }} {{ title }}\n\n## Root cause\n{{ root_cause }}\n",
+    ),
+];
+
+/// The text of a template: the policy's override, else the built-in one.
+pub fn source<'a>(templates: &'a Templates, name: &str) -> Option<&'a str> {
+    templates
+        .overrides
+        .get(name)
+        .map(String::as_str)
+        .or_else(|| BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, t)| *t))
+}
+
+/// Compile a template; on error, the byte offset within the template and the message.
+pub fn compile_error(text: &str) -> Option<(usize, String)> {
+    let env = minijinja::Environment::new();
+    match env.template_from_str(text) {
+        Ok(_) => None,
+        Err(e) => {
+            let offset = e.range().map(|r| r.start).unwrap_or_else(|| {
+                // Fall back to the start of the reported line.
+                let line = e.line().unwrap_or(1).saturating_sub(1);
+                text.split_inclusive('\n').take(line).map(str::len).sum()
+            });
+            let msg = e.detail().unwrap_or("syntax error").to_string();
+            Some((offset, format!("{}: {msg}", e.kind())))
+        }
+    }
+}
+
+/// Read `[templates]`, compiling every override.
+pub fn read(root: &Table<'_, '_>) -> Templates {
+    let mut out = Templates::default();
+    let Some(t) = root.get("templates").and_then(|v| v.table()) else {
+        return out;
+    };
+    let names: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
+    for (key, v) in t.entries() {
+        if !names.contains(&key.value) {
+            root.sink.error(
+                key.span.clone(),
+                format!(
+                    "unknown template `{}`{}; templates are: {}",
+                    key.value,
+                    suggestion(key.value, names.iter().copied()),
+                    names.join(", ")
+                ),
+            );
+            continue;
+        }
+        let Some(s) = v.str() else { continue };
+        if let Some((offset, msg)) = compile_error(s.value) {
+            // Point into the string when the source text matches it byte for byte after the
+            // opening quotes (literal and multi-line strings); else at the string itself.
+            let at = value_offset(root.sink.src(), s.span.clone(), offset);
+            root.sink.error(
+                at..at + 1,
+                format!("template `{}` does not compile: {msg}", key.value),
+            );
+        }
+        out.overrides.insert(key.value.to_string(), s.value.to_string());
+    }
+    out
+}
+
+/// Best-effort position of byte `offset` of a string value whose token starts at `start`:
+/// skips the opening quotes (and the newline TOML trims after `"""` / `'''`). Escapes in
+/// basic strings can shift the position, but it never leaves the string.
+fn value_offset(src: &str, span: std::ops::Range<usize>, offset: usize) -> usize {
+    let start = span.start;
+    let token = src.get(start..).unwrap_or("");
+    let open = if token.starts_with("\"\"\"") || token.starts_with("'''") {
+        let rest = &token[3..];
+        3 + if rest.starts_with("\r\n") {
+            2
+        } else {
+            usize::from(rest.starts_with('\n'))
+        }
+    } else {
+        1
+    };
+    (start + open + offset).min(span.end.saturating_sub(1).max(start))
+}
