@@ -12,5 +12,6 @@ pub mod app;
 pub mod case;
 pub mod cli;
 pub mod policy;
+pub mod render;
 pub mod sla;
 pub mod store;

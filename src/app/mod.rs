@@ -1,6 +1,7 @@
 //! The imperative shell: resolve settings, load what a command needs, call the pure core,
 //! append events, print. One module per command group.
 
+pub mod init;
 pub mod output;
 pub mod policy_cmd;
 pub mod settings;
@@ -31,6 +32,34 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 format
             };
             policy_cmd::check(&refs, format, &mut out)
+        }
+        Command::Policy(PolicyCommand::Explain { file }) => {
+            let path = file.unwrap_or_else(|| settings.policy.clone());
+            let policy = policy_cmd::load(&path)?;
+            let today = settings
+                .now
+                .with_timezone(&policy.defaults.timezone)
+                .date_naive();
+            if settings.json {
+                bail!("`esc policy explain` prints tables for people; use `esc policy schema` or read the TOML for machine use");
+            }
+            out.raw(&crate::policy::explain::explain(&policy, today))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Policy(PolicyCommand::Schema) => {
+            out.json(&crate::policy::schema::schema())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Init { dir } => {
+            init::init(&dir.unwrap_or(cwd), &mut out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "esc", &mut buf);
+            out.raw(&String::from_utf8_lossy(&buf))?;
+            Ok(ExitCode::SUCCESS)
         }
         _ => bail!("this command is not available yet"),
     }

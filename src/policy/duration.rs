@@ -56,7 +56,8 @@ pub fn uses_day_unit(text: &str) -> bool {
         })
 }
 
-/// A compact human form: `1h30m`, `2d4h`, `45s`. Zero and negatives print as `0m` / `-1h`.
+/// A compact human form in hours and smaller units: `1h30m`, `52h`, `45s` — never days,
+/// because a day of business time is ambiguous. Zero and negatives print as `0m` / `-1h`.
 pub fn format(d: TimeDelta) -> String {
     let mut secs = d.num_seconds();
     let mut out = String::new();
@@ -64,11 +65,10 @@ pub fn format(d: TimeDelta) -> String {
         out.push('-');
         secs = -secs;
     }
-    let days = secs / 86_400;
-    let hours = secs % 86_400 / 3600;
+    let hours = secs / 3600;
     let minutes = secs % 3600 / 60;
     let seconds = secs % 60;
-    for (n, unit) in [(days, "d"), (hours, "h"), (minutes, "m"), (seconds, "s")] {
+    for (n, unit) in [(hours, "h"), (minutes, "m"), (seconds, "s")] {
         if n > 0 {
             out.push_str(&format!("{n}{unit}"));
         }
@@ -112,7 +112,7 @@ mod tests {
     #[test]
     fn formats_compactly() {
         assert_eq!(format(TimeDelta::minutes(90)), "1h30m");
-        assert_eq!(format(TimeDelta::hours(52)), "2d4h");
+        assert_eq!(format(TimeDelta::hours(52)), "52h");
         assert_eq!(format(TimeDelta::zero()), "0m");
         assert_eq!(format(TimeDelta::minutes(-60)), "-1h");
     }

@@ -2,8 +2,10 @@
 
 pub mod calendar_spec;
 pub mod duration;
+pub mod explain;
 pub mod model;
 pub mod parse;
+pub mod schema;
 pub mod source;
 pub mod templates;
 mod triggers;

@@ -464,3 +464,80 @@ impl std::fmt::Display for Party {
         f.write_str(self.as_str())
     }
 }
+
+impl Role {
+    /// Who is on duty on a local date: the first member without rotation; otherwise members
+    /// take turns by calendar day (days since 1970-01-01) or by ISO week (weeks since Monday
+    /// 1970-01-05), so the answer depends only on the date.
+    pub fn on_duty(&self, date: NaiveDate) -> &str {
+        let n = self.members.len() as i64;
+        if n == 0 {
+            return "";
+        }
+        let epoch_monday = NaiveDate::from_ymd_opt(1970, 1, 5).unwrap_or_default();
+        let days = (date - epoch_monday).num_days();
+        let turn = match self.rotation {
+            Rotation::None => 0,
+            Rotation::Daily => days.rem_euclid(n),
+            Rotation::Weekly => days.div_euclid(7).rem_euclid(n),
+        };
+        self.members
+            .get(turn as usize)
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
+}
+
+impl Rotation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rotation::None => "none",
+            Rotation::Daily => "daily",
+            Rotation::Weekly => "weekly",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn role(rotation: Rotation) -> Role {
+        Role {
+            name: "eng".into(),
+            members: vec!["carl".into(), "dee".into(), "eve".into()],
+            rotation,
+        }
+    }
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn no_rotation_is_always_the_first_member() {
+        assert_eq!(role(Rotation::None).on_duty(date(2026, 11, 23)), "carl");
+        assert_eq!(role(Rotation::None).on_duty(date(2027, 3, 1)), "carl");
+    }
+
+    #[test]
+    fn weekly_rotation_changes_on_monday() {
+        let r = role(Rotation::Weekly);
+        // 2026-11-23 is a Monday; (2026-11-23 - 1970-01-05) = 20411 days = 2915 weeks + 6 days.
+        let sunday = r.on_duty(date(2026, 11, 22));
+        let monday = r.on_duty(date(2026, 11, 23));
+        assert_ne!(sunday, monday);
+        assert_eq!(monday, r.on_duty(date(2026, 11, 29)));
+        assert_eq!(r.on_duty(date(2026, 11, 23)), r.on_duty(date(2026, 12, 14)));
+    }
+
+    #[test]
+    fn daily_rotation_cycles_through_members() {
+        let r = role(Rotation::Daily);
+        let seen: BTreeSet<&str> = (0..3)
+            .map(|i| r.on_duty(date(2026, 11, 23) + TimeDelta::days(i)))
+            .collect();
+        assert_eq!(seen.len(), 3);
+        assert_eq!(r.on_duty(date(2026, 11, 23)), r.on_duty(date(2026, 11, 26)));
+    }
+}
