@@ -285,7 +285,7 @@ impl<'a> OpenIntervals<'a> {
             let start = midnight.checked_add_signed(TimeDelta::minutes(range.start.into()))?;
             let end = midnight.checked_add_signed(TimeDelta::minutes(range.end.into()))?;
             let open = local_to_utc(self.tz, start, Pick::Earliest)?;
-            let close = local_to_utc(self.tz, end, Pick::Earliest)?;
+            let close = local_to_utc(self.tz, end, Pick::Latest)?;
             let open = open.max(self.covered_until);
             if close > open {
                 self.buffer.push((open, close));
@@ -492,6 +492,29 @@ mod tests {
         assert!(is_open(&night, t("2026-10-25T00:30:00Z")));
         assert!(is_open(&night, t("2026-10-25T02:59:59Z")));
         assert!(!is_open(&night, t("2026-10-25T03:00:00Z")));
+
+        // Ends and starts inside the repeated hour: an end takes the latest occurrence
+        // (01:30 GMT = 01:30Z), a start the earliest (01:30 BST = 00:30Z).
+        let early = weekly(Tz::Europe__London, ALL_DAYS, &[(0, hm(1, 30))], &[]);
+        assert_eq!(
+            open_time_between(&early, t("2026-10-24T23:00:00Z"), t("2026-10-26T00:00:00Z")),
+            h(2) + m(30)
+        );
+        check_add(
+            &early,
+            "2026-10-24T23:00:00Z",
+            h(2) + m(30),
+            "2026-10-25T01:30:00Z",
+        );
+        let late = weekly(Tz::Europe__London, ALL_DAYS, &[(hm(1, 30), hm(3, 0))], &[]);
+        assert_eq!(
+            next_open(&late, t("2026-10-24T23:00:00Z")),
+            Some(t("2026-10-25T00:30:00Z"))
+        );
+        assert_eq!(
+            open_time_between(&late, t("2026-10-24T23:00:00Z"), t("2026-10-26T00:00:00Z")),
+            h(2) + m(30)
+        );
     }
 
     #[test]
