@@ -46,6 +46,11 @@ impl Sink {
         });
     }
 
+    /// How many problems were recorded so far.
+    pub fn len(&self) -> usize {
+        self.diags.borrow().len()
+    }
+
     /// Whether anything was recorded.
     pub fn is_empty(&self) -> bool {
         self.diags.borrow().is_empty()

@@ -80,9 +80,11 @@ pub fn read(root: &Table<'_, '_>) -> Templates {
         if let Some((offset, msg)) = compile_error(s.value) {
             // Point into the string when the source text matches it byte for byte after the
             // opening quotes (literal and multi-line strings); else at the string itself.
-            let at = value_offset(root.sink.src(), s.span.clone(), offset);
+            let src = root.sink.src();
+            let at = value_offset(src, s.span.clone(), offset);
+            let end = src[at..].chars().next().map_or(at, |c| at + c.len_utf8());
             root.sink.error(
-                at..at + 1,
+                at..end,
                 format!("template `{}` does not compile: {msg}", key.value),
             );
         }
@@ -93,7 +95,8 @@ pub fn read(root: &Table<'_, '_>) -> Templates {
 
 /// Best-effort position of byte `offset` of a string value whose token starts at `start`:
 /// skips the opening quotes (and the newline TOML trims after `"""` / `'''`). Escapes in
-/// basic strings can shift the position, but it never leaves the string.
+/// basic strings can shift the position, but it never leaves the string and never splits a
+/// character.
 fn value_offset(src: &str, span: std::ops::Range<usize>, offset: usize) -> usize {
     let start = span.start;
     let token = src.get(start..).unwrap_or("");
@@ -107,5 +110,11 @@ fn value_offset(src: &str, span: std::ops::Range<usize>, offset: usize) -> usize
     } else {
         1
     };
-    (start + open + offset).min(span.end.saturating_sub(1).max(start))
+    let mut at = (start + open + offset)
+        .min(span.end.saturating_sub(1).max(start))
+        .min(src.len());
+    while !src.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }

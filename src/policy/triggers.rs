@@ -150,6 +150,9 @@ fn read_conditions(w: &Table<'_, '_>, names: &Names) -> Conditions {
 
 fn read_actions(w: &Table<'_, '_>, names: &Names, paths: &[EscalationPath]) -> Actions {
     let mut a = Actions::default();
+    // An action that was given but is wrong is reported on its own; "does nothing" is only
+    // for a `then` that names no action at all.
+    let problems_before = w.sink.len();
     if let Some(v) = w.get("escalate")
         && let Some(s) = v.str()
         && check_ref(v.sink, &s, "path", &names.paths)
@@ -199,7 +202,7 @@ fn read_actions(w: &Table<'_, '_>, names: &Names, paths: &[EscalationPath]) -> A
         || a.major
         || a.sponsor
         || !a.label.is_empty();
-    if !acts {
+    if !acts && w.sink.len() == problems_before {
         w.sink.error(
             w.span.clone(),
             "this trigger does nothing: give `then` an action (escalate, to, notify, swarm, major, sponsor or label)",
