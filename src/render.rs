@@ -9,11 +9,18 @@ pub fn table<S: ToString>(header: impl IntoIterator<Item = S>) -> Table {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(header.into_iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        .set_header(
+            header
+                .into_iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>(),
+        );
     t
 }
 
 /// A time for people, in the policy's display time zone: `2026-11-23 09:00 GMT`.
 pub fn local_time(at: DateTime<Utc>, tz: Tz) -> String {
-    at.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string()
+    at.with_timezone(&tz)
+        .format("%Y-%m-%d %H:%M %Z")
+        .to_string()
 }

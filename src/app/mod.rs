@@ -1,12 +1,16 @@
 //! The imperative shell: resolve settings, load what a command needs, call the pure core,
 //! append events, print. One module per command group.
 
+pub mod case_cmd;
+pub mod import;
 pub mod init;
+pub mod ledger_cmd;
 pub mod output;
 pub mod policy_cmd;
 pub mod settings;
 
-use crate::cli::{Cli, Command, PolicyCommand};
+use crate::case::{OpenRequest, Request};
+use crate::cli::{CaseCommand, Cli, Command, LedgerCommand, PolicyCommand};
 use anyhow::{Result, bail};
 use output::Output;
 use settings::Settings;
@@ -41,7 +45,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 .with_timezone(&policy.defaults.timezone)
                 .date_naive();
             if settings.json {
-                bail!("`esc policy explain` prints tables for people; use `esc policy schema` or read the TOML for machine use");
+                bail!(
+                    "`esc policy explain` prints tables for people; use `esc policy schema` or read the TOML for machine use"
+                );
             }
             out.raw(&crate::policy::explain::explain(&policy, today))?;
             Ok(ExitCode::SUCCESS)
@@ -61,6 +67,63 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             out.raw(&String::from_utf8_lossy(&buf))?;
             Ok(ExitCode::SUCCESS)
         }
-        _ => bail!("this command is not available yet"),
+        Command::Ledger(LedgerCommand::Verify) => ledger_cmd::verify(&settings, &mut out),
+        Command::Case(cmd) => {
+            run_case(&settings, cmd, &mut out)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+fn run_case(settings: &Settings, cmd: CaseCommand, out: &mut Output) -> Result<()> {
+    let (id, req) = match cmd {
+        CaseCommand::Open(a) => {
+            let req = OpenRequest {
+                title: a.title,
+                severity: a.severity,
+                case_type: a.case_type,
+                account: a.account,
+                reporter: a.reporter,
+                channel: a.channel,
+                labels: a.labels,
+                description: a.description,
+            };
+            return case_cmd::open(settings, &req, out);
+        }
+        CaseCommand::Show { id } => return case_cmd::show(settings, &id, out),
+        CaseCommand::List(args) => return case_cmd::list(settings, &args, out),
+        CaseCommand::Import { file } => return import::import(settings, &file, out),
+        CaseCommand::Ack { id } => (id, Request::Ack),
+        CaseCommand::Assign { id, to } => (id, Request::Assign { to }),
+        CaseCommand::Note { id, text } => (id, Request::Note { text }),
+        CaseCommand::Update { id, text, customer } => (id, Request::Update { text, customer }),
+        CaseCommand::Escalate(a) => (
+            a.id,
+            Request::Escalate {
+                reason: a.reason,
+                summary: a.summary,
+                tried: a.tried,
+                path: a.path,
+                to: a.to,
+            },
+        ),
+        CaseCommand::Deescalate { id, reason, path } => (id, Request::Deescalate { reason, path }),
+        CaseCommand::Pause { id, reason } => (id, Request::Pause { reason }),
+        CaseCommand::Resume { id } => (id, Request::Resume),
+        CaseCommand::Resolve {
+            id,
+            resolution,
+            root_cause,
+        } => (
+            id,
+            Request::Resolve {
+                resolution,
+                root_cause,
+            },
+        ),
+        CaseCommand::Followup { id, csat, comment } => (id, Request::Followup { csat, comment }),
+        CaseCommand::Close { id } => (id, Request::Close),
+        CaseCommand::Reopen { id, reason } => (id, Request::Reopen { reason }),
+    };
+    case_cmd::change(settings, &id, &req, out)
 }

@@ -135,7 +135,9 @@ pub fn check(files: &[&Path], format: CheckFormat, out: &mut Output) -> Result<E
 
 /// Escape a GitHub workflow-command message.
 fn github_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// Escape a GitHub workflow-command property value.

@@ -49,14 +49,20 @@ impl Settings {
         };
         let actor = match &args.actor {
             Some(a) if !a.trim().is_empty() => a.trim().to_string(),
-            Some(_) => return Err(anyhow!("--actor is empty: give a name, or leave it out to use the login name")),
+            Some(_) => {
+                return Err(anyhow!(
+                    "--actor is empty: give a name, or leave it out to use the login name"
+                ));
+            }
             None => whoami::username().unwrap_or_else(|_| "unknown".to_string()),
         };
         let stdout_tty = std::io::stdout().is_terminal();
         let color = match args.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => stdout_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            ColorChoice::Auto => {
+                stdout_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
         };
         Ok(Settings {
             policy,
@@ -76,7 +82,9 @@ pub fn parse_now(text: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text.trim())
         .map(|t| t.with_timezone(&Utc))
         .with_context(|| {
-            format!("--now / ESC_NOW `{text}` is not an RFC 3339 time: write e.g. 2026-11-23T09:00:00Z")
+            format!(
+                "--now / ESC_NOW `{text}` is not an RFC 3339 time: write e.g. 2026-11-23T09:00:00Z"
+            )
         })
 }
 

@@ -1,6 +1,13 @@
-//! Cases: the events stored in the ledger, the fold that derives a case from them, and the
-//! state machine that decides which moves are legal.
+//! Cases: the events stored in the ledger, the fold that derives a case from them, the state
+//! machine that decides which moves are legal, and RACI resolved for a case.
 
 pub mod event;
+pub mod fold;
+pub mod id;
+pub mod raci;
+pub mod transition;
+pub mod view;
 
 pub use event::{Event, NewEvent, Record};
+pub use fold::{Case, FoldError, Level};
+pub use transition::{OpenRequest, Refusal, Request};

@@ -17,7 +17,10 @@ pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"
 pub fn read(name: &str, t: &Table<'_, '_>) -> Calendar {
     let sink = t.sink;
     let timezone = match t
-        .require("timezone", "an IANA time zone, e.g. `timezone = \"Europe/London\"`")
+        .require(
+            "timezone",
+            "an IANA time zone, e.g. `timezone = \"Europe/London\"`",
+        )
         .and_then(|v| v.str())
     {
         Some(s) => read_timezone(sink, &s).unwrap_or(Tz::UTC),
@@ -83,7 +86,8 @@ pub fn read_timezone(sink: &Sink, s: &Str<'_>) -> Option<Tz> {
                     "unknown time zone `{}`{}",
                     s.value,
                     if hint.is_empty() {
-                        "; use an IANA name such as \"Europe/London\" or \"America/New_York\"".to_string()
+                        "; use an IANA name such as \"Europe/London\" or \"America/New_York\""
+                            .to_string()
                     } else {
                         hint
                     }
@@ -139,7 +143,9 @@ pub fn parse_ranges(text: &str) -> Result<Vec<TimeRange>, String> {
     out.sort();
     for pair in out.windows(2) {
         if pair[1].start < pair[0].end {
-            return Err(format!("ranges in \"{text}\" overlap: list separate, non-overlapping ranges"));
+            return Err(format!(
+                "ranges in \"{text}\" overlap: list separate, non-overlapping ranges"
+            ));
         }
     }
     Ok(out)
@@ -169,8 +175,14 @@ mod tests {
         assert_eq!(
             r,
             vec![
-                TimeRange { start: 540, end: 720 },
-                TimeRange { start: 780, end: 1050 }
+                TimeRange {
+                    start: 540,
+                    end: 720
+                },
+                TimeRange {
+                    start: 780,
+                    end: 1050
+                }
             ]
         );
         assert_eq!(parse_ranges("00:00-24:00").unwrap()[0].end, 1440);

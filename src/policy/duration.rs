@@ -11,7 +11,9 @@ use chrono::TimeDelta;
 /// Why a duration was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DurationError {
-    #[error("`{0}` is not a duration: write a number and a unit, like \"90s\", \"15m\", \"4h\", \"2d\" or \"1h30m\"")]
+    #[error(
+        "`{0}` is not a duration: write a number and a unit, like \"90s\", \"15m\", \"4h\", \"2d\" or \"1h30m\""
+    )]
     Syntax(String),
     #[error("`{0}` must be longer than zero")]
     Zero(String),

@@ -4,8 +4,8 @@
 use super::calendar_spec::WEEKDAYS;
 use super::duration::format as dur;
 use super::model::*;
-use chrono::NaiveDate;
 use crate::render::table;
+use chrono::NaiveDate;
 use comfy_table::Table;
 
 /// Every table, with headings, as one text.
@@ -15,11 +15,20 @@ pub fn explain(p: &Policy, today: NaiveDate) -> String {
         out.push_str(&format!("{title}\n{body}\n\n"));
     };
     section(&format!("Policy: {}", p.name), defaults(p));
-    section("Escalation matrix (time budget per tier and severity)", matrix(p).to_string());
+    section(
+        "Escalation matrix (time budget per tier and severity)",
+        matrix(p).to_string(),
+    );
     section("SLA targets", sla(p).to_string());
     section("Calendars", calendars(p).to_string());
-    section("RACI (R responsible, A accountable, C consulted, I informed)", raci(p).to_string());
-    section(&format!("Roles (on duty {today})"), roles(p, today).to_string());
+    section(
+        "RACI (R responsible, A accountable, C consulted, I informed)",
+        raci(p).to_string(),
+    );
+    section(
+        &format!("Roles (on duty {today})"),
+        roles(p, today).to_string(),
+    );
     if !p.accounts.is_empty() {
         section("Accounts and executive sponsors", accounts(p).to_string());
     }
@@ -42,7 +51,12 @@ fn defaults(p: &Policy) -> String {
 }
 
 fn matrix(p: &Policy) -> Table {
-    let mut header = vec!["path".into(), "tier".into(), "name".into(), "owning role".into()];
+    let mut header = vec![
+        "path".into(),
+        "tier".into(),
+        "name".into(),
+        "owning role".into(),
+    ];
     header.extend(p.severities.iter().map(|s| s.id.clone()));
     header.push("authority".into());
     let mut t = table(header);
@@ -68,12 +82,17 @@ fn matrix(p: &Policy) -> Table {
 }
 
 fn sla(p: &Policy) -> Table {
-    let mut t = table(
-        [
-            "severity", "label", "calendar", "response", "resolution", "update every", "warn at",
-            "skip tiers", "review",
-        ],
-    );
+    let mut t = table([
+        "severity",
+        "label",
+        "calendar",
+        "response",
+        "resolution",
+        "update every",
+        "warn at",
+        "skip tiers",
+        "review",
+    ]);
     for s in &p.severities {
         t.add_row(vec![
             s.id.clone(),
@@ -177,7 +196,9 @@ fn raci(p: &Policy) -> Table {
     let mut t = table(["type", "step", "R", "A", "C", "I"]);
     for ty in &p.types {
         for step in Step::ALL {
-            let Some(r) = p.raci_for(ty, step) else { continue };
+            let Some(r) = p.raci_for(ty, step) else {
+                continue;
+            };
             t.add_row(vec![
                 ty.clone(),
                 step.as_str().to_string(),
@@ -338,7 +359,10 @@ pub fn describe_trigger(t: &Trigger) -> String {
         acts.push(format!("notify {}", n.join(", ")));
     }
     let then = if a.confirm {
-        format!("propose to {} (a person approves or rejects)", join_and(&acts))
+        format!(
+            "propose to {} (a person approves or rejects)",
+            join_and(&acts)
+        )
     } else {
         join_and(&acts)
     };
@@ -394,7 +418,10 @@ mod tests {
     fn describes_hours_compactly() {
         let text = include_str!("../../tests/fixtures/spec-excerpt.toml");
         let p = crate::policy::parse(text).expect("valid");
-        assert_eq!(describe_hours(&p.calendars["office"].hours), "mon-fri 09:00-17:30");
+        assert_eq!(
+            describe_hours(&p.calendars["office"].hours),
+            "mon-fri 09:00-17:30"
+        );
         assert_eq!(describe_hours(&p.calendars["always"].hours), "24x7");
     }
 }

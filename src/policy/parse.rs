@@ -58,18 +58,14 @@ pub fn parse(text: &str) -> Result<Policy, Vec<Diagnostic>> {
 
 fn read_policy(root: &Table<'_, '_>) -> Policy {
     let sink = root.sink;
-    match root.require("version", "`version = 1`") {
-        Some(v) => {
-            if let Some(n) = v.int()
-                && n != 1
-            {
-                sink.error(
-                    v.span(),
-                    format!("policy version {n} is not supported: this esc reads `version = 1`"),
-                );
-            }
-        }
-        None => {}
+    if let Some(v) = root.require("version", "`version = 1`")
+        && let Some(n) = v.int()
+        && n != 1
+    {
+        sink.error(
+            v.span(),
+            format!("policy version {n} is not supported: this esc reads `version = 1`"),
+        );
     }
     let name = root
         .get("name")
@@ -150,15 +146,19 @@ pub(crate) fn check_ref(sink: &Sink, s: &Str<'_>, what: &str, known: &[String]) 
 
 /// A duration value; `business` is the set of severities whose calendar decides whether a day
 /// unit is allowed (empty: plain elapsed time, any unit).
-pub(crate) fn read_duration(v: &Val<'_, '_>, business: &[&str], names: Option<&Names>) -> Option<TimeDelta> {
+pub(crate) fn read_duration(
+    v: &Val<'_, '_>,
+    business: &[&str],
+    names: Option<&Names>,
+) -> Option<TimeDelta> {
     let s = v.str()?;
     match duration::parse(s.value) {
         Ok(d) => {
             if let Some(names) = names
                 && duration::uses_day_unit(s.value)
+                && let Some(sev) = business.iter().find(|sev| names.on_business_hours(sev))
             {
-                if let Some(sev) = business.iter().find(|sev| names.on_business_hours(sev)) {
-                    v.sink.error(
+                v.sink.error(
                         s.span.clone(),
                         format!(
                             "`{}` uses a day unit on a business-hours calendar (severity `{sev}`): \"{}\" would mean {} open hours, not business days; write hours instead, e.g. \"16h\" for two 8-hour days",
@@ -167,7 +167,6 @@ pub(crate) fn read_duration(v: &Val<'_, '_>, business: &[&str], names: Option<&N
                             d.num_hours()
                         ),
                     );
-                }
             }
             Some(d)
         }
@@ -179,19 +178,26 @@ pub(crate) fn read_duration(v: &Val<'_, '_>, business: &[&str], names: Option<&N
 }
 
 fn read_types(root: &Table<'_, '_>) -> Vec<String> {
-    let Some(v) = root.require("types", "the escalation types, e.g. `types = [\"technical\"]`") else {
+    let Some(v) = root.require(
+        "types",
+        "the escalation types, e.g. `types = [\"technical\"]`",
+    ) else {
         return Vec::new();
     };
     let mut out: Vec<String> = Vec::new();
     let items = v.str_list();
     if items.is_empty() && v.is_array() {
-        v.sink.error(v.span(), "`types` is empty: name at least one escalation type");
+        v.sink.error(
+            v.span(),
+            "`types` is empty: name at least one escalation type",
+        );
     }
     for s in items {
         if s.value.trim().is_empty() {
             v.sink.error(s.span, "an escalation type needs a name");
         } else if out.iter().any(|t| t == s.value) {
-            v.sink.error(s.span, format!("type `{}` is listed twice", s.value));
+            v.sink
+                .error(s.span, format!("type `{}` is listed twice", s.value));
         } else {
             out.push(s.value.to_string());
         }
@@ -248,9 +254,14 @@ fn read_severities(root: &Table<'_, '_>, names: &mut Names) -> Vec<Severity> {
                 .and_then(|d| read_duration(&d, &sev_ref, Some(names)))
                 .unwrap_or(TimeDelta::zero())
         };
-        let response = target("response", "the first-response target, e.g. `response = \"1h\"`");
-        let resolution =
-            target("resolution", "the resolution target, e.g. `resolution = \"8h\"`");
+        let response = target(
+            "response",
+            "the first-response target, e.g. `response = \"1h\"`",
+        );
+        let resolution = target(
+            "resolution",
+            "the resolution target, e.g. `resolution = \"8h\"`",
+        );
         let update_every = st
             .get("update_every")
             .and_then(|d| read_duration(&d, &sev_ref, Some(names)));
@@ -276,7 +287,10 @@ fn read_severities(root: &Table<'_, '_>, names: &mut Names) -> Vec<Severity> {
                 Some(s) => {
                     root.sink.error(
                         s.span,
-                        format!("`{}` is \"{}\": write \"required\" or \"optional\"", r.path, s.value),
+                        format!(
+                            "`{}` is \"{}\": write \"required\" or \"optional\"",
+                            r.path, s.value
+                        ),
                     );
                     ReviewRequirement::Optional
                 }
@@ -302,8 +316,10 @@ fn read_severities(root: &Table<'_, '_>, names: &mut Names) -> Vec<Severity> {
         });
     }
     if out.is_empty() && names.severities.is_empty() {
-        root.sink
-            .error(t.span.clone(), "`[severities]` is empty: define at least one severity");
+        root.sink.error(
+            t.span.clone(),
+            "`[severities]` is empty: define at least one severity",
+        );
     }
     out
 }
@@ -321,13 +337,18 @@ fn read_roles(root: &Table<'_, '_>, names: &mut Names) -> BTreeMap<String, Role>
         names.roles.insert(key.value.to_string());
         let Some(rt) = v.table() else { continue };
         let mut members: Vec<String> = Vec::new();
-        if let Some(m) = rt.require("members", "the people in the role, e.g. `members = [\"ana\"]`") {
+        if let Some(m) = rt.require(
+            "members",
+            "the people in the role, e.g. `members = [\"ana\"]`",
+        ) {
             for s in m.str_list() {
                 if s.value.trim().is_empty() {
                     root.sink.error(s.span, "a member needs a name");
                 } else if members.iter().any(|x| x == s.value) {
-                    root.sink
-                        .error(s.span, format!("`{}` is listed twice in `{}`", s.value, m.path));
+                    root.sink.error(
+                        s.span,
+                        format!("`{}` is listed twice in `{}`", s.value, m.path),
+                    );
                 } else {
                     members.push(s.value.to_string());
                 }
@@ -335,7 +356,10 @@ fn read_roles(root: &Table<'_, '_>, names: &mut Names) -> BTreeMap<String, Role>
             if members.is_empty() && m.is_array() {
                 root.sink.error(
                     m.span(),
-                    format!("role `{}` has no members: list at least one person", key.value),
+                    format!(
+                        "role `{}` has no members: list at least one person",
+                        key.value
+                    ),
                 );
             }
         }
@@ -372,7 +396,12 @@ fn read_roles(root: &Table<'_, '_>, names: &mut Names) -> BTreeMap<String, Role>
 }
 
 /// Read a party: a role, a person, or one of the case-relative names.
-pub(crate) fn read_party(sink: &Sink, s: &Str<'_>, names: &Names, allow_relative: bool) -> Option<Party> {
+pub(crate) fn read_party(
+    sink: &Sink,
+    s: &Str<'_>,
+    names: &Names,
+    allow_relative: bool,
+) -> Option<Party> {
     let relative = match s.value {
         "reporter" => Some(Party::Reporter),
         "owner" => Some(Party::Owner),
@@ -386,7 +415,10 @@ pub(crate) fn read_party(sink: &Sink, s: &Str<'_>, names: &Names, allow_relative
         }
         sink.error(
             s.span.clone(),
-            format!("`{}` depends on a case and cannot be used here: name a role or a person", s.value),
+            format!(
+                "`{}` depends on a case and cannot be used here: name a role or a person",
+                s.value
+            ),
         );
         return None;
     }
@@ -440,14 +472,19 @@ fn read_tiers(root: &Table<'_, '_>, names: &mut Names) -> (Vec<Tier>, Vec<Escala
             } else if names.tiers.iter().any(|x| x == s.value) {
                 root.sink.error(
                     s.span.clone(),
-                    format!("tier id `{}` is used twice: give each tier its own id", s.value),
+                    format!(
+                        "tier id `{}` is used twice: give each tier its own id",
+                        s.value
+                    ),
                 );
             }
         }
         let path = match t.get("path").and_then(|p| p.str()) {
             Some(s) if s.value.trim().is_empty() => {
-                root.sink
-                    .error(s.span, "an empty path name: write a path such as \"technical\"");
+                root.sink.error(
+                    s.span,
+                    "an empty path name: write a path such as \"technical\"",
+                );
                 "technical".to_string()
             }
             Some(s) => s.value.to_string(),
@@ -468,30 +505,26 @@ fn read_tiers(root: &Table<'_, '_>, names: &mut Names) -> (Vec<Tier>, Vec<Escala
             None => String::new(),
         };
         let mut escalate_after = BTreeMap::new();
-        match t.require(
+        if let Some(ea) = t.require(
             "escalate_after",
             "the time budget per severity, e.g. `escalate_after = { sev1 = \"10m\" }`",
-        ) {
-            Some(ea) => {
-                if let Some(et) = ea.table() {
-                    for (sev, d) in et.entries() {
-                        if check_ref(root.sink, &sev, "severity", &names.severities)
-                            && let Some(dur) = read_duration(&d, &[sev.value], Some(names))
-                        {
-                            escalate_after.insert(sev.value.to_string(), dur);
-                        }
-                    }
-                    for sev in &names.severities {
-                        if !et.entries().iter().any(|(k, _)| k.value == sev) {
-                            root.sink.error(
-                                ea.span(),
-                                format!("tier `{id_str}` has no budget for severity `{sev}`: add `{sev} = \"…\"` to `escalate_after`"),
-                            );
-                        }
-                    }
+        ) && let Some(et) = ea.table()
+        {
+            for (sev, d) in et.entries() {
+                if check_ref(root.sink, &sev, "severity", &names.severities)
+                    && let Some(dur) = read_duration(&d, &[sev.value], Some(names))
+                {
+                    escalate_after.insert(sev.value.to_string(), dur);
                 }
             }
-            None => {}
+            for sev in &names.severities {
+                if !et.entries().iter().any(|(k, _)| k.value == sev) {
+                    root.sink.error(
+                            ea.span(),
+                            format!("tier `{id_str}` has no budget for severity `{sev}`: add `{sev} = \"…\"` to `escalate_after`"),
+                        );
+                }
+            }
         }
         let authority = t
             .get("authority")
@@ -521,8 +554,10 @@ fn read_tiers(root: &Table<'_, '_>, names: &mut Names) -> (Vec<Tier>, Vec<Escala
         });
     }
     if tiers.is_empty() && v.is_array() {
-        root.sink
-            .error(v.span(), "the policy has no tiers: add at least one `[[tiers]]`");
+        root.sink.error(
+            v.span(),
+            "the policy has no tiers: add at least one `[[tiers]]`",
+        );
     }
     (tiers, paths)
 }
@@ -596,10 +631,20 @@ fn read_raci(root: &Table<'_, '_>, names: &Names) -> BTreeMap<String, RaciTable>
                 continue;
             };
             let Some(rt) = row.table() else { continue };
-            let responsible = rt.get("r").map(|r| read_parties(&r, names)).unwrap_or_default();
-            let consulted = rt.get("c").map(|r| read_parties(&r, names)).unwrap_or_default();
-            let informed = rt.get("i").map(|r| read_parties(&r, names)).unwrap_or_default();
-            let accountable = match rt.require("a", "exactly one Accountable, e.g. `a = \"lead\"`") {
+            let responsible = rt
+                .get("r")
+                .map(|r| read_parties(&r, names))
+                .unwrap_or_default();
+            let consulted = rt
+                .get("c")
+                .map(|r| read_parties(&r, names))
+                .unwrap_or_default();
+            let informed = rt
+                .get("i")
+                .map(|r| read_parties(&r, names))
+                .unwrap_or_default();
+            let accountable = match rt.require("a", "exactly one Accountable, e.g. `a = \"lead\"`")
+            {
                 Some(a) if a.is_array() => {
                     root.sink.error(
                         a.span(),
@@ -659,19 +704,20 @@ fn read_defaults(root: &Table<'_, '_>, names: &Names, paths: &[EscalationPath]) 
     let path = match get("path") {
         Some(s) => {
             if check_ref(sink, &s, "path", &names.paths)
-                && paths.iter().any(|p| p.name == s.value && p.tiers.is_empty())
+                && paths
+                    .iter()
+                    .any(|p| p.name == s.value && p.tiers.is_empty())
             {
                 sink.error(s.span.clone(), format!("path `{}` has no tiers", s.value));
             }
             s.value.to_string()
         }
         None => {
-            let fallback = if names.paths.iter().any(|p| p == "technical") {
+            if names.paths.iter().any(|p| p == "technical") {
                 "technical".to_string()
             } else {
                 names.paths.first().cloned().unwrap_or_default()
-            };
-            fallback
+            }
         }
     };
     let timezone = match get("timezone") {
@@ -740,8 +786,10 @@ fn read_major(root: &Table<'_, '_>) -> MajorPolicy {
     if let Some(v) = t.get("roles") {
         for s in v.str_list() {
             if out.roles.iter().any(|r| r == s.value) {
-                root.sink
-                    .error(s.span, format!("incident role `{}` is listed twice", s.value));
+                root.sink.error(
+                    s.span,
+                    format!("incident role `{}` is listed twice", s.value),
+                );
             } else {
                 out.roles.push(s.value.to_string());
             }
@@ -755,7 +803,10 @@ fn read_major(root: &Table<'_, '_>) -> MajorPolicy {
             check_ref(root.sink, &role, "incident role", &out.roles);
             let Some(ct) = card.table() else { continue };
             let duties = ct
-                .require("duties", "the duties on the card, e.g. `duties = [\"Owns the timeline\"]`")
+                .require(
+                    "duties",
+                    "the duties on the card, e.g. `duties = [\"Owns the timeline\"]`",
+                )
                 .map(|d| d.str_list().iter().map(|s| s.value.to_string()).collect())
                 .unwrap_or_default();
             ct.finish("key");

@@ -157,7 +157,15 @@ pub fn schema() -> Value {
             }), &[]),
             "templates": closed(Value::Object(templates), &[])
         }),
-        &["version", "types", "calendars", "severities", "roles", "tiers", "raci"],
+        &[
+            "version",
+            "types",
+            "calendars",
+            "severities",
+            "roles",
+            "tiers",
+            "raci",
+        ],
     );
     if let Value::Object(m) = &mut root {
         m.insert(

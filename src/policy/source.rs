@@ -66,7 +66,10 @@ impl Sink {
 }
 
 /// The closest candidate to `word`, if one is close enough to suggest.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(word, c), c))
@@ -168,13 +171,19 @@ impl<'s, 'a> Val<'s, 'a> {
     pub fn int(&self) -> Option<i64> {
         match self.node.get_ref() {
             DeValue::Integer(i) => match i64::from_str_radix(
-                &i.as_str().replace('_', "").replace("0x", "").replace("0o", "").replace("0b", ""),
+                &i.as_str()
+                    .replace('_', "")
+                    .replace("0x", "")
+                    .replace("0o", "")
+                    .replace("0b", ""),
                 i.radix(),
             ) {
                 Ok(n) => Some(n),
                 Err(_) => {
-                    self.sink
-                        .error(self.span(), format!("`{}` is not a usable integer", self.path));
+                    self.sink.error(
+                        self.span(),
+                        format!("`{}` is not a usable integer", self.path),
+                    );
                     None
                 }
             },
@@ -191,8 +200,10 @@ impl<'s, 'a> Val<'s, 'a> {
             DeValue::Float(f) => match f.as_str().replace('_', "").parse::<f64>() {
                 Ok(x) if x.is_finite() => Some(x),
                 _ => {
-                    self.sink
-                        .error(self.span(), format!("`{}` must be a finite number", self.path));
+                    self.sink.error(
+                        self.span(),
+                        format!("`{}` must be a finite number", self.path),
+                    );
                     None
                 }
             },

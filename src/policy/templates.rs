@@ -88,7 +88,8 @@ pub fn read(root: &Table<'_, '_>) -> Templates {
                 format!("template `{}` does not compile: {msg}", key.value),
             );
         }
-        out.overrides.insert(key.value.to_string(), s.value.to_string());
+        out.overrides
+            .insert(key.value.to_string(), s.value.to_string());
     }
     out
 }

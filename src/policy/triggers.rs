@@ -13,14 +13,20 @@ pub fn read(root: &Table<'_, '_>, names: &Names, paths: &[EscalationPath]) -> Ve
     for item in v.array().unwrap_or_default() {
         let Some(t) = item.table() else { continue };
         let name = match t
-            .require("name", "a unique name, e.g. `name = \"sev1-unacknowledged\"`")
+            .require(
+                "name",
+                "a unique name, e.g. `name = \"sev1-unacknowledged\"`",
+            )
             .and_then(|n| n.str())
         {
             Some(s) => {
                 if out.iter().any(|x| x.name == s.value) {
                     root.sink.error(
                         s.span.clone(),
-                        format!("trigger name `{}` is used twice: give each trigger its own name", s.value),
+                        format!(
+                            "trigger name `{}` is used twice: give each trigger its own name",
+                            s.value
+                        ),
                     );
                 }
                 s.value.to_string()
@@ -28,7 +34,10 @@ pub fn read(root: &Table<'_, '_>, names: &Names, paths: &[EscalationPath]) -> Ve
             None => String::new(),
         };
         let when = t
-            .require("when", "its conditions, e.g. `when = { severity = [\"sev1\"] }`")
+            .require(
+                "when",
+                "its conditions, e.g. `when = { severity = [\"sev1\"] }`",
+            )
             .and_then(|w| w.table())
             .map(|w| read_conditions(&w, names))
             .unwrap_or_default();
@@ -138,7 +147,10 @@ fn read_conditions(w: &Table<'_, '_>, names: &Names) -> Conditions {
             other => {
                 v.sink.error(
                     s.span,
-                    format!("`{}` is \"{other}\": write \"warning\" or \"breached\"", v.path),
+                    format!(
+                        "`{}` is \"{other}\": write \"warning\" or \"breached\"",
+                        v.path
+                    ),
                 );
                 None
             }
@@ -157,8 +169,12 @@ fn read_actions(w: &Table<'_, '_>, names: &Names, paths: &[EscalationPath]) -> A
         && let Some(s) = v.str()
         && check_ref(v.sink, &s, "path", &names.paths)
     {
-        if paths.iter().any(|p| p.name == s.value && p.tiers.is_empty()) {
-            v.sink.error(s.span.clone(), format!("path `{}` has no tiers", s.value));
+        if paths
+            .iter()
+            .any(|p| p.name == s.value && p.tiers.is_empty())
+        {
+            v.sink
+                .error(s.span.clone(), format!("path `{}` has no tiers", s.value));
         }
         a.escalate = Some(s.value.to_string());
     }

@@ -1,0 +1,82 @@
+//! `esc ledger verify`: check the whole ledger — every line parses, `seq` is gap-free, every
+//! case folds — and say what was found.
+
+use super::output::Output;
+use super::settings::Settings;
+use crate::case::Case;
+use crate::store::ledger::Ledger;
+use anyhow::Result;
+use serde_json::json;
+use std::process::ExitCode;
+
+/// `esc ledger verify`: exit 0 when the ledger is sound (a torn tail is named but is not
+/// damage), 1 when anything is damaged.
+pub fn verify(settings: &Settings, out: &mut Output) -> Result<ExitCode> {
+    let ledger = Ledger::open(&settings.ledger)?;
+    let report = ledger.verify()?;
+    let mut fold_problem: Option<String> = None;
+    if report.is_ok() {
+        match ledger.read_all() {
+            Ok(records) => {
+                if let Err(e) = Case::fold_all(records, false) {
+                    fold_problem = Some(e.to_string());
+                }
+            }
+            Err(e) => fold_problem = Some(e.to_string()),
+        }
+    }
+    let ok = report.is_ok() && fold_problem.is_none();
+    if settings.json {
+        out.json(&json!({
+            "ledger": report.path,
+            "ok": ok,
+            "exists": report.exists,
+            "events": report.events,
+            "cases": report.cases,
+            "last_seq": report.last_seq,
+            "torn_tail": report.torn_tail,
+            "problems": report.problems,
+            "more_problems": report.more_problems,
+            "fold_problem": fold_problem,
+        }))?;
+    } else {
+        let path = report.path.display();
+        if !report.exists {
+            out.say(&format!(
+                "{path}: no ledger yet (an empty ledger); nothing to check"
+            ))?;
+        } else {
+            out.line(&format!(
+                "{path}: {} events in {} cases, last seq {}",
+                report.events, report.cases, report.last_seq
+            ))?;
+        }
+        if let Some(t) = report.torn_tail {
+            out.line(&format!(
+                "torn tail: line {} ({} bytes) is an incomplete write from a crash; it is not data, and the next command that writes sets it aside in {}.torn",
+                t.line,
+                t.bytes,
+                path
+            ))?;
+        }
+        for p in &report.problems {
+            out.line(&format!("line {}: {}", p.line, p.message))?;
+        }
+        if report.more_problems > 0 {
+            out.line(&format!("… and {} more problems", report.more_problems))?;
+        }
+        if let Some(p) = &fold_problem {
+            out.line(&format!("case history: {p}"))?;
+        }
+        if ok {
+            out.say("ok")?;
+        } else {
+            out.line("damaged: restore the named lines from a backup (or remove them), then run `esc ledger verify` again")?;
+        }
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,309 @@
+//! A case is the fold of its events: replaying them in ledger order gives its state. There is
+//! no second copy of state to keep in sync.
+
+use super::event::{Event, Record};
+use crate::policy::Status;
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
+/// Where a case stands on one escalation path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Level {
+    pub tier: String,
+    /// When the case entered this tier (starts the tier-budget clock).
+    pub entered_at: DateTime<Utc>,
+}
+
+/// The customer's follow-up after resolution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Followup {
+    pub at: DateTime<Utc>,
+    pub csat: Option<u8>,
+    pub comment: Option<String>,
+}
+
+/// A case as its events describe it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Case {
+    pub id: String,
+    pub title: String,
+    pub severity: String,
+    pub case_type: String,
+    pub account: Option<String>,
+    pub reporter: Option<String>,
+    pub channel: Option<String>,
+    pub labels: Vec<String>,
+    pub description: Option<String>,
+    pub status: Status,
+    pub owner: String,
+    /// The path the case was opened on; its tier decides the owner.
+    pub home_path: String,
+    /// Level per path; a path the case was never escalated on has none.
+    pub levels: BTreeMap<String, Level>,
+    pub opened_at: DateTime<Utc>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Completed pauses (start, end) and the current one, for the SLA clocks.
+    pub pauses: Vec<(DateTime<Utc>, Option<DateTime<Utc>>)>,
+    /// The last status update (any `update`), for the cadence clock.
+    pub last_update_at: Option<DateTime<Utc>>,
+    pub escalations: u32,
+    pub reopened: u32,
+    pub resolution: Option<String>,
+    pub root_cause: Option<String>,
+    pub followup: Option<Followup>,
+    /// When the last event happened.
+    pub last_event_at: DateTime<Utc>,
+    /// Every event, in ledger order (empty when folded without events).
+    pub events: Vec<Record>,
+}
+
+/// Why a list of events does not fold into a case.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FoldError {
+    #[error("case {case}: its first event (seq {seq}) is `{event}`, not `opened`")]
+    NotOpenedFirst {
+        case: String,
+        seq: u64,
+        event: &'static str,
+    },
+    #[error("case {case} is opened twice (seq {seq})")]
+    OpenedTwice { case: String, seq: u64 },
+}
+
+impl Case {
+    /// Fold one case's events (in ledger order), keeping them in [`Case::events`].
+    pub fn fold(records: Vec<Record>) -> Result<Option<Case>, FoldError> {
+        let mut iter = records.into_iter();
+        let Some(first) = iter.next() else {
+            return Ok(None);
+        };
+        let mut case = Case::from_opened(&first)?;
+        case.events.push(first);
+        for r in iter {
+            case.apply(r, true)?;
+        }
+        Ok(Some(case))
+    }
+
+    /// Fold every case in a ledger, in order of case number. Without `keep_events` the cases'
+    /// `events` stay empty, which halves the memory a whole-ledger command needs.
+    pub fn fold_all(records: Vec<Record>, keep_events: bool) -> Result<Vec<Case>, FoldError> {
+        let mut cases: BTreeMap<u64, Case> = BTreeMap::new();
+        let mut by_id: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+        for r in records {
+            match by_id.get(&r.case) {
+                Some(n) => {
+                    if let Some(c) = cases.get_mut(n) {
+                        c.apply(r, keep_events)?;
+                    }
+                }
+                None => {
+                    let mut c = Case::from_opened(&r)?;
+                    let n = super::id::number(&r.case).unwrap_or(u64::MAX - by_id.len() as u64);
+                    by_id.insert(r.case.clone(), n);
+                    if keep_events {
+                        c.events.push(r);
+                    }
+                    cases.insert(n, c);
+                }
+            }
+        }
+        Ok(cases.into_values().collect())
+    }
+
+    fn from_opened(r: &Record) -> Result<Case, FoldError> {
+        let Event::Opened {
+            title,
+            severity,
+            case_type,
+            account,
+            reporter,
+            channel,
+            labels,
+            description,
+            path,
+            tier,
+            owner,
+        } = &r.event
+        else {
+            return Err(FoldError::NotOpenedFirst {
+                case: r.case.clone(),
+                seq: r.seq,
+                event: r.event.name(),
+            });
+        };
+        let mut levels = BTreeMap::new();
+        levels.insert(
+            path.clone(),
+            Level {
+                tier: tier.clone(),
+                entered_at: r.at,
+            },
+        );
+        Ok(Case {
+            id: r.case.clone(),
+            title: title.clone(),
+            severity: severity.clone(),
+            case_type: case_type.clone(),
+            account: account.clone(),
+            reporter: reporter.clone(),
+            channel: channel.clone(),
+            labels: labels.clone(),
+            description: description.clone(),
+            status: Status::Open,
+            owner: owner.clone(),
+            home_path: path.clone(),
+            levels,
+            opened_at: r.at,
+            acknowledged_at: None,
+            resolved_at: None,
+            closed_at: None,
+            pauses: Vec::new(),
+            last_update_at: None,
+            escalations: 0,
+            reopened: 0,
+            resolution: None,
+            root_cause: None,
+            followup: None,
+            last_event_at: r.at,
+            events: Vec::new(),
+        })
+    }
+
+    /// The status a case returns to when a pause ends or it is reopened.
+    fn working_status(&self) -> Status {
+        if self.acknowledged_at.is_some() {
+            Status::Acknowledged
+        } else {
+            Status::Open
+        }
+    }
+
+    /// Apply one event (kept in `events` if `keep`). Events were validated when written, so
+    /// folding accepts every event but a second `opened`.
+    pub fn apply(&mut self, r: Record, keep: bool) -> Result<(), FoldError> {
+        self.last_event_at = self.last_event_at.max(r.at);
+        match &r.event {
+            Event::Opened { .. } => {
+                return Err(FoldError::OpenedTwice {
+                    case: r.case.clone(),
+                    seq: r.seq,
+                });
+            }
+            Event::Acknowledged {} => {
+                self.acknowledged_at.get_or_insert(r.at);
+                if self.status == Status::Open {
+                    self.status = Status::Acknowledged;
+                }
+            }
+            Event::Assigned { to } => self.owner = to.clone(),
+            Event::Noted { .. } => {}
+            Event::Updated { .. } => self.last_update_at = Some(r.at),
+            Event::Escalated {
+                path, to, owner, ..
+            } => {
+                self.escalations += 1;
+                self.levels.insert(
+                    path.clone(),
+                    Level {
+                        tier: to.clone(),
+                        entered_at: r.at,
+                    },
+                );
+                if *path == self.home_path {
+                    self.owner = owner.clone();
+                }
+            }
+            Event::Deescalated {
+                path, to, owner, ..
+            } => match to {
+                Some(tier) => {
+                    self.levels.insert(
+                        path.clone(),
+                        Level {
+                            tier: tier.clone(),
+                            entered_at: r.at,
+                        },
+                    );
+                    if *path == self.home_path {
+                        self.owner = owner.clone();
+                    }
+                }
+                None => {
+                    self.levels.remove(path);
+                }
+            },
+            Event::Paused { .. } => {
+                self.pauses.push((r.at, None));
+                self.status = Status::Paused;
+            }
+            Event::Resumed {} => {
+                if let Some(last) = self.pauses.last_mut()
+                    && last.1.is_none()
+                {
+                    last.1 = Some(r.at);
+                }
+                self.status = self.working_status();
+            }
+            Event::Resolved {
+                resolution,
+                root_cause,
+            } => {
+                self.end_pause(r.at);
+                self.status = Status::Resolved;
+                self.resolved_at = Some(r.at);
+                self.resolution = Some(resolution.clone());
+                if root_cause.is_some() {
+                    self.root_cause = root_cause.clone();
+                }
+            }
+            Event::FollowedUp { csat, comment } => {
+                self.followup = Some(Followup {
+                    at: r.at,
+                    csat: *csat,
+                    comment: comment.clone(),
+                });
+            }
+            Event::Closed {} => {
+                self.status = Status::Closed;
+                self.closed_at = Some(r.at);
+            }
+            Event::Reopened { .. } => {
+                self.reopened += 1;
+                self.resolved_at = None;
+                self.closed_at = None;
+                self.followup = None;
+                self.status = self.working_status();
+            }
+        }
+        if keep {
+            self.events.push(r);
+        }
+        Ok(())
+    }
+
+    fn end_pause(&mut self, at: DateTime<Utc>) {
+        if let Some(last) = self.pauses.last_mut()
+            && last.1.is_none()
+        {
+            last.1 = Some(at);
+        }
+    }
+
+    /// The tier on a path, if the case has a level there.
+    pub fn tier_on(&self, path: &str) -> Option<&str> {
+        self.levels.get(path).map(|l| l.tier.as_str())
+    }
+
+    /// Whether the case is still being worked (not resolved or closed).
+    pub fn is_active(&self) -> bool {
+        !matches!(self.status, Status::Resolved | Status::Closed)
+    }
+
+    /// When the last event happened.
+    pub fn last_event_at(&self) -> DateTime<Utc> {
+        self.last_event_at
+    }
+}

@@ -1,0 +1,581 @@
+//! The state machine: which moves are legal for a case, and the events a legal move records.
+//! Pure — a function of (policy, case, request, now). Every refusal says why and what to do.
+
+use super::event::Event;
+use super::fold::Case;
+use crate::policy::{HandoffField, Policy, Status};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+/// What a user asks to do to an existing case.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    Ack,
+    Assign {
+        to: String,
+    },
+    Note {
+        text: String,
+    },
+    Update {
+        text: String,
+        customer: bool,
+    },
+    Escalate {
+        reason: Option<String>,
+        summary: Option<String>,
+        tried: Option<String>,
+        path: Option<String>,
+        to: Option<String>,
+    },
+    Deescalate {
+        reason: String,
+        path: Option<String>,
+    },
+    Pause {
+        reason: String,
+    },
+    Resume,
+    Resolve {
+        resolution: String,
+        root_cause: Option<String>,
+    },
+    Followup {
+        csat: Option<u8>,
+        comment: Option<String>,
+    },
+    Close,
+    Reopen {
+        reason: String,
+    },
+}
+
+/// What `esc open` asks for.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OpenRequest {
+    pub title: String,
+    pub severity: Option<String>,
+    pub case_type: Option<String>,
+    pub account: Option<String>,
+    pub reporter: Option<String>,
+    pub channel: Option<String>,
+    pub labels: Vec<String>,
+    pub description: Option<String>,
+}
+
+/// Why a move was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("{case} is {status}: cannot {action}; {hint}")]
+    WrongStatus {
+        case: String,
+        status: &'static str,
+        action: &'static str,
+        hint: String,
+    },
+    #[error("{0}")]
+    Invalid(String),
+    #[error("unknown {what} `{name}`: {hint}")]
+    Unknown {
+        what: &'static str,
+        name: String,
+        hint: String,
+    },
+    #[error("{case}: the handoff needs {missing}; give them with {flags}")]
+    MissingHandoff {
+        case: String,
+        missing: String,
+        flags: String,
+    },
+}
+
+fn wrong(case: &Case, action: &'static str, hint: impl Into<String>) -> Refusal {
+    Refusal::WrongStatus {
+        case: case.id.clone(),
+        status: case.status.as_str(),
+        action,
+        hint: hint.into(),
+    }
+}
+
+fn non_empty(field: &str, text: &str) -> Result<String, Refusal> {
+    let t = text.trim();
+    if t.is_empty() {
+        Err(Refusal::Invalid(format!(
+            "{field} is empty: write some text"
+        )))
+    } else {
+        Ok(t.to_string())
+    }
+}
+
+fn known(what: &'static str, name: &str, known: Vec<&str>) -> Result<(), Refusal> {
+    if known.contains(&name) {
+        Ok(())
+    } else {
+        Err(Refusal::Unknown {
+            what,
+            name: name.to_string(),
+            hint: format!("the policy has {}", known.join(", ")),
+        })
+    }
+}
+
+/// The on-duty member of the role owning `tier` on the local date of `now`.
+pub fn tier_owner(policy: &Policy, tier: &str, now: DateTime<Utc>) -> String {
+    let date = now
+        .with_timezone::<Tz>(&policy.defaults.timezone)
+        .date_naive();
+    policy
+        .tier(tier)
+        .and_then(|t| policy.roles.get(&t.role))
+        .map(|r| r.on_duty(date).to_string())
+        .unwrap_or_default()
+}
+
+/// The `opened` event for a new case.
+pub fn open(policy: &Policy, req: &OpenRequest, now: DateTime<Utc>) -> Result<Event, Refusal> {
+    let title = non_empty("the title", &req.title)?;
+    let severity = req
+        .severity
+        .clone()
+        .unwrap_or_else(|| policy.defaults.severity.clone());
+    known(
+        "severity",
+        &severity,
+        policy.severities.iter().map(|s| s.id.as_str()).collect(),
+    )?;
+    let case_type = req
+        .case_type
+        .clone()
+        .unwrap_or_else(|| policy.defaults.case_type.clone());
+    known(
+        "type",
+        &case_type,
+        policy.types.iter().map(String::as_str).collect(),
+    )?;
+    let path = policy.defaults.path.clone();
+    let tier = policy
+        .path(&path)
+        .and_then(|p| p.tiers.first())
+        .cloned()
+        .ok_or_else(|| {
+            Refusal::Invalid(format!(
+                "the default path `{path}` has no tiers: fix the policy"
+            ))
+        })?;
+    let owner = tier_owner(policy, &tier, now);
+    let clean = |o: &Option<String>| {
+        o.as_ref()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    let mut labels: Vec<String> = Vec::new();
+    for l in &req.labels {
+        let l = non_empty("a label", l)?;
+        if !labels.contains(&l) {
+            labels.push(l);
+        }
+    }
+    Ok(Event::Opened {
+        title,
+        severity,
+        case_type,
+        account: clean(&req.account),
+        reporter: clean(&req.reporter),
+        channel: clean(&req.channel),
+        labels,
+        description: clean(&req.description),
+        path,
+        tier,
+        owner,
+    })
+}
+
+/// Decide a request on an existing case: the events to record, or why not.
+pub fn decide(
+    policy: &Policy,
+    case: &Case,
+    req: &Request,
+    now: DateTime<Utc>,
+) -> Result<Vec<Event>, Refusal> {
+    if now < case.last_event_at() {
+        return Err(Refusal::Invalid(format!(
+            "{}'s last event is at {}; `now` ({}) must not be earlier — check --now / ESC_NOW",
+            case.id,
+            case.last_event_at().to_rfc3339(),
+            now.to_rfc3339()
+        )));
+    }
+    let closed_hint = "reopen it first with `esc reopen ID --reason …`";
+    let event = match req {
+        Request::Ack => {
+            if let Some(at) = case.acknowledged_at {
+                return Err(Refusal::Invalid(format!(
+                    "{} was already acknowledged at {}: there is one first response per case",
+                    case.id,
+                    at.to_rfc3339()
+                )));
+            }
+            if !case.is_active() {
+                return Err(wrong(case, "acknowledge", closed_hint));
+            }
+            Event::Acknowledged {}
+        }
+        Request::Assign { to } => {
+            if case.status == Status::Closed {
+                return Err(wrong(case, "be assigned", closed_hint));
+            }
+            let people = policy.people();
+            if !people.contains(to.as_str()) {
+                return Err(Refusal::Unknown {
+                    what: "person",
+                    name: to.clone(),
+                    hint: "assign to someone listed as a member of a role in the policy".into(),
+                });
+            }
+            if case.owner == *to {
+                return Err(Refusal::Invalid(format!(
+                    "{} is already owned by {to}",
+                    case.id
+                )));
+            }
+            Event::Assigned { to: to.clone() }
+        }
+        Request::Note { text } => Event::Noted {
+            text: non_empty("the note", text)?,
+        },
+        Request::Update { text, customer } => {
+            if !case.is_active() {
+                return Err(wrong(
+                    case,
+                    "take a status update",
+                    "updates are for unresolved cases; add a note with `esc note` instead",
+                ));
+            }
+            Event::Updated {
+                text: non_empty("the update", text)?,
+                customer: *customer,
+            }
+        }
+        Request::Escalate {
+            reason,
+            summary,
+            tried,
+            path,
+            to,
+        } => escalate(policy, case, reason, summary, tried, path, to, now)?,
+        Request::Deescalate { reason, path } => deescalate(policy, case, reason, path, now)?,
+        Request::Pause { reason } => {
+            if case.status == Status::Paused {
+                return Err(wrong(
+                    case,
+                    "be paused",
+                    "it is already paused; `esc resume ID` restarts the clocks",
+                ));
+            }
+            if !case.is_active() {
+                return Err(wrong(
+                    case,
+                    "be paused",
+                    "only unresolved cases have running clocks",
+                ));
+            }
+            Event::Paused {
+                reason: non_empty("the reason", reason)?,
+            }
+        }
+        Request::Resume => {
+            if case.status != Status::Paused {
+                return Err(wrong(
+                    case,
+                    "be resumed",
+                    "only a paused case can be resumed",
+                ));
+            }
+            Event::Resumed {}
+        }
+        Request::Resolve {
+            resolution,
+            root_cause,
+        } => {
+            if !case.is_active() {
+                return Err(wrong(
+                    case,
+                    "be resolved",
+                    "it is already resolved or closed; `esc reopen ID --reason …` if the problem is back",
+                ));
+            }
+            Event::Resolved {
+                resolution: non_empty("the resolution", resolution)?,
+                root_cause: root_cause
+                    .as_ref()
+                    .map(|r| r.trim().to_string())
+                    .filter(|r| !r.is_empty()),
+            }
+        }
+        Request::Followup { csat, comment } => {
+            if case.status != Status::Resolved {
+                return Err(wrong(
+                    case,
+                    "record a follow-up",
+                    "the customer confirms a resolved case: resolve it first",
+                ));
+            }
+            if case.followup.is_some() {
+                return Err(Refusal::Invalid(format!(
+                    "{} already has a follow-up; close it with `esc close ID`",
+                    case.id
+                )));
+            }
+            if let Some(c) = csat
+                && !(1..=5).contains(c)
+            {
+                return Err(Refusal::Invalid(format!(
+                    "--csat {c} is out of range: give 1 to 5"
+                )));
+            }
+            Event::FollowedUp {
+                csat: *csat,
+                comment: comment
+                    .as_ref()
+                    .map(|c| c.trim().to_string())
+                    .filter(|c| !c.is_empty()),
+            }
+        }
+        Request::Close => {
+            if case.status != Status::Resolved {
+                let hint = if case.status == Status::Closed {
+                    "it is already closed"
+                } else {
+                    "resolve it first with `esc resolve ID --resolution …`"
+                };
+                return Err(wrong(case, "be closed", hint));
+            }
+            if policy.closing.require_followup && case.followup.is_none() {
+                return Err(Refusal::Invalid(format!(
+                    "{} has no follow-up and the policy requires one before closing: record it with `esc followup {} --csat 1-5`",
+                    case.id, case.id
+                )));
+            }
+            Event::Closed {}
+        }
+        Request::Reopen { reason } => {
+            if case.is_active() {
+                return Err(wrong(
+                    case,
+                    "be reopened",
+                    "only resolved or closed cases can be reopened",
+                ));
+            }
+            Event::Reopened {
+                reason: non_empty("the reason", reason)?,
+            }
+        }
+    };
+    Ok(vec![event])
+}
+
+fn text(o: &Option<String>) -> Option<String> {
+    o.as_ref()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn escalate(
+    policy: &Policy,
+    case: &Case,
+    reason: &Option<String>,
+    summary: &Option<String>,
+    tried: &Option<String>,
+    path: &Option<String>,
+    to: &Option<String>,
+    now: DateTime<Utc>,
+) -> Result<Event, Refusal> {
+    if case.status == Status::Paused {
+        return Err(wrong(
+            case,
+            "be escalated",
+            "resume it first with `esc resume ID`",
+        ));
+    }
+    if !case.is_active() {
+        return Err(wrong(
+            case,
+            "be escalated",
+            "reopen it first with `esc reopen ID --reason …`",
+        ));
+    }
+    let target_tier = match to {
+        Some(t) => Some(policy.tier(t).ok_or_else(|| Refusal::Unknown {
+            what: "tier",
+            name: t.clone(),
+            hint: format!(
+                "the policy has {}",
+                policy.tiers.iter().map(|t| t.id.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        })?),
+        None => None,
+    };
+    let path_name = match (path, target_tier) {
+        (Some(p), Some(t)) if *p != t.path => {
+            return Err(Refusal::Invalid(format!(
+                "tier `{}` is on the {} path, not on `{p}`: drop --path or pick a tier on it",
+                t.id, t.path
+            )));
+        }
+        (Some(p), _) => p.clone(),
+        (None, Some(t)) => t.path.clone(),
+        (None, None) => policy.defaults.path.clone(),
+    };
+    let esc_path = policy.path(&path_name).ok_or_else(|| Refusal::Unknown {
+        what: "path",
+        name: path_name.clone(),
+        hint: format!(
+            "the policy has {}",
+            policy
+                .paths
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    })?;
+    let current = case.tier_on(&path_name);
+    let current_index = current.and_then(|c| esc_path.tiers.iter().position(|t| t == c));
+    let next_index = current_index.map_or(0, |i| i + 1);
+    let target_index = match target_tier {
+        Some(t) => esc_path
+            .tiers
+            .iter()
+            .position(|x| *x == t.id)
+            .unwrap_or(next_index),
+        None => next_index,
+    };
+    if target_index >= esc_path.tiers.len() {
+        return Err(Refusal::Invalid(format!(
+            "{} is already at {}, the last tier of the {path_name} path: there is no tier above it; consider `esc swarm` or `esc major`, or escalate on another path with --path",
+            case.id,
+            current.unwrap_or("-")
+        )));
+    }
+    if let Some(ci) = current_index
+        && target_index <= ci
+    {
+        return Err(Refusal::Invalid(format!(
+            "{} is already at {} on the {path_name} path; --to must name a higher tier (use `esc deescalate` to go back)",
+            case.id,
+            current.unwrap_or("-")
+        )));
+    }
+    if target_index > next_index {
+        let severity = policy.severity(&case.severity);
+        if !severity.is_some_and(|s| s.skip_tiers) {
+            return Err(Refusal::Invalid(format!(
+                "{} is {} and {} does not allow skipping tiers: escalate one tier at a time (next is {})",
+                case.id, case.severity, case.severity, esc_path.tiers[next_index]
+            )));
+        }
+    }
+    let given = |f: HandoffField| match f {
+        HandoffField::Reason => text(reason).is_some(),
+        HandoffField::Summary => text(summary).is_some(),
+        HandoffField::Tried => text(tried).is_some(),
+    };
+    let mut missing: Vec<HandoffField> = policy
+        .handoff
+        .require
+        .iter()
+        .copied()
+        .filter(|f| !given(*f))
+        .collect();
+    if !given(HandoffField::Reason) && !missing.contains(&HandoffField::Reason) {
+        missing.insert(0, HandoffField::Reason);
+    }
+    if !missing.is_empty() {
+        let names: Vec<&str> = missing.iter().map(|f| f.as_str()).collect();
+        let flags: Vec<String> = names.iter().map(|n| format!("--{n} …")).collect();
+        return Err(Refusal::MissingHandoff {
+            case: case.id.clone(),
+            missing: names.join(", "),
+            flags: flags.join(" "),
+        });
+    }
+    let to_tier = esc_path.tiers[target_index].clone();
+    Ok(Event::Escalated {
+        path: path_name,
+        from: current.map(str::to_string),
+        owner: tier_owner(policy, &to_tier, now),
+        to: to_tier,
+        reason: text(reason).unwrap_or_default(),
+        summary: text(summary),
+        tried: text(tried),
+    })
+}
+
+fn deescalate(
+    policy: &Policy,
+    case: &Case,
+    reason: &str,
+    path: &Option<String>,
+    now: DateTime<Utc>,
+) -> Result<Event, Refusal> {
+    if !case.is_active() {
+        return Err(wrong(
+            case,
+            "be de-escalated",
+            "reopen it first with `esc reopen ID --reason …`",
+        ));
+    }
+    let reason = non_empty("the reason", reason)?;
+    let path_name = path.clone().unwrap_or_else(|| policy.defaults.path.clone());
+    let Some(esc_path) = policy.path(&path_name) else {
+        return Err(Refusal::Unknown {
+            what: "path",
+            name: path_name,
+            hint: format!(
+                "the policy has {}",
+                policy
+                    .paths
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    };
+    let Some(current) = case.tier_on(&path_name) else {
+        return Err(Refusal::Invalid(format!(
+            "{} has no level on the {path_name} path: nothing to de-escalate",
+            case.id
+        )));
+    };
+    let index = esc_path
+        .tiers
+        .iter()
+        .position(|t| t == current)
+        .unwrap_or(0);
+    let to = if index == 0 {
+        if path_name == case.home_path {
+            return Err(Refusal::Invalid(format!(
+                "{} is at {current}, the first tier of the {path_name} path: there is no tier below it",
+                case.id
+            )));
+        }
+        None
+    } else {
+        Some(esc_path.tiers[index - 1].clone())
+    };
+    let owner = to
+        .as_ref()
+        .map(|t| tier_owner(policy, t, now))
+        .unwrap_or_default();
+    Ok(Event::Deescalated {
+        path: path_name,
+        from: current.to_string(),
+        to,
+        owner,
+        reason,
+    })
+}

@@ -1,0 +1,72 @@
+//! The JSON shape of a case (`esc show --json`, `esc list --json`, every changing command
+//! with `--json`), as fixed by the SPEC. Pure.
+
+use super::fold::Case;
+use super::raci::ResolvedRaci;
+use crate::policy::Policy;
+use serde_json::{Map, Value, json};
+
+/// The case object; `events` included when `with_events`. `raci` is added when given.
+pub fn case_json(
+    policy: &Policy,
+    case: &Case,
+    raci: Option<&[ResolvedRaci]>,
+    with_events: bool,
+) -> Value {
+    let mut levels = Map::new();
+    for path in &policy.paths {
+        if let Some(tier) = case.tier_on(&path.name) {
+            levels.insert(path.name.clone(), json!(tier));
+        }
+    }
+    for (path, level) in &case.levels {
+        levels
+            .entry(path.clone())
+            .or_insert_with(|| json!(level.tier));
+    }
+    let mut v = json!({
+        "id": case.id,
+        "title": case.title,
+        "severity": case.severity,
+        "type": case.case_type,
+        "status": case.status.as_str(),
+        "account": case.account,
+        "owner": case.owner,
+        "reporter": case.reporter,
+        "channel": case.channel,
+        "labels": case.labels,
+        "levels": levels,
+        "swarm": null,
+        "major": null,
+        "opened_at": case.opened_at,
+        "acknowledged_at": case.acknowledged_at,
+        "resolved_at": case.resolved_at,
+        "closed_at": case.closed_at,
+    });
+    if let Value::Object(m) = &mut v {
+        if let Some(d) = &case.description {
+            m.insert("description".into(), json!(d));
+        }
+        m.insert("escalations".into(), json!(case.escalations));
+        m.insert("reopened".into(), json!(case.reopened));
+        if let Some(r) = &case.resolution {
+            m.insert("resolution".into(), json!(r));
+        }
+        if let Some(r) = &case.root_cause {
+            m.insert("root_cause".into(), json!(r));
+        }
+        if let Some(f) = &case.followup {
+            m.insert(
+                "followup".into(),
+                json!({"at": f.at, "csat": f.csat, "comment": f.comment}),
+            );
+        }
+        if let Some(raci) = raci {
+            m.insert("raci".into(), json!(raci));
+        }
+        if with_events {
+            m.insert("events".into(), json!(case.events));
+        }
+    }
+    v
+}
