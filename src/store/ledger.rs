@@ -1,1 +1,1533 @@
-//! The ledger store.
+//! The ledger: an append-only JSON Lines file of [`Record`]s, the only store of case history.
+//!
+//! # Format
+//!
+//! Line 1 is the header `{"esc_ledger":1}` (the format version). Every following line is one
+//! [`Record`] as compact JSON, numbered by `seq` 1, 2, 3… without gaps. Every line, the last
+//! included, ends with `\n`. Line numbers in messages are 1-based and count the header, so
+//! the event with `seq` n is on line n + 1.
+//!
+//! # Files beside the ledger (for `ledger.jsonl`)
+//!
+//! - `ledger.jsonl.lock` — the write lock. It is never deleted (deleting a lock file races).
+//! - `ledger.jsonl.idx` — the checkpoint, a cache (see below). Deleting it loses nothing.
+//! - `ledger.jsonl.torn` — torn fragments cut from the ledger's end, kept for inspection.
+//!
+//! All of them, and the ledger, are created with mode 0600 (owner only).
+//!
+//! # Writing: one lock, one write, one sync
+//!
+//! [`Ledger::lock`] takes an exclusive lock ([`File::lock`], `flock` on Unix) on the sibling
+//! file `<ledger>.lock`, not on the ledger itself. A sibling lock can be taken before the
+//! ledger exists (the first append creates it), and the writer opens the ledger by name only
+//! after it holds the lock, so it always appends to the current file even if the ledger was
+//! replaced (a backup restored, an editor's save-by-rename) while it waited. Under the guard
+//! the caller reads the state it needs and calls [`WriteGuard::append`], which numbers the
+//! events from the last `seq`, writes all their lines in one `write`, and `sync_data`s before
+//! returning. If the write or the sync fails, the file is cut back to where it was, so a
+//! failed append leaves no partial lines. A new ledger file (and any directory created for
+//! it) is synced into its parent directory. [`Ledger::create`] (`esc init`) writes the header
+//! to a temporary file and links it into place without replacing anything, so a ledger file
+//! never exists half-created.
+//!
+//! Each line is read back before anything is written: esc never writes a line it could not
+//! read again. A crash in the middle of a multi-event append can leave its first complete
+//! lines on disk; each of them is a whole, valid event.
+//!
+//! # Torn tail
+//!
+//! Bytes after the last `\n` are a torn write from a crash: they are never read as data.
+//! Reads ignore them and report them ([`Scan::torn_tail`], [`Summary::torn_tail`],
+//! [`VerifyReport::torn_tail`]). The next append, under the lock, first copies the fragment
+//! to `<ledger>.torn` (synced) and then cuts the ledger back to its last `\n`; only bytes that
+//! never formed a complete line are ever removed, and even those are kept. So the ledger stays
+//! append-only for every complete line, a torn tail is never data, and `esc ledger verify`
+//! names a torn tail separately from damage. A file whose only (incomplete) line is not the
+//! start of the header is not treated as a torn ledger but as damage, so esc never cuts a
+//! file that is not a ledger.
+//!
+//! # Damage
+//!
+//! Any other problem — a bad header, an empty line, a line that is not a valid [`Record`], a
+//! `seq` that is not the previous one plus one — is [`LedgerError::Damaged`] with the line
+//! number, and every read and every append stops on it. [`Ledger::verify`] lists every
+//! problem instead of stopping at the first.
+//!
+//! # Checkpoint (`<ledger>.idx`)
+//!
+//! Appending must not read a 150 MB ledger. The checkpoint records, for one exact state of the
+//! ledger file (length, mtime, ctime, inode and device), the last `seq`, the highest case
+//! number and where the complete lines end. It is written atomically (temporary file and
+//! rename) after each append and after each full validating scan. When it matches the file's
+//! current metadata, [`Ledger::summary`], [`Ledger::last_seq`], [`Ledger::next_case_number`]
+//! and appends use it without reading the ledger; otherwise they do a full validating scan,
+//! which rewrites it. `esc` trusts a checkpoint it wrote itself: any outside change to the
+//! ledger changes its length, mtime or ctime (or inode) and forces a full scan. The reads that
+//! return records ([`Ledger::read_all`], [`Ledger::read_case`]) always read the file and
+//! report damage they meet, checkpoint or not.
+//!
+//! A reader without the lock writes a checkpoint only if it can take the lock at once and the
+//! ledger is still exactly what it scanned; failures to write a checkpoint are ignored (it is
+//! only a cache, and a stale one is never used).
+
+use crate::case::{NewEvent, Record};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+/// The format version written in the header.
+pub const FORMAT_VERSION: u64 = 1;
+
+/// The header line, newline included.
+const HEADER_LINE: &[u8] = b"{\"esc_ledger\":1}\n";
+
+/// The version of the checkpoint file's own format.
+const CHECKPOINT_VERSION: u32 = 1;
+
+/// Mode of every file esc creates beside and for the ledger.
+#[cfg(unix)]
+const FILE_MODE: u32 = 0o600;
+
+/// Mode of directories created for a new ledger.
+#[cfg(unix)]
+const DIR_MODE: u32 = 0o700;
+
+/// At most this many problems are kept in a [`VerifyReport`]; the rest are only counted.
+const MAX_PROBLEMS: usize = 1000;
+
+/// What to do about a damaged line.
+const DAMAGE_HINT: &str =
+    "restore the line from a backup or remove it; `esc ledger verify` shows every problem";
+
+/// Why the ledger could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// The operating system refused an operation.
+    #[error("cannot {action} {}: {error}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        error: io::Error,
+    },
+    /// A line of the ledger is not what esc wrote there.
+    #[error("ledger {} is damaged at line {line}: {message}; {DAMAGE_HINT}", path.display())]
+    Damaged {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    /// The ledger was written by a newer (or unknown) format.
+    #[error(
+        "ledger {} has format version {found}, but this esc reads version {FORMAT_VERSION}; \
+         use an esc that supports version {found}",
+        path.display()
+    )]
+    UnsupportedVersion { path: PathBuf, found: u64 },
+    /// `create` found a file already there.
+    #[error(
+        "ledger {} already exists; esc never overwrites a ledger (move it away first to start a new one)",
+        path.display()
+    )]
+    AlreadyExists { path: PathBuf },
+    /// An event could not be turned into a line that reads back as the same event.
+    #[error(
+        "cannot store an event of case `{case}` in ledger {}: {message}; nothing was written (this is a bug in esc)",
+        path.display()
+    )]
+    Encode {
+        path: PathBuf,
+        case: String,
+        message: String,
+    },
+}
+
+/// An incomplete last line: a write torn by a crash. Never read as data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TornTail {
+    /// The 1-based line number the fragment starts on.
+    pub line: usize,
+    /// How many bytes it has.
+    pub bytes: u64,
+}
+
+/// Every event of the ledger, and its torn tail if it has one.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Scan {
+    pub records: Vec<Record>,
+    pub torn_tail: Option<TornTail>,
+}
+
+/// What an append needs to know, usually answered by the checkpoint without reading the ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    /// The `seq` of the last event, 0 for an empty ledger.
+    pub last_seq: u64,
+    /// The number the next case gets: the highest `ESC-<n>` in the ledger plus one.
+    pub next_case_number: u64,
+    pub torn_tail: Option<TornTail>,
+}
+
+/// One problem found by [`Ledger::verify`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// 1-based line number (the header is line 1).
+    pub line: usize,
+    pub message: String,
+}
+
+/// The result of checking every line of a ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerifyReport {
+    pub path: PathBuf,
+    /// Whether the ledger file exists (a missing ledger is an empty one).
+    pub exists: bool,
+    /// Events that read correctly.
+    pub events: u64,
+    /// Distinct case ids among them.
+    pub cases: usize,
+    /// The `seq` of the last event that read correctly.
+    pub last_seq: u64,
+    /// A torn last line: acceptable (the next append removes it), not damage.
+    pub torn_tail: Option<TornTail>,
+    /// Damage, in line order; at most 1000 are kept.
+    pub problems: Vec<Problem>,
+    /// Problems beyond those kept in `problems`.
+    pub more_problems: usize,
+}
+
+impl VerifyReport {
+    /// True when nothing is damaged (a torn tail is not damage).
+    pub fn is_ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    fn problem(&mut self, line: usize, message: String) {
+        if self.problems.len() < MAX_PROBLEMS {
+            self.problems.push(Problem { line, message });
+        } else {
+            self.more_problems += 1;
+        }
+    }
+}
+
+/// The ledger at one path. Opening it reads nothing; every method reads the file afresh.
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    path: PathBuf,
+}
+
+/// Proof of holding the ledger's write lock; the only way to append. Dropping it unlocks.
+#[derive(Debug)]
+pub struct WriteGuard<'a> {
+    ledger: &'a Ledger,
+    _lock: File,
+    repaired: Option<TornTail>,
+}
+
+impl Ledger {
+    /// Opens the ledger at `path`. A missing file is an empty ledger; it is created by the
+    /// first append, not here.
+    pub fn open(path: impl Into<PathBuf>) -> Result<Ledger, LedgerError> {
+        let path = path.into();
+        match fs::metadata(&path) {
+            Ok(meta) if meta.is_dir() => Err(is_a_directory(&path)),
+            Ok(_) => Ok(Ledger { path }),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(Ledger { path }),
+            Err(error) => Err(io_err("open ledger", &path, error)),
+        }
+    }
+
+    /// Creates a new ledger holding only the header (for `esc init`), with mode 0600, synced
+    /// together with its directory. Refuses if anything already exists at `path`.
+    pub fn create(path: impl Into<PathBuf>) -> Result<Ledger, LedgerError> {
+        let ledger = Ledger { path: path.into() };
+        let path = &ledger.path;
+        if fs::symlink_metadata(path).is_ok() {
+            return Err(LedgerError::AlreadyExists { path: path.clone() });
+        }
+        let dir = ledger.dir();
+        ensure_dir(&dir)?;
+        let create_err = |error| io_err("create ledger", path, error);
+        let mut tmp = tempfile::Builder::new()
+            .prefix(&format!(".{}.", file_name(path)))
+            .suffix(".new")
+            .tempfile_in(&dir)
+            .map_err(create_err)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            tmp.as_file()
+                .set_permissions(fs::Permissions::from_mode(FILE_MODE))
+                .map_err(create_err)?;
+        }
+        tmp.write_all(HEADER_LINE).map_err(create_err)?;
+        tmp.as_file().sync_all().map_err(create_err)?;
+        // Link into place only if nothing is there: a ledger is never replaced.
+        tmp.persist_noclobber(path).map_err(|e| {
+            if e.error.kind() == io::ErrorKind::AlreadyExists {
+                LedgerError::AlreadyExists { path: path.clone() }
+            } else {
+                create_err(e.error)
+            }
+        })?;
+        sync_dir(&dir).map_err(|error| io_err("sync the directory of", path, error))?;
+        Ok(ledger)
+    }
+
+    /// The ledger file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Every event, in order. A torn tail is left out (see [`Ledger::scan`] to learn of it);
+    /// a damaged line is an error.
+    pub fn read_all(&self) -> Result<Vec<Record>, LedgerError> {
+        Ok(self.scan()?.records)
+    }
+
+    /// Every event, in order, and the torn tail if there is one.
+    pub fn scan(&self) -> Result<Scan, LedgerError> {
+        self.scan_as(Access::Unlocked)
+    }
+
+    /// The events of one case, in order. Only lines of that case are fully parsed; every other
+    /// line is checked for shape (`{"seq":N,…}`) and `seq` order, so a torn or missing line
+    /// still stops this read. (A line damaged inside, with its shape intact, is found by
+    /// [`Ledger::read_all`] and [`Ledger::verify`].) A line not in esc's compact shape — one
+    /// edited by hand — is fully parsed, so no event of the case is missed.
+    pub fn read_case(&self, case: &str) -> Result<Vec<Record>, LedgerError> {
+        let Some(image) = self.read_image()? else {
+            return Ok(Vec::new());
+        };
+        let path = &self.path;
+        let mut records = Vec::new();
+        walk(path, &image.bytes, |line_no, line| {
+            if let Some((seq, id)) = quick_fields(line)
+                && id != case.as_bytes()
+            {
+                return Ok(seq);
+            }
+            let record = parse_record(path, line_no, line)?;
+            let seq = record.seq;
+            if record.case == case {
+                records.push(record);
+            }
+            Ok(seq)
+        })?;
+        Ok(records)
+    }
+
+    /// The last `seq`, 0 for an empty ledger.
+    pub fn last_seq(&self) -> Result<u64, LedgerError> {
+        Ok(self.summary()?.last_seq)
+    }
+
+    /// The number for the next case: the highest `n` among the ledger's `ESC-<n>` ids plus one.
+    /// Every record's id counts, not only `opened` ones, so no id in the file is ever reused.
+    pub fn next_case_number(&self) -> Result<u64, LedgerError> {
+        Ok(self.summary()?.next_case_number)
+    }
+
+    /// Last `seq`, next case number and torn tail: from the checkpoint when it matches the file,
+    /// else from a full validating scan (which refreshes the checkpoint).
+    pub fn summary(&self) -> Result<Summary, LedgerError> {
+        self.summary_as(Access::Unlocked)
+    }
+
+    /// Takes the exclusive write lock, waiting for other writers. Creates the ledger's
+    /// directory if needed (the lock file lives beside the ledger).
+    pub fn lock(&self) -> Result<WriteGuard<'_>, LedgerError> {
+        ensure_dir(&self.dir())?;
+        let lock_path = self.sidecar("lock");
+        let lock = open_lock_file(&lock_path)?;
+        lock.lock()
+            .map_err(|error| io_err("lock", &lock_path, error))?;
+        Ok(WriteGuard {
+            ledger: self,
+            _lock: lock,
+            repaired: None,
+        })
+    }
+
+    /// Checks every line: the header, that each line is a valid event, and that `seq` runs from
+    /// 1 without gaps. Reports every problem with its line number, and a torn tail apart from
+    /// damage. Errors only when the file cannot be read at all.
+    pub fn verify(&self) -> Result<VerifyReport, LedgerError> {
+        let mut report = VerifyReport {
+            path: self.path.clone(),
+            exists: false,
+            events: 0,
+            cases: 0,
+            last_seq: 0,
+            torn_tail: None,
+            problems: Vec::new(),
+            more_problems: 0,
+        };
+        let Some(image) = self.read_image()? else {
+            return Ok(report);
+        };
+        report.exists = true;
+        let bytes = &image.bytes;
+        let valid_len = complete_len(bytes);
+        if valid_len == 0 {
+            if HEADER_LINE.starts_with(bytes) {
+                report.torn_tail = torn_tail(bytes.len() as u64, 0, 0);
+            } else {
+                report.problem(1, NO_COMPLETE_LINE.to_owned());
+            }
+            return Ok(report);
+        }
+        let mut lines = bytes[..valid_len - 1].split(|&b| b == b'\n');
+        if let Err(error) = check_header(&self.path, lines.next().unwrap_or_default()) {
+            report.problem(1, problem_message(error));
+        }
+        let mut cases = HashSet::new();
+        let mut expected = 1;
+        let mut after_damage = false;
+        for (line_no, line) in (2..).zip(lines) {
+            if line.is_empty() {
+                report.problem(line_no, EMPTY_LINE.to_owned());
+                continue;
+            }
+            match parse_record(&self.path, line_no, line) {
+                Ok(record) => {
+                    // Right after a damaged line the count resumes from what is found:
+                    // the damage is already reported there.
+                    if record.seq != expected && !after_damage {
+                        report.problem(line_no, seq_message(record.seq, expected));
+                    }
+                    after_damage = false;
+                    expected = record.seq.saturating_add(1);
+                    report.events += 1;
+                    report.last_seq = record.seq;
+                    cases.insert(record.case);
+                }
+                Err(error) => {
+                    report.problem(line_no, problem_message(error));
+                    expected = expected.saturating_add(1);
+                    after_damage = true;
+                }
+            }
+        }
+        report.cases = cases.len();
+        let lines = bytes[..valid_len].iter().filter(|&&b| b == b'\n').count();
+        report.torn_tail = torn_tail(bytes.len() as u64, valid_len as u64, lines);
+        Ok(report)
+    }
+
+    fn scan_as(&self, access: Access) -> Result<Scan, LedgerError> {
+        let Some(image) = self.read_image()? else {
+            return Ok(Scan::default());
+        };
+        let path = &self.path;
+        let bytes = &image.bytes;
+        let line_count = bytes.iter().filter(|&&b| b == b'\n').count();
+        let mut records = Vec::with_capacity(line_count.saturating_sub(1));
+        let mut max_case = 0;
+        let layout = walk(path, bytes, |line_no, line| {
+            let record = parse_record(path, line_no, line)?;
+            max_case = max_case.max(case_number(&record.case));
+            let seq = record.seq;
+            records.push(record);
+            Ok(seq)
+        })?;
+        let state = State::new(layout, max_case);
+        if let Some(stamp) = image.stamp {
+            self.refresh_checkpoint(stamp, state, access);
+        }
+        Ok(Scan {
+            records,
+            torn_tail: state.torn_tail(),
+        })
+    }
+
+    fn summary_as(&self, access: Access) -> Result<Summary, LedgerError> {
+        let mut file = match File::open(&self.path) {
+            Ok(file) => file,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                return Ok(State::EMPTY.summary());
+            }
+            Err(error) => return Err(io_err("read ledger", &self.path, error)),
+        };
+        Ok(self.state_of(&mut file, access)?.summary())
+    }
+
+    /// The state of the open ledger `file`: from the checkpoint if it matches the file, else
+    /// by a full validating scan that then refreshes the checkpoint.
+    fn state_of(&self, file: &mut File, access: Access) -> Result<State, LedgerError> {
+        let meta = file
+            .metadata()
+            .map_err(|error| io_err("read ledger", &self.path, error))?;
+        if let Some(stamp) = Stamp::of(&meta)
+            && let Some(checkpoint) = self.load_checkpoint(stamp)
+        {
+            return Ok(checkpoint.state());
+        }
+        let image = read_from(&self.path, file)?;
+        let path = &self.path;
+        let mut max_case = 0;
+        let layout = walk(path, &image.bytes, |line_no, line| {
+            let record = parse_record(path, line_no, line)?;
+            max_case = max_case.max(case_number(&record.case));
+            Ok(record.seq)
+        })?;
+        let state = State::new(layout, max_case);
+        if let Some(stamp) = image.stamp {
+            self.refresh_checkpoint(stamp, state, access);
+        }
+        Ok(state)
+    }
+
+    /// Reads the whole ledger, or `None` if it does not exist.
+    fn read_image(&self) -> Result<Option<Image>, LedgerError> {
+        match File::open(&self.path) {
+            Ok(mut file) => read_from(&self.path, &mut file).map(Some),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(io_err("read ledger", &self.path, error)),
+        }
+    }
+
+    /// The checkpoint, if there is one and it describes exactly the file with `stamp`.
+    fn load_checkpoint(&self, stamp: Stamp) -> Option<Checkpoint> {
+        let bytes = fs::read(self.sidecar("idx")).ok()?;
+        let checkpoint: Checkpoint = serde_json::from_slice(&bytes).ok()?;
+        (checkpoint.esc_ledger_idx == CHECKPOINT_VERSION
+            && checkpoint.stamp == stamp
+            && checkpoint.valid_len <= stamp.len
+            && (checkpoint.valid_len > 0 || checkpoint.last_seq == 0))
+            .then_some(checkpoint)
+    }
+
+    /// Writes the checkpoint for a state just scanned, unless it is already there. Without the
+    /// lock, only if the lock is free right now and the file is still the one scanned.
+    fn refresh_checkpoint(&self, stamp: Stamp, state: State, access: Access) {
+        if self.load_checkpoint(stamp).map(|c| c.state()) == Some(state) {
+            return;
+        }
+        let checkpoint = Checkpoint::new(stamp, state);
+        match access {
+            Access::Locked => {
+                let _ = self.write_checkpoint(&checkpoint);
+            }
+            Access::Unlocked => {
+                let Ok(lock) = open_lock_file(&self.sidecar("lock")) else {
+                    return;
+                };
+                if lock.try_lock().is_err() {
+                    return;
+                }
+                let unchanged = fs::metadata(&self.path)
+                    .ok()
+                    .and_then(|meta| Stamp::of(&meta))
+                    == Some(stamp);
+                if unchanged {
+                    let _ = self.write_checkpoint(&checkpoint);
+                }
+            }
+        }
+    }
+
+    /// Replaces the checkpoint atomically (temporary file, then rename). Not synced: a lost or
+    /// stale checkpoint only costs a full scan.
+    fn write_checkpoint(&self, checkpoint: &Checkpoint) -> io::Result<()> {
+        let idx = self.sidecar("idx");
+        let mut tmp = tempfile::Builder::new()
+            .prefix(&format!(".{}.", file_name(&idx)))
+            .suffix(".tmp")
+            .tempfile_in(self.dir())?;
+        serde_json::to_writer(&mut tmp, checkpoint)?;
+        tmp.persist(&idx).map_err(|e| e.error)?;
+        Ok(())
+    }
+
+    /// `<ledger>.<ext>`, beside the ledger.
+    fn sidecar(&self, ext: &str) -> PathBuf {
+        let mut name = self.path.clone().into_os_string();
+        name.push(".");
+        name.push(ext);
+        PathBuf::from(name)
+    }
+
+    /// The directory holding the ledger.
+    fn dir(&self) -> PathBuf {
+        match self.path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+            _ => PathBuf::from("."),
+        }
+    }
+}
+
+impl WriteGuard<'_> {
+    /// The locked ledger.
+    pub fn ledger(&self) -> &Ledger {
+        self.ledger
+    }
+
+    /// Appends `events` in one write, numbering them from the last `seq` + 1, and syncs the
+    /// file before returning the stored records. Removes a torn tail first (keeping its bytes
+    /// in `<ledger>.torn`). Creates the ledger with its header if it does not exist yet.
+    /// Refuses, writing nothing, if the ledger is damaged.
+    pub fn append(&mut self, events: Vec<NewEvent>) -> Result<Vec<Record>, LedgerError> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ledger = self.ledger;
+        let path = &ledger.path;
+        let append_err = |error| io_err("append to ledger", path, error);
+        let mut file = private_file()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(path)
+            .map_err(append_err)?;
+        let state = ledger.state_of(&mut file, Access::Locked)?;
+
+        // Encode everything before touching the file.
+        let mut buf = Vec::with_capacity(256 * events.len() + HEADER_LINE.len());
+        if state.valid_len == 0 {
+            buf.extend_from_slice(HEADER_LINE);
+        }
+        let mut records = Vec::with_capacity(events.len());
+        let mut max_case = state.max_case;
+        for (seq, event) in (state.last_seq + 1..).zip(events) {
+            let record = event.into_record(seq);
+            let start = buf.len();
+            encode(path, &record, &mut buf)?;
+            debug_assert!(!buf[start..].contains(&b'\n'));
+            buf.push(b'\n');
+            max_case = max_case.max(case_number(&record.case));
+            records.push(record);
+        }
+        let last_seq = state.last_seq + records.len() as u64;
+
+        if let Some(torn) = state.torn_tail() {
+            keep_torn_fragment(ledger, &mut file, state, torn)?;
+            file.set_len(state.valid_len).map_err(append_err)?;
+            self.repaired = Some(torn);
+        }
+        if let Err(error) = file.write_all(&buf).and_then(|()| file.sync_data()) {
+            // Leave no partial lines behind: cut back to where this append started.
+            let _ = file
+                .set_len(state.valid_len)
+                .and_then(|()| file.sync_data());
+            return Err(append_err(error));
+        }
+        if state.valid_len == 0 {
+            // The file may be new: make its directory entry durable too.
+            sync_dir(&ledger.dir())
+                .map_err(|error| io_err("sync the directory of", path, error))?;
+        }
+
+        let expected_len = state.valid_len + buf.len() as u64;
+        if let Some(stamp) = file.metadata().ok().and_then(|meta| Stamp::of(&meta))
+            && stamp.len == expected_len
+        {
+            let after = State {
+                len: expected_len,
+                valid_len: expected_len,
+                last_seq,
+                max_case,
+            };
+            let _ = ledger.write_checkpoint(&Checkpoint::new(stamp, after));
+        }
+        Ok(records)
+    }
+
+    /// The torn tail the last [`WriteGuard::append`] removed, if it removed one.
+    pub fn repaired(&self) -> Option<TornTail> {
+        self.repaired
+    }
+
+    /// [`Ledger::summary`], refreshing the checkpoint under the lock if it was stale.
+    pub fn summary(&self) -> Result<Summary, LedgerError> {
+        self.ledger.summary_as(Access::Locked)
+    }
+
+    /// [`Ledger::last_seq`] under the lock.
+    pub fn last_seq(&self) -> Result<u64, LedgerError> {
+        Ok(self.summary()?.last_seq)
+    }
+
+    /// [`Ledger::next_case_number`] under the lock.
+    pub fn next_case_number(&self) -> Result<u64, LedgerError> {
+        Ok(self.summary()?.next_case_number)
+    }
+
+    /// [`Ledger::read_all`] under the lock.
+    pub fn read_all(&self) -> Result<Vec<Record>, LedgerError> {
+        Ok(self.ledger.scan_as(Access::Locked)?.records)
+    }
+
+    /// [`Ledger::read_case`] under the lock.
+    pub fn read_case(&self, case: &str) -> Result<Vec<Record>, LedgerError> {
+        self.ledger.read_case(case)
+    }
+}
+
+/// Whether the caller holds the write lock (and so may write the checkpoint freely).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Locked,
+    Unlocked,
+}
+
+/// A whole ledger file in memory, with the metadata it had while being read.
+struct Image {
+    bytes: Vec<u8>,
+    /// `None` if the file changed while it was read (then no checkpoint is written from it).
+    stamp: Option<Stamp>,
+}
+
+/// Where the complete lines end and how many events they hold, for a checked ledger image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Layout {
+    len: u64,
+    valid_len: u64,
+    last_seq: u64,
+}
+
+/// What appending needs to know about a checked ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct State {
+    /// File length, torn tail included.
+    len: u64,
+    /// Length up to and including the last `\n`.
+    valid_len: u64,
+    last_seq: u64,
+    /// The highest `n` among `ESC-<n>` case ids, 0 if none.
+    max_case: u64,
+}
+
+impl State {
+    const EMPTY: State = State {
+        len: 0,
+        valid_len: 0,
+        last_seq: 0,
+        max_case: 0,
+    };
+
+    fn new(layout: Layout, max_case: u64) -> State {
+        State {
+            len: layout.len,
+            valid_len: layout.valid_len,
+            last_seq: layout.last_seq,
+            max_case,
+        }
+    }
+
+    /// Complete lines: the header and one per event (none if the header is not complete).
+    fn lines(&self) -> usize {
+        if self.valid_len == 0 {
+            0
+        } else {
+            usize::try_from(self.last_seq).map_or(usize::MAX, |n| n.saturating_add(1))
+        }
+    }
+
+    fn torn_tail(&self) -> Option<TornTail> {
+        torn_tail(self.len, self.valid_len, self.lines())
+    }
+
+    fn summary(&self) -> Summary {
+        Summary {
+            last_seq: self.last_seq,
+            next_case_number: self.max_case.saturating_add(1),
+            torn_tail: self.torn_tail(),
+        }
+    }
+}
+
+/// The identity of one exact state of the ledger file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Stamp {
+    len: u64,
+    mtime_ns: i64,
+    ctime_ns: i64,
+    ino: u64,
+    dev: u64,
+}
+
+impl Stamp {
+    #[cfg(unix)]
+    fn of(meta: &fs::Metadata) -> Option<Stamp> {
+        use std::os::unix::fs::MetadataExt;
+        let ns = |s: i64, n: i64| s.checked_mul(1_000_000_000)?.checked_add(n);
+        Some(Stamp {
+            len: meta.len(),
+            mtime_ns: ns(meta.mtime(), meta.mtime_nsec())?,
+            ctime_ns: ns(meta.ctime(), meta.ctime_nsec())?,
+            ino: meta.ino(),
+            dev: meta.dev(),
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn of(meta: &fs::Metadata) -> Option<Stamp> {
+        let since = meta
+            .modified()
+            .ok()?
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?;
+        Some(Stamp {
+            len: meta.len(),
+            mtime_ns: i64::try_from(since.as_nanos()).ok()?,
+            ctime_ns: 0,
+            ino: 0,
+            dev: 0,
+        })
+    }
+}
+
+/// The `<ledger>.idx` file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Checkpoint {
+    esc_ledger_idx: u32,
+    stamp: Stamp,
+    valid_len: u64,
+    last_seq: u64,
+    max_case: u64,
+}
+
+impl Checkpoint {
+    fn new(stamp: Stamp, state: State) -> Checkpoint {
+        Checkpoint {
+            esc_ledger_idx: CHECKPOINT_VERSION,
+            stamp,
+            valid_len: state.valid_len,
+            last_seq: state.last_seq,
+            max_case: state.max_case,
+        }
+    }
+
+    fn state(&self) -> State {
+        State {
+            len: self.stamp.len,
+            valid_len: self.valid_len,
+            last_seq: self.last_seq,
+            max_case: self.max_case,
+        }
+    }
+}
+
+const NO_COMPLETE_LINE: &str = "the file has no complete line and is not the start of the ledger \
+     header {\"esc_ledger\":1} (is it an esc ledger? check --ledger and ESC_LEDGER)";
+const EMPTY_LINE: &str = "the line is empty";
+
+/// Walks a ledger image strictly: checks the header, hands each complete event line to
+/// `record` (which returns the line's `seq`) and checks that `seq` runs 1, 2, 3… The bytes
+/// after the last `\n` are a torn tail and are not looked at, except that a file with no
+/// complete line must be the start of a header.
+fn walk(
+    path: &Path,
+    bytes: &[u8],
+    mut record: impl FnMut(usize, &[u8]) -> Result<u64, LedgerError>,
+) -> Result<Layout, LedgerError> {
+    let len = bytes.len() as u64;
+    let valid_len = complete_len(bytes);
+    if valid_len == 0 {
+        if !HEADER_LINE.starts_with(bytes) {
+            return Err(damaged(path, 1, NO_COMPLETE_LINE.to_owned()));
+        }
+        return Ok(Layout {
+            len,
+            valid_len: 0,
+            last_seq: 0,
+        });
+    }
+    let mut lines = bytes[..valid_len - 1].split(|&b| b == b'\n');
+    check_header(path, lines.next().unwrap_or_default())?;
+    let mut last_seq = 0;
+    for (line_no, line) in (2..).zip(lines) {
+        if line.is_empty() {
+            return Err(damaged(path, line_no, EMPTY_LINE.to_owned()));
+        }
+        let seq = record(line_no, line)?;
+        let expected = last_seq + 1;
+        if seq != expected {
+            return Err(damaged(path, line_no, seq_message(seq, expected)));
+        }
+        last_seq = seq;
+    }
+    Ok(Layout {
+        len,
+        valid_len: valid_len as u64,
+        last_seq,
+    })
+}
+
+/// Length of the complete lines: up to and including the last `\n`.
+fn complete_len(bytes: &[u8]) -> usize {
+    bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
+}
+
+fn torn_tail(len: u64, valid_len: u64, complete_lines: usize) -> Option<TornTail> {
+    (len > valid_len).then(|| TornTail {
+        line: complete_lines.saturating_add(1),
+        bytes: len - valid_len,
+    })
+}
+
+fn check_header(path: &Path, line: &[u8]) -> Result<(), LedgerError> {
+    #[derive(Deserialize)]
+    struct Header {
+        esc_ledger: u64,
+    }
+    match serde_json::from_slice::<Header>(line) {
+        Ok(Header {
+            esc_ledger: FORMAT_VERSION,
+        }) => Ok(()),
+        Ok(Header { esc_ledger: found }) => Err(LedgerError::UnsupportedVersion {
+            path: path.to_owned(),
+            found,
+        }),
+        Err(_) => Err(damaged(
+            path,
+            1,
+            "the first line is not the ledger header {\"esc_ledger\":1} \
+             (is it an esc ledger? check --ledger and ESC_LEDGER)"
+                .to_owned(),
+        )),
+    }
+}
+
+fn parse_record(path: &Path, line_no: usize, line: &[u8]) -> Result<Record, LedgerError> {
+    serde_json::from_slice(line).map_err(|error| {
+        // serde_json says "… at line 1 column N"; within one line only the column matters.
+        let mut message = error.to_string();
+        if let Some(at) = message.rfind(" at line ") {
+            message.truncate(at);
+        }
+        damaged(
+            path,
+            line_no,
+            format!(
+                "not a valid event ({message}, at column {})",
+                error.column()
+            ),
+        )
+    })
+}
+
+/// `seq` and the case id of a line in the exact shape esc writes (`{"seq":N,…"case":"ID",…}`),
+/// read without parsing the line; `None` for any other shape (the caller then parses it).
+fn quick_fields(line: &[u8]) -> Option<(u64, &[u8])> {
+    const CASE_KEY: &[u8] = b"\"case\":\"";
+    let rest = line.strip_prefix(b"{\"seq\":")?;
+    if line.last() != Some(&b'}') {
+        return None;
+    }
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || (digits > 1 && rest[0] == b'0') || rest.get(digits) != Some(&b',') {
+        return None;
+    }
+    let seq = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
+    let start = rest.windows(CASE_KEY.len()).position(|w| w == CASE_KEY)? + CASE_KEY.len();
+    let value = &rest[start..];
+    let end = value.iter().position(|&b| b == b'"' || b == b'\\')?;
+    (value[end] == b'"').then_some((seq, &value[..end]))
+}
+
+/// `n` of a case id `ESC-<n>`, 0 for any other id.
+fn case_number(id: &str) -> u64 {
+    id.strip_prefix("ESC-")
+        .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Serializes `record` onto `buf` as one compact line (without the `\n`), after checking that
+/// the line reads back as the same record.
+fn encode(path: &Path, record: &Record, buf: &mut Vec<u8>) -> Result<(), LedgerError> {
+    let encode_err = |message: String| LedgerError::Encode {
+        path: path.to_owned(),
+        case: record.case.clone(),
+        message,
+    };
+    let start = buf.len();
+    serde_json::to_writer(&mut *buf, record).map_err(|e| encode_err(e.to_string()))?;
+    match serde_json::from_slice::<Record>(&buf[start..]) {
+        Ok(back) if back == *record => Ok(()),
+        Ok(_) => Err(encode_err("it does not read back as written".to_owned())),
+        Err(e) => Err(encode_err(format!("it does not read back: {e}"))),
+    }
+}
+
+/// Copies the torn fragment to `<ledger>.torn` (synced) before it is cut from the ledger.
+fn keep_torn_fragment(
+    ledger: &Ledger,
+    file: &mut File,
+    state: State,
+    torn: TornTail,
+) -> Result<(), LedgerError> {
+    let path = &ledger.path;
+    let mut fragment = Vec::new();
+    file.seek(SeekFrom::Start(state.valid_len))
+        .and_then(|_| {
+            Read::take(&mut *file, state.len - state.valid_len).read_to_end(&mut fragment)
+        })
+        .map_err(|error| io_err("read the torn tail of", path, error))?;
+    let torn_path = ledger.sidecar("torn");
+    let keep_err = |error| io_err("keep the torn tail in", &torn_path, error);
+    let mut out = private_file()
+        .create(true)
+        .append(true)
+        .open(&torn_path)
+        .map_err(keep_err)?;
+    let mut entry = format!(
+        "# torn tail of {}: line {}, {} bytes, removed before appending seq {}\n",
+        path.display(),
+        torn.line,
+        torn.bytes,
+        state.last_seq + 1
+    )
+    .into_bytes();
+    entry.extend_from_slice(&fragment);
+    entry.push(b'\n');
+    out.write_all(&entry)
+        .and_then(|()| out.sync_data())
+        .map_err(keep_err)
+}
+
+/// Reads all of `file` from the start, noting whether it stayed the same while being read.
+fn read_from(path: &Path, file: &mut File) -> Result<Image, LedgerError> {
+    let read_err = |error| io_err("read ledger", path, error);
+    let before = file.metadata().map_err(read_err)?;
+    if before.is_dir() {
+        return Err(is_a_directory(path));
+    }
+    let capacity = usize::try_from(before.len()).map_or(0, |n| n.saturating_add(1));
+    let mut bytes = Vec::with_capacity(capacity);
+    file.seek(SeekFrom::Start(0))
+        .and_then(|_| file.read_to_end(&mut bytes))
+        .map_err(read_err)?;
+    let after = file.metadata().map_err(read_err)?;
+    let stamp = match (Stamp::of(&before), Stamp::of(&after)) {
+        (Some(a), Some(b)) if a == b && a.len == bytes.len() as u64 => Some(a),
+        _ => None,
+    };
+    Ok(Image { bytes, stamp })
+}
+
+fn open_lock_file(lock_path: &Path) -> Result<File, LedgerError> {
+    private_file()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(lock_path)
+        .map_err(|error| io_err("open the lock file", lock_path, error))
+}
+
+/// Options for a file only its owner may read (mode 0600 on Unix).
+fn private_file() -> OpenOptions {
+    #[allow(unused_mut)]
+    let mut options = OpenOptions::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(FILE_MODE);
+    }
+    options
+}
+
+/// Creates `dir` and any missing parents (mode 0700), syncing each new entry into its parent.
+fn ensure_dir(dir: &Path) -> Result<(), LedgerError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut missing = Vec::new();
+    let mut current = dir;
+    while fs::symlink_metadata(current).is_err() {
+        missing.push(current.to_owned());
+        match current.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => current = parent,
+            _ => break,
+        }
+    }
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(DIR_MODE);
+    }
+    let dir_err = |error| io_err("create directory", dir, error);
+    builder.create(dir).map_err(dir_err)?;
+    for created in missing.iter().rev() {
+        let parent = match created.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        sync_dir(parent).map_err(dir_err)?;
+    }
+    Ok(())
+}
+
+/// Makes the directory's entries (a new file's name) durable.
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map_or_else(|| "ledger".to_owned(), |n| n.to_string_lossy().into_owned())
+}
+
+fn io_err(action: &'static str, path: &Path, error: io::Error) -> LedgerError {
+    LedgerError::Io {
+        action,
+        path: path.to_owned(),
+        error,
+    }
+}
+
+fn is_a_directory(path: &Path) -> LedgerError {
+    io_err(
+        "open ledger",
+        path,
+        io::Error::other("it is a directory; the ledger is a file such as .esc/ledger.jsonl"),
+    )
+}
+
+fn damaged(path: &Path, line: usize, message: String) -> LedgerError {
+    LedgerError::Damaged {
+        path: path.to_owned(),
+        line,
+        message,
+    }
+}
+
+fn seq_message(found: u64, expected: u64) -> String {
+    format!(
+        "its seq is {found} where {expected} was expected (events are numbered 1, 2, 3… without gaps)"
+    )
+}
+
+/// The part of an error worth a line in a verify report.
+fn problem_message(error: LedgerError) -> String {
+    match error {
+        LedgerError::Damaged { message, .. } => message,
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::Event;
+    use chrono::{TimeZone, Utc};
+
+    fn at(minute: u32) -> chrono::DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 9, minute % 60, 0)
+            .single()
+            .expect("valid time")
+    }
+
+    fn note(case: &str, text: &str) -> NewEvent {
+        NewEvent {
+            at: at(1),
+            actor: "ana".into(),
+            case: case.into(),
+            event: Event::Noted { text: text.into() },
+        }
+    }
+
+    fn opened(case: &str) -> NewEvent {
+        NewEvent {
+            at: at(0),
+            actor: "ana".into(),
+            case: case.into(),
+            event: Event::Opened {
+                title: format!("{case}: \"login\" fails\nfor everyone"),
+                severity: "sev2".into(),
+                case_type: "incident".into(),
+                account: Some("acme".into()),
+                reporter: None,
+                channel: None,
+                labels: vec!["auth".into()],
+                description: None,
+                path: "support".into(),
+                tier: "l1".into(),
+                owner: "ana".into(),
+            },
+        }
+    }
+
+    fn append(ledger: &Ledger, events: Vec<NewEvent>) -> Vec<Record> {
+        let mut guard = ledger.lock().expect("lock");
+        guard.append(events).expect("append")
+    }
+
+    fn setup() -> (tempfile::TempDir, Ledger) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ledger = Ledger::open(dir.path().join(".esc/ledger.jsonl")).expect("open");
+        (dir, ledger)
+    }
+
+    fn seqs(records: &[Record]) -> Vec<u64> {
+        records.iter().map(|r| r.seq).collect()
+    }
+
+    fn damaged_line(result: Result<impl std::fmt::Debug, LedgerError>) -> usize {
+        match result {
+            Err(LedgerError::Damaged { line, .. }) => line,
+            other => panic!("expected damage, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn missing_ledger_is_empty_and_not_created() {
+        let (_dir, ledger) = setup();
+        assert_eq!(ledger.read_all().unwrap(), vec![]);
+        assert_eq!(ledger.read_case("ESC-1").unwrap(), vec![]);
+        assert_eq!(ledger.last_seq().unwrap(), 0);
+        assert_eq!(ledger.next_case_number().unwrap(), 1);
+        assert!(ledger.verify().unwrap().is_ok());
+        assert!(!ledger.path().exists());
+    }
+
+    #[test]
+    fn round_trip_with_header() {
+        let (_dir, ledger) = setup();
+        let written = append(&ledger, vec![opened("ESC-1"), note("ESC-1", "first")]);
+        assert_eq!(seqs(&written), [1, 2]);
+        assert_eq!(ledger.read_all().unwrap(), written);
+        let text = fs::read_to_string(ledger.path()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], r#"{"esc_ledger":1}"#);
+        assert_eq!(lines.len(), 3);
+        assert!(lines[2].starts_with(r#"{"seq":2,"#), "{}", lines[2]);
+        assert!(text.ends_with('\n'));
+        assert_eq!(ledger.next_case_number().unwrap(), 2);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let (dir, ledger) = setup();
+        append(&ledger, vec![opened("ESC-1")]);
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(ledger.path()), 0o600);
+        assert_eq!(mode(&ledger.sidecar("lock")), 0o600);
+        assert_eq!(mode(&ledger.sidecar("idx")), 0o600);
+
+        let created = Ledger::create(dir.path().join("init/ledger.jsonl")).unwrap();
+        assert_eq!(mode(created.path()), 0o600);
+    }
+
+    #[test]
+    fn create_writes_header_and_refuses_to_overwrite() {
+        let (_dir, ledger) = setup();
+        let created = Ledger::create(ledger.path()).unwrap();
+        assert_eq!(fs::read(created.path()).unwrap(), HEADER_LINE);
+        assert_eq!(created.read_all().unwrap(), vec![]);
+        append(&created, vec![opened("ESC-1")]);
+        let before = fs::read(created.path()).unwrap();
+        let err = Ledger::create(created.path()).unwrap_err();
+        assert!(matches!(err, LedgerError::AlreadyExists { .. }), "{err}");
+        assert!(err.to_string().contains("already exists"));
+        assert_eq!(fs::read(created.path()).unwrap(), before);
+        let written = append(&created, vec![note("ESC-1", "x")]);
+        assert_eq!(seqs(&written), [2]);
+    }
+
+    #[test]
+    fn seq_is_gap_free_across_appends() {
+        let (_dir, ledger) = setup();
+        append(&ledger, vec![opened("ESC-1"), note("ESC-1", "a")]);
+        let second = append(&ledger, vec![opened("ESC-2"), note("ESC-1", "b")]);
+        assert_eq!(seqs(&second), [3, 4]);
+        fs::remove_file(ledger.sidecar("idx")).unwrap();
+        let third = append(&ledger, vec![note("ESC-2", "c")]);
+        assert_eq!(seqs(&third), [5]);
+        assert_eq!(seqs(&ledger.read_all().unwrap()), [1, 2, 3, 4, 5]);
+        assert_eq!(ledger.next_case_number().unwrap(), 3);
+        let report = ledger.verify().unwrap();
+        assert!(report.is_ok(), "{report:?}");
+        assert_eq!((report.events, report.cases, report.last_seq), (5, 2, 5));
+    }
+
+    #[test]
+    fn torn_tail_is_ignored_then_kept_aside_and_cut() {
+        let (_dir, ledger) = setup();
+        append(&ledger, vec![opened("ESC-1"), note("ESC-1", "a")]);
+        let mut file = OpenOptions::new().append(true).open(ledger.path()).unwrap();
+        file.write_all(br#"{"seq":3,"at":"2026-11-2"#).unwrap();
+        drop(file);
+
+        let scan = ledger.scan().unwrap();
+        assert_eq!(seqs(&scan.records), [1, 2]);
+        let torn = scan.torn_tail.expect("torn tail");
+        assert_eq!(torn.line, 4);
+        assert_eq!(torn.bytes, 24);
+        assert_eq!(ledger.summary().unwrap().torn_tail, Some(torn));
+        assert_eq!(ledger.read_case("ESC-1").unwrap().len(), 2);
+        let report = ledger.verify().unwrap();
+        assert!(report.is_ok());
+        assert_eq!(report.torn_tail, Some(torn));
+
+        let mut guard = ledger.lock().unwrap();
+        let written = guard.append(vec![note("ESC-1", "b")]).unwrap();
+        assert_eq!(guard.repaired(), Some(torn));
+        drop(guard);
+        assert_eq!(seqs(&written), [3]);
+        let all = ledger.read_all().unwrap();
+        assert_eq!(seqs(&all), [1, 2, 3]);
+        assert_eq!(all[2], written[0]);
+        assert!(ledger.scan().unwrap().torn_tail.is_none());
+        let kept = fs::read_to_string(ledger.sidecar("torn")).unwrap();
+        assert!(kept.contains("line 4, 24 bytes"), "{kept}");
+        assert!(kept.contains(r#"{"seq":3,"at":"2026-11-2"#), "{kept}");
+    }
+
+    #[test]
+    fn torn_header_is_an_empty_ledger() {
+        let (_dir, ledger) = setup();
+        fs::create_dir_all(ledger.dir()).unwrap();
+        fs::write(ledger.path(), br#"{"esc_led"#).unwrap();
+        assert_eq!(ledger.read_all().unwrap(), vec![]);
+        assert_eq!(ledger.summary().unwrap().torn_tail.map(|t| t.line), Some(1));
+        let written = append(&ledger, vec![opened("ESC-1")]);
+        assert_eq!(seqs(&written), [1]);
+        let text = fs::read_to_string(ledger.path()).unwrap();
+        assert!(
+            text.starts_with("{\"esc_ledger\":1}\n{\"seq\":1,"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_ledger_is_never_cut() {
+        let (_dir, ledger) = setup();
+        fs::create_dir_all(ledger.dir()).unwrap();
+        for content in [&b"my notes"[..], b"my notes\nmore"] {
+            fs::write(ledger.path(), content).unwrap();
+            assert_eq!(damaged_line(ledger.read_all()), 1);
+            let mut guard = ledger.lock().unwrap();
+            assert_eq!(damaged_line(guard.append(vec![opened("ESC-1")])), 1);
+            drop(guard);
+            assert_eq!(fs::read(ledger.path()).unwrap(), content);
+        }
+    }
+
+    #[test]
+    fn unsupported_version_is_named() {
+        let (_dir, ledger) = setup();
+        fs::create_dir_all(ledger.dir()).unwrap();
+        fs::write(ledger.path(), "{\"esc_ledger\":2}\n").unwrap();
+        let err = ledger.read_all().unwrap_err();
+        assert!(
+            matches!(err, LedgerError::UnsupportedVersion { found: 2, .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn damaged_middle_line_names_the_line() {
+        let (_dir, ledger) = setup();
+        append(
+            &ledger,
+            vec![opened("ESC-1"), note("ESC-1", "a"), note("ESC-1", "b")],
+        );
+        let text = fs::read_to_string(ledger.path()).unwrap();
+        let broken = text.replacen(r#"{"seq":2,"#, r#"{"seq":2,,"#, 1);
+        fs::write(ledger.path(), &broken).unwrap();
+
+        let err = ledger.read_all().unwrap_err();
+        assert!(matches!(err, LedgerError::Damaged { line: 3, .. }), "{err}");
+        let message = err.to_string();
+        assert!(message.contains("ledger.jsonl"), "{message}");
+        assert!(message.contains("line 3"), "{message}");
+        assert!(message.contains("esc ledger verify"), "{message}");
+        assert_eq!(damaged_line(ledger.read_case("ESC-1")), 3);
+        assert_eq!(damaged_line(ledger.next_case_number()), 3);
+        let mut guard = ledger.lock().unwrap();
+        assert_eq!(damaged_line(guard.append(vec![note("ESC-1", "c")])), 3);
+        drop(guard);
+        assert_eq!(fs::read_to_string(ledger.path()).unwrap(), broken);
+
+        let report = ledger.verify().unwrap();
+        assert_eq!(report.problems.len(), 1, "{report:?}");
+        assert_eq!(report.problems[0].line, 3);
+        assert_eq!(report.events, 2);
+    }
+
+    #[test]
+    fn seq_gap_and_empty_line_are_damage() {
+        let (_dir, ledger) = setup();
+        append(
+            &ledger,
+            vec![opened("ESC-1"), note("ESC-1", "a"), note("ESC-1", "b")],
+        );
+        let text = fs::read_to_string(ledger.path()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        // Line 3 (seq 2) removed: line 3 now holds seq 3.
+        fs::write(
+            ledger.path(),
+            format!("{}\n{}\n{}\n", lines[0], lines[1], lines[3]),
+        )
+        .unwrap();
+        assert_eq!(damaged_line(ledger.read_all()), 3);
+        assert_eq!(damaged_line(ledger.read_case("ESC-9")), 3);
+        let report = ledger.verify().unwrap();
+        assert_eq!(report.problems.len(), 1);
+        assert!(report.problems[0].message.contains("seq is 3 where 2"));
+
+        fs::write(ledger.path(), format!("{}\n{}\n\n", lines[0], lines[1])).unwrap();
+        assert_eq!(damaged_line(ledger.read_all()), 3);
+    }
+
+    #[test]
+    fn verify_lists_every_problem_apart_from_a_torn_tail() {
+        let (_dir, ledger) = setup();
+        append(
+            &ledger,
+            (0..5).map(|i| note("ESC-1", &format!("n{i}"))).collect(),
+        );
+        let text = fs::read_to_string(ledger.path()).unwrap();
+        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        lines[2] = "garbage".into();
+        lines[4] = "{}".into();
+        fs::write(ledger.path(), format!("{}\n{{\"seq\":6", lines.join("\n"))).unwrap();
+        let report = ledger.verify().unwrap();
+        let lines: Vec<usize> = report.problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, [3, 5], "{report:?}");
+        assert_eq!(report.torn_tail, Some(TornTail { line: 7, bytes: 8 }));
+        assert_eq!((report.events, report.last_seq), (3, 5));
+    }
+
+    #[test]
+    fn checkpoint_is_used_when_it_matches() {
+        let (_dir, ledger) = setup();
+        append(&ledger, vec![opened("ESC-1"), note("ESC-1", "a")]);
+        let idx = ledger.sidecar("idx");
+        let mut checkpoint: Checkpoint = serde_json::from_slice(&fs::read(&idx).unwrap()).unwrap();
+        assert_eq!((checkpoint.last_seq, checkpoint.max_case), (2, 1));
+        // A checkpoint that matches the file is believed without reading the ledger.
+        checkpoint.max_case = 41;
+        fs::write(&idx, serde_json::to_vec(&checkpoint).unwrap()).unwrap();
+        assert_eq!(ledger.next_case_number().unwrap(), 42);
+    }
+
+    #[test]
+    fn checkpoint_is_rebuilt_when_stale_or_deleted() {
+        let (_dir, ledger) = setup();
+        append(&ledger, vec![opened("ESC-1"), note("ESC-1", "a")]);
+        let idx = ledger.sidecar("idx");
+        let mut checkpoint: Checkpoint = serde_json::from_slice(&fs::read(&idx).unwrap()).unwrap();
+        checkpoint.max_case = 41;
+        checkpoint.stamp.mtime_ns -= 1;
+        fs::write(&idx, serde_json::to_vec(&checkpoint).unwrap()).unwrap();
+        assert_eq!(ledger.next_case_number().unwrap(), 2);
+        let rebuilt: Checkpoint = serde_json::from_slice(&fs::read(&idx).unwrap()).unwrap();
+        assert_eq!((rebuilt.last_seq, rebuilt.max_case), (2, 1));
+
+        // Changed from outside: a hand-added event is counted.
+        let ledger_text = fs::read_to_string(ledger.path()).unwrap();
+        let line = ledger_text
+            .lines()
+            .nth(2)
+            .unwrap()
+            .replace(r#""seq":2"#, r#""seq":3"#)
+            .replace("ESC-1", "ESC-7");
+        fs::write(ledger.path(), format!("{ledger_text}{line}\n")).unwrap();
+        assert_eq!(ledger.next_case_number().unwrap(), 8);
+        assert_eq!(ledger.last_seq().unwrap(), 3);
+
+        fs::remove_file(&idx).unwrap();
+        assert_eq!(ledger.last_seq().unwrap(), 3);
+        assert!(idx.exists());
+        fs::write(&idx, b"not json").unwrap();
+        let written = append(&ledger, vec![opened("ESC-8")]);
+        assert_eq!(seqs(&written), [4]);
+        assert_eq!(ledger.next_case_number().unwrap(), 9);
+    }
+
+    #[test]
+    fn read_case_tells_esc_7_from_esc_70() {
+        let (_dir, ledger) = setup();
+        let mut events = Vec::new();
+        for n in 1..=70 {
+            events.push(opened(&format!("ESC-{n}")));
+        }
+        events.push(note("ESC-70", "seventy"));
+        events.push(note("ESC-7", "seven, mentions \"case\":\"ESC-70\""));
+        events.push(note("ESC-77", "seventy-seven"));
+        append(&ledger, events);
+        let seven = ledger.read_case("ESC-7").unwrap();
+        assert_eq!(seqs(&seven), [7, 72]);
+        assert!(seven.iter().all(|r| r.case == "ESC-7"));
+        assert_eq!(seqs(&ledger.read_case("ESC-70").unwrap()), [70, 71]);
+        assert_eq!(ledger.read_case("ESC-77").unwrap().len(), 1);
+        assert_eq!(ledger.read_case("ESC-700").unwrap(), vec![]);
+        assert_eq!(ledger.next_case_number().unwrap(), 78);
+    }
+
+    #[test]
+    fn read_case_finds_hand_formatted_lines() {
+        let (_dir, ledger) = setup();
+        append(&ledger, vec![opened("ESC-1")]);
+        let mut text = fs::read_to_string(ledger.path()).unwrap();
+        text.push_str(
+            r#"{ "seq": 2, "at": "2026-11-23T09:05:00Z", "actor": "bo", "case": "ESC-1", "step": "update", "event": "noted", "text": "by hand" }"#,
+        );
+        text.push('\n');
+        fs::write(ledger.path(), text).unwrap();
+        assert_eq!(seqs(&ledger.read_case("ESC-1").unwrap()), [1, 2]);
+    }
+
+    #[test]
+    fn quick_fields_reads_only_esc_shaped_lines() {
+        assert_eq!(
+            quick_fields(br#"{"seq":12,"at":"x","actor":"a","case":"ESC-7","step":"update"}"#),
+            Some((12, &b"ESC-7"[..]))
+        );
+        assert_eq!(quick_fields(br#"{"seq":012,"case":"ESC-7"}"#), None);
+        assert_eq!(quick_fields(br#"{"seq":1,"case":"ESC-7""#), None);
+        assert_eq!(quick_fields(br#"{ "seq":1,"case":"ESC-7"}"#), None);
+        assert_eq!(quick_fields(br#"{"seq":1,"case":"ES\"C"}"#), None);
+    }
+
+    #[test]
+    fn lock_serializes_writers() {
+        let (_dir, ledger) = setup();
+        let path = ledger.path().to_owned();
+        let threads: Vec<_> = (0..2)
+            .map(|t| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let ledger = Ledger::open(path).unwrap();
+                    for i in 0..50 {
+                        let mut guard = ledger.lock().unwrap();
+                        let n = guard.next_case_number().unwrap();
+                        let last = guard.last_seq().unwrap();
+                        let written = guard
+                            .append(vec![opened(&format!("ESC-{n}"))])
+                            .unwrap_or_else(|e| panic!("thread {t} event {i}: {e}"));
+                        assert_eq!(written[0].seq, last + 1);
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        let all = ledger.read_all().unwrap();
+        assert_eq!(seqs(&all), (1..=100).collect::<Vec<_>>());
+        let cases: HashSet<&str> = all.iter().map(|r| r.case.as_str()).collect();
+        assert_eq!(cases.len(), 100, "every case number given once");
+        assert_eq!(ledger.next_case_number().unwrap(), 101);
+        assert!(ledger.verify().unwrap().is_ok());
+    }
+}
