@@ -8,10 +8,12 @@ use super::settings::Settings;
 use crate::case::transition::{self, OpenRequest, Request};
 use crate::case::{Case, Event, NewEvent, Record, id, raci, view};
 use crate::cli::ListArgs;
+use crate::policy::duration;
 use crate::policy::{Policy, Status};
 use crate::render::{local_time, table};
+use crate::sla::clock::{ClockState, Clocks, clocks};
 use crate::store::ledger::Ledger;
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 use chrono_tz::Tz;
 
 fn ledger(settings: &Settings) -> Result<Ledger> {
@@ -45,9 +47,21 @@ pub fn open(settings: &Settings, req: &OpenRequest, out: &mut Output) -> Result<
     }])?;
     drop(guard);
     let case = fold_case(&case_id, records, settings)?;
+    let dues = clocks(&policy, &case, settings.now)
+        .map(|k| {
+            let tz = policy.defaults.timezone;
+            let due =
+                |c: &crate::sla::clock::Clock| c.due.map_or("-".into(), |d| local_time(d, tz));
+            format!(
+                "\n  response due {}, resolution due {}",
+                due(&k.response),
+                due(&k.resolution)
+            )
+        })
+        .unwrap_or_default();
     report(settings, &policy, &case, out, |c| {
         format!(
-            "opened {} ({}, {}) at {}, owner {}",
+            "opened {} ({}, {}) at {}, owner {}{dues}",
             c.id,
             c.severity,
             c.case_type,
@@ -95,7 +109,7 @@ fn report(
     line: impl Fn(&Case) -> String,
 ) -> Result<()> {
     if settings.json {
-        out.json(&view::case_json(policy, case, None, true))
+        out.json(&view::case_json(policy, case, settings.now, None, true))
     } else {
         out.say(&line(case))
     }
@@ -185,7 +199,13 @@ pub fn show(settings: &Settings, input_id: &str, out: &mut Output) -> Result<()>
     let date = settings.now.with_timezone(&tz).date_naive();
     let raci = raci::resolve(&policy, &case, date);
     if settings.json {
-        return out.json(&view::case_json(&policy, &case, Some(&raci), true));
+        return out.json(&view::case_json(
+            &policy,
+            &case,
+            settings.now,
+            Some(&raci),
+            true,
+        ));
     }
     let mut text = format!("{}  {}\n", case.id, case.title);
     let sev_label = policy
@@ -239,6 +259,9 @@ pub fn show(settings: &Settings, input_id: &str, out: &mut Output) -> Result<()>
             text.push_str(&format!(" · {label} {}", local_time(at, tz)));
         }
     }
+    if let Some(k) = clocks(&policy, &case, settings.now) {
+        text.push_str(&format!("\n\nSLA\n{}", sla_table(&k, settings.now, tz)));
+    }
     text.push_str("\n\nRACI\n");
     let mut t = table(["step", "R", "A", "C", "I"]);
     for row in &raci {
@@ -264,6 +287,37 @@ pub fn show(settings: &Settings, input_id: &str, out: &mut Output) -> Result<()>
     out.raw(&text)
 }
 
+/// "due in 1h30m" / "over by 20m" relative to now.
+fn left(due: Option<chrono::DateTime<chrono::Utc>>, now: chrono::DateTime<chrono::Utc>) -> String {
+    match due {
+        Some(d) if d > now => format!("in {}", duration::format(d - now)),
+        Some(d) => format!("over by {}", duration::format(now - d)),
+        None => "-".into(),
+    }
+}
+
+fn sla_table(k: &Clocks, now: chrono::DateTime<chrono::Utc>, tz: Tz) -> comfy_table::Table {
+    let mut t = table(["clock", "state", "due", "left", "stopped"]);
+    for c in k.iter() {
+        let running = matches!(
+            c.state,
+            ClockState::Pending | ClockState::Warning | ClockState::Breached
+        ) && c.at.is_none();
+        t.add_row(vec![
+            c.kind.as_str().to_string(),
+            c.state.as_str().to_string(),
+            c.due.map_or("-".into(), |d| local_time(d, tz)),
+            if running {
+                left(c.due, now)
+            } else {
+                String::new()
+            },
+            c.at.map_or(String::new(), |a| local_time(a, tz)),
+        ]);
+    }
+    t
+}
+
 /// `esc list`.
 pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()> {
     let policy = policy_cmd::load(&settings.policy)?;
@@ -275,11 +329,10 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
         })?),
         None => None,
     };
-    if args.breached || args.due_within.is_some() {
-        bail!(
-            "--breached and --due-within need the SLA clocks, which this version does not compute yet"
-        );
-    }
+    let due_within = match &args.due_within {
+        Some(d) => Some(duration::parse(d).map_err(|e| anyhow!("--due-within: {e}"))?),
+        None => None,
+    };
     let records = ledger(settings)?.read_all()?;
     let cases = Case::fold_all(records, false)
         .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))?;
@@ -302,11 +355,38 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
                 .is_none_or(|a| c.account.as_ref() == Some(a))
             && args.label.as_ref().is_none_or(|l| c.labels.contains(l))
     };
-    let selected: Vec<&Case> = cases.iter().filter(|c| matches(c)).collect();
+    let now = settings.now;
+    let mut selected: Vec<(&Case, Option<Clocks>)> = cases
+        .iter()
+        .filter(|c| matches(c))
+        .map(|c| (c, clocks(&policy, c, now)))
+        .filter(|(_, k)| {
+            let breached_ok = !args.breached || k.as_ref().is_some_and(Clocks::any_breached);
+            let due_ok = due_within.is_none_or(|w| {
+                k.as_ref()
+                    .and_then(Clocks::next_due)
+                    .is_some_and(|d| d <= now + w)
+            });
+            breached_ok && due_ok
+        })
+        .collect();
+    // Closest to a breach first: breached cases, then by the next due time; then the rest.
+    selected.sort_by_key(|(c, k)| {
+        let breached = k
+            .as_ref()
+            .is_some_and(|k| k.any_breached() && c.is_active());
+        let next = k.as_ref().and_then(Clocks::next_due);
+        (
+            !breached,
+            next.is_none(),
+            next,
+            crate::case::id::number(&c.id),
+        )
+    });
     if settings.json {
         let arr: Vec<_> = selected
             .iter()
-            .map(|c| view::case_json(&policy, c, None, false))
+            .map(|(c, _)| view::case_json(&policy, c, settings.now, None, false))
             .collect();
         return out.json(&arr);
     }
@@ -314,16 +394,29 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
         return out.say("no cases match");
     }
     let tz = policy.defaults.timezone;
-    let mut t = table(["id", "sev", "status", "levels", "owner", "opened", "title"]);
-    for c in &selected {
+    let mut t = table([
+        "id", "sev", "status", "levels", "owner", "sla", "next due", "title",
+    ]);
+    for (c, k) in &selected {
         let levels: Vec<&str> = c.levels.values().map(|l| l.tier.as_str()).collect();
+        let sla = match k {
+            Some(k) if k.any_breached() => "breached",
+            Some(k) if k.any_warning() => "warning",
+            Some(k) if k.iter().any(|c| c.state == ClockState::Paused) => "paused",
+            Some(_) if c.is_active() => "ok",
+            _ => "",
+        };
+        let next = k.as_ref().and_then(Clocks::next_due);
         t.add_row(vec![
             c.id.clone(),
             c.severity.clone(),
             c.status.as_str().to_string(),
             levels.join(", "),
             c.owner.clone(),
-            local_time(c.opened_at, tz),
+            sla.to_string(),
+            next.map_or(String::new(), |d| {
+                format!("{} ({})", local_time(d, tz), left(Some(d), now))
+            }),
             c.title.clone(),
         ]);
     }

@@ -46,6 +46,9 @@ pub struct Case {
     pub closed_at: Option<DateTime<Utc>>,
     /// Completed pauses (start, end) and the current one, for the SLA clocks.
     pub pauses: Vec<(DateTime<Utc>, Option<DateTime<Utc>>)>,
+    /// Spans between a resolution and the reopening that followed it (the last one open-ended
+    /// while the case stays resolved); the resolution clock does not run in them.
+    pub resolved_spans: Vec<(DateTime<Utc>, Option<DateTime<Utc>>)>,
     /// The last status update (any `update`), for the cadence clock.
     pub last_update_at: Option<DateTime<Utc>>,
     pub escalations: u32,
@@ -161,6 +164,7 @@ impl Case {
             resolved_at: None,
             closed_at: None,
             pauses: Vec::new(),
+            resolved_spans: Vec::new(),
             last_update_at: None,
             escalations: 0,
             reopened: 0,
@@ -254,6 +258,7 @@ impl Case {
                 self.end_pause(r.at);
                 self.status = Status::Resolved;
                 self.resolved_at = Some(r.at);
+                self.resolved_spans.push((r.at, None));
                 self.resolution = Some(resolution.clone());
                 if root_cause.is_some() {
                     self.root_cause = root_cause.clone();
@@ -272,6 +277,11 @@ impl Case {
             }
             Event::Reopened { .. } => {
                 self.reopened += 1;
+                if let Some(last) = self.resolved_spans.last_mut()
+                    && last.1.is_none()
+                {
+                    last.1 = Some(r.at);
+                }
                 self.resolved_at = None;
                 self.closed_at = None;
                 self.followup = None;

@@ -4,12 +4,19 @@
 use super::fold::Case;
 use super::raci::ResolvedRaci;
 use crate::policy::Policy;
+use crate::sla::clock::{Clock, clocks};
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
-/// The case object; `events` included when `with_events`. `raci` is added when given.
+fn clock_json(c: &Clock) -> Value {
+    json!({"due": c.due, "state": c.state.as_str(), "at": c.at})
+}
+
+/// The case object at `now`; `events` included when `with_events`, `raci` when given.
 pub fn case_json(
     policy: &Policy,
     case: &Case,
+    now: DateTime<Utc>,
     raci: Option<&[ResolvedRaci]>,
     with_events: bool,
 ) -> Value {
@@ -43,10 +50,19 @@ pub fn case_json(
         "resolved_at": case.resolved_at,
         "closed_at": case.closed_at,
     });
+    let sla = clocks(policy, case, now).map(|k| {
+        json!({
+            "response": clock_json(&k.response),
+            "resolution": clock_json(&k.resolution),
+            "update": k.update.as_ref().map(clock_json),
+            "tier": k.tier.as_ref().map(clock_json),
+        })
+    });
     if let Value::Object(m) = &mut v {
         if let Some(d) = &case.description {
             m.insert("description".into(), json!(d));
         }
+        m.insert("sla".into(), sla.unwrap_or(Value::Null));
         m.insert("escalations".into(), json!(case.escalations));
         m.insert("reopened".into(), json!(case.reopened));
         if let Some(r) = &case.resolution {
