@@ -54,6 +54,7 @@ const CASES: &[Case] = &[
     case("weekday-bad", 14, 11, "`monday` is not a weekday; did you mean `mon`?", 1),
     case("timezone-unknown", 13, 12, "unknown time zone `Europe/Londn`; did you mean `Europe/London`?", 1),
     case("holiday-impossible", 15, 13, "`2026-02-30` is not a real date", 1),
+    case("calendar-never-open", 14, 9, "opens on no day", 1),
     // Severities.
     case("warn-at-above-one", 25, 11, "`severities.sev1.warn_at` is 1.5: it must lie between 0 and 1", 1),
     case("warn-at-zero", 25, 11, "`severities.sev1.warn_at` is 0: it must lie between 0 and 1", 1),

@@ -99,6 +99,7 @@ pub fn read_timezone(sink: &Sink, s: &Str<'_>) -> Option<Tz> {
 }
 
 fn read_week(days: &Table<'_, '_>) -> Hours {
+    let before = days.sink.len();
     let mut week: [Vec<TimeRange>; 7] = Default::default();
     for (key, v) in days.entries() {
         let Some(index) = WEEKDAYS.iter().position(|d| *d == key.value) else {
@@ -117,6 +118,15 @@ fn read_week(days: &Table<'_, '_>) -> Hours {
             Ok(ranges) => week[index] = ranges,
             Err(msg) => days.sink.error(s.span, format!("`{}`: {msg}", v.path)),
         }
+    }
+    if week.iter().all(Vec::is_empty) && days.sink.len() == before {
+        days.sink.error(
+            days.span.clone(),
+            format!(
+                "`{}` opens on no day, so no SLA deadline could ever fall due: give at least one weekday a range, or write \"24x7\"",
+                days.path
+            ),
+        );
     }
     Hours::Weekly(week)
 }

@@ -46,12 +46,16 @@ pub fn uses_day_unit(text: &str) -> bool {
                 "d" | "day"
                     | "days"
                     | "w"
+                    | "wk"
+                    | "wks"
                     | "week"
                     | "weeks"
                     | "M"
                     | "month"
                     | "months"
                     | "y"
+                    | "yr"
+                    | "yrs"
                     | "year"
                     | "years"
             )
@@ -107,6 +111,8 @@ mod tests {
         assert!(uses_day_unit("2d"));
         assert!(uses_day_unit("1d4h"));
         assert!(uses_day_unit("1week"));
+        assert!(uses_day_unit("1wk"));
+        assert!(uses_day_unit("1yr"));
         assert!(!uses_day_unit("16h"));
         assert!(!uses_day_unit("1h30m"));
     }
