@@ -68,8 +68,55 @@ pub enum Command {
         /// The shell to complete for
         shell: clap_complete::Shell,
     },
+    /// The cron job: check every open case against its SLA clocks and triggers, act, notify
+    Sweep {
+        /// Print the plan; write nothing and deliver nothing
+        #[arg(long = "dry-run")]
+        dry_run: bool,
+        /// Stop delivering notifications after this long (the rest stay queued)
+        #[arg(long = "delivery-budget", value_name = "DUR", default_value = "60s")]
+        delivery_budget: String,
+    },
+    /// Approve a trigger's proposal on a case: its actions are taken
+    Approve {
+        id: String,
+        /// The trigger's name
+        trigger: String,
+    },
+    /// Reject a trigger's proposal on a case
+    Reject {
+        id: String,
+        trigger: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// The notification queue (pending, failed, delivered)
+    Notifications {
+        /// Only notifications in this state
+        #[arg(long, value_parser = ["pending", "failed", "delivered"])]
+        state: Option<String>,
+        /// Only this case's notifications
+        #[arg(long)]
+        case: Option<String>,
+    },
+    /// Reports
+    Report {
+        #[command(subcommand)]
+        report: ReportCommand,
+    },
     #[command(flatten)]
     Case(CaseCommand),
+}
+
+/// `esc report …`.
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Breached and at-risk cases now, with how long over or left
+    Breaches {
+        /// Exit 1 when any case is breached (for CI or monitoring)
+        #[arg(long = "fail-if-any")]
+        fail_if_any: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

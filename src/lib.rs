@@ -11,7 +11,9 @@
 pub mod app;
 pub mod case;
 pub mod cli;
+pub mod notify;
 pub mod policy;
 pub mod render;
 pub mod sla;
 pub mod store;
+pub mod sweep;

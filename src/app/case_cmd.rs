@@ -143,6 +143,8 @@ pub fn describe(e: &Event) -> String {
             reason,
             summary,
             tried,
+            by,
+            ..
         } => {
             let mut s = format!(
                 "escalated on {path}: {} → {to} (now {owner}); reason: {reason}",
@@ -153,6 +155,9 @@ pub fn describe(e: &Event) -> String {
             }
             if let Some(x) = tried {
                 s.push_str(&format!("; tried: {x}"));
+            }
+            if let Some(x) = by {
+                s.push_str(&format!(" [by {x}]"));
             }
             s
         }
@@ -187,6 +192,32 @@ pub fn describe(e: &Event) -> String {
         }
         Event::Closed {} => "closed".into(),
         Event::Reopened { reason } => format!("reopened: {reason}"),
+        Event::SlaWarning { clock, .. } => format!("SLA warning: {} clock", clock.as_str()),
+        Event::SlaBreach { clock, .. } => format!("SLA breach: {} clock", clock.as_str()),
+        Event::TriggerFired { trigger, .. } => format!("trigger {trigger} fired"),
+        Event::Proposed { trigger, .. } => format!(
+            "trigger {trigger} proposes its actions: `esc approve ID {trigger}` or `esc reject ID {trigger}`"
+        ),
+        Event::Approved { trigger } => format!("proposal of trigger {trigger} approved"),
+        Event::Rejected { trigger, reason } => match reason {
+            Some(r) => format!("proposal of trigger {trigger} rejected: {r}"),
+            None => format!("proposal of trigger {trigger} rejected"),
+        },
+        Event::Labelled { labels, .. } => format!("labelled {}", labels.join(", ")),
+        Event::NotificationQueued {
+            recipients,
+            message,
+            ..
+        } => format!("notification to {}: {message}", recipients.join(", ")),
+        Event::NotificationDelivered { notification } => {
+            format!("notification N-{notification} delivered")
+        }
+        Event::NotificationFailed {
+            notification,
+            attempt,
+            error,
+            ..
+        } => format!("notification N-{notification} failed (attempt {attempt}): {error}"),
     }
 }
 
@@ -275,7 +306,11 @@ pub fn show(settings: &Settings, input_id: &str, out: &mut Output) -> Result<()>
     }
     text.push_str(&format!("{t}\n\nTimeline\n"));
     let mut t = table(["#", "when", "who", "what"]);
-    for r in &case.events {
+    for r in case
+        .events
+        .iter()
+        .filter(|r| !matches!(r.event, Event::NotificationDelivered { .. }))
+    {
         t.add_row(vec![
             r.seq.to_string(),
             local_time(r.at, tz),

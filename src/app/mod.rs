@@ -8,9 +8,10 @@ pub mod ledger_cmd;
 pub mod output;
 pub mod policy_cmd;
 pub mod settings;
+pub mod sweep_cmd;
 
 use crate::case::{OpenRequest, Request};
-use crate::cli::{CaseCommand, Cli, Command, LedgerCommand, PolicyCommand};
+use crate::cli::{CaseCommand, Cli, Command, LedgerCommand, PolicyCommand, ReportCommand};
 use anyhow::{Result, bail};
 use output::Output;
 use settings::Settings;
@@ -68,6 +69,29 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Ledger(LedgerCommand::Verify) => ledger_cmd::verify(&settings, &mut out),
+        Command::Sweep {
+            dry_run,
+            delivery_budget,
+        } => sweep_cmd::sweep(&settings, dry_run, &delivery_budget, &mut out),
+        Command::Approve { id, trigger } => {
+            sweep_cmd::decide(&settings, &id, &trigger, true, None, &mut out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Reject {
+            id,
+            trigger,
+            reason,
+        } => {
+            sweep_cmd::decide(&settings, &id, &trigger, false, reason, &mut out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Notifications { state, case } => {
+            sweep_cmd::list(&settings, state.as_deref(), case.as_deref(), &mut out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report {
+            report: ReportCommand::Breaches { fail_if_any },
+        } => sweep_cmd::breaches(&settings, fail_if_any, &mut out),
         Command::Case(cmd) => {
             run_case(&settings, cmd, &mut out)?;
             Ok(ExitCode::SUCCESS)

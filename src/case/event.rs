@@ -6,6 +6,7 @@
 //! Events are facts; a [`crate::case::Case`] is derived by folding them.
 
 use crate::policy::Step;
+use crate::sla::clock::ClockKind;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -97,6 +98,12 @@ pub enum Event {
         summary: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         tried: Option<String>,
+        /// Set when `esc sweep` escalated: `"budget"` (tier budget ran out) or the trigger.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
+        /// When the automatic escalation fell due.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        due: Option<DateTime<Utc>>,
     },
     Deescalated {
         path: String,
@@ -125,6 +132,62 @@ pub enum Event {
     Reopened {
         reason: String,
     },
+    /// `esc sweep`: a clock reached its warning share. Once per clock run (`started`).
+    SlaWarning {
+        clock: ClockKind,
+        started: DateTime<Utc>,
+        due: DateTime<Utc>,
+    },
+    /// `esc sweep`: a clock ran out. Once per clock run (`started`).
+    SlaBreach {
+        clock: ClockKind,
+        started: DateTime<Utc>,
+        due: DateTime<Utc>,
+    },
+    /// `esc sweep`: a trigger fired and its actions were taken.
+    TriggerFired {
+        trigger: String,
+        due: DateTime<Utc>,
+    },
+    /// `esc sweep`: a trigger with `confirm = true` proposes its actions.
+    Proposed {
+        trigger: String,
+        due: DateTime<Utc>,
+    },
+    /// `esc approve`: a proposal was approved and its actions taken.
+    Approved {
+        trigger: String,
+    },
+    /// `esc reject`: a proposal was rejected.
+    Rejected {
+        trigger: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Labels added (by a trigger's `label` action).
+    Labelled {
+        labels: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        trigger: Option<String>,
+    },
+    /// A notification queued in the outbox (the ledger); its id is `N-<seq>`.
+    NotificationQueued {
+        action: String,
+        recipients: Vec<String>,
+        message: String,
+        due: DateTime<Utc>,
+    },
+    /// A queued notification was delivered by the notify command.
+    NotificationDelivered {
+        notification: u64,
+    },
+    /// Delivery failed; the notification stays queued until `retry_after`.
+    NotificationFailed {
+        notification: u64,
+        attempt: u32,
+        error: String,
+        retry_after: DateTime<Utc>,
+    },
 }
 
 impl Event {
@@ -144,6 +207,16 @@ impl Event {
             Event::FollowedUp { .. } => "followed_up",
             Event::Closed {} => "closed",
             Event::Reopened { .. } => "reopened",
+            Event::SlaWarning { .. } => "sla_warning",
+            Event::SlaBreach { .. } => "sla_breach",
+            Event::TriggerFired { .. } => "trigger_fired",
+            Event::Proposed { .. } => "proposed",
+            Event::Approved { .. } => "approved",
+            Event::Rejected { .. } => "rejected",
+            Event::Labelled { .. } => "labelled",
+            Event::NotificationQueued { .. } => "notification_queued",
+            Event::NotificationDelivered { .. } => "notification_delivered",
+            Event::NotificationFailed { .. } => "notification_failed",
         }
     }
 
@@ -159,6 +232,15 @@ impl Event {
             Event::Escalated { .. } | Event::Deescalated { .. } => Step::Escalate,
             Event::Resolved { .. } | Event::Reopened { .. } => Step::Resolve,
             Event::FollowedUp { .. } | Event::Closed {} => Step::Close,
+            Event::SlaWarning { clock, .. } | Event::SlaBreach { clock, .. } => clock.step(),
+            Event::TriggerFired { .. }
+            | Event::Proposed { .. }
+            | Event::Approved { .. }
+            | Event::Rejected { .. } => Step::Escalate,
+            Event::Labelled { .. } => Step::Update,
+            Event::NotificationQueued { .. }
+            | Event::NotificationDelivered { .. }
+            | Event::NotificationFailed { .. } => Step::Update,
         }
     }
 }

@@ -3,8 +3,30 @@
 
 use super::event::{Event, Record};
 use crate::policy::Status;
+use crate::sla::clock::ClockKind;
 use chrono::{DateTime, Utc};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What `esc sweep` already recorded about one run of a clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Mark {
+    Warning,
+    Breach,
+}
+
+/// What a trigger has done on a case.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TriggerState {
+    /// How often it fired (directly or through an approved proposal).
+    pub fired: u32,
+    /// When it last fired or was decided.
+    pub last: Option<DateTime<Utc>>,
+    /// A proposal waiting for `esc approve` / `esc reject`: when it fell due.
+    pub pending: Option<DateTime<Utc>>,
+    pub proposed: u32,
+    pub approved: u32,
+    pub rejected: u32,
+}
 
 /// Where a case stands on one escalation path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +78,12 @@ pub struct Case {
     pub resolution: Option<String>,
     pub root_cause: Option<String>,
     pub followup: Option<Followup>,
+    /// Warnings and breaches recorded by sweep, per clock run (clock, started).
+    pub marks: BTreeSet<(ClockKind, DateTime<Utc>, Mark)>,
+    /// Trigger history by trigger name.
+    pub triggers: BTreeMap<String, TriggerState>,
+    /// Automatic escalations by sweep, for reports.
+    pub auto_escalations: u32,
     /// When the last event happened.
     pub last_event_at: DateTime<Utc>,
     /// Every event, in ledger order (empty when folded without events).
@@ -171,6 +199,9 @@ impl Case {
             resolution: None,
             root_cause: None,
             followup: None,
+            marks: BTreeSet::new(),
+            triggers: BTreeMap::new(),
+            auto_escalations: 0,
             last_event_at: r.at,
             events: Vec::new(),
         })
@@ -206,9 +237,16 @@ impl Case {
             Event::Noted { .. } => {}
             Event::Updated { .. } => self.last_update_at = Some(r.at),
             Event::Escalated {
-                path, to, owner, ..
+                path,
+                to,
+                owner,
+                by,
+                ..
             } => {
                 self.escalations += 1;
+                if by.is_some() {
+                    self.auto_escalations += 1;
+                }
                 self.levels.insert(
                     path.clone(),
                     Level {
@@ -275,6 +313,46 @@ impl Case {
                 self.status = Status::Closed;
                 self.closed_at = Some(r.at);
             }
+            Event::SlaWarning { clock, started, .. } => {
+                self.marks.insert((*clock, *started, Mark::Warning));
+            }
+            Event::SlaBreach { clock, started, .. } => {
+                self.marks.insert((*clock, *started, Mark::Breach));
+            }
+            Event::TriggerFired { trigger, .. } => {
+                let t = self.triggers.entry(trigger.clone()).or_default();
+                t.fired += 1;
+                t.last = Some(r.at);
+            }
+            Event::Proposed { trigger, due } => {
+                let t = self.triggers.entry(trigger.clone()).or_default();
+                t.proposed += 1;
+                t.pending = Some(*due);
+                t.last = Some(r.at);
+            }
+            Event::Approved { trigger } => {
+                let t = self.triggers.entry(trigger.clone()).or_default();
+                t.approved += 1;
+                t.fired += 1;
+                t.pending = None;
+                t.last = Some(r.at);
+            }
+            Event::Rejected { trigger, .. } => {
+                let t = self.triggers.entry(trigger.clone()).or_default();
+                t.rejected += 1;
+                t.pending = None;
+                t.last = Some(r.at);
+            }
+            Event::Labelled { labels, .. } => {
+                for l in labels {
+                    if !self.labels.contains(l) {
+                        self.labels.push(l.clone());
+                    }
+                }
+            }
+            Event::NotificationQueued { .. }
+            | Event::NotificationDelivered { .. }
+            | Event::NotificationFailed { .. } => {}
             Event::Reopened { .. } => {
                 self.reopened += 1;
                 if let Some(last) = self.resolved_spans.last_mut()

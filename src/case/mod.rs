@@ -4,10 +4,11 @@
 pub mod event;
 pub mod fold;
 pub mod id;
+pub mod import;
 pub mod raci;
 pub mod transition;
 pub mod view;
 
 pub use event::{Event, NewEvent, Record};
-pub use fold::{Case, FoldError, Level};
+pub use fold::{Case, FoldError, Level, Mark, TriggerState};
 pub use transition::{OpenRequest, Refusal, Request};

@@ -511,6 +511,8 @@ fn escalate(
         reason: text(reason).unwrap_or_default(),
         summary: text(summary),
         tried: text(tried),
+        by: None,
+        due: None,
     })
 }
 

@@ -22,7 +22,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 
 /// Which clock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClockKind {
     Response,
@@ -38,6 +38,17 @@ impl ClockKind {
         ClockKind::Update,
         ClockKind::Tier,
     ];
+
+    /// The RACI step whose matrix a warning or breach of this clock follows.
+    pub fn step(self) -> crate::policy::Step {
+        use crate::policy::Step;
+        match self {
+            ClockKind::Response => Step::Acknowledge,
+            ClockKind::Resolution => Step::Resolve,
+            ClockKind::Update => Step::Update,
+            ClockKind::Tier => Step::Escalate,
+        }
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -146,10 +157,7 @@ fn normalise(
             match last.1 {
                 None => continue,
                 Some(le) if s <= le => {
-                    last.1 = match e {
-                        None => None,
-                        Some(e) => Some(le.max(e)),
-                    };
+                    last.1 = e.map(|e| le.max(e));
                     continue;
                 }
                 _ => {}

@@ -1,0 +1,505 @@
+//! `esc sweep` (the cron job), `esc approve` / `esc reject`, and `esc notifications`.
+//!
+//! Sweep holds the ledger lock from reading to the last delivery result, so two sweeps
+//! started together serialize: the second sees everything the first recorded and does
+//! nothing twice. Deliveries are bounded by `--delivery-budget`; what is left stays queued.
+
+use super::output::Output;
+use super::policy_cmd;
+use super::settings::Settings;
+use crate::case::{Case, Event, NewEvent, Record, id};
+use crate::notify::{command, outbox};
+use crate::policy::{Policy, Step, duration};
+use crate::render::{local_time, table};
+use crate::store::ledger::{Ledger, WriteGuard};
+use crate::sweep::{self, ActionKind, Planned};
+use anyhow::{Context, Result, anyhow, bail};
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+fn action_json(p: &Planned) -> Value {
+    let mut v = json!({"case": p.case, "action": p.kind.name()});
+    if let Value::Object(m) = &mut v {
+        match &p.kind {
+            ActionKind::Warning { clock } | ActionKind::Breach { clock } => {
+                m.insert("clock".into(), json!(clock.as_str()));
+            }
+            ActionKind::Escalated { path, from, to, by } => {
+                m.insert("path".into(), json!(path));
+                m.insert("from".into(), json!(from));
+                m.insert("to".into(), json!(to));
+                m.insert("by".into(), json!(by));
+            }
+            ActionKind::Trigger { trigger } | ActionKind::Proposed { trigger } => {
+                m.insert("trigger".into(), json!(trigger));
+            }
+        }
+        m.insert("due".into(), json!(p.due));
+    }
+    v
+}
+
+fn action_line(p: &Planned, tz: chrono_tz::Tz) -> String {
+    let what = match &p.kind {
+        ActionKind::Warning { clock } => format!("warning: {} clock", clock.as_str()),
+        ActionKind::Breach { clock } => format!("breach: {} clock", clock.as_str()),
+        ActionKind::Escalated { path, from, to, by } => format!(
+            "escalated on {path}: {} → {to} (by {by})",
+            from.as_deref().unwrap_or("none")
+        ),
+        ActionKind::Trigger { trigger } => format!("trigger {trigger} fired"),
+        ActionKind::Proposed { trigger } => {
+            format!("trigger {trigger} proposes (approve or reject)")
+        }
+    };
+    format!("{:<8} {what} (due {})", p.case, local_time(p.due, tz))
+}
+
+/// The payload a notify command reads on stdin.
+fn payload(n: &outbox::Notification, cases: &HashMap<String, (String, String)>) -> Value {
+    let (title, severity) = cases.get(&n.case).cloned().unwrap_or_default();
+    json!({
+        "id": n.id,
+        "case": n.case,
+        "title": title,
+        "severity": severity,
+        "action": n.action,
+        "recipients": n.recipients,
+        "message": n.message,
+        "at": n.at,
+        "due": n.due,
+    })
+}
+
+fn append(
+    guard: &mut WriteGuard<'_>,
+    settings: &Settings,
+    case: &str,
+    events: Vec<Event>,
+) -> Result<Vec<Record>> {
+    let new = events
+        .into_iter()
+        .map(|event| NewEvent {
+            at: settings.now,
+            actor: settings.actor.clone(),
+            case: case.to_string(),
+            event,
+        })
+        .collect();
+    Ok(guard.append(new)?)
+}
+
+/// Counts of the delivery step.
+#[derive(Default)]
+struct Delivery {
+    sent: Vec<outbox::Notification>,
+    failed: Vec<(outbox::Notification, String)>,
+    pending: usize,
+}
+
+fn deliver_due(
+    policy: &Policy,
+    settings: &Settings,
+    guard: &mut WriteGuard<'_>,
+    queue: &std::collections::BTreeMap<u64, outbox::Notification>,
+    cases: &HashMap<String, (String, String)>,
+    budget: std::time::Duration,
+) -> Result<Delivery> {
+    let mut d = Delivery::default();
+    let due: Vec<&outbox::Notification> =
+        queue.values().filter(|n| n.is_due(settings.now)).collect();
+    let Some(argv) = &policy.notify.command else {
+        d.pending = queue
+            .values()
+            .filter(|n| n.state != outbox::State::Delivered)
+            .count();
+        return Ok(d);
+    };
+    let dir = settings
+        .policy
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let timeout = policy
+        .notify
+        .timeout
+        .to_std()
+        .unwrap_or(std::time::Duration::from_secs(10));
+    let started = Instant::now();
+    for n in due {
+        if started.elapsed() >= budget {
+            break;
+        }
+        let body = payload(n, cases).to_string();
+        match command::deliver(argv, dir, &body, timeout) {
+            Ok(()) => {
+                append(
+                    guard,
+                    settings,
+                    &n.case,
+                    vec![Event::NotificationDelivered {
+                        notification: n.seq,
+                    }],
+                )?;
+                d.sent.push(n.clone());
+            }
+            Err(e) => {
+                let attempt = n.attempts + 1;
+                append(
+                    guard,
+                    settings,
+                    &n.case,
+                    vec![Event::NotificationFailed {
+                        notification: n.seq,
+                        attempt,
+                        error: e.to_string(),
+                        retry_after: outbox::backoff(attempt, settings.now),
+                    }],
+                )?;
+                d.failed.push((n.clone(), e.to_string()));
+            }
+        }
+    }
+    let sent: std::collections::HashSet<u64> = d.sent.iter().map(|n| n.seq).collect();
+    d.pending = queue
+        .values()
+        .filter(|n| n.state != outbox::State::Delivered && !sent.contains(&n.seq))
+        .count();
+    Ok(d)
+}
+
+/// `esc sweep`.
+pub fn sweep(
+    settings: &Settings,
+    dry_run: bool,
+    budget: &str,
+    out: &mut Output,
+) -> Result<ExitCode> {
+    let policy = policy_cmd::load(&settings.policy)?;
+    let budget = duration::parse(budget)
+        .map_err(|e| anyhow!("--delivery-budget: {e}"))?
+        .to_std()
+        .unwrap_or_default();
+    let ledger = Ledger::open(&settings.ledger)?;
+    let mut guard = ledger.lock()?;
+    let records = guard.read_all()?;
+    let mut queue = outbox::fold(&records);
+    let cases = Case::fold_all(records, false)
+        .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))?;
+    let planned = sweep::plan(&policy, &cases, settings.now);
+    let titles: HashMap<String, (String, String)> = cases
+        .iter()
+        .map(|c| (c.id.clone(), (c.title.clone(), c.severity.clone())))
+        .collect();
+    drop(cases);
+    let tz = policy.defaults.timezone;
+    if dry_run {
+        let pending = queue
+            .values()
+            .filter(|n| n.state != outbox::State::Delivered)
+            .count();
+        if settings.json {
+            let actions: Vec<Value> = planned.iter().map(action_json).collect();
+            out.json(
+                &json!({"now": settings.now, "dry_run": true, "actions": actions,
+                "notifications": {"sent": 0, "failed": 0, "pending": pending}}),
+            )?;
+        } else if planned.is_empty() {
+            out.say(&format!(
+                "dry run: nothing to do ({pending} notifications queued)"
+            ))?;
+        } else {
+            out.line(&format!(
+                "dry run: {} actions would be taken",
+                planned.len()
+            ))?;
+            for p in &planned {
+                out.line(&action_line(p, tz))?;
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut new: Vec<NewEvent> = Vec::new();
+    for p in &planned {
+        for e in &p.events {
+            new.push(NewEvent {
+                at: settings.now,
+                actor: settings.actor.clone(),
+                case: p.case.clone(),
+                event: e.clone(),
+            });
+        }
+    }
+    if !new.is_empty() {
+        let appended = guard.append(new)?;
+        queue.extend(outbox::fold(&appended));
+    }
+    let delivery = deliver_due(&policy, settings, &mut guard, &queue, &titles, budget)?;
+    drop(guard);
+    let acted = !planned.is_empty() || !delivery.sent.is_empty() || !delivery.failed.is_empty();
+    if settings.json {
+        let mut actions: Vec<Value> = planned.iter().map(action_json).collect();
+        for n in &delivery.sent {
+            actions.push(json!({"case": n.case, "action": "notified", "id": n.id,
+                "recipients": n.recipients, "due": n.due}));
+        }
+        let failures: Vec<Value> = delivery
+            .failed
+            .iter()
+            .map(|(n, e)| json!({"id": n.id, "case": n.case, "error": e}))
+            .collect();
+        out.json(&json!({"now": settings.now, "actions": actions,
+            "notifications": {"sent": delivery.sent.len(), "failed": delivery.failed.len(),
+                "pending": delivery.pending},
+            "failures": failures}))?;
+    } else if acted || !out.quiet {
+        for p in &planned {
+            out.line(&action_line(p, tz))?;
+        }
+        for n in &delivery.sent {
+            out.line(&format!(
+                "{:<8} notified {} ({})",
+                n.case,
+                n.recipients.join(", "),
+                n.id
+            ))?;
+        }
+        for (n, e) in &delivery.failed {
+            out.line(&format!(
+                "{:<8} notification {} failed: {e} (stays queued)",
+                n.case, n.id
+            ))?;
+        }
+        if !acted {
+            out.line("nothing to do")?;
+        }
+        let command = if policy.notify.command.is_some() {
+            ""
+        } else {
+            " (no notify command configured: see `esc notifications`)"
+        };
+        out.line(&format!(
+            "{} actions; notifications: {} sent, {} failed, {} pending{command}",
+            planned.len(),
+            delivery.sent.len(),
+            delivery.failed.len(),
+            delivery.pending
+        ))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `esc approve` / `esc reject`.
+pub fn decide(
+    settings: &Settings,
+    input_id: &str,
+    trigger: &str,
+    approve: bool,
+    reason: Option<String>,
+    out: &mut Output,
+) -> Result<()> {
+    let case_id = id::parse(input_id)?;
+    let policy = policy_cmd::load(&settings.policy)?;
+    let Some(t) = policy.triggers.iter().find(|t| t.name == trigger) else {
+        let names: Vec<&str> = policy.triggers.iter().map(|t| t.name.as_str()).collect();
+        bail!(
+            "the policy has no trigger `{trigger}`; its triggers are: {}",
+            names.join(", ")
+        );
+    };
+    let ledger = Ledger::open(&settings.ledger)?;
+    let mut guard = ledger.lock()?;
+    let case = Case::fold(guard.read_case(&case_id)?)
+        .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))?
+        .ok_or_else(|| {
+            anyhow!("there is no case {case_id}: `esc list` shows the cases there are")
+        })?;
+    let Some(due) = case.triggers.get(trigger).and_then(|s| s.pending) else {
+        bail!(
+            "{case_id} has no proposal from trigger `{trigger}` waiting for a decision; `esc show {case_id}` lists its timeline"
+        );
+    };
+    if settings.now < case.last_event_at() {
+        bail!(
+            "{case_id}'s last event is at {}; `now` must not be earlier — check --now / ESC_NOW",
+            case.last_event_at().to_rfc3339()
+        );
+    }
+    let events = if approve {
+        let mut events = vec![Event::Approved {
+            trigger: trigger.to_string(),
+        }];
+        events.extend(sweep::trigger_events(&policy, &case, t, due, settings.now));
+        let who = sweep::recipients(&policy, &case, Step::Escalate, &t.then.notify, settings.now);
+        if !who.is_empty() {
+            events.push(Event::NotificationQueued {
+                action: "trigger".into(),
+                recipients: who,
+                message: format!(
+                    "{} {}: proposal of trigger {} approved by {}: {}",
+                    case.id,
+                    case.title,
+                    t.name,
+                    settings.actor,
+                    crate::policy::explain::describe_trigger(t)
+                ),
+                due,
+            });
+        }
+        events
+    } else {
+        vec![Event::Rejected {
+            trigger: trigger.to_string(),
+            reason: reason
+                .map(|r| r.trim().to_string())
+                .filter(|r| !r.is_empty()),
+        }]
+    };
+    let records = append(&mut guard, settings, &case_id, events)?;
+    drop(guard);
+    let mut case = case;
+    let described: Vec<String> = records
+        .iter()
+        .map(|r| super::case_cmd::describe(&r.event))
+        .collect();
+    for r in records {
+        case.apply(r, true)?;
+    }
+    if settings.json {
+        out.json(&crate::case::view::case_json(
+            &policy,
+            &case,
+            settings.now,
+            None,
+            true,
+        ))
+    } else {
+        out.say(&format!("{case_id} {}", described.join("; ")))
+    }
+}
+
+/// `esc notifications`.
+pub fn list(
+    settings: &Settings,
+    state: Option<&str>,
+    case: Option<&str>,
+    out: &mut Output,
+) -> Result<()> {
+    let policy = policy_cmd::load(&settings.policy)?;
+    let case = case.map(id::parse).transpose()?;
+    let ledger = Ledger::open(&settings.ledger)?;
+    let records = match &case {
+        Some(c) => ledger.read_case(c)?,
+        None => ledger.read_all()?,
+    };
+    let queue = outbox::fold(&records);
+    let selected: Vec<&outbox::Notification> = queue
+        .values()
+        .filter(|n| state.is_none_or(|s| n.state.as_str() == s))
+        .collect();
+    if settings.json {
+        return out.json(&selected);
+    }
+    if selected.is_empty() {
+        return out.say("no notifications");
+    }
+    let tz = policy.defaults.timezone;
+    let mut t = table(["id", "case", "action", "state", "to", "queued", "message"]);
+    for n in selected {
+        let state = match (n.state, &n.last_error) {
+            (outbox::State::Failed, Some(e)) => format!(
+                "failed ×{} ({e}); retry after {}",
+                n.attempts,
+                n.retry_after.map_or("-".into(), |r| local_time(r, tz))
+            ),
+            (s, _) => s.as_str().to_string(),
+        };
+        t.add_row(vec![
+            n.id.clone(),
+            n.case.clone(),
+            n.action.clone(),
+            state,
+            n.recipients.join(", "),
+            local_time(n.at, tz),
+            n.message.clone(),
+        ]);
+    }
+    out.raw(&format!("{t}\n"))
+}
+
+/// `esc report breaches`.
+pub fn breaches(settings: &Settings, fail_if_any: bool, out: &mut Output) -> Result<ExitCode> {
+    let policy = policy_cmd::load(&settings.policy)?;
+    let ledger = Ledger::open(&settings.ledger)?;
+    let cases = Case::fold_all(ledger.read_all()?, false)
+        .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))?;
+    let now = settings.now;
+    let mut rows: Vec<(String, String, &'static str, &'static str, DateTime<Utc>)> = Vec::new();
+    for c in cases.iter().filter(|c| c.is_active()) {
+        let Some(k) = crate::sla::clock::clocks(&policy, c, now) else {
+            continue;
+        };
+        for clock in k.iter().filter(|x| x.at.is_none()) {
+            let kind = match clock.state {
+                crate::sla::clock::ClockState::Breached => "breached",
+                crate::sla::clock::ClockState::Warning => "at risk",
+                _ => continue,
+            };
+            if let Some(due) = clock.due {
+                rows.push((
+                    c.id.clone(),
+                    c.title.clone(),
+                    clock.kind.as_str(),
+                    kind,
+                    due,
+                ));
+            }
+        }
+    }
+    rows.sort_by_key(|r| (r.3 != "breached", r.4));
+    let breached = rows.iter().filter(|r| r.3 == "breached").count();
+    if settings.json {
+        let items: Vec<Value> = rows
+            .iter()
+            .map(|(case, title, clock, state, due)| {
+                let secs = (*due - now).num_seconds();
+                json!({"case": case, "title": title, "clock": clock, "state": state, "due": due,
+                       "over_seconds": (-secs).max(0), "left_seconds": secs.max(0)})
+            })
+            .collect();
+        out.json(&json!({"now": now, "breached": breached, "at_risk": rows.len() - breached, "clocks": items}))?;
+    } else if rows.is_empty() {
+        out.say("no breached or at-risk cases")?;
+    } else {
+        let tz = policy.defaults.timezone;
+        let mut t = table(["case", "clock", "state", "due", "over / left", "title"]);
+        for (case, title, clock, state, due) in &rows {
+            let rel = if *due <= now {
+                format!("over by {}", duration::format(now - *due))
+            } else {
+                format!("{} left", duration::format(*due - now))
+            };
+            t.add_row(vec![
+                case.clone(),
+                clock.to_string(),
+                state.to_string(),
+                local_time(*due, tz),
+                rel,
+                title.clone(),
+            ]);
+        }
+        out.raw(&format!(
+            "{t}\n{breached} breached, {} at risk\n",
+            rows.len() - breached
+        ))?;
+    }
+    Ok(if fail_if_any && breached > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

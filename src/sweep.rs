@@ -1,0 +1,601 @@
+//! The sweep planner: (policy, cases, now) → the actions `esc sweep` must take. Pure.
+//!
+//! What was already done is read from the cases' own history (warnings and breaches are
+//! recorded per clock run, trigger firings per trigger), so planning again after the plan
+//! was carried out yields nothing: sweep is idempotent by construction. Actions on one case
+//! are planned against a working copy of the case that already includes the earlier actions,
+//! so two rules never both move a case from the same tier.
+
+use crate::case::raci;
+use crate::case::{Case, Event, Mark, Record};
+use crate::policy::{Calendar, Conditions, Party, Policy, SlaCondition, Step, Trigger};
+use crate::render::local_time;
+use crate::sla::calendar;
+use crate::sla::clock::{ClockKind, ClockState, Clocks, clocks};
+use chrono::{DateTime, TimeDelta, Utc};
+use chrono_tz::Tz;
+use std::collections::HashMap;
+
+/// What kind of action, with the fields the SPEC's `sweep --json` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActionKind {
+    Warning {
+        clock: ClockKind,
+    },
+    Breach {
+        clock: ClockKind,
+    },
+    Escalated {
+        path: String,
+        from: Option<String>,
+        to: String,
+        by: String,
+    },
+    Trigger {
+        trigger: String,
+    },
+    Proposed {
+        trigger: String,
+    },
+}
+
+/// One planned action on one case, with the events that record it (notification included).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planned {
+    pub case: String,
+    /// When it fell due.
+    pub due: DateTime<Utc>,
+    /// Sort key: `due`, raised to the previous action's on the same case so that a case's
+    /// actions keep the order they were planned in (each builds on the one before).
+    pub order: DateTime<Utc>,
+    pub kind: ActionKind,
+    pub events: Vec<Event>,
+}
+
+impl ActionKind {
+    /// The SPEC's action name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ActionKind::Warning { .. } => "warning",
+            ActionKind::Breach { .. } => "breach",
+            ActionKind::Escalated { .. } => "escalated",
+            ActionKind::Trigger { .. } => "trigger",
+            ActionKind::Proposed { .. } => "proposed",
+        }
+    }
+}
+
+/// Plan every action due at `now`, in the order they fell due.
+pub fn plan(policy: &Policy, cases: &[Case], now: DateTime<Utc>) -> Vec<Planned> {
+    let mut open_per_account: HashMap<&str, u32> = HashMap::new();
+    for c in cases.iter().filter(|c| c.is_active()) {
+        if let Some(a) = &c.account {
+            *open_per_account.entry(a.as_str()).or_default() += 1;
+        }
+    }
+    let mut out: Vec<Planned> = Vec::new();
+    for case in cases {
+        if !case.is_active() && !has_status_trigger(policy) {
+            continue;
+        }
+        let open_for_account = case
+            .account
+            .as_deref()
+            .and_then(|a| open_per_account.get(a))
+            .copied()
+            .unwrap_or(0);
+        out.extend(plan_case(policy, case, now, open_for_account));
+    }
+    // Stable: per-case order (monotone in `order`) is kept.
+    out.sort_by_key(|p| p.order);
+    out
+}
+
+fn has_status_trigger(policy: &Policy) -> bool {
+    policy.triggers.iter().any(|t| !t.when.status.is_empty())
+}
+
+/// Apply events to the working copy so later rules see them.
+fn apply(case: &mut Case, events: &[Event], now: DateTime<Utc>) {
+    for e in events {
+        let r = Record {
+            seq: 0,
+            at: now,
+            actor: "esc".into(),
+            case: case.id.clone(),
+            step: e.step(),
+            event: e.clone(),
+        };
+        // Planned events are legal by construction; a fold error cannot happen here.
+        let _ = case.apply(r, false);
+    }
+}
+
+/// The actions for one case.
+pub fn plan_case(
+    policy: &Policy,
+    original: &Case,
+    now: DateTime<Utc>,
+    open_for_account: u32,
+) -> Vec<Planned> {
+    let mut case = original.clone();
+    case.events.clear();
+    let mut out: Vec<Planned> = Vec::new();
+    let mut last_due: Option<DateTime<Utc>> = None;
+    let mut push = |case: &mut Case, mut p: Planned| {
+        // Keep each case's actions in order even if a later one fell due earlier.
+        p.order = last_due.map_or(p.due, |d| d.max(p.due));
+        last_due = Some(p.order);
+        apply(case, &p.events, now);
+        out.push(p);
+    };
+    if case.is_active()
+        && let Some(k) = clocks(policy, &case, now)
+    {
+        for p in clock_actions(policy, &case, &k, now) {
+            push(&mut case, p);
+        }
+    }
+    for t in &policy.triggers {
+        if let Some(p) = trigger_action(policy, &case, t, now, open_for_account) {
+            push(&mut case, p);
+        }
+    }
+    out
+}
+
+fn date(policy: &Policy, now: DateTime<Utc>) -> chrono::NaiveDate {
+    now.with_timezone::<Tz>(&policy.defaults.timezone)
+        .date_naive()
+}
+
+/// People to notify for an action at a step: Consulted and Informed (plus `extra`).
+pub fn recipients(
+    policy: &Policy,
+    case: &Case,
+    step: Step,
+    extra: &[Party],
+    now: DateTime<Utc>,
+) -> Vec<String> {
+    let d = date(policy, now);
+    let mut parties: Vec<Party> = Vec::new();
+    if let Some(r) = policy.raci_for(&case.case_type, step) {
+        parties.extend(r.consulted.iter().cloned());
+        parties.extend(r.informed.iter().cloned());
+    }
+    parties.extend(extra.iter().cloned());
+    let mut out: Vec<String> = Vec::new();
+    for p in &parties {
+        for person in raci::people(policy, case, p, d) {
+            if !person.is_empty() && !out.contains(&person) {
+                out.push(person);
+            }
+        }
+    }
+    out
+}
+
+/// A queued notification; when the matrix names nobody for the step, the case's owner is
+/// told, so no action goes unnoticed.
+fn notification(
+    case: &Case,
+    action: &str,
+    mut recipients: Vec<String>,
+    message: String,
+    due: DateTime<Utc>,
+) -> Option<Event> {
+    if recipients.is_empty() {
+        if case.owner.is_empty() {
+            return None;
+        }
+        recipients.push(case.owner.clone());
+    }
+    Some(Event::NotificationQueued {
+        action: action.to_string(),
+        recipients,
+        message,
+        due,
+    })
+}
+
+fn clock_actions(policy: &Policy, case: &Case, k: &Clocks, now: DateTime<Utc>) -> Vec<Planned> {
+    let mut out = Vec::new();
+    let mut running: Vec<_> = k
+        .iter()
+        .filter(|c| {
+            c.at.is_none()
+                && matches!(
+                    c.state,
+                    ClockState::Warning | ClockState::Breached | ClockState::Paused
+                )
+        })
+        .collect();
+    running.sort_by_key(|c| c.warn);
+    for c in running {
+        let marked = |m: Mark| case.marks.contains(&(c.kind, c.started, m));
+        if let Some(warn) = c.warn
+            && warn <= now
+            && !marked(Mark::Warning)
+            && !marked(Mark::Breach)
+            && c.state != ClockState::Paused
+        {
+            let msg = format!(
+                "{} {}: the {} clock is at {:.0}% of its target, due {}",
+                case.id,
+                case.title,
+                c.kind.as_str(),
+                policy
+                    .severity(&case.severity)
+                    .map_or(75.0, |s| s.warn_at * 100.0),
+                c.due
+                    .map_or("-".into(), |d| local_time(d, policy.defaults.timezone))
+            );
+            let mut events = vec![Event::SlaWarning {
+                clock: c.kind,
+                started: c.started,
+                due: warn,
+            }];
+            events.extend(notification(
+                case,
+                "warning",
+                recipients(policy, case, c.kind.step(), &[], now),
+                msg,
+                warn,
+            ));
+            out.push(Planned {
+                case: case.id.clone(),
+                order: warn,
+                due: warn,
+                kind: ActionKind::Warning { clock: c.kind },
+                events,
+            });
+        }
+        let Some(due) = c.due else { continue };
+        if c.state != ClockState::Breached || marked(Mark::Breach) {
+            continue;
+        }
+        if c.kind == ClockKind::Tier
+            && let Some((from, to)) = step_up(policy, case, &case.home_path)
+        {
+            let owner = crate::case::transition::tier_owner(policy, &to, now);
+            let msg = format!(
+                "{} {}: the {} budget ran out; escalated to {} (now {})",
+                case.id,
+                case.title,
+                from.as_deref().unwrap_or("-"),
+                to,
+                owner
+            );
+            let mut events = vec![Event::Escalated {
+                path: case.home_path.clone(),
+                from: from.clone(),
+                to: to.clone(),
+                owner,
+                reason: format!(
+                    "tier budget ran out (due {})",
+                    local_time(due, policy.defaults.timezone)
+                ),
+                summary: None,
+                tried: None,
+                by: Some("budget".into()),
+                due: Some(due),
+            }];
+            events.extend(notification(
+                case,
+                "escalated",
+                recipients(policy, case, Step::Escalate, &[], now),
+                msg,
+                due,
+            ));
+            out.push(Planned {
+                case: case.id.clone(),
+                order: due,
+                due,
+                kind: ActionKind::Escalated {
+                    path: case.home_path.clone(),
+                    from,
+                    to,
+                    by: "budget".into(),
+                },
+                events,
+            });
+            continue;
+        }
+        // A breach; at the last tier a spent budget goes to the step's Accountable.
+        let mut extra: Vec<Party> = Vec::new();
+        if c.kind == ClockKind::Tier
+            && let Some(r) = policy.raci_for(&case.case_type, Step::Escalate)
+        {
+            extra.push(r.accountable.clone());
+        }
+        let msg = if c.kind == ClockKind::Tier {
+            format!(
+                "{} {}: the budget of {} ran out and it is the last tier of the {} path",
+                case.id,
+                case.title,
+                case.tier_on(&case.home_path).unwrap_or("-"),
+                case.home_path
+            )
+        } else {
+            format!(
+                "{} {}: the {} target was breached (due {})",
+                case.id,
+                case.title,
+                c.kind.as_str(),
+                local_time(due, policy.defaults.timezone)
+            )
+        };
+        let mut events = vec![Event::SlaBreach {
+            clock: c.kind,
+            started: c.started,
+            due,
+        }];
+        events.extend(notification(
+            case,
+            "breach",
+            recipients(policy, case, c.kind.step(), &extra, now),
+            msg,
+            due,
+        ));
+        out.push(Planned {
+            case: case.id.clone(),
+            order: due,
+            due,
+            kind: ActionKind::Breach { clock: c.kind },
+            events,
+        });
+    }
+    out
+}
+
+/// The next tier up on a path: (current tier, next tier), or `None` at the top.
+pub fn step_up(policy: &Policy, case: &Case, path: &str) -> Option<(Option<String>, String)> {
+    let p = policy.path(path)?;
+    let current = case.tier_on(path);
+    let next = match current {
+        None => p.tiers.first()?,
+        Some(c) => {
+            let i = p.tiers.iter().position(|t| t == c)?;
+            p.tiers.get(i + 1)?
+        }
+    };
+    Some((current.map(str::to_string), next.clone()))
+}
+
+/// Open time on the case's calendar since `from`, and when `d` of it was used up.
+fn held_for(
+    cal: Option<&Calendar>,
+    from: DateTime<Utc>,
+    d: TimeDelta,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let cal = cal?;
+    let due = calendar::add_open_time(cal, from, d)?;
+    (due <= now).then_some(due)
+}
+
+/// Whether a trigger's conditions hold at `now`, and since when (the latest time condition).
+pub fn conditions_hold(
+    policy: &Policy,
+    case: &Case,
+    w: &Conditions,
+    now: DateTime<Utc>,
+    open_for_account: u32,
+) -> Option<DateTime<Utc>> {
+    let status_ok = if w.status.is_empty() {
+        case.is_active()
+    } else {
+        w.status.contains(&case.status)
+    };
+    let account = policy.accounts.get(case.account.as_deref().unwrap_or(""));
+    let facts = status_ok
+        && (w.severity.is_empty() || w.severity.contains(&case.severity))
+        && (w.case_type.is_empty() || w.case_type.contains(&case.case_type))
+        && (w.tier.is_empty() || case.levels.values().any(|l| w.tier.contains(&l.tier)))
+        && (w.account.is_empty() || case.account.as_ref().is_some_and(|a| w.account.contains(a)))
+        && w.account_key
+            .is_none_or(|k| account.is_some_and(|a| a.key) == k)
+        && w.labels.iter().all(|l| case.labels.contains(l))
+        && w.reopened.is_none_or(|n| case.reopened >= n)
+        && w.escalations.is_none_or(|n| case.escalations >= n)
+        && w.open_cases_for_account
+            .is_none_or(|n| case.account.is_some() && open_for_account >= n);
+    if !facts {
+        return None;
+    }
+    let cal = policy.calendar_for(&case.severity);
+    let mut since: Vec<DateTime<Utc>> = Vec::new();
+    if let Some(d) = w.age {
+        since.push(held_for(cal, case.opened_at, d, now)?);
+    }
+    if let Some(d) = w.unacknowledged_for {
+        if case.acknowledged_at.is_some() {
+            return None;
+        }
+        since.push(held_for(cal, case.opened_at, d, now)?);
+    }
+    if let Some(d) = w.in_tier_for {
+        let entered = case
+            .levels
+            .get(&case.home_path)
+            .map_or(case.opened_at, |l| l.entered_at);
+        since.push(held_for(cal, entered, d, now)?);
+    }
+    if let Some(d) = w.since_update {
+        let last = [
+            Some(case.opened_at),
+            case.acknowledged_at,
+            case.last_update_at,
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(case.opened_at);
+        since.push(held_for(cal, last, d, now)?);
+    }
+    if let Some(sla) = w.sla {
+        let k = clocks(policy, case, now)?;
+        let at = match sla {
+            SlaCondition::Breached => k
+                .iter()
+                .filter(|c| c.state == ClockState::Breached)
+                .filter_map(|c| c.due)
+                .min()?,
+            SlaCondition::Warning => k
+                .iter()
+                .filter(|c| c.state == ClockState::Warning)
+                .filter_map(|c| c.warn)
+                .min()?,
+        };
+        since.push(at);
+    }
+    Some(since.into_iter().max().unwrap_or(now).min(now))
+}
+
+/// The events a trigger's actions record on a case (without the trigger record itself).
+pub fn trigger_events(
+    policy: &Policy,
+    case: &Case,
+    t: &Trigger,
+    due: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Vec<Event> {
+    let mut events: Vec<Event> = Vec::new();
+    let a = &t.then;
+    let mut work = case.clone();
+    let mut escalate = |work: &mut Case, path: &str, to: Option<String>| {
+        let step = match &to {
+            Some(tier) => {
+                let p = policy.path(path);
+                let cur = work
+                    .tier_on(path)
+                    .and_then(|c| p?.tiers.iter().position(|x| x == c));
+                let target = p.and_then(|p| p.tiers.iter().position(|x| x == tier));
+                match (cur, target) {
+                    (Some(c), Some(tg)) if tg <= c => None,
+                    (_, Some(_)) => Some((work.tier_on(path).map(str::to_string), tier.clone())),
+                    _ => None,
+                }
+            }
+            None => step_up(policy, work, path),
+        };
+        if let Some((from, to)) = step {
+            let e = Event::Escalated {
+                path: path.to_string(),
+                from,
+                owner: crate::case::transition::tier_owner(policy, &to, now),
+                to,
+                reason: format!("trigger {}", t.name),
+                summary: None,
+                tried: None,
+                by: Some(format!("trigger:{}", t.name)),
+                due: Some(due),
+            };
+            apply(work, std::slice::from_ref(&e), now);
+            events.push(e);
+        }
+    };
+    if let Some(path) = &a.escalate {
+        escalate(&mut work, path, None);
+    }
+    if let Some(tier) = &a.to
+        && let Some(tt) = policy.tier(tier)
+    {
+        escalate(&mut work, &tt.path.clone(), Some(tier.clone()));
+    }
+    let new_labels: Vec<String> = a
+        .label
+        .iter()
+        .filter(|l| !case.labels.contains(l))
+        .cloned()
+        .collect();
+    if !new_labels.is_empty() {
+        events.push(Event::Labelled {
+            labels: new_labels,
+            trigger: Some(t.name.clone()),
+        });
+    }
+    events
+}
+
+fn trigger_action(
+    policy: &Policy,
+    case: &Case,
+    t: &Trigger,
+    now: DateTime<Utc>,
+    open_for_account: u32,
+) -> Option<Planned> {
+    let state = case.triggers.get(&t.name);
+    if let Some(s) = state {
+        if s.pending.is_some() {
+            return None;
+        }
+        let done = s.fired > 0 || s.rejected > 0;
+        if done {
+            let again = match (t.repeat, s.last) {
+                (Some(every), Some(last)) => now - last >= every,
+                _ => false,
+            };
+            if !again {
+                return None;
+            }
+        }
+    }
+    let due = conditions_hold(policy, case, &t.when, now, open_for_account)?;
+    let describe = crate::policy::explain::describe_trigger(t);
+    if t.then.confirm {
+        let mut events = vec![Event::Proposed {
+            trigger: t.name.clone(),
+            due,
+        }];
+        let msg = format!(
+            "{} {}: trigger {} proposes: {describe}; decide with `esc approve {} {}` or `esc reject {} {}`",
+            case.id, case.title, t.name, case.id, t.name, case.id, t.name
+        );
+        let mut who = t.then.notify.clone();
+        if let Some(r) = policy.raci_for(&case.case_type, Step::Escalate) {
+            who.push(r.accountable.clone());
+        }
+        events.extend(notification(
+            case,
+            "proposed",
+            recipients(policy, case, Step::Escalate, &who, now),
+            msg,
+            due,
+        ));
+        return Some(Planned {
+            case: case.id.clone(),
+            order: due,
+            due,
+            kind: ActionKind::Proposed {
+                trigger: t.name.clone(),
+            },
+            events,
+        });
+    }
+    let mut events = vec![Event::TriggerFired {
+        trigger: t.name.clone(),
+        due,
+    }];
+    events.extend(trigger_events(policy, case, t, due, now));
+    let msg = format!(
+        "{} {}: trigger {} fired: {describe}",
+        case.id, case.title, t.name
+    );
+    events.extend(notification(
+        case,
+        "trigger",
+        recipients(policy, case, Step::Escalate, &t.then.notify, now),
+        msg,
+        due,
+    ));
+    Some(Planned {
+        case: case.id.clone(),
+        order: due,
+        due,
+        kind: ActionKind::Trigger {
+            trigger: t.name.clone(),
+        },
+        events,
+    })
+}
