@@ -1,11 +1,94 @@
-//! `esc import FILE`: bulk import of existing cases (JSON Lines or CSV).
+//! `esc import FILE`: bulk import of existing cases (JSON Lines or CSV), all or nothing.
+//!
+//! Every record is read and checked before the ledger is touched; one bad record imports
+//! nothing. Then the ledger lock is taken once, the cases are numbered from the next free
+//! number, and all their events are appended in one write with one sync.
 
 use super::output::Output;
+use super::policy_cmd;
 use super::settings::Settings;
-use anyhow::{Result, bail};
+use crate::case::NewEvent;
+use crate::case::id;
+use crate::case::import::{self, Format, Importer, Rejected, ValidCase};
+use crate::store::ledger::Ledger;
+use anyhow::{Context, Result, anyhow};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::json;
 use std::path::Path;
 
 /// Import every record of `file`, all or nothing.
-pub fn import(_settings: &Settings, file: &Path, _out: &mut Output) -> Result<()> {
-    bail!("importing {} is not available yet", file.display())
+pub fn import(settings: &Settings, file: &Path, out: &mut Output) -> Result<()> {
+    let policy = policy_cmd::load(&settings.policy)?;
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let refused = |message: String| anyhow!("cannot import {}: {message}", file.display());
+    let text =
+        import::decode(&bytes).map_err(|e| refused(Rejected { errors: vec![e] }.to_string()))?;
+    let format = Format::detect(file, text);
+    let parsed = import::parse(text, format);
+    let importer = Importer::new(&policy, settings.now)?;
+
+    let bar = progress(settings, parsed.records.len() as u64);
+    bar.set_message(format!("checking {} records", format.as_str()));
+    let cases = importer.check_all(parsed, || bar.inc(1));
+    let cases = match cases {
+        Ok(cases) => cases,
+        Err(rejected) => {
+            bar.finish_and_clear();
+            return Err(refused(rejected.to_string()));
+        }
+    };
+    if cases.is_empty() {
+        bar.finish_and_clear();
+        if settings.json {
+            return out.json(&json!({"imported": 0, "first": null, "last": null}));
+        }
+        return out.say(&format!(
+            "nothing to import: {} has no records",
+            file.display()
+        ));
+    }
+
+    bar.set_message(format!("writing {} cases", cases.len()));
+    let count = cases.len() as u64;
+    let written = append(settings, cases);
+    bar.finish_and_clear();
+    let first = written
+        .with_context(|| format!("cannot import {}: nothing was imported", file.display()))?;
+
+    let (first, last) = (id::format(first), id::format(first + count - 1));
+    if settings.json {
+        return out.json(&json!({"imported": count, "first": first, "last": last}));
+    }
+    out.say(&if count == 1 {
+        format!("imported 1 case ({first})")
+    } else {
+        format!("imported {count} cases ({first} … {last})")
+    })
+}
+
+/// Under one lock: number the cases from the next free number and append all their events
+/// in one write and one sync. Returns the first case number.
+fn append(settings: &Settings, cases: Vec<ValidCase>) -> Result<u64> {
+    let ledger = Ledger::open(&settings.ledger)?;
+    let mut guard = ledger.lock()?;
+    let first = guard.next_case_number()?;
+    let events: Vec<NewEvent> = cases
+        .into_iter()
+        .zip(first..)
+        .flat_map(|(case, n)| case.into_events(&id::format(n), &settings.actor))
+        .collect();
+    guard.append(events)?;
+    Ok(first)
+}
+
+/// A progress bar on stderr when stdout is a terminal (and not `--quiet`), else hidden.
+fn progress(settings: &Settings, len: u64) -> ProgressBar {
+    if !settings.stdout_tty || settings.quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len}") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
 }
