@@ -81,7 +81,7 @@ pub enum Refusal {
         name: String,
         hint: String,
     },
-    #[error("{case}: the handoff needs {missing}; give them with {flags}")]
+    #[error("{case}: the handoff needs {missing}; give {flags}")]
     MissingHandoff {
         case: String,
         missing: String,
