@@ -209,6 +209,31 @@ pub fn describe(e: &Event) -> String {
             message,
             ..
         } => format!("notification to {}: {message}", recipients.join(", ")),
+        Event::SwarmStarted {
+            facilitator,
+            members,
+            ..
+        } => format!(
+            "swarm started: facilitator {facilitator}, members {}",
+            members.join(", ")
+        ),
+        Event::SwarmEnded { lessons } => match lessons {
+            Some(l) => format!("swarm ended; lessons: {l}"),
+            None => "swarm ended".into(),
+        },
+        Event::MajorDeclared {
+            commander, roles, ..
+        } => {
+            let r: Vec<String> = roles.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            format!(
+                "major incident declared: commander {commander}; {}",
+                r.join(", ")
+            )
+        }
+        Event::MajorStoodDown {} => "major incident stood down".into(),
+        Event::SponsorEngaged { sponsor, .. } => {
+            format!("executive sponsor engaged: {}", sponsor.join(", "))
+        }
         Event::NotificationDelivered { notification } => {
             format!("notification N-{notification} delivered")
         }

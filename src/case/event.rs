@@ -177,6 +177,33 @@ pub enum Event {
         message: String,
         due: DateTime<Utc>,
     },
+    /// `esc swarm`: the case became a swarm.
+    SwarmStarted {
+        facilitator: String,
+        members: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        trigger: Option<String>,
+    },
+    /// `esc swarm --end`: the swarm ended, with its lessons.
+    SwarmEnded {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lessons: Option<String>,
+    },
+    /// `esc major`: a major incident was declared; incident role → person.
+    MajorDeclared {
+        commander: String,
+        roles: std::collections::BTreeMap<String, String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        trigger: Option<String>,
+    },
+    /// `esc major --stand-down`: the major incident ended.
+    MajorStoodDown {},
+    /// The account's executive sponsor was engaged.
+    SponsorEngaged {
+        sponsor: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        trigger: Option<String>,
+    },
     /// A queued notification was delivered by the notify command.
     NotificationDelivered {
         notification: u64,
@@ -214,6 +241,11 @@ impl Event {
             Event::Approved { .. } => "approved",
             Event::Rejected { .. } => "rejected",
             Event::Labelled { .. } => "labelled",
+            Event::SwarmStarted { .. } => "swarm_started",
+            Event::SwarmEnded { .. } => "swarm_ended",
+            Event::MajorDeclared { .. } => "major_declared",
+            Event::MajorStoodDown {} => "major_stood_down",
+            Event::SponsorEngaged { .. } => "sponsor_engaged",
             Event::NotificationQueued { .. } => "notification_queued",
             Event::NotificationDelivered { .. } => "notification_delivered",
             Event::NotificationFailed { .. } => "notification_failed",
@@ -238,6 +270,9 @@ impl Event {
             | Event::Approved { .. }
             | Event::Rejected { .. } => Step::Escalate,
             Event::Labelled { .. } => Step::Update,
+            Event::SwarmStarted { .. } | Event::SwarmEnded { .. } => Step::Swarm,
+            Event::MajorDeclared { .. } | Event::MajorStoodDown {} => Step::Major,
+            Event::SponsorEngaged { .. } => Step::Escalate,
             Event::NotificationQueued { .. }
             | Event::NotificationDelivered { .. }
             | Event::NotificationFailed { .. } => Step::Update,

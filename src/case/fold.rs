@@ -14,6 +14,26 @@ pub enum Mark {
     Breach,
 }
 
+/// A swarm on a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Swarm {
+    pub facilitator: String,
+    pub members: Vec<String>,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub lessons: Option<String>,
+}
+
+/// A major incident declared on a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Major {
+    pub commander: String,
+    /// Incident role → person (the commander included).
+    pub roles: BTreeMap<String, String>,
+    pub declared_at: DateTime<Utc>,
+    pub stood_down_at: Option<DateTime<Utc>>,
+}
+
 /// What a trigger has done on a case.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TriggerState {
@@ -78,6 +98,12 @@ pub struct Case {
     pub resolution: Option<String>,
     pub root_cause: Option<String>,
     pub followup: Option<Followup>,
+    /// The current or last swarm (`ended_at` set once it ended).
+    pub swarm: Option<Swarm>,
+    /// The current or last major incident.
+    pub major: Option<Major>,
+    /// People engaged as executive sponsor.
+    pub sponsor: Vec<String>,
     /// Warnings and breaches recorded by sweep, per clock run (clock, started).
     pub marks: BTreeSet<(ClockKind, DateTime<Utc>, Mark)>,
     /// Trigger history by trigger name.
@@ -199,6 +225,9 @@ impl Case {
             resolution: None,
             root_cause: None,
             followup: None,
+            swarm: None,
+            major: None,
+            sponsor: Vec::new(),
             marks: BTreeSet::new(),
             triggers: BTreeMap::new(),
             auto_escalations: 0,
@@ -350,6 +379,47 @@ impl Case {
                     }
                 }
             }
+            Event::SwarmStarted {
+                facilitator,
+                members,
+                ..
+            } => {
+                self.swarm = Some(Swarm {
+                    facilitator: facilitator.clone(),
+                    members: members.clone(),
+                    started_at: r.at,
+                    ended_at: None,
+                    lessons: None,
+                });
+            }
+            Event::SwarmEnded { lessons } => {
+                if let Some(s) = &mut self.swarm {
+                    s.ended_at = Some(r.at);
+                    s.lessons = lessons.clone();
+                }
+            }
+            Event::MajorDeclared {
+                commander, roles, ..
+            } => {
+                self.major = Some(Major {
+                    commander: commander.clone(),
+                    roles: roles.clone(),
+                    declared_at: r.at,
+                    stood_down_at: None,
+                });
+            }
+            Event::MajorStoodDown {} => {
+                if let Some(m) = &mut self.major {
+                    m.stood_down_at = Some(r.at);
+                }
+            }
+            Event::SponsorEngaged { sponsor, .. } => {
+                for p in sponsor {
+                    if !self.sponsor.contains(p) {
+                        self.sponsor.push(p.clone());
+                    }
+                }
+            }
             Event::NotificationQueued { .. }
             | Event::NotificationDelivered { .. }
             | Event::NotificationFailed { .. } => {}
@@ -388,6 +458,18 @@ impl Case {
     /// Whether the case is still being worked (not resolved or closed).
     pub fn is_active(&self) -> bool {
         !matches!(self.status, Status::Resolved | Status::Closed)
+    }
+
+    /// Whether a swarm is running.
+    pub fn swarming(&self) -> bool {
+        self.swarm.as_ref().is_some_and(|s| s.ended_at.is_none())
+    }
+
+    /// Whether a major incident is declared and not stood down.
+    pub fn is_major(&self) -> bool {
+        self.major
+            .as_ref()
+            .is_some_and(|m| m.stood_down_at.is_none())
     }
 
     /// When the last event happened.

@@ -43,8 +43,12 @@ pub fn case_json(
         "channel": case.channel,
         "labels": case.labels,
         "levels": levels,
-        "swarm": null,
-        "major": null,
+        "swarm": case.swarm.as_ref().map(|s| json!({
+            "facilitator": s.facilitator, "members": s.members, "started_at": s.started_at,
+            "ended_at": s.ended_at, "lessons": s.lessons, "active": s.ended_at.is_none()})),
+        "major": case.major.as_ref().map(|m| json!({
+            "commander": m.commander, "roles": m.roles, "declared_at": m.declared_at,
+            "stood_down_at": m.stood_down_at, "active": m.stood_down_at.is_none()})),
         "opened_at": case.opened_at,
         "acknowledged_at": case.acknowledged_at,
         "resolved_at": case.resolved_at,

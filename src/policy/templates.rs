@@ -39,6 +39,37 @@ pub fn source<'a>(templates: &'a Templates, name: &str) -> Option<&'a str> {
         .or_else(|| BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, t)| *t))
 }
 
+/// Why a template could not be rendered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "template `{name}` could not be rendered: {message}; fix it in [templates] and run `esc policy check`"
+)]
+pub struct RenderError {
+    pub name: String,
+    pub message: String,
+}
+
+/// Render the named template (the policy's override, else the built-in one) with `ctx`.
+/// Missing values render as empty text, never as an error or a panic.
+pub fn render(
+    templates: &Templates,
+    name: &str,
+    ctx: &serde_json::Value,
+) -> Result<String, RenderError> {
+    let err = |message: String| RenderError {
+        name: name.to_string(),
+        message,
+    };
+    let text = source(templates, name).ok_or_else(|| err("there is no such template".into()))?;
+    let mut env = minijinja::Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Lenient);
+    let tmpl = env
+        .template_from_str(text)
+        .map_err(|e| err(e.to_string()))?;
+    tmpl.render(minijinja::Value::from_serialize(ctx))
+        .map_err(|e| err(e.to_string()))
+}
+
 /// Compile a template; on error, the byte offset within the template and the message.
 pub fn compile_error(text: &str) -> Option<(usize, String)> {
     let env = minijinja::Environment::new();
