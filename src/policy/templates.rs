@@ -66,7 +66,7 @@ pub fn render(
     let tmpl = env
         .template_from_str(text)
         .map_err(|e| err(e.to_string()))?;
-    tmpl.render(minijinja::Value::from_serialize(ctx))
+    tmpl.render(minijinja::value::Serde(ctx))
         .map_err(|e| err(e.to_string()))
 }
 
