@@ -171,14 +171,9 @@ pub enum CaseCommand {
     },
     /// Add a note to the timeline
     Note { id: String, text: String },
-    /// Record a status update; restarts the update-cadence clock
-    Update {
-        id: String,
-        text: String,
-        /// The update was sent to the customer
-        #[arg(long)]
-        customer: bool,
-    },
+    /// Record a status update; restarts the update-cadence clock. On a major incident, give
+    /// the situation-update form (--status, --impact, --actions, --next)
+    Update(UpdateArgs),
     /// Move to the next tier (or --to a tier, if the severity may skip) with a handoff
     Escalate(EscalateArgs),
     /// Move back one tier
@@ -223,6 +218,44 @@ pub enum CaseCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Turn a case into a swarm, or end its swarm
+    Swarm {
+        id: String,
+        /// Members: roles (their on-duty member joins) or people
+        #[arg(long = "with", num_args = 1.., value_name = "WHO")]
+        with: Vec<String>,
+        /// The facilitator [default: the on-duty member of [swarm] facilitator]
+        #[arg(long)]
+        facilitator: Option<String>,
+        /// End the running swarm
+        #[arg(long, conflicts_with_all = ["with", "facilitator"])]
+        end: bool,
+        /// Lessons learned (with --end; required if the policy says so)
+        #[arg(long, requires = "end")]
+        lessons: Option<String>,
+    },
+    /// Declare a major incident, or stand it down
+    Major {
+        id: String,
+        /// The incident commander
+        #[arg(long, required_unless_present = "stand_down")]
+        commander: Option<String>,
+        /// Fill an incident role: ROLE=PERSON (repeat for each role)
+        #[arg(long = "role", value_name = "ROLE=PERSON")]
+        roles: Vec<String>,
+        /// End the major incident
+        #[arg(long = "stand-down", conflicts_with_all = ["commander", "roles"])]
+        stand_down: bool,
+    },
+    /// Where a case stands, in plain words, with the promised times
+    Status {
+        id: String,
+        /// For the customer: no internal tier names
+        #[arg(long)]
+        customer: bool,
+    },
+    /// An executive briefing for a customer's case
+    Brief { id: String },
     /// Everything about a case: levels, owner, RACI, timeline
     Show { id: String },
     /// Cases in a table
@@ -253,6 +286,29 @@ pub struct OpenArgs {
     pub labels: Vec<String>,
     #[arg(long)]
     pub description: Option<String>,
+}
+
+/// `esc update`.
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    pub id: String,
+    /// The update (on a major incident: extra notes after the form)
+    pub text: Option<String>,
+    /// A customer-facing update, sent through the case's channel
+    #[arg(long)]
+    pub customer: bool,
+    /// Situation update: current status
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Situation update: customer and business impact
+    #[arg(long)]
+    pub impact: Option<String>,
+    /// Situation update: actions under way
+    #[arg(long)]
+    pub actions: Option<String>,
+    /// Situation update: when the next update comes
+    #[arg(long)]
+    pub next: Option<String>,
 }
 
 /// `esc escalate`.

@@ -6,14 +6,14 @@
 //! are planned against a working copy of the case that already includes the earlier actions,
 //! so two rules never both move a case from the same tier.
 
-use crate::case::raci;
+use crate::case::incident::involved;
+use crate::case::raci::recipients;
 use crate::case::{Case, Event, Mark, Record};
 use crate::policy::{Calendar, Conditions, Party, Policy, SlaCondition, Step, Trigger};
 use crate::render::local_time;
 use crate::sla::calendar;
 use crate::sla::clock::{ClockKind, ClockState, Clocks, clocks};
 use chrono::{DateTime, TimeDelta, Utc};
-use chrono_tz::Tz;
 use std::collections::HashMap;
 
 /// What kind of action, with the fields the SPEC's `sweep --json` names.
@@ -139,37 +139,6 @@ pub fn plan_case(
     for t in &policy.triggers {
         if let Some(p) = trigger_action(policy, &case, t, now, open_for_account) {
             push(&mut case, p);
-        }
-    }
-    out
-}
-
-fn date(policy: &Policy, now: DateTime<Utc>) -> chrono::NaiveDate {
-    now.with_timezone::<Tz>(&policy.defaults.timezone)
-        .date_naive()
-}
-
-/// People to notify for an action at a step: Consulted and Informed (plus `extra`).
-pub fn recipients(
-    policy: &Policy,
-    case: &Case,
-    step: Step,
-    extra: &[Party],
-    now: DateTime<Utc>,
-) -> Vec<String> {
-    let d = date(policy, now);
-    let mut parties: Vec<Party> = Vec::new();
-    if let Some(r) = policy.raci_for(&case.case_type, step) {
-        parties.extend(r.consulted.iter().cloned());
-        parties.extend(r.informed.iter().cloned());
-    }
-    parties.extend(extra.iter().cloned());
-    let mut out: Vec<String> = Vec::new();
-    for p in &parties {
-        for person in raci::people(policy, case, p, d) {
-            if !person.is_empty() && !out.contains(&person) {
-                out.push(person);
-            }
         }
     }
     out
@@ -503,6 +472,30 @@ pub fn trigger_events(
     {
         escalate(&mut work, &tt.path.clone(), Some(tier.clone()));
     }
+    if let Some(members) = &a.swarm {
+        let with: Vec<String> = members.iter().map(|p| p.as_str().to_string()).collect();
+        if let Ok(e) =
+            crate::case::incident::start_swarm(policy, &work, &with, None, Some(&t.name), now)
+        {
+            apply(&mut work, std::slice::from_ref(&e), now);
+            events.push(e);
+        }
+    }
+    if a.major
+        && let Some(e) = crate::case::incident::automatic_major(policy, &work, &t.name, now)
+    {
+        apply(&mut work, std::slice::from_ref(&e), now);
+        events.push(e);
+    }
+    if a.sponsor {
+        let sponsor = crate::case::incident::sponsors(policy, &work, now);
+        if !sponsor.is_empty() && sponsor.iter().any(|p| !work.sponsor.contains(p)) {
+            events.push(Event::SponsorEngaged {
+                sponsor,
+                trigger: Some(t.name.clone()),
+            });
+        }
+    }
     let new_labels: Vec<String> = a
         .label
         .iter()
@@ -577,18 +570,19 @@ fn trigger_action(
         trigger: t.name.clone(),
         due,
     }];
-    events.extend(trigger_events(policy, case, t, due, now));
+    let actions = trigger_events(policy, case, t, due, now);
     let msg = format!(
         "{} {}: trigger {} fired: {describe}",
         case.id, case.title, t.name
     );
-    events.extend(notification(
-        case,
-        "trigger",
-        recipients(policy, case, Step::Escalate, &t.then.notify, now),
-        msg,
-        due,
-    ));
+    let mut who = recipients(policy, case, Step::Escalate, &t.then.notify, now);
+    for p in involved(&actions) {
+        if !who.contains(&p) {
+            who.push(p);
+        }
+    }
+    events.extend(actions);
+    events.extend(notification(case, "trigger", who, msg, due));
     Some(Planned {
         case: case.id.clone(),
         order: due,

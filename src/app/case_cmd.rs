@@ -90,14 +90,49 @@ pub fn change(settings: &Settings, input_id: &str, req: &Request, out: &mut Outp
         .collect();
     let records = guard.append(new)?;
     drop(guard);
-    let described: Vec<String> = records.iter().map(|r| describe(&r.event)).collect();
+    let described: Vec<String> = records
+        .iter()
+        .map(|r| match &r.event {
+            Event::NotificationQueued { recipients, .. } => {
+                format!("notified {}", recipients.join(", "))
+            }
+            e => describe(e),
+        })
+        .collect();
+    let declared = records
+        .iter()
+        .any(|r| matches!(r.event, Event::MajorDeclared { .. }));
     for r in records {
         case.apply(r, true)
             .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))?;
     }
     report(settings, &policy, &case, out, |c| {
-        format!("{} {}", c.id, described.join("; "))
+        let mut text = format!("{} {}", c.id, described.join("; "));
+        if declared {
+            text.push_str(&format!("\n\n{}", role_cards(&policy, c)));
+        }
+        text
     })
+}
+
+/// The role cards of a declared major incident, for the people named.
+fn role_cards(policy: &Policy, case: &Case) -> String {
+    let Some(m) = &case.major else {
+        return String::new();
+    };
+    let mut out = String::new();
+    for (role, person) in &m.roles {
+        out.push_str(&format!("{role}: {person}\n"));
+        match policy.major.cards.get(role) {
+            Some(card) => {
+                for duty in &card.duties {
+                    out.push_str(&format!("  - {duty}\n"));
+                }
+            }
+            None => out.push_str("  (no card for this role in the policy)\n"),
+        }
+    }
+    out.trim_end().to_string()
 }
 
 /// Print a changed case: its JSON with `--json`, else one line.
@@ -117,133 +152,7 @@ fn report(
 
 /// What an event did, in a few words (timeline and confirmations).
 pub fn describe(e: &Event) -> String {
-    match e {
-        Event::Opened {
-            severity,
-            tier,
-            owner,
-            title,
-            ..
-        } => format!("opened ({severity}) at {tier}, owner {owner}: {title}"),
-        Event::Acknowledged {} => "acknowledged".into(),
-        Event::Assigned { to } => format!("assigned to {to}"),
-        Event::Noted { text } => format!("note: {text}"),
-        Event::Updated { text, customer } => {
-            if *customer {
-                format!("customer update: {text}")
-            } else {
-                format!("update: {text}")
-            }
-        }
-        Event::Escalated {
-            path,
-            from,
-            to,
-            owner,
-            reason,
-            summary,
-            tried,
-            by,
-            ..
-        } => {
-            let mut s = format!(
-                "escalated on {path}: {} → {to} (now {owner}); reason: {reason}",
-                from.as_deref().unwrap_or("none")
-            );
-            if let Some(x) = summary {
-                s.push_str(&format!("; summary: {x}"));
-            }
-            if let Some(x) = tried {
-                s.push_str(&format!("; tried: {x}"));
-            }
-            if let Some(x) = by {
-                s.push_str(&format!(" [by {x}]"));
-            }
-            s
-        }
-        Event::Deescalated {
-            path,
-            from,
-            to,
-            reason,
-            ..
-        } => format!(
-            "de-escalated on {path}: {from} → {}; reason: {reason}",
-            to.as_deref().unwrap_or("none")
-        ),
-        Event::Paused { reason } => format!("paused: {reason}"),
-        Event::Resumed {} => "resumed".into(),
-        Event::Resolved {
-            resolution,
-            root_cause,
-        } => match root_cause {
-            Some(rc) => format!("resolved: {resolution} (root cause: {rc})"),
-            None => format!("resolved: {resolution}"),
-        },
-        Event::FollowedUp { csat, comment } => {
-            let mut s = "follow-up recorded".to_string();
-            if let Some(c) = csat {
-                s.push_str(&format!(", satisfaction {c}/5"));
-            }
-            if let Some(c) = comment {
-                s.push_str(&format!(": {c}"));
-            }
-            s
-        }
-        Event::Closed {} => "closed".into(),
-        Event::Reopened { reason } => format!("reopened: {reason}"),
-        Event::SlaWarning { clock, .. } => format!("SLA warning: {} clock", clock.as_str()),
-        Event::SlaBreach { clock, .. } => format!("SLA breach: {} clock", clock.as_str()),
-        Event::TriggerFired { trigger, .. } => format!("trigger {trigger} fired"),
-        Event::Proposed { trigger, .. } => format!(
-            "trigger {trigger} proposes its actions: `esc approve ID {trigger}` or `esc reject ID {trigger}`"
-        ),
-        Event::Approved { trigger } => format!("proposal of trigger {trigger} approved"),
-        Event::Rejected { trigger, reason } => match reason {
-            Some(r) => format!("proposal of trigger {trigger} rejected: {r}"),
-            None => format!("proposal of trigger {trigger} rejected"),
-        },
-        Event::Labelled { labels, .. } => format!("labelled {}", labels.join(", ")),
-        Event::NotificationQueued {
-            recipients,
-            message,
-            ..
-        } => format!("notification to {}: {message}", recipients.join(", ")),
-        Event::SwarmStarted {
-            facilitator,
-            members,
-            ..
-        } => format!(
-            "swarm started: facilitator {facilitator}, members {}",
-            members.join(", ")
-        ),
-        Event::SwarmEnded { lessons } => match lessons {
-            Some(l) => format!("swarm ended; lessons: {l}"),
-            None => "swarm ended".into(),
-        },
-        Event::MajorDeclared {
-            commander, roles, ..
-        } => {
-            let r: Vec<String> = roles.iter().map(|(k, v)| format!("{k} {v}")).collect();
-            format!(
-                "major incident declared: commander {commander}; {}",
-                r.join(", ")
-            )
-        }
-        Event::MajorStoodDown {} => "major incident stood down".into(),
-        Event::SponsorEngaged { sponsor, .. } => {
-            format!("executive sponsor engaged: {}", sponsor.join(", "))
-        }
-        Event::NotificationDelivered { notification } => {
-            format!("notification N-{notification} delivered")
-        }
-        Event::NotificationFailed {
-            notification,
-            attempt,
-            error,
-            ..
-        } => format!("notification N-{notification} failed (attempt {attempt}): {error}"),
-    }
+    crate::case::describe::event(e)
 }
 
 /// `esc show`.
@@ -317,6 +226,37 @@ pub fn show(settings: &Settings, input_id: &str, out: &mut Output) -> Result<()>
     }
     if let Some(k) = clocks(&policy, &case, settings.now) {
         text.push_str(&format!("\n\nSLA\n{}", sla_table(&k, settings.now, tz)));
+    }
+    if let Some(sw) = &case.swarm {
+        let state = match sw.ended_at {
+            None => "running".to_string(),
+            Some(at) => format!("ended {}", local_time(at, tz)),
+        };
+        text.push_str(&format!(
+            "\n\nSwarm ({state}): facilitator {}, members {}",
+            sw.facilitator,
+            sw.members.join(", ")
+        ));
+        if let Some(l) = &sw.lessons {
+            text.push_str(&format!("\nlessons: {l}"));
+        }
+    }
+    if let Some(m) = &case.major {
+        let state = match m.stood_down_at {
+            None => "declared".to_string(),
+            Some(at) => format!("stood down {}", local_time(at, tz)),
+        };
+        text.push_str(&format!(
+            "\n\nMajor incident ({state}), commander {}\n{}",
+            m.commander,
+            role_cards(&policy, &case)
+        ));
+    }
+    if !case.sponsor.is_empty() {
+        text.push_str(&format!(
+            "\n\nExecutive sponsor engaged: {}",
+            case.sponsor.join(", ")
+        ));
     }
     text.push_str("\n\nRACI\n");
     let mut t = table(["step", "R", "A", "C", "I"]);

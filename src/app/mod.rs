@@ -2,6 +2,7 @@
 //! append events, print. One module per command group.
 
 pub mod case_cmd;
+pub mod comms_cmd;
 pub mod import;
 pub mod init;
 pub mod ledger_cmd;
@@ -10,6 +11,7 @@ pub mod policy_cmd;
 pub mod settings;
 pub mod sweep_cmd;
 
+use crate::case::transition::SituationForm;
 use crate::case::{OpenRequest, Request};
 use crate::cli::{CaseCommand, Cli, Command, LedgerCommand, PolicyCommand, ReportCommand};
 use anyhow::{Result, bail};
@@ -120,7 +122,60 @@ fn run_case(settings: &Settings, cmd: CaseCommand, out: &mut Output) -> Result<(
         CaseCommand::Ack { id } => (id, Request::Ack),
         CaseCommand::Assign { id, to } => (id, Request::Assign { to }),
         CaseCommand::Note { id, text } => (id, Request::Note { text }),
-        CaseCommand::Update { id, text, customer } => (id, Request::Update { text, customer }),
+        CaseCommand::Update(a) => (
+            a.id,
+            Request::Update {
+                text: a.text,
+                customer: a.customer,
+                form: SituationForm {
+                    status: a.status,
+                    impact: a.impact,
+                    actions: a.actions,
+                    next: a.next,
+                },
+            },
+        ),
+        CaseCommand::Swarm {
+            id,
+            with,
+            facilitator,
+            end,
+            lessons,
+        } => (
+            id,
+            if end {
+                Request::EndSwarm { lessons }
+            } else {
+                Request::StartSwarm { with, facilitator }
+            },
+        ),
+        CaseCommand::Major {
+            id,
+            commander,
+            roles,
+            stand_down,
+        } => {
+            let req = if stand_down {
+                Request::StandDown
+            } else {
+                let mut pairs = Vec::new();
+                for r in roles {
+                    let Some((role, who)) = r.split_once('=') else {
+                        bail!("--role `{r}` is not ROLE=PERSON, e.g. --role comms=dee");
+                    };
+                    pairs.push((role.trim().to_string(), who.trim().to_string()));
+                }
+                Request::DeclareMajor {
+                    commander: commander.unwrap_or_default(),
+                    roles: pairs,
+                }
+            };
+            (id, req)
+        }
+        CaseCommand::Status { id, customer } => {
+            return comms_cmd::status(settings, &id, customer, out);
+        }
+        CaseCommand::Brief { id } => return comms_cmd::brief(settings, &id, out),
         CaseCommand::Escalate(a) => (
             a.id,
             Request::Escalate {

@@ -334,7 +334,13 @@ pub fn decide(
             trigger: trigger.to_string(),
         }];
         events.extend(sweep::trigger_events(&policy, &case, t, due, settings.now));
-        let who = sweep::recipients(&policy, &case, Step::Escalate, &t.then.notify, settings.now);
+        let who = crate::case::raci::recipients(
+            &policy,
+            &case,
+            Step::Escalate,
+            &t.then.notify,
+            settings.now,
+        );
         if !who.is_empty() {
             events.push(Event::NotificationQueued {
                 action: "trigger".into(),

@@ -1,10 +1,13 @@
 //! Cases: the events stored in the ledger, the fold that derives a case from them, the state
 //! machine that decides which moves are legal, and RACI resolved for a case.
 
+pub mod comms;
+pub mod describe;
 pub mod event;
 pub mod fold;
 pub mod id;
 pub mod import;
+pub mod incident;
 pub mod raci;
 pub mod transition;
 pub mod view;

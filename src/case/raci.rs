@@ -7,7 +7,8 @@
 
 use super::fold::Case;
 use crate::policy::{Party, Policy, Step};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
 
 /// One step of the matrix resolved to people.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -70,4 +71,32 @@ pub fn resolve(policy: &Policy, case: &Case, date: NaiveDate) -> Vec<ResolvedRac
             })
         })
         .collect()
+}
+
+/// People to notify for an action at a step: Consulted and Informed (plus `extra`).
+pub fn recipients(
+    policy: &Policy,
+    case: &Case,
+    step: Step,
+    extra: &[Party],
+    now: DateTime<Utc>,
+) -> Vec<String> {
+    let d = now
+        .with_timezone::<Tz>(&policy.defaults.timezone)
+        .date_naive();
+    let mut parties: Vec<Party> = Vec::new();
+    if let Some(r) = policy.raci_for(&case.case_type, step) {
+        parties.extend(r.consulted.iter().cloned());
+        parties.extend(r.informed.iter().cloned());
+    }
+    parties.extend(extra.iter().cloned());
+    let mut out: Vec<String> = Vec::new();
+    for p in &parties {
+        for person in people(policy, case, p, d) {
+            if !person.is_empty() && !out.contains(&person) {
+                out.push(person);
+            }
+        }
+    }
+    out
 }

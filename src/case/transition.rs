@@ -3,7 +3,8 @@
 
 use super::event::Event;
 use super::fold::Case;
-use crate::policy::{HandoffField, Policy, Status};
+use super::{incident, raci};
+use crate::policy::{HandoffField, Policy, Status, Step};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
@@ -18,8 +19,9 @@ pub enum Request {
         text: String,
     },
     Update {
-        text: String,
+        text: Option<String>,
         customer: bool,
+        form: SituationForm,
     },
     Escalate {
         reason: Option<String>,
@@ -36,6 +38,22 @@ pub enum Request {
         reason: String,
     },
     Resume,
+    /// Turn the case into a swarm.
+    StartSwarm {
+        with: Vec<String>,
+        facilitator: Option<String>,
+    },
+    /// End the swarm.
+    EndSwarm {
+        lessons: Option<String>,
+    },
+    /// Declare a major incident: commander and (role, person) assignments.
+    DeclareMajor {
+        commander: String,
+        roles: Vec<(String, String)>,
+    },
+    /// End the major incident.
+    StandDown,
     Resolve {
         resolution: String,
         root_cause: Option<String>,
@@ -48,6 +66,23 @@ pub enum Request {
     Reopen {
         reason: String,
     },
+}
+
+/// The standard situation-update form of a major incident.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SituationForm {
+    pub status: Option<String>,
+    pub impact: Option<String>,
+    pub actions: Option<String>,
+    pub next: Option<String>,
+}
+
+impl SituationForm {
+    fn is_empty(&self) -> bool {
+        [&self.status, &self.impact, &self.actions, &self.next]
+            .iter()
+            .all(|f| f.as_ref().is_none_or(|t| t.trim().is_empty()))
+    }
 }
 
 /// What `esc open` asks for.
@@ -245,18 +280,40 @@ pub fn decide(
         Request::Note { text } => Event::Noted {
             text: non_empty("the note", text)?,
         },
-        Request::Update { text, customer } => {
-            if !case.is_active() {
-                return Err(wrong(
-                    case,
-                    "take a status update",
-                    "updates are for unresolved cases; add a note with `esc note` instead",
-                ));
-            }
-            Event::Updated {
-                text: non_empty("the update", text)?,
-                customer: *customer,
-            }
+        Request::Update {
+            text,
+            customer,
+            form,
+        } => return update(policy, case, text.as_deref(), *customer, form, now),
+        Request::StartSwarm { with, facilitator } => {
+            let e = incident::start_swarm(policy, case, with, facilitator.as_deref(), None, now)?;
+            return Ok(with_notice(policy, case, e, Step::Swarm, "swarm", now));
+        }
+        Request::EndSwarm { lessons } => {
+            let e = incident::end_swarm(policy, case, lessons.as_deref())?;
+            return Ok(with_notice(
+                policy,
+                case,
+                e,
+                Step::Swarm,
+                "swarm_ended",
+                now,
+            ));
+        }
+        Request::DeclareMajor { commander, roles } => {
+            let e = incident::declare_major(policy, case, commander, roles, None)?;
+            return Ok(with_notice(policy, case, e, Step::Major, "major", now));
+        }
+        Request::StandDown => {
+            let e = incident::stand_down(case)?;
+            return Ok(with_notice(
+                policy,
+                case,
+                e,
+                Step::Major,
+                "major_stood_down",
+                now,
+            ));
         }
         Request::Escalate {
             reason,
@@ -374,6 +431,139 @@ pub fn decide(
         }
     };
     Ok(vec![event])
+}
+
+/// The event plus a notification to the step's Consulted and Informed and to everyone the
+/// event brings in (swarm members, incident roles).
+fn with_notice(
+    policy: &Policy,
+    case: &Case,
+    event: Event,
+    step: Step,
+    action: &str,
+    now: DateTime<Utc>,
+) -> Vec<Event> {
+    let mut who = raci::recipients(policy, case, step, &[], now);
+    let mut brought = incident::involved(std::slice::from_ref(&event));
+    if let (Event::SwarmEnded { .. } | Event::MajorStoodDown {}, true) =
+        (&event, brought.is_empty())
+    {
+        brought = case
+            .swarm
+            .iter()
+            .filter(|_| matches!(event, Event::SwarmEnded { .. }))
+            .flat_map(|s| std::iter::once(s.facilitator.clone()).chain(s.members.clone()))
+            .chain(
+                case.major
+                    .iter()
+                    .filter(|_| matches!(event, Event::MajorStoodDown {}))
+                    .flat_map(|m| m.roles.values().cloned()),
+            )
+            .collect();
+    }
+    for p in brought {
+        if !who.contains(&p) {
+            who.push(p);
+        }
+    }
+    let message = format!(
+        "{} {}: {}",
+        case.id,
+        case.title,
+        crate::case::describe::event(&event)
+    );
+    let mut events = vec![event];
+    if !who.is_empty() {
+        events.push(Event::NotificationQueued {
+            action: action.to_string(),
+            recipients: who,
+            message,
+            due: now,
+        });
+    }
+    events
+}
+
+fn update(
+    policy: &Policy,
+    case: &Case,
+    text: Option<&str>,
+    customer: bool,
+    form: &SituationForm,
+    now: DateTime<Utc>,
+) -> Result<Vec<Event>, Refusal> {
+    if !case.is_active() {
+        return Err(wrong(
+            case,
+            "take a status update",
+            "updates are for unresolved cases; add a note with `esc note` instead",
+        ));
+    }
+    let text = text.map(str::trim).filter(|t| !t.is_empty());
+    let body = if case.is_major() && !customer {
+        let field = |name: &str, v: &Option<String>| {
+            v.as_ref()
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| name.to_string())
+        };
+        let fields = [
+            field("--status", &form.status),
+            field("--impact", &form.impact),
+            field("--actions", &form.actions),
+            field("--next", &form.next),
+        ];
+        let missing: Vec<String> = fields.iter().filter_map(|f| f.clone().err()).collect();
+        if !missing.is_empty() {
+            return Err(Refusal::Invalid(format!(
+                "{} is a major incident: updates use the situation-update form; give {}",
+                case.id,
+                missing.join(" ")
+            )));
+        }
+        let [status, impact, actions, next] = fields.map(|f| f.unwrap_or_default());
+        let ctx = serde_json::json!({
+            "id": case.id, "title": case.title, "severity": case.severity,
+            "status": status, "impact": impact, "actions": actions, "next_update": next,
+            "notes": text,
+        });
+        crate::policy::templates::render(&policy.templates, "situation_update", &ctx)
+            .map_err(|e| Refusal::Invalid(e.to_string()))?
+    } else {
+        if !form.is_empty() {
+            return Err(Refusal::Invalid(format!(
+                "--status, --impact, --actions and --next are the situation-update form of a major incident, and {} is not one: give the update as TEXT",
+                case.id
+            )));
+        }
+        text.ok_or_else(|| Refusal::Invalid("the update is empty: write some text".into()))?
+            .to_string()
+    };
+    let mut events = vec![Event::Updated {
+        text: body.clone(),
+        customer,
+    }];
+    if customer {
+        let ctx = serde_json::json!({
+            "id": case.id, "title": case.title, "text": body,
+            "channel": case.channel, "reporter": case.reporter,
+        });
+        let message = crate::policy::templates::render(&policy.templates, "customer_update", &ctx)
+            .map_err(|e| Refusal::Invalid(e.to_string()))?;
+        let to: Vec<String> = case.reporter.iter().cloned().collect();
+        if !to.is_empty() {
+            events.push(Event::NotificationQueued {
+                action: format!(
+                    "customer_update:{}",
+                    case.channel.as_deref().unwrap_or("default")
+                ),
+                recipients: to,
+                message,
+                due: now,
+            });
+        }
+    }
+    Ok(events)
 }
 
 fn text(o: &Option<String>) -> Option<String> {

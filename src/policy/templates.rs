@@ -10,23 +10,65 @@ use super::source::{Table, suggestion};
 pub const BUILTIN: [(&str, &str); 5] = [
     (
         "customer_status",
-        "Case {{ id }}: {{ title }}\n\n{{ summary }}\n{% if next %}Next: {{ next }}{% if by %} by {{ by }}{% endif %}.\n{% endif %}",
+        r#"Your case {{ id }}: {{ title }}
+
+{{ summary }}
+{% if next %}
+What happens next: {{ next }}{% if by %} by {{ by }}{% endif %}.
+{% endif %}{% if update_by %}We will send you an update by {{ update_by }}.
+{% endif %}"#,
     ),
     (
         "customer_update",
-        "Update on your case {{ id }} ({{ title }}):\n\n{{ text }}\n",
+        r#"Update on your case {{ id }} ({{ title }}):
+
+{{ text }}
+"#,
     ),
     (
         "situation_update",
-        "SITUATION UPDATE {{ id }} — {{ title }}\nStatus: {{ status }}\nImpact: {{ impact }}\nActions: {{ actions }}\nNext update: {{ next_update }}\n",
+        r#"SITUATION UPDATE — {{ id }}: {{ title }}
+Status:      {{ status }}
+Impact:      {{ impact }}
+Actions:     {{ actions }}
+Next update: {{ next_update }}{% if notes %}
+Notes:       {{ notes }}{% endif %}"#,
     ),
     (
         "briefing",
-        "# Executive briefing: {{ id }} {{ title }}\n\n{{ summary }}\n",
+        r#"# Executive briefing — {{ id }}: {{ title }}
+
+**Customer:** {{ account.name }}{% if account.key %} (key account){% endif %} · **Severity:** {{ severity }} · **Status:** {{ status }} · **Owner:** {{ owner }}{% if sponsor %} · **Executive sponsor:** {{ sponsor | join(", ") }}{% if not sponsor_engaged %} (not yet engaged){% endif %}{% endif %}
+
+## Summary
+{{ summary }}
+
+## Customer and impact
+{{ impact }} (opened {{ opened }})
+
+## Escalations
+{% for e in escalations %}- {{ e.at }}: {{ e.path }} {{ e.from }} → {{ e.to }} — {{ e.reason }}{% if e.summary %} ({{ e.summary }}){% endif %}
+{% else %}- none so far
+{% endfor %}
+## SLA
+{% for c in sla %}- {{ c.clock }}: {{ c.state }}{% if c.due %}, due {{ c.due }}{% endif %}
+{% endfor %}
+## What has been tried
+{% for t in tried %}- {{ t }}
+{% else %}- nothing recorded yet
+{% endfor %}
+## Decisions needed
+{% for d in decisions %}- {{ d }}
+{% else %}- none at this time
+{% endfor %}"#,
     ),
     (
         "review",
-        "# Post-escalation review: {{ id }} {{ title }}\n\n## Root cause\n{{ root_cause }}\n",
+        r#"# Post-escalation review: {{ id }} {{ title }}
+
+## Root cause
+{{ root_cause }}
+"#,
     ),
 ];
 

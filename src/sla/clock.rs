@@ -22,7 +22,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 
 /// Which clock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ClockKind {
     Response,
