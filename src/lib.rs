@@ -6,6 +6,7 @@
 //! - [`case`]: ledger events, the case fold and the state machine (pure);
 //! - [`store`]: the append-only JSON Lines ledger (locking, fsync, torn tails) and discovery;
 //! - [`app`]: the shell — one module per command group, the only code that does I/O;
+//! - [`review`] and [`report`]: post-escalation reviews and reports (pure);
 //! - [`cli`]: clap definitions.
 
 pub mod app;
@@ -14,6 +15,7 @@ pub mod cli;
 pub mod notify;
 pub mod policy;
 pub mod render;
+pub mod review;
 pub mod sla;
 pub mod store;
 pub mod sweep;

@@ -215,6 +215,20 @@ pub enum Event {
         error: String,
         retry_after: DateTime<Utc>,
     },
+    /// `esc review`: the post-escalation review, with its action items (numbered from 1).
+    ReviewRecorded {
+        root_cause: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        went_well: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        improve: Option<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        actions: Vec<crate::review::ActionItem>,
+    },
+    /// `esc actions done`: action item `item` of the review is done.
+    ActionDone {
+        item: u32,
+    },
 }
 
 impl Event {
@@ -249,6 +263,8 @@ impl Event {
             Event::NotificationQueued { .. } => "notification_queued",
             Event::NotificationDelivered { .. } => "notification_delivered",
             Event::NotificationFailed { .. } => "notification_failed",
+            Event::ReviewRecorded { .. } => "review_recorded",
+            Event::ActionDone { .. } => "action_done",
         }
     }
 
@@ -276,6 +292,7 @@ impl Event {
             Event::NotificationQueued { .. }
             | Event::NotificationDelivered { .. }
             | Event::NotificationFailed { .. } => Step::Update,
+            Event::ReviewRecorded { .. } | Event::ActionDone { .. } => Step::Review,
         }
     }
 }

@@ -110,6 +110,8 @@ pub struct Case {
     pub triggers: BTreeMap<String, TriggerState>,
     /// Automatic escalations by sweep, for reports.
     pub auto_escalations: u32,
+    /// The post-escalation review, once recorded (`esc review`).
+    pub review: Option<crate::review::Review>,
     /// When the last event happened.
     pub last_event_at: DateTime<Utc>,
     /// Every event, in ledger order (empty when folded without events).
@@ -231,6 +233,7 @@ impl Case {
             marks: BTreeSet::new(),
             triggers: BTreeMap::new(),
             auto_escalations: 0,
+            review: None,
             last_event_at: r.at,
             events: Vec::new(),
         })
@@ -423,6 +426,26 @@ impl Case {
             Event::NotificationQueued { .. }
             | Event::NotificationDelivered { .. }
             | Event::NotificationFailed { .. } => {}
+            Event::ReviewRecorded {
+                root_cause,
+                went_well,
+                improve,
+                actions,
+            } => {
+                self.review = Some(crate::review::Review::recorded(
+                    r.at,
+                    &r.actor,
+                    root_cause,
+                    went_well.as_ref(),
+                    improve.as_ref(),
+                    actions,
+                ));
+            }
+            Event::ActionDone { item } => {
+                if let Some(review) = &mut self.review {
+                    review.mark_done(*item, r.at, &r.actor);
+                }
+            }
             Event::Reopened { .. } => {
                 self.reopened += 1;
                 if let Some(last) = self.resolved_spans.last_mut()
