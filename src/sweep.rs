@@ -314,6 +314,8 @@ fn clock_actions(policy: &Policy, case: &Case, k: &Clocks, now: DateTime<Utc>) -
             events,
         });
     }
+    // In the order they fell due (one clock's breach may come after another's warning).
+    out.sort_by_key(|p| p.due);
     out
 }
 
