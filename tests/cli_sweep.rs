@@ -933,7 +933,6 @@ then = { sponsor = true }
 }
 
 #[test]
-#[ignore = "bug: `esc approve` records sponsor_engaged but does not notify the sponsor"]
 fn approving_a_sponsor_proposal_notifies_the_sponsor() {
     let triggers = r#"
 [[triggers]]

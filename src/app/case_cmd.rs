@@ -135,6 +135,15 @@ fn role_cards(policy: &Policy, case: &Case) -> String {
     out.trim_end().to_string()
 }
 
+/// Every case of the ledger (without events), folded while reading.
+pub fn all_cases(settings: &Settings) -> Result<Vec<Case>> {
+    let mut folder = crate::case::Folder::new(false);
+    ledger(settings)?.visit(|r| folder.push(r))?;
+    folder
+        .finish()
+        .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))
+}
+
 /// Print a changed case: its JSON with `--json`, else one line.
 fn report(
     settings: &Settings,
@@ -333,9 +342,7 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
         Some(d) => Some(duration::parse(d).map_err(|e| anyhow!("--due-within: {e}"))?),
         None => None,
     };
-    let records = ledger(settings)?.read_all()?;
-    let cases = Case::fold_all(records, false)
-        .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))?;
+    let cases = all_cases(settings)?;
     let matches = |c: &Case| {
         let status_ok = match status {
             Some(s) => c.status == s,

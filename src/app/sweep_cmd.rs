@@ -186,9 +186,15 @@ pub fn sweep(
         .unwrap_or_default();
     let ledger = Ledger::open(&settings.ledger)?;
     let mut guard = ledger.lock()?;
-    let records = guard.read_all()?;
-    let mut queue = outbox::fold(&records);
-    let cases = Case::fold_all(records, false)
+    // Fold while reading: the whole ledger's records are never held at once.
+    let mut queue = std::collections::BTreeMap::new();
+    let mut folder = crate::case::Folder::new(false);
+    guard.visit(|r| {
+        outbox::push(&mut queue, &r);
+        folder.push(r);
+    })?;
+    let cases = folder
+        .finish()
         .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))?;
     let planned = sweep::plan(&policy, &cases, settings.now);
     let titles: HashMap<String, (String, String)> = cases
@@ -440,9 +446,7 @@ pub fn list(
 /// `esc report breaches`.
 pub fn breaches(settings: &Settings, fail_if_any: bool, out: &mut Output) -> Result<ExitCode> {
     let policy = policy_cmd::load(&settings.policy)?;
-    let ledger = Ledger::open(&settings.ledger)?;
-    let cases = Case::fold_all(ledger.read_all()?, false)
-        .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))?;
+    let cases = super::case_cmd::all_cases(settings)?;
     let now = settings.now;
     let mut rows: Vec<(String, String, &'static str, &'static str, DateTime<Utc>)> = Vec::new();
     for c in cases.iter().filter(|c| c.is_active()) {

@@ -131,6 +131,60 @@ pub enum FoldError {
     OpenedTwice { case: String, seq: u64 },
 }
 
+/// Folds every case of a ledger one record at a time, so a whole-ledger command can fold
+/// while it reads and never hold every record at once.
+#[derive(Debug, Default)]
+pub struct Folder {
+    cases: Vec<Case>,
+    index: std::collections::HashMap<String, usize>,
+    keep_events: bool,
+    error: Option<FoldError>,
+}
+
+impl Folder {
+    /// A folder; with `keep_events` each case keeps its events.
+    pub fn new(keep_events: bool) -> Self {
+        Folder {
+            keep_events,
+            ..Folder::default()
+        }
+    }
+
+    /// Fold one more record (ledger order). The first inconsistency is kept for `finish`.
+    pub fn push(&mut self, r: Record) {
+        if self.error.is_some() {
+            return;
+        }
+        let result = match self.index.get(&r.case) {
+            Some(&i) => self.cases[i].apply(r, self.keep_events),
+            None => match Case::from_opened(&r) {
+                Ok(mut c) => {
+                    self.index.insert(r.case.clone(), self.cases.len());
+                    if self.keep_events {
+                        c.events.push(r);
+                    }
+                    self.cases.push(c);
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            },
+        };
+        if let Err(e) = result {
+            self.error = Some(e);
+        }
+    }
+
+    /// Every case, in order of case number, or the first inconsistency met.
+    pub fn finish(self) -> Result<Vec<Case>, FoldError> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let mut cases = self.cases;
+        cases.sort_by_key(|c| super::id::number(&c.id).unwrap_or(u64::MAX));
+        Ok(cases)
+    }
+}
+
 impl Case {
     /// Fold one case's events (in ledger order), keeping them in [`Case::events`].
     pub fn fold(records: Vec<Record>) -> Result<Option<Case>, FoldError> {
@@ -149,27 +203,11 @@ impl Case {
     /// Fold every case in a ledger, in order of case number. Without `keep_events` the cases'
     /// `events` stay empty, which halves the memory a whole-ledger command needs.
     pub fn fold_all(records: Vec<Record>, keep_events: bool) -> Result<Vec<Case>, FoldError> {
-        let mut cases: BTreeMap<u64, Case> = BTreeMap::new();
-        let mut by_id: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+        let mut folder = Folder::new(keep_events);
         for r in records {
-            match by_id.get(&r.case) {
-                Some(n) => {
-                    if let Some(c) = cases.get_mut(n) {
-                        c.apply(r, keep_events)?;
-                    }
-                }
-                None => {
-                    let mut c = Case::from_opened(&r)?;
-                    let n = super::id::number(&r.case).unwrap_or(u64::MAX - by_id.len() as u64);
-                    by_id.insert(r.case.clone(), n);
-                    if keep_events {
-                        c.events.push(r);
-                    }
-                    cases.insert(n, c);
-                }
-            }
+            folder.push(r);
         }
-        Ok(cases.into_values().collect())
+        folder.finish()
     }
 
     fn from_opened(r: &Record) -> Result<Case, FoldError> {

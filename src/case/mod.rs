@@ -13,5 +13,5 @@ pub mod transition;
 pub mod view;
 
 pub use event::{Event, NewEvent, Record};
-pub use fold::{Case, FoldError, Level, Major, Mark, Swarm, TriggerState};
+pub use fold::{Case, FoldError, Folder, Level, Major, Mark, Swarm, TriggerState};
 pub use transition::{OpenRequest, Refusal, Request};

@@ -66,6 +66,14 @@ impl Notification {
 pub fn fold<'a>(records: impl IntoIterator<Item = &'a Record>) -> BTreeMap<u64, Notification> {
     let mut out: BTreeMap<u64, Notification> = BTreeMap::new();
     for r in records {
+        push(&mut out, r);
+    }
+    out
+}
+
+/// Fold one more record into the queue.
+pub fn push(out: &mut BTreeMap<u64, Notification>, r: &Record) {
+    {
         match &r.event {
             Event::NotificationQueued {
                 action,
@@ -117,7 +125,6 @@ pub fn fold<'a>(records: impl IntoIterator<Item = &'a Record>) -> BTreeMap<u64, 
             _ => {}
         }
     }
-    out
 }
 
 /// When to try again after the `attempt`-th failure: 1, 2, 4 … minutes, at most an hour.

@@ -418,29 +418,41 @@ impl Ledger {
     }
 
     fn scan_as(&self, access: Access) -> Result<Scan, LedgerError> {
+        let mut records = Vec::new();
+        let torn_tail = self.visit_as(access, |record| records.push(record))?;
+        Ok(Scan { records, torn_tail })
+    }
+
+    /// Hands every event, in order, to `f` without keeping them: a whole-ledger command
+    /// (sweep, reports) folds as it reads and never holds all records at once. Validates
+    /// exactly as [`Ledger::read_all`] does; returns the torn tail if there is one.
+    pub fn visit(&self, f: impl FnMut(Record)) -> Result<Option<TornTail>, LedgerError> {
+        self.visit_as(Access::Unlocked, f)
+    }
+
+    fn visit_as(
+        &self,
+        access: Access,
+        mut f: impl FnMut(Record),
+    ) -> Result<Option<TornTail>, LedgerError> {
         let Some(image) = self.read_image()? else {
-            return Ok(Scan::default());
+            return Ok(None);
         };
         let path = &self.path;
         let bytes = &image.bytes;
-        let line_count = bytes.iter().filter(|&&b| b == b'\n').count();
-        let mut records = Vec::with_capacity(line_count.saturating_sub(1));
         let mut max_case = 0;
         let layout = walk(path, bytes, |line_no, line| {
             let record = parse_record(path, line_no, line)?;
             max_case = max_case.max(case_number(&record.case));
             let seq = record.seq;
-            records.push(record);
+            f(record);
             Ok(seq)
         })?;
         let state = State::new(layout, max_case);
         if let Some(stamp) = image.stamp {
             self.refresh_checkpoint(stamp, state, access);
         }
-        Ok(Scan {
-            records,
-            torn_tail: state.torn_tail(),
-        })
+        Ok(state.torn_tail())
     }
 
     fn summary_as(&self, access: Access) -> Result<Summary, LedgerError> {
@@ -658,6 +670,11 @@ impl WriteGuard<'_> {
     /// [`Ledger::read_all`] under the lock.
     pub fn read_all(&self) -> Result<Vec<Record>, LedgerError> {
         Ok(self.ledger.scan_as(Access::Locked)?.records)
+    }
+
+    /// [`Ledger::visit`] under the lock.
+    pub fn visit(&self, f: impl FnMut(Record)) -> Result<Option<TornTail>, LedgerError> {
+        self.ledger.visit_as(Access::Locked, f)
     }
 
     /// [`Ledger::read_case`] under the lock.
