@@ -104,6 +104,10 @@ pub enum Command {
         #[command(subcommand)]
         report: ReportCommand,
     },
+    /// Record a post-escalation review (flags, --file or $EDITOR), show it, or list those due
+    Review(ReviewArgs),
+    /// Action items from reviews: list them, or mark one done
+    Actions(ActionsArgs),
     #[command(flatten)]
     Case(CaseCommand),
 }
@@ -116,6 +120,118 @@ pub enum ReportCommand {
         /// Exit 1 when any case is breached (for CI or monitoring)
         #[arg(long = "fail-if-any")]
         fail_if_any: bool,
+    },
+    /// Response and resolution compliance, MTTA and MTTR (median, p90; wall and business time)
+    Sla(ReportArgs),
+    /// Opened, escalated, breached and resolved per ISO week, with a bar chart
+    Trends(ReportArgs),
+    /// Reviews pending and overdue, top root causes, action items open and late
+    Reviews(ReportArgs),
+    /// Per trigger: fired, proposals approved or rejected, escalations later de-escalated
+    Triggers(ReportArgs),
+    /// Escalation rate per tier, repeat and prevented escalations, swarm vs tiered MTTR, CSAT
+    Escalations {
+        #[command(flatten)]
+        args: ReportArgs,
+        /// Repeat escalations: the same account and type escalated again within this
+        #[arg(long, value_name = "DUR", default_value = "7d")]
+        window: String,
+    },
+}
+
+/// Options every report takes.
+#[derive(Debug, Args, Clone)]
+pub struct ReportArgs {
+    /// Only cases opened since: a duration back from now (30d, 12w), a date (YYYY-MM-DD, in
+    /// the policy's time zone) or an RFC 3339 time
+    #[arg(long, value_name = "DUR|DATE")]
+    pub since: Option<String>,
+    /// Group the rows by [default: severity; trends: week]
+    #[arg(long, value_enum)]
+    pub by: Option<ReportBy>,
+    /// Output format (--json is the same as --format json)
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+    /// Print only this section (e.g. root_causes; the JSON keys name them)
+    #[arg(long, value_name = "NAME")]
+    pub section: Option<String>,
+}
+
+/// `esc report --by`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportBy {
+    Tier,
+    Severity,
+    Type,
+    Account,
+    Week,
+}
+
+/// `esc report --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Json,
+    Csv,
+    Md,
+}
+
+/// `esc review`.
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// Case id (ESC-7, esc-7 or 7)
+    #[arg(required_unless_present = "pending")]
+    pub id: Option<String>,
+    /// List the reviews due and overdue
+    #[arg(long, conflicts_with_all = ["id", "show", "file", "root_cause", "went_well", "improve", "actions"])]
+    pub pending: bool,
+    /// Print the recorded review as a Markdown post-mortem (the `review` template)
+    #[arg(long, visible_alias = "markdown", conflicts_with_all = ["file", "root_cause", "went_well", "improve", "actions"])]
+    pub show: bool,
+    /// The root cause (systems and processes, not people)
+    #[arg(long = "root-cause", value_name = "TEXT")]
+    pub root_cause: Option<String>,
+    /// What went well
+    #[arg(long = "went-well", value_name = "TEXT")]
+    pub went_well: Option<String>,
+    /// What to improve
+    #[arg(long, value_name = "TEXT")]
+    pub improve: Option<String>,
+    /// An action item: "TEXT|OWNER|YYYY-MM-DD" (repeat for each; OWNER is a person)
+    #[arg(long = "action", value_name = "TEXT|OWNER|DATE")]
+    pub actions: Vec<String>,
+    /// Read the review from a Markdown file in the form the editor shows ("-": stdin)
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["root_cause", "went_well", "improve", "actions"])]
+    pub file: Option<PathBuf>,
+}
+
+/// `esc actions`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ActionsArgs {
+    #[command(subcommand)]
+    pub command: Option<ActionsCommand>,
+    /// Only items not done yet
+    #[arg(long)]
+    pub open: bool,
+    /// Only items past their due date and not done
+    #[arg(long)]
+    pub late: bool,
+    /// Only this person's items
+    #[arg(long, value_name = "PERSON")]
+    pub owner: Option<String>,
+    /// Only this case's items
+    #[arg(long, value_name = "ID")]
+    pub case: Option<String>,
+}
+
+/// `esc actions …`.
+#[derive(Debug, Subcommand)]
+pub enum ActionsCommand {
+    /// Mark an action item done
+    Done {
+        /// The item id, e.g. ESC-3.1 (case ESC-3, item 1)
+        item: String,
     },
 }
 

@@ -15,6 +15,7 @@ pub mod cli;
 pub mod notify;
 pub mod policy;
 pub mod render;
+pub mod report;
 pub mod review;
 pub mod sla;
 pub mod store;

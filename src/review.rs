@@ -507,6 +507,147 @@ pub fn parse_form(text: &str) -> Result<Draft, FormError> {
     })
 }
 
+/// The review of a case as JSON (`esc show --json`, `esc review ID --show --json`):
+/// `{"at", "by", "root_cause", "went_well", "improve", "actions": [{"id", "text", "owner",
+/// "due", "state": "open"|"late"|"done", "done_at", "done_by"}]}`.
+pub fn review_json(case_id: &str, review: &Review, today: NaiveDate) -> serde_json::Value {
+    let actions: Vec<serde_json::Value> = review
+        .actions
+        .iter()
+        .map(|a| action_json(case_id, a, today))
+        .collect();
+    serde_json::json!({
+        "at": review.at, "by": review.by, "root_cause": review.root_cause,
+        "went_well": review.went_well, "improve": review.improve, "actions": actions,
+    })
+}
+
+/// An action item as JSON.
+pub fn action_json(case_id: &str, a: &Action, today: NaiveDate) -> serde_json::Value {
+    serde_json::json!({
+        "id": a.id(case_id), "case": case_id, "text": a.item.text, "owner": a.item.owner,
+        "due": a.item.due.to_string(), "state": action_state(a, today),
+        "done_at": a.done_at, "done_by": a.done_by,
+    })
+}
+
+/// `open`, `late` or `done`.
+pub fn action_state(a: &Action, today: NaiveDate) -> &'static str {
+    if a.done_at.is_some() {
+        "done"
+    } else if a.is_late(today) {
+        "late"
+    } else {
+        "open"
+    }
+}
+
+/// Text for a Markdown table cell: one line, pipes escaped.
+fn md_cell(s: &str) -> String {
+    one_line(s).replace('|', "\\|")
+}
+
+/// The context of the `review` template: the case, its SLA clocks, swarm, major incident,
+/// timeline and the recorded review. Times are shown in the policy's display time zone.
+pub fn context(policy: &Policy, case: &Case, now: DateTime<Utc>) -> serde_json::Value {
+    use crate::render::local_time;
+    use serde_json::json;
+    let tz = policy.defaults.timezone;
+    let today = now.with_timezone(&tz).date_naive();
+    let t = |at: Option<DateTime<Utc>>| at.map(|a| local_time(a, tz));
+    let span = |to: Option<DateTime<Utc>>| {
+        to.map(|to| crate::report::render::human_secs((to - case.opened_at).num_seconds()))
+    };
+    let k = crate::sla::clock::clocks(policy, case, now);
+    let reasons: Vec<String> = reasons(policy, case, k.as_ref())
+        .into_iter()
+        .map(|r| r.describe(case))
+        .collect();
+    let sla: Vec<serde_json::Value> = k
+        .as_ref()
+        .map(|k| {
+            k.iter()
+                .map(|c| {
+                    json!({"clock": c.kind.as_str(), "state": c.state.as_str(),
+                           "due": t(c.due), "at": t(c.at)})
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let timeline: Vec<serde_json::Value> = case
+        .events
+        .iter()
+        .filter(|r| {
+            !matches!(
+                r.event,
+                crate::case::Event::NotificationQueued { .. }
+                    | crate::case::Event::NotificationDelivered { .. }
+                    | crate::case::Event::NotificationFailed { .. }
+            )
+        })
+        .map(|r| {
+            json!({"when": local_time(r.at, tz), "who": md_cell(&r.actor),
+                   "what": md_cell(&crate::case::describe::event(&r.event))})
+        })
+        .collect();
+    let levels: Vec<String> = case
+        .levels
+        .iter()
+        .map(|(p, l)| format!("{p}: {}", l.tier))
+        .collect();
+    let review = case.review.as_ref();
+    let actions: Vec<serde_json::Value> = review
+        .map(|r| {
+            r.actions
+                .iter()
+                .map(|a| action_json(&case.id, a, today))
+                .collect()
+        })
+        .unwrap_or_default();
+    json!({
+        "id": case.id,
+        "title": case.title,
+        "severity": case.severity,
+        "severity_label": policy.severity(&case.severity).map(|s| s.label.clone()),
+        "type": case.case_type,
+        "status": case.status.as_str(),
+        "account": case.account,
+        "owner": case.owner,
+        "reporter": case.reporter,
+        "channel": case.channel,
+        "opened_at": local_time(case.opened_at, tz),
+        "acknowledged_at": t(case.acknowledged_at),
+        "resolved_at": t(case.resolved_at),
+        "closed_at": t(case.closed_at),
+        "time_to_acknowledge": span(case.acknowledged_at),
+        "time_to_resolve": span(case.resolved_at),
+        "resolution": case.resolution,
+        "escalations": case.escalations,
+        "reopened": case.reopened,
+        "levels": levels.join(", "),
+        "csat": case.followup.as_ref().and_then(|f| f.csat),
+        "followup_comment": case.followup.as_ref().and_then(|f| f.comment.clone()),
+        "reasons": reasons,
+        "root_cause": review.map(|r| r.root_cause.clone()).or_else(|| case.root_cause.clone()),
+        "went_well": review.and_then(|r| r.went_well.clone()),
+        "improve": review.and_then(|r| r.improve.clone()),
+        "reviewed_by": review.map(|r| r.by.clone()),
+        "reviewed_at": review.map(|r| local_time(r.at, tz)),
+        "actions": actions,
+        "swarm": case.swarm.as_ref().map(|s| json!({
+            "facilitator": s.facilitator, "members": s.members.join(", "),
+            "started_at": local_time(s.started_at, tz), "ended_at": t(s.ended_at),
+            "lessons": s.lessons})),
+        "major": case.major.as_ref().map(|m| json!({
+            "commander": m.commander,
+            "roles": m.roles.iter().map(|(role, person)| json!({"role": role, "person": person})).collect::<Vec<_>>(),
+            "declared_at": local_time(m.declared_at, tz), "stood_down_at": t(m.stood_down_at)})),
+        "sponsor": case.sponsor.join(", "),
+        "sla": sla,
+        "timeline": timeline,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

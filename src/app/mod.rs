@@ -8,6 +8,8 @@ pub mod init;
 pub mod ledger_cmd;
 pub mod output;
 pub mod policy_cmd;
+pub mod report_cmd;
+pub mod review_cmd;
 pub mod settings;
 pub mod sweep_cmd;
 
@@ -94,6 +96,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Report {
             report: ReportCommand::Breaches { fail_if_any },
         } => sweep_cmd::breaches(&settings, fail_if_any, &mut out),
+        Command::Report { report } => report_cmd::report(&settings, report, &mut out),
+        Command::Review(args) => review_cmd::review(&settings, args, &mut out),
+        Command::Actions(args) => review_cmd::actions(&settings, args, &mut out),
         Command::Case(cmd) => {
             run_case(&settings, cmd, &mut out)?;
             Ok(ExitCode::SUCCESS)

@@ -81,6 +81,13 @@ pub fn case_json(
                 json!({"at": f.at, "csat": f.csat, "comment": f.comment}),
             );
         }
+        if let Some(r) = &case.review {
+            let today = now.with_timezone(&policy.defaults.timezone).date_naive();
+            m.insert(
+                "review".into(),
+                crate::review::review_json(&case.id, r, today),
+            );
+        }
         if let Some(raci) = raci {
             m.insert("raci".into(), json!(raci));
         }

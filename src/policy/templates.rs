@@ -64,11 +64,56 @@ Notes:       {{ notes }}{% endif %}"#,
     ),
     (
         "review",
-        r#"# Post-escalation review: {{ id }} {{ title }}
+        r#"# Post-escalation review: {{ id }} — {{ title }}
+
+| | |
+|---|---|
+| Severity | {{ severity }}{% if severity_label %} ({{ severity_label }}){% endif %} |
+| Type | {{ type }} |
+| Account | {{ account or "—" }} |
+| Owner | {{ owner }} |
+| Opened | {{ opened_at }} |
+| Acknowledged | {{ acknowledged_at or "—" }}{% if time_to_acknowledge %} (after {{ time_to_acknowledge }}){% endif %} |
+| Resolved | {{ resolved_at or "—" }}{% if time_to_resolve %} (after {{ time_to_resolve }}){% endif %} |
+| Escalations | {{ escalations }}{% if levels %} (reached {{ levels }}){% endif %} |
+| Satisfaction | {% if csat %}{{ csat }}/5{% else %}—{% endif %} |
+| Review | {% if reasons %}required: {{ reasons | join(", ") }}{% else %}optional{% endif %}; recorded {{ reviewed_at }} by {{ reviewed_by }} |
+
+## Summary
+{{ resolution or "—" }}
 
 ## Root cause
 {{ root_cause }}
-"#,
+
+## What went well
+{{ went_well or "—" }}
+
+## What to improve
+{{ improve or "—" }}
+
+## Action items
+{% for a in actions %}- [{% if a.state == "done" %}x{% else %} {% endif %}] {{ a.id }}: {{ a.text }} — {{ a.owner }}, due {{ a.due }}{% if a.state == "late" %} **(late)**{% endif %}
+{% else %}None.
+{% endfor %}{% if swarm %}
+## Swarm
+Facilitator {{ swarm.facilitator }}; members {{ swarm.members }}; from {{ swarm.started_at }}{% if swarm.ended_at %} to {{ swarm.ended_at }}{% endif %}.
+{% if swarm.lessons %}
+Lessons learned: {{ swarm.lessons }}
+{% endif %}{% endif %}{% if major %}
+## Major incident
+Commander {{ major.commander }}; declared {{ major.declared_at }}{% if major.stood_down_at %}, stood down {{ major.stood_down_at }}{% endif %}.
+{% for r in major.roles %}- {{ r.role }}: {{ r.person }}
+{% endfor %}{% endif %}
+## SLA
+| clock | state | due | stopped |
+|---|---|---|---|
+{% for c in sla %}| {{ c.clock }} | {{ c.state }} | {{ c.due }} | {{ c.at or "—" }} |
+{% endfor %}
+## Timeline
+| when | who | what |
+|---|---|---|
+{% for e in timeline %}| {{ e.when }} | {{ e.who }} | {{ e.what }} |
+{% endfor %}"#,
     ),
 ];
 

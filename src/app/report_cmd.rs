@@ -1,0 +1,136 @@
+//! `esc report sla | trends | reviews | triggers | escalations` (and `breaches`, which lives
+//! with sweep). Reads the whole ledger as of `now` (events after `now` are left out, so
+//! `--now` gives the report as it would have been then), folds every case with its events,
+//! and hands them to the pure [`crate::report`].
+
+use super::output::Output;
+use super::policy_cmd;
+use super::settings::Settings;
+use crate::case::Case;
+use crate::cli::{ReportArgs, ReportBy, ReportCommand, ReportFormat};
+use crate::policy::{Policy, duration};
+use crate::report::render::{Format, render};
+use crate::report::{self, GroupBy, Kind, Options};
+use crate::store::ledger::Ledger;
+use anyhow::{Context, Result, anyhow, bail};
+use chrono::{DateTime, LocalResult, NaiveDate, TimeZone, Utc};
+use std::process::ExitCode;
+
+/// `--since`: an RFC 3339 time, a date (local midnight in the policy's time zone) or a
+/// duration back from `now`.
+pub fn parse_since(text: &str, policy: &Policy, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
+    let t = text.trim();
+    if let Ok(at) = DateTime::parse_from_rfc3339(t) {
+        return Ok(at.with_timezone(&Utc));
+    }
+    if let Ok(date) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+        let tz = policy.defaults.timezone;
+        return match tz.from_local_datetime(&midnight) {
+            LocalResult::Single(x) | LocalResult::Ambiguous(x, _) => Ok(x.with_timezone(&Utc)),
+            LocalResult::None => Ok(Utc.from_utc_datetime(&midnight)),
+        };
+    }
+    match duration::parse(t) {
+        Ok(d) => Ok(now - d),
+        Err(_) => bail!(
+            "--since `{text}`: write a duration back from now (30d, 12w), a date (2026-11-01) or an RFC 3339 time"
+        ),
+    }
+}
+
+fn group_by(b: ReportBy) -> GroupBy {
+    match b {
+        ReportBy::Tier => GroupBy::Tier,
+        ReportBy::Severity => GroupBy::Severity,
+        ReportBy::Type => GroupBy::Type,
+        ReportBy::Account => GroupBy::Account,
+        ReportBy::Week => GroupBy::Week,
+    }
+}
+
+/// Every case of the ledger as of `now`, with its events.
+pub fn cases_as_of(settings: &Settings) -> Result<Vec<Case>> {
+    let ledger = Ledger::open(&settings.ledger)?;
+    let mut records = ledger.read_all()?;
+    records.retain(|r| r.at <= settings.now);
+    Case::fold_all(records, true)
+        .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))
+}
+
+/// `esc report …`.
+pub fn report(settings: &Settings, cmd: ReportCommand, out: &mut Output) -> Result<ExitCode> {
+    let (kind, args, window) = match cmd {
+        ReportCommand::Breaches { fail_if_any } => {
+            return super::sweep_cmd::breaches(settings, fail_if_any, out);
+        }
+        ReportCommand::Sla(a) => (Kind::Sla, a, None),
+        ReportCommand::Trends(a) => (Kind::Trends, a, None),
+        ReportCommand::Reviews(a) => (Kind::Reviews, a, None),
+        ReportCommand::Triggers(a) => (Kind::Triggers, a, None),
+        ReportCommand::Escalations { args, window } => (Kind::Escalations, args, Some(window)),
+    };
+    run(settings, kind, &args, window.as_deref(), out)
+}
+
+fn run(
+    settings: &Settings,
+    kind: Kind,
+    args: &ReportArgs,
+    window: Option<&str>,
+    out: &mut Output,
+) -> Result<ExitCode> {
+    let policy = policy_cmd::load(&settings.policy)?;
+    let by = args.by.map(group_by);
+    match (kind, by) {
+        (Kind::Trends, Some(b)) if b != GroupBy::Week => bail!(
+            "`esc report trends` counts per week; --by {} does not apply (use `esc report sla --by {}`)",
+            b.as_str(),
+            b.as_str()
+        ),
+        (Kind::Triggers, Some(b)) => bail!(
+            "`esc report triggers` has one row per trigger; --by {} does not apply",
+            b.as_str()
+        ),
+        _ => {}
+    }
+    let since = args
+        .since
+        .as_deref()
+        .map(|s| parse_since(s, &policy, settings.now))
+        .transpose()?;
+    let window = match window {
+        Some(w) => duration::parse(w).map_err(|e| anyhow!("--window: {e}"))?,
+        None => chrono::TimeDelta::days(7),
+    };
+    let format = if settings.json {
+        Format::Json
+    } else {
+        match args.format {
+            ReportFormat::Table => Format::Table,
+            ReportFormat::Json => Format::Json,
+            ReportFormat::Csv => Format::Csv,
+            ReportFormat::Md => Format::Md,
+        }
+    };
+    let cases = cases_as_of(settings)?;
+    let opts = Options {
+        since,
+        by: by.or(kind.default_by()),
+        window,
+    };
+    let mut built = report::build(kind, &policy, &cases, &opts, settings.now);
+    if let Some(name) = &args.section {
+        let keys: Vec<&str> = built.sections.iter().map(|s| s.key).collect();
+        if !keys.contains(&name.as_str()) {
+            bail!(
+                "the {} report has no section `{name}`; its sections are: {}",
+                kind.as_str(),
+                keys.join(", ")
+            );
+        }
+        built.sections.retain(|s| s.key == name);
+    }
+    out.raw(&render(&built, format, policy.defaults.timezone))?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,959 @@
+//! The figures of every report: pure functions of (policy, cases, now). Nothing here formats
+//! text; [`super::build`] turns these figures into tables and [`super::render`] prints them.
+//!
+//! Durations are whole seconds. Percentiles are **nearest-rank**: of n sorted values, the
+//! p-th percentile is the value at rank ⌈p/100 · n⌉ (1-based), so the median of 1, 2, 3, 4
+//! is 2 and the p90 of ten values is the ninth.
+
+use crate::case::{Case, Event, Mark};
+use crate::policy::Policy;
+use crate::review::{self, State};
+use crate::sla::calendar::open_time_between;
+use crate::sla::clock::{ClockKind, ClockState, Clocks, clocks};
+use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
+use chrono_tz::Tz;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// What `--by` groups cases by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    /// The case's tier on its home path (where it is, or where it was resolved).
+    Tier,
+    Severity,
+    Type,
+    /// The account, `(none)` for cases without one.
+    Account,
+    /// The ISO week the case was opened in (display time zone), `2026-W48`.
+    Week,
+}
+
+impl GroupBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupBy::Tier => "tier",
+            GroupBy::Severity => "severity",
+            GroupBy::Type => "type",
+            GroupBy::Account => "account",
+            GroupBy::Week => "week",
+        }
+    }
+}
+
+/// The label of the row that sums every group.
+pub const ALL: &str = "all";
+/// The group of cases without an account (or a tier).
+pub const NONE: &str = "(none)";
+
+/// The nearest-rank percentile `p` (1–100) of ascending `sorted` values.
+pub fn percentile(sorted: &[i64], p: u32) -> Option<i64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let n = sorted.len();
+    let rank = (p as usize * n).div_ceil(100).clamp(1, n);
+    Some(sorted[rank - 1])
+}
+
+/// Count, median and p90 of a set of durations (seconds).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Spread {
+    pub count: usize,
+    pub median: Option<i64>,
+    pub p90: Option<i64>,
+}
+
+impl Spread {
+    pub fn of(mut values: Vec<i64>) -> Spread {
+        values.sort_unstable();
+        Spread {
+            count: values.len(),
+            median: percentile(&values, 50),
+            p90: percentile(&values, 90),
+        }
+    }
+}
+
+/// `part / whole` in percent; `None` when `whole` is zero.
+pub fn pct(part: usize, whole: usize) -> Option<f64> {
+    (whole > 0).then(|| part as f64 * 100.0 / whole as f64)
+}
+
+/// The ISO week of an instant in a time zone, as `2026-W48`.
+pub fn iso_week(at: DateTime<Utc>, tz: Tz) -> String {
+    week_label(at.with_timezone(&tz).date_naive())
+}
+
+fn week_label(d: NaiveDate) -> String {
+    let w = d.iso_week();
+    format!("{}-W{:02}", w.year(), w.week())
+}
+
+/// The Monday of the ISO week of a date.
+fn monday(d: NaiveDate) -> NaiveDate {
+    d - TimeDelta::days(i64::from(d.weekday().num_days_from_monday()))
+}
+
+/// The group a case falls in.
+pub fn group_key(policy: &Policy, case: &Case, by: GroupBy) -> String {
+    match by {
+        GroupBy::Severity => case.severity.clone(),
+        GroupBy::Type => case.case_type.clone(),
+        GroupBy::Account => case.account.clone().unwrap_or_else(|| NONE.into()),
+        GroupBy::Tier => case
+            .tier_on(&case.home_path)
+            .map_or_else(|| NONE.into(), str::to_string),
+        GroupBy::Week => iso_week(case.opened_at, policy.defaults.timezone),
+    }
+}
+
+/// Groups in the policy's order (severities, tiers, types as written), then the others
+/// alphabetically, `(none)` last; weeks in time order.
+fn sort_groups<T>(policy: &Policy, by: GroupBy, groups: &mut [(String, T)]) {
+    let position = |key: &str| -> usize {
+        let pos = match by {
+            GroupBy::Severity => policy.severities.iter().position(|s| s.id == key),
+            GroupBy::Tier => policy.tiers.iter().position(|t| t.id == key),
+            GroupBy::Type => policy.types.iter().position(|t| t == key),
+            GroupBy::Account | GroupBy::Week => None,
+        };
+        match (pos, key == NONE) {
+            (Some(p), _) => p,
+            (None, false) => usize::MAX - 1,
+            (None, true) => usize::MAX,
+        }
+    };
+    groups.sort_by(|a, b| (position(&a.0), &a.0).cmp(&(position(&b.0), &b.0)));
+}
+
+/// Split cases into groups (sorted), or one group `all` without `by`.
+fn grouped<'a>(
+    policy: &Policy,
+    cases: &[&'a Case],
+    by: Option<GroupBy>,
+) -> Vec<(String, Vec<&'a Case>)> {
+    let Some(by) = by else {
+        return vec![(ALL.to_string(), cases.to_vec())];
+    };
+    let mut map: HashMap<String, Vec<&Case>> = HashMap::new();
+    for c in cases {
+        map.entry(group_key(policy, c, by)).or_default().push(c);
+    }
+    let mut groups: Vec<(String, Vec<&Case>)> = map.into_iter().collect();
+    sort_groups(policy, by, &mut groups);
+    groups
+}
+
+/// Each group's figures, then (with `by`) the `all` row over every case.
+fn per_group<T>(
+    policy: &Policy,
+    cases: &[&Case],
+    by: Option<GroupBy>,
+    f: impl Fn(&str, &[&Case]) -> T,
+) -> Vec<T> {
+    let mut rows: Vec<T> = grouped(policy, cases, by)
+        .iter()
+        .map(|(g, cs)| f(g, cs))
+        .collect();
+    if by.is_some() {
+        rows.push(f(ALL, cases));
+    }
+    rows
+}
+
+// ---------------------------------------------------------------------------------------
+// sla
+
+/// A duration in wall time and in business time (seconds).
+pub type Span = (i64, Option<i64>);
+
+/// Per case: what the SLA report needs, computed once.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CaseSla {
+    /// Response target: `Some(true)` met, `Some(false)` breached, `None` not decided yet.
+    pub response: Option<bool>,
+    pub resolution: Option<bool>,
+    /// Opened → acknowledged, wall and business (open time on the severity's calendar).
+    pub tta: Option<Span>,
+    /// Opened → resolved.
+    pub ttr: Option<Span>,
+}
+
+fn decided(state: ClockState) -> Option<bool> {
+    match state {
+        ClockState::Met => Some(true),
+        ClockState::Breached => Some(false),
+        _ => None,
+    }
+}
+
+/// A case's SLA figures at `now`, from its clocks.
+pub fn case_sla(policy: &Policy, case: &Case, k: Option<&Clocks>) -> CaseSla {
+    let cal = policy.calendar_for(&case.severity);
+    let span = |to: DateTime<Utc>| {
+        (
+            (to - case.opened_at).num_seconds(),
+            cal.map(|c| open_time_between(c, case.opened_at, to).num_seconds()),
+        )
+    };
+    CaseSla {
+        response: k.and_then(|k| decided(k.response.state)),
+        resolution: k.and_then(|k| decided(k.resolution.state)),
+        tta: case.acknowledged_at.map(span),
+        ttr: case.resolved_at.map(span),
+    }
+}
+
+/// One row of `esc report sla`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlaRow {
+    pub group: String,
+    pub cases: usize,
+    pub response_met: usize,
+    pub response_breached: usize,
+    pub resolution_met: usize,
+    pub resolution_breached: usize,
+    pub mtta: Spread,
+    pub mtta_business: Spread,
+    pub mttr: Spread,
+    pub mttr_business: Spread,
+}
+
+impl SlaRow {
+    pub fn response_pct(&self) -> Option<f64> {
+        pct(
+            self.response_met,
+            self.response_met + self.response_breached,
+        )
+    }
+    pub fn resolution_pct(&self) -> Option<f64> {
+        pct(
+            self.resolution_met,
+            self.resolution_met + self.resolution_breached,
+        )
+    }
+}
+
+/// `esc report sla`: compliance with the response and resolution targets (of the cases
+/// whose target is decided: met or breached), MTTA and MTTR in wall and business time.
+pub fn sla(
+    policy: &Policy,
+    cases: &[&Case],
+    by: Option<GroupBy>,
+    now: DateTime<Utc>,
+) -> Vec<SlaRow> {
+    let figures: HashMap<&str, CaseSla> = cases
+        .iter()
+        .map(|c| {
+            let k = clocks(policy, c, now);
+            (c.id.as_str(), case_sla(policy, c, k.as_ref()))
+        })
+        .collect();
+    per_group(policy, cases, by, |group, cs| {
+        let f: Vec<&CaseSla> = cs
+            .iter()
+            .filter_map(|c| figures.get(c.id.as_str()))
+            .collect();
+        let count = |pick: fn(&CaseSla) -> Option<bool>, want: bool| {
+            f.iter().filter(|x| pick(x) == Some(want)).count()
+        };
+        let wall = |pick: fn(&CaseSla) -> Option<Span>| {
+            Spread::of(f.iter().filter_map(|x| pick(x).map(|v| v.0)).collect())
+        };
+        let business = |pick: fn(&CaseSla) -> Option<Span>| {
+            Spread::of(f.iter().filter_map(|x| pick(x).and_then(|v| v.1)).collect())
+        };
+        SlaRow {
+            group: group.to_string(),
+            cases: cs.len(),
+            response_met: count(|x| x.response, true),
+            response_breached: count(|x| x.response, false),
+            resolution_met: count(|x| x.resolution, true),
+            resolution_breached: count(|x| x.resolution, false),
+            mtta: wall(|x| x.tta),
+            mtta_business: business(|x| x.tta),
+            mttr: wall(|x| x.ttr),
+            mttr_business: business(|x| x.ttr),
+        }
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// trends
+
+/// One week of `esc report trends`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WeekRow {
+    /// `2026-W48`.
+    pub week: String,
+    /// Its Monday.
+    pub start: NaiveDate,
+    pub opened: usize,
+    pub escalated: usize,
+    pub breached: usize,
+    pub resolved: usize,
+}
+
+/// `esc report trends`: per ISO week (display time zone) from the week of `since` (else of
+/// the first event) to the week of `now`: cases opened, escalations (every `escalated`
+/// event), targets breached (response and resolution targets missed, dated when they fell
+/// due) and resolutions (every `resolved` event). Only what happened at or after `since`
+/// counts.
+pub fn trends(
+    policy: &Policy,
+    cases: &[Case],
+    since: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Vec<WeekRow> {
+    let tz = policy.defaults.timezone;
+    let day = |at: DateTime<Utc>| monday(at.with_timezone(&tz).date_naive());
+    let counts_at = |at: DateTime<Utc>| at <= now && since.is_none_or(|s| at >= s);
+    // Monday → [opened, escalated, breached, resolved]
+    let mut weeks: BTreeMap<NaiveDate, [usize; 4]> = BTreeMap::new();
+    for c in cases {
+        if counts_at(c.opened_at) {
+            weeks.entry(day(c.opened_at)).or_default()[0] += 1;
+        }
+        for r in &c.events {
+            let slot = match r.event {
+                Event::Escalated { .. } => 1,
+                Event::Resolved { .. } => 3,
+                _ => continue,
+            };
+            if counts_at(r.at) {
+                weeks.entry(day(r.at)).or_default()[slot] += 1;
+            }
+        }
+        if let Some(k) = clocks(policy, c, now) {
+            for clock in [&k.response, &k.resolution] {
+                if clock.state == ClockState::Breached
+                    && let Some(due) = clock.due
+                    && counts_at(due)
+                {
+                    weeks.entry(day(due)).or_default()[2] += 1;
+                }
+            }
+        }
+    }
+    let first = match since {
+        Some(s) => Some(day(s)),
+        None => weeks.keys().next().copied(),
+    };
+    let Some(first) = first else {
+        return Vec::new();
+    };
+    let last = day(now);
+    let mut out = Vec::new();
+    let mut week = first;
+    while week <= last {
+        let [opened, escalated, breached, resolved] = weeks.get(&week).copied().unwrap_or_default();
+        out.push(WeekRow {
+            week: week_label(week),
+            start: week,
+            opened,
+            escalated,
+            breached,
+            resolved,
+        });
+        week += TimeDelta::days(7);
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// reviews
+
+/// One row of `esc report reviews`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReviewRow {
+    pub group: String,
+    /// Cases that need a review (whatever their state).
+    pub required: usize,
+    /// Reviews recorded (required or not).
+    pub recorded: usize,
+    /// Required, case not resolved yet.
+    pub waiting: usize,
+    /// Required, resolved, not recorded, not yet past due.
+    pub pending: usize,
+    /// Required, resolved, not recorded, past due.
+    pub overdue: usize,
+    pub actions: usize,
+    pub actions_open: usize,
+    pub actions_late: usize,
+    pub actions_done: usize,
+}
+
+/// A root cause and how many cases had it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootCause {
+    pub cause: String,
+    pub cases: usize,
+}
+
+/// Action items of one owner.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OwnerRow {
+    pub owner: String,
+    pub open: usize,
+    pub late: usize,
+    pub done: usize,
+}
+
+/// `esc report reviews`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reviews {
+    pub rows: Vec<ReviewRow>,
+    /// The ten most frequent root causes, most frequent first.
+    pub root_causes: Vec<RootCause>,
+    /// Owners of action items, most open first.
+    pub owners: Vec<OwnerRow>,
+}
+
+/// The review state of a case at `now`.
+pub fn review_state(policy: &Policy, case: &Case, now: DateTime<Utc>) -> review::Status {
+    let k = if review::needs_clocks(policy) {
+        clocks(policy, case, now)
+    } else {
+        None
+    };
+    let reasons = review::reasons(policy, case, k.as_ref());
+    review::status(policy, case, reasons, now)
+}
+
+/// `esc report reviews`: review states per group; root causes (the review's, else the one
+/// given at resolution; grouped without regard to case and spacing); action items open, late
+/// (open after their due date) and done. `today` is now's date in the display time zone.
+pub fn reviews(
+    policy: &Policy,
+    cases: &[&Case],
+    by: Option<GroupBy>,
+    now: DateTime<Utc>,
+) -> Reviews {
+    let today = now.with_timezone(&policy.defaults.timezone).date_naive();
+    // State, and whether the case needs a review (a recorded one may not have been needed).
+    let states: HashMap<&str, (State, bool)> = cases
+        .iter()
+        .map(|c| {
+            let s = review_state(policy, c, now);
+            (c.id.as_str(), (s.state, s.required()))
+        })
+        .collect();
+    let rows = per_group(policy, cases, by, |group, cs| {
+        let mut row = ReviewRow {
+            group: group.to_string(),
+            ..ReviewRow::default()
+        };
+        for c in cs {
+            let (state, required) = states
+                .get(c.id.as_str())
+                .copied()
+                .unwrap_or((State::NotRequired, false));
+            match state {
+                State::NotRequired => {}
+                State::Waiting => row.waiting += 1,
+                State::Pending => row.pending += 1,
+                State::Overdue => row.overdue += 1,
+                State::Recorded => row.recorded += 1,
+            }
+            if required {
+                row.required += 1;
+            }
+            if let Some(r) = &c.review {
+                for a in &r.actions {
+                    row.actions += 1;
+                    if a.done_at.is_some() {
+                        row.actions_done += 1;
+                    } else {
+                        row.actions_open += 1;
+                        if a.is_late(today) {
+                            row.actions_late += 1;
+                        }
+                    }
+                }
+            }
+        }
+        row
+    });
+    let mut causes: HashMap<String, (String, usize)> = HashMap::new();
+    let mut order: Vec<String> = Vec::new();
+    let mut owners: BTreeMap<String, OwnerRow> = BTreeMap::new();
+    for c in cases {
+        let cause = c
+            .review
+            .as_ref()
+            .map(|r| r.root_cause.as_str())
+            .or(c.root_cause.as_deref());
+        if let Some(cause) = cause {
+            let shown = cause.split_whitespace().collect::<Vec<_>>().join(" ");
+            if !shown.is_empty() {
+                let key = shown.to_lowercase();
+                let e = causes.entry(key.clone()).or_insert_with(|| {
+                    order.push(key);
+                    (shown, 0)
+                });
+                e.1 += 1;
+            }
+        }
+        if let Some(r) = &c.review {
+            for a in &r.actions {
+                let o = owners
+                    .entry(a.item.owner.clone())
+                    .or_insert_with(|| OwnerRow {
+                        owner: a.item.owner.clone(),
+                        ..OwnerRow::default()
+                    });
+                if a.done_at.is_some() {
+                    o.done += 1;
+                } else {
+                    o.open += 1;
+                    if a.is_late(today) {
+                        o.late += 1;
+                    }
+                }
+            }
+        }
+    }
+    let mut root_causes: Vec<RootCause> = causes
+        .into_values()
+        .map(|(cause, cases)| RootCause { cause, cases })
+        .collect();
+    root_causes.sort_by(|a, b| {
+        b.cases
+            .cmp(&a.cases)
+            .then_with(|| a.cause.to_lowercase().cmp(&b.cause.to_lowercase()))
+    });
+    root_causes.truncate(10);
+    let mut owners: Vec<OwnerRow> = owners.into_values().collect();
+    owners.sort_by(|a, b| {
+        (b.open, b.late)
+            .cmp(&(a.open, a.late))
+            .then_with(|| a.owner.cmp(&b.owner))
+    });
+    Reviews {
+        rows,
+        root_causes,
+        owners,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// triggers
+
+/// One trigger in `esc report triggers`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TriggerRow {
+    pub trigger: String,
+    /// Whether the policy still has it.
+    pub in_policy: bool,
+    /// Cases it fired or proposed on.
+    pub cases: usize,
+    /// Times its actions were taken: fired directly, or a proposal approved.
+    pub fired: usize,
+    pub proposed: usize,
+    pub approved: usize,
+    pub rejected: usize,
+    /// Proposals waiting for a decision now.
+    pub pending: usize,
+    /// Escalations it made.
+    pub escalations: usize,
+    /// Of those, how many were undone: the next move on that path was a de-escalation.
+    pub deescalated: usize,
+}
+
+/// `esc report triggers`: every trigger of the policy (in its order), then any other
+/// trigger the cases name.
+pub fn triggers(policy: &Policy, cases: &[&Case]) -> Vec<TriggerRow> {
+    let mut rows: Vec<TriggerRow> = policy
+        .triggers
+        .iter()
+        .map(|t| TriggerRow {
+            trigger: t.name.clone(),
+            in_policy: true,
+            ..TriggerRow::default()
+        })
+        .collect();
+    let mut index: HashMap<String, usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.trigger.clone(), i))
+        .collect();
+    let mut extra: Vec<TriggerRow> = Vec::new();
+    let mut row = |name: &str| -> usize {
+        if let Some(i) = index.get(name) {
+            return *i;
+        }
+        let i = rows.len() + extra.len();
+        extra.push(TriggerRow {
+            trigger: name.to_string(),
+            ..TriggerRow::default()
+        });
+        index.insert(name.to_string(), i);
+        i
+    };
+    let mut touched: Vec<usize> = Vec::new();
+    type Bump = fn(&mut TriggerRow);
+    let mut bump: Vec<(usize, Bump)> = Vec::new();
+    for c in cases {
+        let mut seen: HashSet<usize> = HashSet::new();
+        for (i, r) in c.events.iter().enumerate() {
+            let (name, f): (&str, Bump) = match &r.event {
+                Event::TriggerFired { trigger, .. } => (trigger, |t| t.fired += 1),
+                Event::Proposed { trigger, .. } => (trigger, |t| t.proposed += 1),
+                Event::Approved { trigger } => (trigger, |t| {
+                    t.approved += 1;
+                    t.fired += 1;
+                }),
+                Event::Rejected { trigger, .. } => (trigger, |t| t.rejected += 1),
+                Event::Escalated {
+                    by: Some(by), path, ..
+                } => {
+                    let Some(name) = by.strip_prefix("trigger:") else {
+                        continue;
+                    };
+                    let undone = c.events[i + 1..]
+                        .iter()
+                        .find_map(|later| match &later.event {
+                            Event::Escalated { path: p, .. } if p == path => Some(false),
+                            Event::Deescalated { path: p, .. } if p == path => Some(true),
+                            _ => None,
+                        })
+                        .unwrap_or(false);
+                    let idx = row(name);
+                    bump.push((idx, |t| t.escalations += 1));
+                    if undone {
+                        bump.push((idx, |t| t.deescalated += 1));
+                    }
+                    continue;
+                }
+                _ => continue,
+            };
+            let idx = row(name);
+            bump.push((idx, f));
+            if seen.insert(idx) {
+                touched.push(idx);
+            }
+        }
+        for (name, state) in &c.triggers {
+            if state.pending.is_some() {
+                let idx = row(name);
+                bump.push((idx, |t| t.pending += 1));
+            }
+        }
+    }
+    rows.extend(extra);
+    for (idx, f) in bump {
+        f(&mut rows[idx]);
+    }
+    for idx in touched {
+        rows[idx].cases += 1;
+    }
+    rows
+}
+
+// ---------------------------------------------------------------------------------------
+// escalations
+
+/// One tier in `esc report escalations`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TierRow {
+    pub path: String,
+    pub tier: String,
+    /// Cases that were at this tier (opened there, escalated or de-escalated to it).
+    pub reached: usize,
+    /// Cases escalated from this tier (to the next or a later one).
+    pub escalated: usize,
+    /// Escalations from this tier made by sweep (tier budget or trigger).
+    pub automatic: usize,
+}
+
+impl TierRow {
+    pub fn rate(&self) -> Option<f64> {
+        pct(self.escalated, self.reached)
+    }
+}
+
+/// One group in `esc report escalations`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EscalationRow {
+    pub group: String,
+    pub cases: usize,
+    /// Cases escalated at least once (on any path).
+    pub escalated: usize,
+    /// Escalated cases whose account had another escalated case of the same type whose
+    /// first escalation was at most `window` earlier.
+    pub repeat: usize,
+    /// Cases with an SLA warning that were then resolved without another escalation on
+    /// their home path and without that clock breaching.
+    pub prevented: usize,
+    /// MTTR of resolved cases that swarmed.
+    pub swarm_mttr: Spread,
+    /// MTTR of resolved cases escalated at least once that never swarmed.
+    pub tiered_mttr: Spread,
+    /// Mean satisfaction (1–5) of the follow-ups that gave one.
+    pub csat: Option<f64>,
+    pub csat_responses: usize,
+}
+
+impl EscalationRow {
+    pub fn rate(&self) -> Option<f64> {
+        pct(self.escalated, self.cases)
+    }
+}
+
+/// An account and type with repeat escalations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepeatRow {
+    pub account: String,
+    pub case_type: String,
+    pub escalated: usize,
+    pub repeats: usize,
+}
+
+/// `esc report escalations`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Escalations {
+    pub tiers: Vec<TierRow>,
+    pub rows: Vec<EscalationRow>,
+    /// Accounts and types with repeat escalations, most repeats first.
+    pub repeats: Vec<RepeatRow>,
+}
+
+fn first_escalation(case: &Case) -> Option<DateTime<Utc>> {
+    case.events.iter().find_map(|r| match r.event {
+        Event::Escalated { .. } => Some(r.at),
+        _ => None,
+    })
+}
+
+/// Whether a warning on this case was followed by a resolution in the same tier (no
+/// escalation on the home path after it) before the warned clock breached.
+pub fn prevented(case: &Case, k: Option<&Clocks>) -> bool {
+    if case.resolved_at.is_none() {
+        return false;
+    }
+    let breached = |kind: ClockKind, started: DateTime<Utc>| {
+        case.marks.contains(&(kind, started, Mark::Breach))
+            || k.is_some_and(|k| {
+                k.iter().any(|c| {
+                    c.kind == kind && c.started == started && c.state == ClockState::Breached
+                })
+            })
+    };
+    case.events.iter().enumerate().any(|(i, r)| {
+        let Event::SlaWarning { clock, started, .. } = r.event else {
+            return false;
+        };
+        let escalated_after = case.events[i + 1..].iter().any(|later| {
+            matches!(&later.event, Event::Escalated { path, .. } if *path == case.home_path)
+        });
+        !escalated_after && !breached(clock, started)
+    })
+}
+
+/// The (account, type) keys of escalated cases that are repeats within `window`.
+fn repeats(cases: &[&Case], window: TimeDelta) -> HashSet<String> {
+    let mut firsts: Vec<(&str, &str, DateTime<Utc>, &str)> = cases
+        .iter()
+        .filter_map(|c| {
+            let a = c.account.as_deref()?;
+            Some((a, c.case_type.as_str(), first_escalation(c)?, c.id.as_str()))
+        })
+        .collect();
+    firsts.sort();
+    let mut out = HashSet::new();
+    for pair in firsts.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        if a.0 == b.0 && a.1 == b.1 && b.2 - a.2 <= window {
+            out.insert(b.3.to_string());
+        }
+    }
+    out
+}
+
+/// `esc report escalations`: escalation rate per tier; per group the escalation rate,
+/// repeat escalations (same account and type within `window`), prevented escalations,
+/// swarm versus tiered MTTR and satisfaction.
+pub fn escalations(
+    policy: &Policy,
+    cases: &[&Case],
+    by: Option<GroupBy>,
+    window: TimeDelta,
+    now: DateTime<Utc>,
+) -> Escalations {
+    // Tiers.
+    let mut tiers: Vec<TierRow> = policy
+        .tiers
+        .iter()
+        .map(|t| TierRow {
+            path: t.path.clone(),
+            tier: t.id.clone(),
+            ..TierRow::default()
+        })
+        .collect();
+    let mut at: HashMap<(String, String), usize> = tiers
+        .iter()
+        .enumerate()
+        .map(|(i, t)| ((t.path.clone(), t.tier.clone()), i))
+        .collect();
+    let mut extra: Vec<TierRow> = Vec::new();
+    let mut index = |path: &str, tier: &str, tiers_len: usize| -> usize {
+        let key = (path.to_string(), tier.to_string());
+        if let Some(i) = at.get(&key) {
+            return *i;
+        }
+        let i = tiers_len + extra.len();
+        extra.push(TierRow {
+            path: path.to_string(),
+            tier: tier.to_string(),
+            ..TierRow::default()
+        });
+        at.insert(key, i);
+        i
+    };
+    let n = tiers.len();
+    let mut bumps: Vec<(usize, u8)> = Vec::new();
+    for c in cases {
+        let mut reached_here: HashSet<usize> = HashSet::new();
+        let mut escalated_here: HashSet<usize> = HashSet::new();
+        for r in &c.events {
+            match &r.event {
+                Event::Opened { path, tier, .. } => {
+                    reached_here.insert(index(path, tier, n));
+                }
+                Event::Escalated {
+                    path, from, to, by, ..
+                } => {
+                    reached_here.insert(index(path, to, n));
+                    if let Some(from) = from {
+                        let i = index(path, from, n);
+                        escalated_here.insert(i);
+                        if by.is_some() {
+                            bumps.push((i, 2));
+                        }
+                    }
+                }
+                Event::Deescalated {
+                    path, to: Some(to), ..
+                } => {
+                    reached_here.insert(index(path, to, n));
+                }
+                _ => {}
+            }
+        }
+        for i in reached_here {
+            bumps.push((i, 0));
+        }
+        for i in escalated_here {
+            bumps.push((i, 1));
+        }
+    }
+    tiers.extend(extra);
+    for (i, what) in bumps {
+        let t = &mut tiers[i];
+        match what {
+            0 => t.reached += 1,
+            1 => t.escalated += 1,
+            _ => t.automatic += 1,
+        }
+    }
+    // Groups.
+    let repeat_ids = repeats(cases, window);
+    let prevented_ids: HashSet<&str> = cases
+        .iter()
+        .filter(|c| {
+            c.events
+                .iter()
+                .any(|r| matches!(r.event, Event::SlaWarning { .. }))
+        })
+        .filter(|c| prevented(c, clocks(policy, c, now).as_ref()))
+        .map(|c| c.id.as_str())
+        .collect();
+    let rows = per_group(policy, cases, by, |group, cs| {
+        let ttr = |c: &&&Case| c.resolved_at.map(|r| (r - c.opened_at).num_seconds());
+        let csats: Vec<u8> = cs
+            .iter()
+            .filter_map(|c| c.followup.as_ref().and_then(|f| f.csat))
+            .collect();
+        EscalationRow {
+            group: group.to_string(),
+            cases: cs.len(),
+            escalated: cs.iter().filter(|c| c.escalations > 0).count(),
+            repeat: cs.iter().filter(|c| repeat_ids.contains(&c.id)).count(),
+            prevented: cs
+                .iter()
+                .filter(|c| prevented_ids.contains(c.id.as_str()))
+                .count(),
+            swarm_mttr: Spread::of(
+                cs.iter()
+                    .filter(|c| c.swarm.is_some())
+                    .filter_map(|c| ttr(&c))
+                    .collect(),
+            ),
+            tiered_mttr: Spread::of(
+                cs.iter()
+                    .filter(|c| c.swarm.is_none() && c.escalations > 0)
+                    .filter_map(|c| ttr(&c))
+                    .collect(),
+            ),
+            csat: (!csats.is_empty())
+                .then(|| csats.iter().map(|&x| f64::from(x)).sum::<f64>() / csats.len() as f64),
+            csat_responses: csats.len(),
+        }
+    });
+    // Repeat pairs.
+    let mut pairs: BTreeMap<(String, String), RepeatRow> = BTreeMap::new();
+    for c in cases.iter().filter(|c| c.escalations > 0) {
+        let Some(a) = &c.account else { continue };
+        let e = pairs
+            .entry((a.clone(), c.case_type.clone()))
+            .or_insert_with(|| RepeatRow {
+                account: a.clone(),
+                case_type: c.case_type.clone(),
+                escalated: 0,
+                repeats: 0,
+            });
+        e.escalated += 1;
+        if repeat_ids.contains(&c.id) {
+            e.repeats += 1;
+        }
+    }
+    let mut repeats: Vec<RepeatRow> = pairs.into_values().filter(|r| r.repeats > 0).collect();
+    repeats.sort_by(|a, b| {
+        b.repeats
+            .cmp(&a.repeats)
+            .then_with(|| (&a.account, &a.case_type).cmp(&(&b.account, &b.case_type)))
+    });
+    repeats.truncate(10);
+    Escalations {
+        tiers,
+        rows,
+        repeats,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<i64> = (1..=10).collect();
+        assert_eq!(percentile(&v, 50), Some(5));
+        assert_eq!(percentile(&v, 90), Some(9));
+        assert_eq!(percentile(&[1, 2, 3, 4], 50), Some(2));
+        assert_eq!(percentile(&[7], 90), Some(7));
+        assert_eq!(percentile(&[1, 2, 3], 50), Some(2));
+        assert_eq!(percentile(&[], 50), None);
+        // p90 of 11 values: rank ⌈9.9⌉ = 10.
+        let v: Vec<i64> = (1..=11).collect();
+        assert_eq!(percentile(&v, 90), Some(10));
+    }
+
+    #[test]
+    fn iso_weeks_across_a_year_end() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(week_label(d("2026-12-31")), "2026-W53");
+        assert_eq!(week_label(d("2027-01-03")), "2026-W53");
+        assert_eq!(week_label(d("2027-01-04")), "2027-W01");
+        assert_eq!(monday(d("2026-11-29")), d("2026-11-23"));
+    }
+}

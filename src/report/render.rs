@@ -1,0 +1,288 @@
+//! Printing a [`Report`]: a table for people (with bar charts where a section has one), JSON,
+//! CSV or Markdown. Pure: each function returns the text.
+//!
+//! JSON and CSV carry raw values — durations in whole seconds, percentages rounded to one
+//! decimal, averages to two, `null` (JSON) or an empty field (CSV) where there was nothing to
+//! measure. Tables and Markdown show durations as `7h12m` and percentages as `93.3%`.
+
+use super::{Cell, Report, Section};
+use crate::policy::duration;
+use crate::render::{local_time, table};
+use chrono::TimeDelta;
+use chrono_tz::Tz;
+use serde_json::{Map, Value, json};
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+    Md,
+}
+
+fn round(x: f64, places: i32) -> f64 {
+    let f = 10f64.powi(places);
+    (x * f).round() / f
+}
+
+/// A duration for people, to the minute (seconds only below a minute).
+pub fn human_secs(secs: i64) -> String {
+    let rounded = if secs.abs() >= 60 {
+        (secs as f64 / 60.0).round() as i64 * 60
+    } else {
+        secs
+    };
+    duration::format(TimeDelta::seconds(rounded))
+}
+
+fn human(cell: &Cell) -> String {
+    match cell {
+        Cell::Text(s) => s.clone(),
+        Cell::Int(n) => n.to_string(),
+        Cell::Pct(Some(p)) => format!("{:.1}%", p),
+        Cell::Secs(Some(s)) => human_secs(*s),
+        Cell::Num(Some(x)) => format!("{x:.2}"),
+        Cell::Pct(None) | Cell::Secs(None) | Cell::Num(None) => "-".into(),
+        Cell::Date(d) => d.to_string(),
+        Cell::Bool(b) => if *b { "yes" } else { "no" }.into(),
+    }
+}
+
+fn value(cell: &Cell) -> Value {
+    match cell {
+        Cell::Text(s) => json!(s),
+        Cell::Int(n) => json!(n),
+        Cell::Pct(p) => json!(p.map(|p| round(p, 1))),
+        Cell::Secs(s) => json!(s),
+        Cell::Num(x) => json!(x.map(|x| round(x, 2))),
+        Cell::Date(d) => json!(d.to_string()),
+        Cell::Bool(b) => json!(b),
+    }
+}
+
+fn raw(cell: &Cell) -> String {
+    match value(cell) {
+        Value::Null => String::new(),
+        Value::String(s) => s,
+        v => v.to_string(),
+    }
+}
+
+fn number(cell: &Cell) -> usize {
+    match cell {
+        Cell::Int(n) => *n,
+        _ => 0,
+    }
+}
+
+/// Render in a format.
+pub fn render(report: &Report, format: Format, tz: Tz) -> String {
+    match format {
+        Format::Table => to_table(report, tz),
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&to_json(report)).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        Format::Csv => to_csv(report),
+        Format::Md => to_markdown(report, tz),
+    }
+}
+
+fn heading(report: &Report, tz: Tz) -> String {
+    let mut s = format!(
+        "{} report: {} case{}",
+        report.kind.as_str(),
+        report.cases,
+        if report.cases == 1 { "" } else { "s" }
+    );
+    if let Some(since) = report.since {
+        s.push_str(&format!(" opened since {}", local_time(since, tz)));
+    }
+    if let Some(by) = report.by {
+        s.push_str(&format!(", by {}", by.as_str()));
+    }
+    s.push_str(&format!("; as of {}", local_time(report.now, tz)));
+    s
+}
+
+const BAR_WIDTH: usize = 30;
+
+fn chart_cell(section: &Section, row: &[Cell], max: usize) -> String {
+    let Some(chart) = &section.chart else {
+        return String::new();
+    };
+    chart
+        .series
+        .iter()
+        .map(|(i, glyph)| {
+            let n = row.get(*i).map_or(0, number);
+            let len = if max == 0 {
+                0
+            } else {
+                (n * BAR_WIDTH).div_ceil(max)
+            };
+            glyph.to_string().repeat(len)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Tables for people.
+pub fn to_table(report: &Report, tz: Tz) -> String {
+    let mut out = heading(report, tz);
+    out.push('\n');
+    for s in &report.sections {
+        out.push('\n');
+        out.push_str(&s.title);
+        out.push('\n');
+        if s.rows.is_empty() {
+            out.push_str("(none)\n");
+            continue;
+        }
+        let shown: Vec<usize> = (0..s.columns.len())
+            .filter(|i| !s.columns[*i].detail)
+            .collect();
+        let mut header: Vec<String> = shown
+            .iter()
+            .map(|i| s.columns[*i].label.to_string())
+            .collect();
+        let max = s.chart.as_ref().map_or(0, |chart| {
+            s.rows
+                .iter()
+                .flat_map(|r| {
+                    chart
+                        .series
+                        .iter()
+                        .map(|(i, _)| r.get(*i).map_or(0, number))
+                })
+                .max()
+                .unwrap_or(0)
+        });
+        if s.chart.is_some() {
+            header.push("chart".into());
+        }
+        let mut t = table(header);
+        for row in &s.rows {
+            let mut cells: Vec<String> = shown
+                .iter()
+                .map(|i| row.get(*i).map(human).unwrap_or_default())
+                .collect();
+            if s.chart.is_some() {
+                cells.push(chart_cell(s, row, max));
+            }
+            t.add_row(cells);
+        }
+        for (at, i) in shown.iter().enumerate() {
+            if let Some(c) = t.column_mut(at)
+                && s.rows
+                    .first()
+                    .and_then(|r| r.get(*i))
+                    .is_some_and(|cell| !matches!(cell, Cell::Text(_) | Cell::Date(_)))
+            {
+                c.set_cell_alignment(comfy_table::CellAlignment::Right);
+            }
+        }
+        out.push_str(&format!("{t}\n"));
+    }
+    for n in &report.notes {
+        out.push_str(&format!("\n{n}\n"));
+    }
+    out
+}
+
+/// `{"report": …, "now": …, "since": …, "by": …, "cases": n, "<section>": [{…}, …]}`.
+pub fn to_json(report: &Report) -> Value {
+    let mut m = Map::new();
+    m.insert("report".into(), json!(report.kind.as_str()));
+    m.insert("now".into(), json!(report.now));
+    m.insert("since".into(), json!(report.since));
+    m.insert("by".into(), json!(report.by.map(|b| b.as_str())));
+    m.insert("cases".into(), json!(report.cases));
+    for s in &report.sections {
+        let rows: Vec<Value> = s
+            .rows
+            .iter()
+            .map(|row| {
+                let mut o = Map::new();
+                for (c, cell) in s.columns.iter().zip(row) {
+                    o.insert(c.key.to_string(), value(cell));
+                }
+                Value::Object(o)
+            })
+            .collect();
+        m.insert(s.key.to_string(), Value::Array(rows));
+    }
+    Value::Object(m)
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// CSV: each section a header row of column keys and its rows; several sections are
+/// separated by an empty line (choose one with `--section`).
+pub fn to_csv(report: &Report) -> String {
+    let mut blocks = Vec::new();
+    for s in &report.sections {
+        let mut b = String::new();
+        let header: Vec<String> = s.columns.iter().map(|c| csv_field(c.key)).collect();
+        b.push_str(&header.join(","));
+        b.push('\n');
+        for row in &s.rows {
+            let cells: Vec<String> = row.iter().map(|c| csv_field(&raw(c))).collect();
+            b.push_str(&cells.join(","));
+            b.push('\n');
+        }
+        blocks.push(b);
+    }
+    blocks.join("\n")
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', "<br>")
+}
+
+/// Markdown: a heading per section and a pipe table.
+pub fn to_markdown(report: &Report, tz: Tz) -> String {
+    let mut out = format!("# {}\n", heading(report, tz));
+    for s in &report.sections {
+        out.push_str(&format!("\n## {}\n\n", s.title));
+        if s.rows.is_empty() {
+            out.push_str("(none)\n");
+            continue;
+        }
+        let shown: Vec<usize> = (0..s.columns.len())
+            .filter(|i| !s.columns[*i].detail)
+            .collect();
+        let labels: Vec<String> = shown
+            .iter()
+            .map(|i| md_cell(&s.columns[*i].label.replace('\n', " ")))
+            .collect();
+        out.push_str(&format!("| {} |\n", labels.join(" | ")));
+        let rule: Vec<&str> = shown
+            .iter()
+            .map(|i| match s.rows[0].get(*i) {
+                Some(Cell::Text(_) | Cell::Date(_)) => "---",
+                _ => "---:",
+            })
+            .collect();
+        out.push_str(&format!("|{}|\n", rule.join("|")));
+        for row in &s.rows {
+            let cells: Vec<String> = shown
+                .iter()
+                .map(|i| md_cell(&row.get(*i).map(human).unwrap_or_default()))
+                .collect();
+            out.push_str(&format!("| {} |\n", cells.join(" | ")));
+        }
+    }
+    for n in &report.notes {
+        out.push_str(&format!("\n{n}\n"));
+    }
+    out
+}
