@@ -9,8 +9,8 @@
 //! |---|---|---|---|
 //! | response | opened | `response` | first acknowledgement (or resolution) |
 //! | resolution | opened | `resolution` | resolution |
-//! | update | last update, else acknowledgement, else opened | `update_every` | resolution |
-//! | tier | entering the current tier of the home path | the tier's `escalate_after` | resolution |
+//! | update | last update, acknowledgement, reopening or opening, the latest | `update_every` | resolution |
+//! | tier | entering the current tier of the home path (or the reopening, if later) | the tier's `escalate_after` | resolution |
 //!
 //! A clock's state is `met` (stopped in time), `breached` (due passed, or stopped late),
 //! `paused` (the case is paused), `warning` (`warn_at` of the target used up) or `pending`.
@@ -307,34 +307,47 @@ pub fn clocks(policy: &Policy, case: &Case, now: DateTime<Utc>) -> Option<Clocks
         ),
         now,
     );
-    let update = severity.update_every.map(|every| {
+    // A reopened case starts new update and tier runs (the old ones ended with the resolution).
+    let reopened_at = case.resolved_spans.last().and_then(|s| s.1);
+    // During a major incident the cadence is `[major] update_every`, in elapsed time.
+    let always = Calendar {
+        name: "24x7".into(),
+        timezone: chrono_tz::UTC,
+        hours: crate::policy::Hours::Always,
+        holidays: Default::default(),
+    };
+    let major_every = policy.major.update_every.filter(|_| case.is_major());
+    let update = major_every.or(severity.update_every).map(|every| {
+        let declared = case
+            .major
+            .as_ref()
+            .map(|m| m.declared_at)
+            .filter(|_| major_every.is_some());
         let start = [
             Some(case.opened_at),
             case.acknowledged_at,
             case.last_update_at,
+            declared,
+            reopened_at,
         ]
         .into_iter()
         .flatten()
         .max()
         .unwrap_or(case.opened_at);
-        clock(
-            base(ClockKind::Update, start, every, &pauses, resolved_at),
-            now,
-        )
+        let mut spec = base(ClockKind::Update, start, every, &pauses, resolved_at);
+        if major_every.is_some() {
+            spec.cal = &always;
+        }
+        clock(spec, now)
     });
     let tier = case.levels.get(&case.home_path).and_then(|level| {
         let budget = policy
             .tier(&level.tier)?
             .escalate_after
             .get(&case.severity)?;
+        let start = reopened_at.map_or(level.entered_at, |r| r.max(level.entered_at));
         Some(clock(
-            base(
-                ClockKind::Tier,
-                level.entered_at,
-                *budget,
-                &pauses,
-                resolved_at,
-            ),
+            base(ClockKind::Tier, start, *budget, &pauses, resolved_at),
             now,
         ))
     });
