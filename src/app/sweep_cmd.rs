@@ -339,14 +339,23 @@ pub fn decide(
         let mut events = vec![Event::Approved {
             trigger: trigger.to_string(),
         }];
-        events.extend(sweep::trigger_events(&policy, &case, t, due, settings.now));
-        let who = crate::case::raci::recipients(
+        let actions = sweep::trigger_events(&policy, &case, t, due, settings.now);
+        let mut who = crate::case::raci::recipients(
             &policy,
             &case,
             Step::Escalate,
             &t.then.notify,
             settings.now,
         );
+        for p in crate::case::incident::involved(&actions) {
+            if !who.contains(&p) {
+                who.push(p);
+            }
+        }
+        if who.is_empty() && !case.owner.is_empty() {
+            who.push(case.owner.clone());
+        }
+        events.extend(actions);
         if !who.is_empty() {
             events.push(Event::NotificationQueued {
                 action: "trigger".into(),
