@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::{Cell, Color, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 
 /// A table in the house style with this header.
 pub fn table<S: ToString>(header: impl IntoIterator<Item = S>) -> Table {
@@ -23,4 +23,26 @@ pub fn local_time(at: DateTime<Utc>, tz: Tz) -> String {
     at.with_timezone(&tz)
         .format("%Y-%m-%d %H:%M %Z")
         .to_string()
+}
+
+/// A cell for an SLA state (`breached`, `warning`, `met`, `ok`, `paused`, `pending`), coloured
+/// when the table is styled.
+pub fn state_cell(state: &str) -> Cell {
+    let cell = Cell::new(state);
+    match state {
+        "breached" => cell.fg(Color::Red),
+        "warning" => cell.fg(Color::Yellow),
+        "met" | "ok" => cell.fg(Color::Green),
+        "paused" => cell.fg(Color::Blue),
+        _ => cell,
+    }
+}
+
+/// Apply `--color`: style the table (colours) only when colour is on.
+pub fn colour(t: &mut Table, on: bool) {
+    if on {
+        t.enforce_styling();
+    } else {
+        t.force_no_tty();
+    }
 }

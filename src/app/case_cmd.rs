@@ -10,11 +10,12 @@ use crate::case::{Case, Event, NewEvent, Record, id, raci, view};
 use crate::cli::ListArgs;
 use crate::policy::duration;
 use crate::policy::{Policy, Status};
-use crate::render::{local_time, table};
+use crate::render::{colour, local_time, state_cell, table};
 use crate::sla::clock::{ClockState, Clocks, clocks};
 use crate::store::ledger::Ledger;
 use anyhow::{Context, Result, anyhow};
 use chrono_tz::Tz;
+use comfy_table::Cell;
 
 fn ledger(settings: &Settings) -> Result<Ledger> {
     Ok(Ledger::open(&settings.ledger)?)
@@ -234,7 +235,10 @@ pub fn show(settings: &Settings, input_id: &str, out: &mut Output) -> Result<()>
         }
     }
     if let Some(k) = clocks(&policy, &case, settings.now) {
-        text.push_str(&format!("\n\nSLA\n{}", sla_table(&k, settings.now, tz)));
+        text.push_str(&format!(
+            "\n\nSLA\n{}",
+            sla_table(&k, settings.now, tz, settings.color)
+        ));
     }
     if let Some(sw) = &case.swarm {
         let state = match sw.ended_at {
@@ -305,23 +309,29 @@ fn left(due: Option<chrono::DateTime<chrono::Utc>>, now: chrono::DateTime<chrono
     }
 }
 
-fn sla_table(k: &Clocks, now: chrono::DateTime<chrono::Utc>, tz: Tz) -> comfy_table::Table {
+fn sla_table(
+    k: &Clocks,
+    now: chrono::DateTime<chrono::Utc>,
+    tz: Tz,
+    color: bool,
+) -> comfy_table::Table {
     let mut t = table(["clock", "state", "due", "left", "stopped"]);
+    colour(&mut t, color);
     for c in k.iter() {
         let running = matches!(
             c.state,
             ClockState::Pending | ClockState::Warning | ClockState::Breached
         ) && c.at.is_none();
         t.add_row(vec![
-            c.kind.as_str().to_string(),
-            c.state.as_str().to_string(),
-            c.due.map_or("-".into(), |d| local_time(d, tz)),
-            if running {
+            Cell::new(c.kind.as_str()),
+            state_cell(c.state.as_str()),
+            Cell::new(c.due.map_or("-".into(), |d| local_time(d, tz))),
+            Cell::new(if running {
                 left(c.due, now)
             } else {
                 String::new()
-            },
-            c.at.map_or(String::new(), |a| local_time(a, tz)),
+            }),
+            Cell::new(c.at.map_or(String::new(), |a| local_time(a, tz))),
         ]);
     }
     t
@@ -404,6 +414,7 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
     let mut t = table([
         "id", "sev", "status", "levels", "owner", "sla", "next due", "title",
     ]);
+    colour(&mut t, settings.color);
     for (c, k) in &selected {
         let levels: Vec<&str> = c.levels.values().map(|l| l.tier.as_str()).collect();
         let sla = match k {
@@ -415,16 +426,16 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
         };
         let next = k.as_ref().and_then(Clocks::next_due);
         t.add_row(vec![
-            c.id.clone(),
-            c.severity.clone(),
-            c.status.as_str().to_string(),
-            levels.join(", "),
-            c.owner.clone(),
-            sla.to_string(),
-            next.map_or(String::new(), |d| {
+            Cell::new(&c.id),
+            Cell::new(&c.severity),
+            Cell::new(c.status.as_str()),
+            Cell::new(levels.join(", ")),
+            Cell::new(&c.owner),
+            state_cell(sla),
+            Cell::new(next.map_or(String::new(), |d| {
                 format!("{} ({})", local_time(d, tz), left(Some(d), now))
-            }),
-            c.title.clone(),
+            })),
+            Cell::new(&c.title),
         ]);
     }
     out.raw(&format!("{t}\n"))
