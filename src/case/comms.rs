@@ -19,8 +19,9 @@ fn when(policy: &Policy, at: Option<chrono::DateTime<chrono::Utc>>) -> Option<St
 /// customer needs — where the case stands, what happens next and by when.
 pub fn customer_status(policy: &Policy, case: &Case, now: chrono::DateTime<chrono::Utc>) -> Value {
     let k = clocks(policy, case, now);
+    // A paused clock promises nothing: its due time moves until the case resumes.
     let running = |c: Option<&crate::sla::clock::Clock>| {
-        c.filter(|c| c.at.is_none() && c.state != ClockState::Met)
+        c.filter(|c| c.at.is_none() && !matches!(c.state, ClockState::Met | ClockState::Paused))
             .and_then(|c| c.due)
     };
     let (summary, next, by) = match case.status {
@@ -176,15 +177,14 @@ pub fn briefing(
             ));
         }
     }
-    if let Some(k) = &k {
-        if k.iter()
+    if let Some(k) = &k
+        && k.iter()
             .any(|c| c.state == ClockState::Breached && c.at.is_none())
-        {
-            decisions.push(
-                "an SLA target is breached: agree the recovery plan and what to tell the customer"
-                    .into(),
-            );
-        }
+    {
+        decisions.push(
+            "an SLA target is breached: agree the recovery plan and what to tell the customer"
+                .into(),
+        );
     }
     if case.is_active()
         && case
