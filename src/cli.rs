@@ -347,7 +347,7 @@ pub enum CaseCommand {
         #[arg(long, conflicts_with_all = ["with", "facilitator"])]
         end: bool,
         /// Lessons learned (with --end; required if the policy says so)
-        #[arg(long, requires = "end")]
+        #[arg(long, conflicts_with_all = ["with", "facilitator"])]
         lessons: Option<String>,
     },
     /// Declare a major incident, or stand it down

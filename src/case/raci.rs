@@ -38,7 +38,12 @@ pub fn people(policy: &Policy, case: &Case, party: &Party, date: NaiveDate) -> V
             .and_then(|a| a.sponsor.as_ref())
             .map(|s| people(policy, case, s, date))
             .unwrap_or_default(),
-        Party::Commander => Vec::new(),
+        Party::Commander => case
+            .major
+            .iter()
+            .filter(|m| m.stood_down_at.is_none())
+            .map(|m| m.commander.clone())
+            .collect(),
     }
 }
 

@@ -149,7 +149,7 @@ pub fn render(
     };
     let text = source(templates, name).ok_or_else(|| err("there is no such template".into()))?;
     let mut env = minijinja::Environment::new();
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Lenient);
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
     let tmpl = env
         .template_from_str(text)
         .map_err(|e| err(e.to_string()))?;
