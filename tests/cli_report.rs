@@ -1,0 +1,478 @@
+//! `esc report sla | trends | reviews | triggers | escalations` over a hand-built ledger
+//! (`tests/fixtures/report/ledger.jsonl`, written by `make_ledger.py` beside it, under
+//! `policy.toml` there), at now = Friday 2026-11-27 12:00 UTC. Every figure asserted here is
+//! worked out by hand in the comments, from the cases as `make_ledger.py` describes them:
+//!
+//! | case | sev | type | account | opened | ack | resolved | notes |
+//! |---|---|---|---|---|---|---|---|
+//! | ESC-1 | sev1 | technical | acme | Mon 11-02 10:00 | +20m | +3h | L1→L2 10:40; CSAT 5; review (2 actions) |
+//! | ESC-2 | sev2 | billing | acme | Tue 11-03 16:00 | Wed 09:30 | Thu 11-05 10:00 | resolution breached |
+//! | ESC-3 | sev3 | technical | globex | Mon 11-09 09:00 | +30m | Tue 15:00 | warned, prevented; CSAT 4 |
+//! | ESC-4 | sev1 | incident | acme | Wed 11-11 08:00 | +40m | +2h30m | trigger escalation undone; swarm; CSAT 3; review |
+//! | ESC-5 | sev2 | technical | acme | Thu 11-12 10:00 | +30m | +5h | budget L1→L2, back to L1 |
+//! | ESC-6 | sev3 | technical | acme | Mon 11-16 09:00 | +10m | — | L1→L2 (repeat of ESC-5); proposal rejected |
+//! | ESC-7 | sev2 | complaint | — | Tue 11-24 09:00 | +45m | Wed 11:00 | resolution breached; CSAT 2 |
+//! | ESC-8 | sev3 | billing | acme | Wed 11-25 10:00 | (after now) | — | proposal approved |
+//!
+//! sev1 runs on a 24x7 calendar (response 30m, resolution 4h); sev2 (2h / 8h) and sev3
+//! (4h / 16h) on Mon–Fri 09:00–17:00 UTC. Medians and p90s are nearest-rank: rank ⌈p·n⌉.
+
+mod common;
+
+use common::{TestEnv, repo_file};
+use serde_json::{Value, json};
+
+const NOW: &str = "2026-11-27T12:00:00Z";
+
+fn env() -> TestEnv {
+    let env = TestEnv::with_policy_file("tests/fixtures/report/policy.toml");
+    let ledger = std::fs::read_to_string(repo_file("tests/fixtures/report/ledger.jsonl"))
+        .expect("fixture ledger");
+    env.write("ledger.jsonl", &ledger);
+    env
+}
+
+fn run(env: &TestEnv, args: &[&str]) -> String {
+    let out = env.esc(args).env("ESC_NOW", NOW).output().expect("run");
+    assert!(
+        out.status.success(),
+        "esc {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+fn report(env: &TestEnv, args: &[&str]) -> Value {
+    let mut full = vec!["report"];
+    full.extend_from_slice(args);
+    full.extend_from_slice(&["--format", "json"]);
+    serde_json::from_str(&run(env, &full)).expect("json")
+}
+
+const H: i64 = 3600;
+const M: i64 = 60;
+
+/// The row of `section` whose first column (`key`) is `value`.
+fn row<'a>(report: &'a Value, section: &str, key: &str, value: &str) -> &'a Value {
+    report[section]
+        .as_array()
+        .unwrap_or_else(|| panic!("section {section} in {report}"))
+        .iter()
+        .find(|r| r[key] == value)
+        .unwrap_or_else(|| panic!("no {key} = {value} in {}", report[section]))
+}
+
+#[test]
+fn sla_compliance_mtta_and_mttr_by_severity() {
+    let env = env();
+    let r = report(&env, &["sla"]);
+    assert_eq!(r["report"], "sla");
+    assert_eq!(r["by"], "severity");
+    assert_eq!(r["cases"], 8);
+    let groups: Vec<&str> = r["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["severity"].as_str().unwrap())
+        .collect();
+    assert_eq!(groups, ["sev1", "sev2", "sev3", "all"]);
+
+    // sev1: ESC-1 acked after 20m (met), ESC-4 after 40m (target 30m: breached); both
+    // resolved in time (3h, 2h30m < 4h). 24x7: business time = wall time.
+    // MTTA [20m, 40m]: median rank ⌈1⌉ = 20m, p90 rank ⌈1.8⌉ = 40m.
+    let sev1 = row(&r, "groups", "severity", "sev1");
+    assert_eq!(
+        sev1,
+        &json!({"severity": "sev1", "cases": 2,
+            "response_met": 1, "response_breached": 1, "response_pct": 50.0,
+            "resolution_met": 2, "resolution_breached": 0, "resolution_pct": 100.0,
+            "mtta_median": 20 * M, "mtta_p90": 40 * M,
+            "mtta_business_median": 20 * M, "mtta_business_p90": 40 * M,
+            "mttr_median": 2 * H + 30 * M, "mttr_p90": 3 * H,
+            "mttr_business_median": 2 * H + 30 * M, "mttr_business_p90": 3 * H})
+    );
+
+    // sev2: every response in time (ESC-2 due Wed 10:00 after 1h Tue + 1h Wed, acked 09:30).
+    // Resolution: ESC-2 (10h business) and ESC-7 (8h Tue + 2h Wed = 10h) breach 8h, ESC-5
+    // (5h) meets it: 1 of 3.
+    // MTTA wall [17h30m, 30m, 45m] → sorted 30m, 45m, 17h30m: median rank 2 = 45m, p90 rank
+    // ⌈2.7⌉ = 3 = 17h30m. Business [1h30m (1h Tue + 30m Wed), 30m, 45m] → 45m, 1h30m.
+    // MTTR wall [42h, 5h, 26h] → 26h, 42h; business [10h, 5h, 10h] → 10h, 10h.
+    let sev2 = row(&r, "groups", "severity", "sev2");
+    assert_eq!(sev2["response_met"], 3);
+    assert_eq!(sev2["response_breached"], 0);
+    assert_eq!(sev2["response_pct"], 100.0);
+    assert_eq!(sev2["resolution_met"], 1);
+    assert_eq!(sev2["resolution_breached"], 2);
+    assert_eq!(sev2["resolution_pct"], 33.3);
+    assert_eq!(sev2["mtta_median"], 45 * M);
+    assert_eq!(sev2["mtta_p90"], 17 * H + 30 * M);
+    assert_eq!(sev2["mtta_business_median"], 45 * M);
+    assert_eq!(sev2["mtta_business_p90"], H + 30 * M);
+    assert_eq!(sev2["mttr_median"], 26 * H);
+    assert_eq!(sev2["mttr_p90"], 42 * H);
+    assert_eq!(sev2["mttr_business_median"], 10 * H);
+    assert_eq!(sev2["mttr_business_p90"], 10 * H);
+
+    // sev3: ESC-8 was never acknowledged by now (its ack at 11-30 is after now and left
+    // out): response due Wed 14:00, breached. Resolution: ESC-3 met (14h business), ESC-6
+    // breached (due Tue 11-17 17:00, still open), ESC-8 breached (Wed 7h + Thu 8h + Fri 1h:
+    // due Fri 10:00, before now). MTTA [30m, 10m] → 10m, 30m. MTTR [30h] (business 14h).
+    let sev3 = row(&r, "groups", "severity", "sev3");
+    assert_eq!(sev3["response_met"], 2);
+    assert_eq!(sev3["response_breached"], 1);
+    assert_eq!(sev3["response_pct"], 66.7);
+    assert_eq!(sev3["resolution_met"], 1);
+    assert_eq!(sev3["resolution_breached"], 2);
+    assert_eq!(sev3["mtta_median"], 10 * M);
+    assert_eq!(sev3["mtta_p90"], 30 * M);
+    assert_eq!(sev3["mttr_median"], 30 * H);
+    assert_eq!(sev3["mttr_p90"], 30 * H);
+    assert_eq!(sev3["mttr_business_median"], 14 * H);
+
+    // all: response 6 met, 2 breached (75%); resolution 4 met, 4 breached (50%).
+    // MTTA wall: 10m, 20m, 30m, 30m, 40m, 45m, 17h30m → median rank ⌈3.5⌉ = 4 = 30m, p90 rank
+    // ⌈6.3⌉ = 7 = 17h30m; business: 10m, 20m, 30m, 30m, 40m, 45m, 1h30m → 30m, 1h30m.
+    // MTTR wall: 2h30m, 3h, 5h, 26h, 30h, 42h → rank 3 = 5h, rank ⌈5.4⌉ = 6 = 42h;
+    // business: 2h30m, 3h, 5h, 10h, 10h, 14h → 5h, 14h.
+    let all = row(&r, "groups", "severity", "all");
+    assert_eq!(all["cases"], 8);
+    assert_eq!(all["response_pct"], 75.0);
+    assert_eq!(all["resolution_pct"], 50.0);
+    assert_eq!(all["mtta_median"], 30 * M);
+    assert_eq!(all["mtta_p90"], 17 * H + 30 * M);
+    assert_eq!(all["mtta_business_median"], 30 * M);
+    assert_eq!(all["mtta_business_p90"], H + 30 * M);
+    assert_eq!(all["mttr_median"], 5 * H);
+    assert_eq!(all["mttr_p90"], 42 * H);
+    assert_eq!(all["mttr_business_median"], 5 * H);
+    assert_eq!(all["mttr_business_p90"], 14 * H);
+}
+
+#[test]
+fn sla_by_week_account_tier_and_type() {
+    let env = env();
+    // W45: ESC-1 and ESC-2: responses met; resolution 1 met, 1 breached; MTTA [20m, 17h30m].
+    let r = report(&env, &["sla", "--by", "week"]);
+    let weeks: Vec<&str> = r["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["week"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        weeks,
+        ["2026-W45", "2026-W46", "2026-W47", "2026-W48", "all"]
+    );
+    let w45 = row(&r, "groups", "week", "2026-W45");
+    assert_eq!(w45["cases"], 2);
+    assert_eq!(w45["response_pct"], 100.0);
+    assert_eq!(w45["resolution_pct"], 50.0);
+    assert_eq!(w45["mtta_median"], 20 * M);
+    assert_eq!(w45["mtta_p90"], 17 * H + 30 * M);
+    // W48: ESC-7 (response met, resolution breached) and ESC-8 (both breached).
+    let w48 = row(&r, "groups", "week", "2026-W48");
+    assert_eq!(w48["response_pct"], 50.0);
+    assert_eq!(w48["resolution_pct"], 0.0);
+
+    // Accounts alphabetically, (none) last: acme has ESC-1, 2, 4, 5, 6, 8.
+    let r = report(&env, &["sla", "--by", "account"]);
+    let accounts: Vec<&str> = r["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["account"].as_str().unwrap())
+        .collect();
+    assert_eq!(accounts, ["acme", "globex", "(none)", "all"]);
+    assert_eq!(row(&r, "groups", "account", "acme")["cases"], 6);
+    // (none): ESC-7 alone: MTTR 26h wall, 10h business.
+    let none = row(&r, "groups", "account", "(none)");
+    assert_eq!(none["mttr_median"], 26 * H);
+    assert_eq!(none["mttr_business_p90"], 10 * H);
+
+    // Tier on the home path now: ESC-1 and ESC-6 at L2; ESC-5 came back to L1.
+    let r = report(&env, &["sla", "--by", "tier"]);
+    assert_eq!(row(&r, "groups", "tier", "L1")["cases"], 6);
+    assert_eq!(row(&r, "groups", "tier", "L2")["cases"], 2);
+
+    let r = report(&env, &["sla", "--by", "type"]);
+    let types: Vec<(&str, u64)> = r["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["type"].as_str().unwrap(), g["cases"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            ("technical", 4),
+            ("billing", 2),
+            ("complaint", 1),
+            ("incident", 1),
+            ("all", 8)
+        ]
+    );
+}
+
+#[test]
+fn since_selects_cases_opened_from_then() {
+    let env = env();
+    // 14 days before Fri 11-27 12:00 is Fri 11-13 12:00: ESC-6, 7, 8.
+    for since in ["14d", "2026-11-13T12:00:00Z"] {
+        let r = report(&env, &["sla", "--since", since]);
+        assert_eq!(r["cases"], 3, "--since {since}");
+        assert_eq!(r["since"], "2026-11-13T12:00:00Z");
+    }
+    // A date is midnight in the policy's time zone (UTC): ESC-6 opened Mon 11-16 09:00.
+    let r = report(&env, &["sla", "--since", "2026-11-16"]);
+    assert_eq!(r["cases"], 3);
+    let r = report(&env, &["escalations", "--since", "2026-11-16"]);
+    assert_eq!(row(&r, "groups", "severity", "all")["escalated"], 1);
+}
+
+#[test]
+fn trends_count_per_iso_week() {
+    let env = env();
+    let r = report(&env, &["trends"]);
+    // opened: W45 ESC-1, 2; W46 ESC-3, 4, 5; W47 ESC-6; W48 ESC-7, 8.
+    // escalated (every escalated event): W45 ESC-1; W46 ESC-4 (management), ESC-5; W47 ESC-6.
+    // breached (response and resolution targets missed, in the week they fell due):
+    //   W45 ESC-2 resolution (Wed 11-04 16:00); W46 ESC-4 response (11-11 08:30);
+    //   W47 ESC-6 resolution (Tue 11-17 17:00); W48 ESC-7 resolution (Wed 09:00), ESC-8
+    //   response (Wed 14:00) and resolution (Fri 10:00).
+    // resolved: W45 ESC-1, 2; W46 ESC-3, 4, 5; W48 ESC-7.
+    assert_eq!(
+        r["weeks"],
+        json!([
+            {"week": "2026-W45", "monday": "2026-11-02", "opened": 2, "escalated": 1, "breached": 1, "resolved": 2},
+            {"week": "2026-W46", "monday": "2026-11-09", "opened": 3, "escalated": 2, "breached": 1, "resolved": 3},
+            {"week": "2026-W47", "monday": "2026-11-16", "opened": 1, "escalated": 1, "breached": 1, "resolved": 0},
+            {"week": "2026-W48", "monday": "2026-11-23", "opened": 2, "escalated": 0, "breached": 3, "resolved": 1},
+        ])
+    );
+    // From W47 on: only what happened since Mon 11-16.
+    let r = report(&env, &["trends", "--since", "2026-11-16"]);
+    assert_eq!(r["weeks"].as_array().unwrap().len(), 2);
+    assert_eq!(r["weeks"][0]["week"], "2026-W47");
+    assert_eq!(r["weeks"][0]["opened"], 1);
+    // The chart: bars scaled to the largest count (3 → 30 cells): 2 opened → 20 cells.
+    let table = run(&env, &["report", "trends"]);
+    assert!(table.contains(&"█".repeat(20)), "{table}");
+    assert!(table.contains(&"░".repeat(30)), "{table}");
+    assert!(!table.contains(&"█".repeat(31)), "{table}");
+    // Trends are per week only.
+    env.esc(&["report", "trends", "--by", "severity"])
+        .env("ESC_NOW", NOW)
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn reviews_pending_overdue_root_causes_and_actions() {
+    let env = env();
+    let r = report(&env, &["reviews"]);
+    // sev1: ESC-1 and ESC-4 need reviews (severity) and have them; three actions: ESC-1.1
+    // done, ESC-1.2 (due 11-25) late, ESC-4.1 (due 12-15) open.
+    // sev2: all need one (required_for): ESC-2 due 11-08 10:00 and ESC-5 due 11-15 15:00 are
+    // overdue, ESC-7 due 11-28 11:00 is pending.
+    // sev3: ESC-6 and ESC-8 breached (and are still open: waiting); ESC-3 needs none.
+    assert_eq!(
+        r["groups"],
+        json!([
+            {"severity": "sev1", "required": 2, "recorded": 2, "waiting": 0, "pending": 0, "overdue": 0,
+             "actions": 3, "actions_open": 2, "actions_late": 1, "actions_done": 1},
+            {"severity": "sev2", "required": 3, "recorded": 0, "waiting": 0, "pending": 1, "overdue": 2,
+             "actions": 0, "actions_open": 0, "actions_late": 0, "actions_done": 0},
+            {"severity": "sev3", "required": 2, "recorded": 0, "waiting": 2, "pending": 0, "overdue": 0,
+             "actions": 0, "actions_open": 0, "actions_late": 0, "actions_done": 0},
+            {"severity": "all", "required": 7, "recorded": 2, "waiting": 2, "pending": 1, "overdue": 2,
+             "actions": 3, "actions_open": 2, "actions_late": 1, "actions_done": 1},
+        ])
+    );
+    // "Bad deploy" (ESC-1's review) and "bad  DEPLOY" (ESC-2's resolution) are one cause;
+    // ESC-3 and ESC-5 "Missing index"; ESC-4 "Expired certificate". Ties alphabetically.
+    assert_eq!(
+        r["root_causes"],
+        json!([
+            {"root_cause": "Bad deploy", "cases": 2},
+            {"root_cause": "Missing index", "cases": 2},
+            {"root_cause": "Expired certificate", "cases": 1},
+        ])
+    );
+    assert_eq!(
+        r["owners"],
+        json!([
+            {"owner": "dee", "open": 1, "late": 1, "done": 0},
+            {"owner": "fay", "open": 1, "late": 0, "done": 0},
+            {"owner": "carl", "open": 0, "late": 0, "done": 1},
+        ])
+    );
+    // Markdown, one section.
+    let md = run(
+        &env,
+        &[
+            "report",
+            "reviews",
+            "--format",
+            "md",
+            "--section",
+            "root_causes",
+        ],
+    );
+    assert!(md.contains("## Top root causes"), "{md}");
+    assert!(
+        md.contains("| root cause | cases |\n|---|---:|\n| Bad deploy | 2 |"),
+        "{md}"
+    );
+    assert!(!md.contains("Action items by owner"), "{md}");
+}
+
+#[test]
+fn triggers_fired_decided_and_undone() {
+    let env = env();
+    let r = report(&env, &["triggers"]);
+    // sev1-unacknowledged fired on ESC-4 and escalated on the management path; the next move
+    // there was a de-escalation. acme-pileup proposed on ESC-6 (rejected) and ESC-8
+    // (approved: its actions were taken once). never-fires never did.
+    assert_eq!(
+        r["triggers"],
+        json!([
+            {"trigger": "sev1-unacknowledged", "in_policy": true, "cases": 1, "fired": 1,
+             "proposed": 0, "approved": 0, "rejected": 0, "pending": 0, "escalations": 1,
+             "deescalated": 1, "deescalated_pct": 100.0},
+            {"trigger": "acme-pileup", "in_policy": true, "cases": 2, "fired": 1,
+             "proposed": 2, "approved": 1, "rejected": 1, "pending": 0, "escalations": 0,
+             "deescalated": 0, "deescalated_pct": null},
+            {"trigger": "never-fires", "in_policy": true, "cases": 0, "fired": 0,
+             "proposed": 0, "approved": 0, "rejected": 0, "pending": 0, "escalations": 0,
+             "deescalated": 0, "deescalated_pct": null},
+        ])
+    );
+    let csv = run(&env, &["report", "triggers", "--format", "csv"]);
+    assert_eq!(
+        csv,
+        "trigger,in_policy,cases,fired,proposed,approved,rejected,pending,escalations,deescalated,deescalated_pct\n\
+         sev1-unacknowledged,true,1,1,0,0,0,0,1,1,100.0\n\
+         acme-pileup,true,2,1,2,1,1,0,0,0,\n\
+         never-fires,true,0,0,0,0,0,0,0,0,\n"
+    );
+    env.esc(&["report", "triggers", "--by", "week"])
+        .env("ESC_NOW", NOW)
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn escalations_rates_repeats_prevented_mttr_and_csat() {
+    let env = env();
+    let r = report(&env, &["escalations"]);
+    // Every case opened at L1; ESC-1, 5 and 6 left it (ESC-5 by the tier budget); ESC-4 went
+    // onto the management path from no tier.
+    assert_eq!(
+        r["tiers"],
+        json!([
+            {"path": "technical", "tier": "L1", "reached": 8, "escalated": 3, "rate_pct": 37.5, "automatic": 1},
+            {"path": "technical", "tier": "L2", "reached": 3, "escalated": 0, "rate_pct": 0.0, "automatic": 0},
+            {"path": "management", "tier": "lead", "reached": 1, "escalated": 0, "rate_pct": 0.0, "automatic": 0},
+        ])
+    );
+    // sev1: both escalated; ESC-4 swarmed (MTTR 2h30m), ESC-1 tiered (3h); CSAT 5 and 3.
+    // sev2: ESC-5 escalated 10 days after ESC-1 (same account and type): not a repeat;
+    // tiered 5h; CSAT: ESC-7's 2. sev3: ESC-6 escalated 3d23h after ESC-5: a repeat; ESC-3
+    // was warned and resolved in L1 before breaching: prevented; CSAT 4.
+    // all: tiered [3h, 5h] → median rank 1 = 3h; CSAT (5 + 3 + 2 + 4) / 4 = 3.5.
+    assert_eq!(
+        r["groups"],
+        json!([
+            {"severity": "sev1", "cases": 2, "escalated": 2, "rate_pct": 100.0, "repeat": 0,
+             "prevented": 0, "swarm_resolved": 1, "swarm_mttr_median": 2 * H + 30 * M,
+             "tiered_resolved": 1, "tiered_mttr_median": 3 * H, "csat_avg": 4.0, "csat_responses": 2},
+            {"severity": "sev2", "cases": 3, "escalated": 1, "rate_pct": 33.3, "repeat": 0,
+             "prevented": 0, "swarm_resolved": 0, "swarm_mttr_median": null,
+             "tiered_resolved": 1, "tiered_mttr_median": 5 * H, "csat_avg": 2.0, "csat_responses": 1},
+            {"severity": "sev3", "cases": 3, "escalated": 1, "rate_pct": 33.3, "repeat": 1,
+             "prevented": 1, "swarm_resolved": 0, "swarm_mttr_median": null,
+             "tiered_resolved": 0, "tiered_mttr_median": null, "csat_avg": 4.0, "csat_responses": 1},
+            {"severity": "all", "cases": 8, "escalated": 4, "rate_pct": 50.0, "repeat": 1,
+             "prevented": 1, "swarm_resolved": 1, "swarm_mttr_median": 2 * H + 30 * M,
+             "tiered_resolved": 2, "tiered_mttr_median": 3 * H, "csat_avg": 3.5, "csat_responses": 4},
+        ])
+    );
+    assert_eq!(
+        r["repeats"],
+        json!([{"account": "acme", "type": "technical", "escalated": 3, "repeats": 1}])
+    );
+    // A window shorter than 3d23h: no repeat.
+    let r = report(&env, &["escalations", "--window", "3d"]);
+    assert_eq!(row(&r, "groups", "severity", "all")["repeat"], 0);
+    assert_eq!(r["repeats"], json!([]));
+    // By account: acme has ESC-1, 4, 5, 6 escalated of its six cases.
+    let r = report(&env, &["escalations", "--by", "account"]);
+    let acme = row(&r, "groups", "account", "acme");
+    assert_eq!(acme["cases"], 6);
+    assert_eq!(acme["escalated"], 4);
+    assert_eq!(acme["rate_pct"], 66.7);
+    assert_eq!(row(&r, "groups", "account", "globex")["prevented"], 1);
+}
+
+#[test]
+fn formats_and_sections() {
+    let env = env();
+    // --json is --format json.
+    let a: Value = serde_json::from_str(&run(&env, &["--json", "report", "sla"])).unwrap();
+    assert_eq!(a, report(&env, &["sla"]));
+    // The table hides the met/breached counts and shows durations for people.
+    let table = run(&env, &["report", "sla"]);
+    assert!(table.starts_with("sla report: 8 cases, by severity; as of 2026-11-27 12:00 UTC"));
+    assert!(table.contains("17h30m"), "{table}");
+    assert!(table.contains("33.3%"), "{table}");
+    assert!(table.contains("nearest-rank"), "{table}");
+    // CSV carries raw values: seconds and percentages.
+    let csv = run(&env, &["report", "sla", "--format", "csv"]);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "severity,cases,response_met,response_breached,response_pct,resolution_met,resolution_breached,resolution_pct,mtta_median,mtta_p90,mtta_business_median,mtta_business_p90,mttr_median,mttr_p90,mttr_business_median,mttr_business_p90"
+    );
+    assert_eq!(
+        lines[1],
+        "sev1,2,1,1,50.0,2,0,100.0,1200,2400,1200,2400,9000,10800,9000,10800"
+    );
+    // Several sections in CSV: blocks separated by an empty line.
+    let csv = run(&env, &["report", "escalations", "--format", "csv"]);
+    assert_eq!(csv.split("\n\n").count(), 3);
+    // An unknown section names the known ones.
+    let out = env
+        .esc(&["report", "reviews", "--section", "nope"])
+        .env("ESC_NOW", NOW)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("groups, root_causes, owners"), "{err}");
+    // A bad --since says what to write.
+    let out = env
+        .esc(&["report", "sla", "--since", "last tuesday"])
+        .env("ESC_NOW", NOW)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("2026-11-01"));
+}
+
+#[test]
+fn an_empty_ledger_reports_nothing_without_failing() {
+    let env = TestEnv::with_policy_file("tests/fixtures/report/policy.toml");
+    for kind in ["sla", "trends", "reviews", "triggers", "escalations"] {
+        for format in ["table", "json", "csv", "md"] {
+            env.esc(&["report", kind, "--format", format])
+                .env("ESC_NOW", NOW)
+                .assert()
+                .success();
+        }
+    }
+    let r = report(&env, &["sla"]);
+    assert_eq!(r["cases"], 0);
+    assert_eq!(r["groups"][0]["severity"], "all");
+    assert_eq!(r["groups"][0]["response_pct"], Value::Null);
+}
