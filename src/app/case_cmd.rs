@@ -185,7 +185,7 @@ pub fn show(settings: &Settings, input_id: &str, out: &mut Output) -> Result<()>
     let mut text = format!("{}  {}\n", case.id, case.title);
     let sev_label = policy
         .severity(&case.severity)
-        .map_or(case.severity.clone(), |s| format!("{} ({})", s.id, s.label));
+        .map_or(case.severity.clone(), crate::policy::Severity::display);
     text.push_str(&format!(
         "severity {sev_label} · type {} · status {} · owner {}\n",
         case.case_type,

@@ -207,7 +207,7 @@ pub fn briefing(
     };
     let severity = policy
         .severity(&case.severity)
-        .map_or(case.severity.clone(), |s| format!("{} ({})", s.id, s.label));
+        .map_or(case.severity.clone(), crate::policy::Severity::display);
     Ok(json!({
         "id": case.id,
         "title": case.title,

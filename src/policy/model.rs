@@ -465,6 +465,17 @@ impl std::fmt::Display for Party {
     }
 }
 
+impl Severity {
+    /// `sev1 (Critical)`, or just the id when the label adds nothing.
+    pub fn display(&self) -> String {
+        if self.label == self.id {
+            self.id.clone()
+        } else {
+            format!("{} ({})", self.id, self.label)
+        }
+    }
+}
+
 impl Role {
     /// Who is on duty on a local date: the first member without rotation; otherwise members
     /// take turns by calendar day (days since 1970-01-01) or by ISO week (weeks since Monday
