@@ -112,7 +112,7 @@ fn record(settings: &Settings, case_id: &str, args: &ReviewArgs, out: &mut Outpu
     } else if let Some(file) = &args.file {
         from_file(file)?
     } else {
-        from_editor(&policy, &case)?
+        from_editor(&case)?
     };
     check(&policy, settings, &draft)?;
     let mut guard = ledger.lock()?;
@@ -222,12 +222,11 @@ fn editor() -> Result<Vec<String>> {
     Ok(argv)
 }
 
-fn from_editor(policy: &Policy, case: &Case) -> Result<Draft> {
+fn from_editor(case: &Case) -> Result<Draft> {
     let prefill = Draft {
         root_cause: case.root_cause.clone(),
         ..Draft::default()
     };
-    let _ = policy;
     let form = review::form(case, &prefill);
     let mut file = tempfile::Builder::new()
         .prefix(&format!("esc-review-{}-", case.id))
@@ -363,9 +362,10 @@ fn pending(settings: &Settings, out: &mut Output) -> Result<()> {
             c.title.clone(),
         ]);
     }
+    let n = rows.len();
     out.raw(&format!(
-        "{t}\n{} reviews due, {overdue} overdue\n",
-        rows.len()
+        "{t}\n{n} review{} due, {overdue} overdue\n",
+        if n == 1 { "" } else { "s" }
     ))
 }
 
