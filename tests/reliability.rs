@@ -486,7 +486,6 @@ fn a_missing_line_stops_every_command() {
 /// line of ESC-1 that keeps `{"seq":N,…,"case":"ESC-1"` intact is not noticed by
 /// `esc show 2`, which exits 0.
 #[test]
-#[ignore = "bug in src/store/ledger.rs read_case: `esc show ESC-2` succeeds although a line of ESC-1 is damaged"]
 fn damage_in_another_cases_line_stops_show() {
     let rig = Rig::new();
     rig.ok(&["open", "one"]);

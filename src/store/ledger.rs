@@ -292,30 +292,43 @@ impl Ledger {
         self.scan_as(Access::Unlocked)
     }
 
-    /// The events of one case, in order. Only lines of that case are fully parsed; every other
-    /// line is checked for shape (`{"seq":N,…}`) and `seq` order, so a torn or missing line
-    /// still stops this read. (A line damaged inside, with its shape intact, is found by
-    /// [`Ledger::read_all`] and [`Ledger::verify`].) A line not in esc's compact shape — one
-    /// edited by hand — is fully parsed, so no event of the case is missed.
+    /// The events of one case, in order. When the checkpoint vouches for the file (esc wrote
+    /// and checked every line, and nothing changed it since), only lines of that case are
+    /// fully parsed and every other line is checked for shape (`{"seq":N,…}`) and `seq`
+    /// order; otherwise every line is parsed, so damage anywhere stops this read. A line not
+    /// in esc's compact shape — one edited by hand — is always fully parsed.
     pub fn read_case(&self, case: &str) -> Result<Vec<Record>, LedgerError> {
         let Some(image) = self.read_image()? else {
             return Ok(Vec::new());
         };
         let path = &self.path;
+        // The fast path needs the checkpoint's word that esc itself wrote (and so checked)
+        // every line; after any outside change, every line is parsed, so damage anywhere
+        // stops this read too, and the checkpoint is refreshed for the next command.
+        let trusted = image
+            .stamp
+            .and_then(|stamp| self.load_checkpoint(stamp))
+            .is_some();
         let mut records = Vec::new();
-        walk(path, &image.bytes, |line_no, line| {
-            if let Some((seq, id)) = quick_fields(line)
+        let mut max_case = 0;
+        let layout = walk(path, &image.bytes, |line_no, line| {
+            if trusted
+                && let Some((seq, id)) = quick_fields(line)
                 && id != case.as_bytes()
             {
                 return Ok(seq);
             }
             let record = parse_record(path, line_no, line)?;
+            max_case = max_case.max(case_number(&record.case));
             let seq = record.seq;
             if record.case == case {
                 records.push(record);
             }
             Ok(seq)
         })?;
+        if !trusted && let Some(stamp) = image.stamp {
+            self.refresh_checkpoint(stamp, State::new(layout, max_case), Access::Unlocked);
+        }
         Ok(records)
     }
 
