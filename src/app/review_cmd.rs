@@ -14,6 +14,7 @@ use crate::case::{Case, Event, NewEvent, Record, id, view};
 use crate::cli::{ActionsArgs, ActionsCommand, ReviewArgs};
 use crate::policy::{Policy, Status, templates};
 use crate::render::{local_time, table};
+use crate::report::render::human_elapsed;
 use crate::review::{self, Draft, FormError, State};
 use crate::store::ledger::Ledger;
 use anyhow::{Context, Result, anyhow, bail};
@@ -342,14 +343,8 @@ fn pending(settings: &Settings, out: &mut Output) -> Result<()> {
     for (c, s) in &rows {
         let why: Vec<String> = s.reasons.iter().map(|r| r.describe(c)).collect();
         let state = match (s.state, s.due) {
-            (State::Overdue, Some(d)) => format!(
-                "overdue by {}",
-                crate::report::render::human_secs((now - d).num_seconds())
-            ),
-            (_, Some(d)) => format!(
-                "due in {}",
-                crate::report::render::human_secs((d - now).num_seconds())
-            ),
+            (State::Overdue, Some(d)) => format!("overdue by {}", human_elapsed(now - d)),
+            (_, Some(d)) => format!("due in {}", human_elapsed(d - now)),
             _ => s.state.as_str().to_string(),
         };
         t.add_row(vec![

@@ -321,7 +321,7 @@ pub fn build(
             });
             report.notes.push(format!(
                 "pending: resolved, not reviewed, due within {} of the resolution; overdue: past that; late: action items open after their due date; `esc review --pending` lists them",
-                crate::policy::duration::format(policy.review.due)
+                render::human_elapsed(policy.review.due)
             ));
         }
         Kind::Triggers => {
@@ -438,7 +438,7 @@ pub fn build(
                 key: "repeats",
                 title: format!(
                     "Repeat escalations (same account and type within {})",
-                    crate::policy::duration::format(opts.window)
+                    render::human_elapsed(opts.window)
                 ),
                 columns: vec![
                     col("account", "account"),

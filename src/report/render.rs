@@ -36,6 +36,20 @@ pub fn human_secs(secs: i64) -> String {
     duration::format(TimeDelta::seconds(rounded))
 }
 
+/// Plain elapsed time for people (review due dates, the repeat window): `5h20m` below two
+/// days, else `3d 4h` (a day is 24 hours; whole days print as `7d`).
+pub fn human_elapsed(d: TimeDelta) -> String {
+    let secs = d.num_seconds();
+    if secs < 2 * 86_400 {
+        return human_secs(secs);
+    }
+    let hours = (secs + 1_800) / 3_600;
+    match hours % 24 {
+        0 => format!("{}d", hours / 24),
+        h => format!("{}d {h}h", hours / 24),
+    }
+}
+
 fn human(cell: &Cell) -> String {
     match cell {
         Cell::Text(s) => s.clone(),
