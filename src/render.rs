@@ -46,3 +46,8 @@ pub fn colour(t: &mut Table, on: bool) {
         t.force_no_tty();
     }
 }
+
+/// An instant as RFC 3339 in UTC with a `Z`, as in the JSON: `2026-11-23T09:00:00Z`.
+pub fn rfc3339(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}

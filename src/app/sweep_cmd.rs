@@ -332,7 +332,7 @@ pub fn decide(
     if settings.now < case.last_event_at() {
         bail!(
             "{case_id}'s last event is at {}; `now` must not be earlier — check --now / ESC_NOW",
-            case.last_event_at().to_rfc3339()
+            crate::render::rfc3339(case.last_event_at())
         );
     }
     let events = if approve {

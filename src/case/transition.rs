@@ -238,8 +238,8 @@ pub fn decide(
         return Err(Refusal::Invalid(format!(
             "{}'s last event is at {}; `now` ({}) must not be earlier — check --now / ESC_NOW",
             case.id,
-            case.last_event_at().to_rfc3339(),
-            now.to_rfc3339()
+            crate::render::rfc3339(case.last_event_at()),
+            crate::render::rfc3339(now)
         )));
     }
     let closed_hint = "reopen it first with `esc reopen ID --reason …`";
@@ -249,7 +249,7 @@ pub fn decide(
                 return Err(Refusal::Invalid(format!(
                     "{} was already acknowledged at {}: there is one first response per case",
                     case.id,
-                    at.to_rfc3339()
+                    crate::render::rfc3339(at)
                 )));
             }
             if !case.is_active() {
