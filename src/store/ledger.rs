@@ -305,19 +305,13 @@ impl Ledger {
         // The fast path needs the checkpoint's word that esc itself wrote (and so checked)
         // every line; after any outside change, every line is parsed, so damage anywhere
         // stops this read too, and the checkpoint is refreshed for the next command.
-        let trusted = image
-            .stamp
-            .and_then(|stamp| self.load_checkpoint(stamp))
-            .is_some();
+        let checkpoint = image.stamp.and_then(|stamp| self.load_checkpoint(stamp));
+        if let Some(checkpoint) = checkpoint {
+            return find_case(path, &image.bytes, checkpoint.valid_len, case);
+        }
         let mut records = Vec::new();
         let mut max_case = 0;
         let layout = walk(path, &image.bytes, |line_no, line| {
-            if trusted
-                && let Some((seq, id)) = quick_fields(line)
-                && id != case.as_bytes()
-            {
-                return Ok(seq);
-            }
             let record = parse_record(path, line_no, line)?;
             max_case = max_case.max(case_number(&record.case));
             let seq = record.seq;
@@ -326,7 +320,7 @@ impl Ledger {
             }
             Ok(seq)
         })?;
-        if !trusted && let Some(stamp) = image.stamp {
+        if let Some(stamp) = image.stamp {
             self.refresh_checkpoint(stamp, State::new(layout, max_case), Access::Unlocked);
         }
         Ok(records)
@@ -922,6 +916,45 @@ fn check_header(path: &Path, line: &[u8]) -> Result<(), LedgerError> {
     }
 }
 
+/// The events of `case` in a ledger image whose first `valid_len` bytes esc wrote and
+/// checked (the checkpoint says so): a substring search for `"case":"<id>",` — which esc's
+/// compact lines carry right after `actor` — finds them without splitting every line.
+fn find_case(
+    path: &Path,
+    bytes: &[u8],
+    valid_len: u64,
+    case: &str,
+) -> Result<Vec<Record>, LedgerError> {
+    let hay = bytes.get(..valid_len as usize).unwrap_or(bytes);
+    let pattern = format!("\"case\":{},", serde_json::Value::from(case));
+    let mut records = Vec::new();
+    let mut from = 0;
+    for pos in memchr::memmem::find_iter(hay, pattern.as_bytes()) {
+        if pos < from {
+            continue;
+        }
+        let start = memchr::memrchr(b'\n', &hay[..pos]).map_or(0, |i| i + 1);
+        let end = memchr::memchr(b'\n', &hay[pos..]).map_or(hay.len(), |i| pos + i);
+        from = end;
+        let line = &hay[start..end];
+        match parse_record(path, 0, line) {
+            Ok(record) if record.case == case => records.push(record),
+            Ok(_) => {}
+            Err(_) => {
+                let line_no = memchr::memchr_iter(b'\n', &hay[..start]).count() + 1;
+                return Err(parse_record(path, line_no, line).err().unwrap_or_else(|| {
+                    LedgerError::Damaged {
+                        path: path.to_path_buf(),
+                        line: line_no,
+                        message: "not a valid event".into(),
+                    }
+                }));
+            }
+        }
+    }
+    Ok(records)
+}
+
 fn parse_record(path: &Path, line_no: usize, line: &[u8]) -> Result<Record, LedgerError> {
     serde_json::from_slice(line).map_err(|error| {
         // serde_json says "… at line 1 column N"; within one line only the column matters.
@@ -938,25 +971,6 @@ fn parse_record(path: &Path, line_no: usize, line: &[u8]) -> Result<Record, Ledg
             ),
         )
     })
-}
-
-/// `seq` and the case id of a line in the exact shape esc writes (`{"seq":N,…"case":"ID",…}`),
-/// read without parsing the line; `None` for any other shape (the caller then parses it).
-fn quick_fields(line: &[u8]) -> Option<(u64, &[u8])> {
-    const CASE_KEY: &[u8] = b"\"case\":\"";
-    let rest = line.strip_prefix(b"{\"seq\":")?;
-    if line.last() != Some(&b'}') {
-        return None;
-    }
-    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-    if digits == 0 || (digits > 1 && rest[0] == b'0') || rest.get(digits) != Some(&b',') {
-        return None;
-    }
-    let seq = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
-    let start = rest.windows(CASE_KEY.len()).position(|w| w == CASE_KEY)? + CASE_KEY.len();
-    let value = &rest[start..];
-    let end = value.iter().position(|&b| b == b'"' || b == b'\\')?;
-    (value[end] == b'"').then_some((seq, &value[..end]))
 }
 
 /// `n` of a case id `ESC-<n>`, 0 for any other id.
@@ -1515,18 +1529,6 @@ mod tests {
         text.push('\n');
         fs::write(ledger.path(), text).unwrap();
         assert_eq!(seqs(&ledger.read_case("ESC-1").unwrap()), [1, 2]);
-    }
-
-    #[test]
-    fn quick_fields_reads_only_esc_shaped_lines() {
-        assert_eq!(
-            quick_fields(br#"{"seq":12,"at":"x","actor":"a","case":"ESC-7","step":"update"}"#),
-            Some((12, &b"ESC-7"[..]))
-        );
-        assert_eq!(quick_fields(br#"{"seq":012,"case":"ESC-7"}"#), None);
-        assert_eq!(quick_fields(br#"{"seq":1,"case":"ESC-7""#), None);
-        assert_eq!(quick_fields(br#"{ "seq":1,"case":"ESC-7"}"#), None);
-        assert_eq!(quick_fields(br#"{"seq":1,"case":"ES\"C"}"#), None);
     }
 
     #[test]
