@@ -6,7 +6,7 @@
 use super::output::Output;
 use super::policy_cmd;
 use super::settings::Settings;
-use crate::case::Case;
+use crate::case::{Case, Event, FoldError};
 use crate::cli::{ReportArgs, ReportBy, ReportCommand, ReportFormat};
 use crate::policy::{Policy, duration};
 use crate::report::render::{Format, render};
@@ -14,6 +14,7 @@ use crate::report::{self, GroupBy, Kind, Options};
 use crate::store::ledger::Ledger;
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, LocalResult, NaiveDate, TimeZone, Utc};
+use std::collections::HashMap;
 use std::process::ExitCode;
 
 /// `--since`: an RFC 3339 time, a date (local midnight in the policy's time zone) or a
@@ -49,13 +50,61 @@ fn group_by(b: ReportBy) -> GroupBy {
     }
 }
 
-/// Every case of the ledger as of `now`, with its events.
+/// Whether the reports look at an event itself (not only at what it did to the case):
+/// escalations, de-escalations, resolutions, SLA warnings and trigger decisions.
+fn kept(e: &Event) -> bool {
+    matches!(
+        e,
+        Event::Opened { .. }
+            | Event::Escalated { .. }
+            | Event::Deescalated { .. }
+            | Event::Resolved { .. }
+            | Event::SlaWarning { .. }
+            | Event::TriggerFired { .. }
+            | Event::Proposed { .. }
+            | Event::Approved { .. }
+            | Event::Rejected { .. }
+    )
+}
+
+/// Every case of the ledger as of `now` (later events are left out), folded while the
+/// ledger is read; each case keeps only the events the reports look at (see [`kept`]), so
+/// a large ledger is never held in memory whole.
 pub fn cases_as_of(settings: &Settings) -> Result<Vec<Case>> {
     let ledger = Ledger::open(&settings.ledger)?;
-    let mut records = ledger.read_all()?;
-    records.retain(|r| r.at <= settings.now);
-    Case::fold_all(records, true)
-        .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))
+    let now = settings.now;
+    let mut cases: Vec<Case> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut error: Option<FoldError> = None;
+    ledger.visit(|r| {
+        if r.at > now || error.is_some() {
+            return;
+        }
+        let result = match index.get(&r.case) {
+            Some(&i) => {
+                let keep = kept(&r.event);
+                cases[i].apply(r, keep)
+            }
+            None => {
+                let id = r.case.clone();
+                Case::fold(vec![r]).map(|c| {
+                    if let Some(c) = c {
+                        index.insert(id, cases.len());
+                        cases.push(c);
+                    }
+                })
+            }
+        };
+        if let Err(e) = result {
+            error = Some(e);
+        }
+    })?;
+    if let Some(e) = error {
+        return Err(e)
+            .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()));
+    }
+    cases.sort_by_key(|c| crate::case::id::number(&c.id).unwrap_or(u64::MAX));
+    Ok(cases)
 }
 
 /// `esc report …`.

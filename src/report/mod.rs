@@ -135,7 +135,8 @@ pub fn select(cases: &[Case], since: Option<DateTime<Utc>>) -> Vec<&Case> {
         .collect()
 }
 
-/// Build a report. `cases` are every case of the ledger as of `now` (with their events).
+/// Build a report. `cases` are every case of the ledger as of `now`, each with at least its
+/// opened, escalated, de-escalated, resolved, SLA warning and trigger events.
 pub fn build(
     kind: Kind,
     policy: &Policy,
