@@ -120,6 +120,9 @@ pub enum ReportCommand {
         /// Exit 1 when any case is breached (for CI or monitoring)
         #[arg(long = "fail-if-any")]
         fail_if_any: bool,
+        /// Output format (--json is the same as --format json)
+        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+        format: ReportFormat,
     },
     /// Response and resolution compliance, MTTA and MTTR (median, p90; wall and business time)
     Sla(ReportArgs),

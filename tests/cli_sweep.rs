@@ -1353,6 +1353,30 @@ fn report_breaches_and_fail_if_any() {
         .env("ESC_NOW", at(16))
         .assert()
         .code(0);
+    // The same clocks as CSV and Markdown.
+    let csv = env
+        .esc(&["report", "breaches", "--format", "csv"])
+        .env("ESC_NOW", at(16))
+        .output()
+        .expect("run");
+    let csv = String::from_utf8_lossy(&csv.stdout).to_string();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "case,clock,state,due,over_seconds,left_seconds,title"
+    );
+    assert!(
+        lines[1].starts_with("ESC-1,tier,breached,2026-11-23T09:10:00Z,360,0,"),
+        "{csv}"
+    );
+    let md = env
+        .esc(&["report", "breaches", "--format", "md"])
+        .env("ESC_NOW", at(16))
+        .output()
+        .expect("run");
+    let md = String::from_utf8_lossy(&md.stdout).to_string();
+    assert!(md.contains("| case | clock | state |"), "{md}");
+    assert!(md.contains("| ESC-1 | response | breached |"), "{md}");
     // Resolved: nothing breached any more (its clocks stopped).
     ok_at(
         &env,

@@ -15,7 +15,7 @@ pub mod sweep_cmd;
 
 use crate::case::transition::SituationForm;
 use crate::case::{OpenRequest, Request};
-use crate::cli::{CaseCommand, Cli, Command, LedgerCommand, PolicyCommand, ReportCommand};
+use crate::cli::{CaseCommand, Cli, Command, LedgerCommand, PolicyCommand};
 use anyhow::{Result, bail};
 use output::Output;
 use settings::Settings;
@@ -93,9 +93,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             sweep_cmd::list(&settings, state.as_deref(), case.as_deref(), &mut out)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Report {
-            report: ReportCommand::Breaches { fail_if_any },
-        } => sweep_cmd::breaches(&settings, fail_if_any, &mut out),
         Command::Report { report } => report_cmd::report(&settings, report, &mut out),
         Command::Review(args) => review_cmd::review(&settings, args, &mut out),
         Command::Actions(args) => review_cmd::actions(&settings, args, &mut out),

@@ -9,11 +9,13 @@ use super::settings::Settings;
 use crate::case::{Case, Event, FoldError};
 use crate::cli::{ReportArgs, ReportBy, ReportCommand, ReportFormat};
 use crate::policy::{Policy, duration};
+use crate::render::{local_time, table};
 use crate::report::render::{Format, render};
 use crate::report::{self, GroupBy, Kind, Options};
 use crate::store::ledger::Ledger;
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, LocalResult, NaiveDate, TimeZone, Utc};
+use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::process::ExitCode;
 
@@ -110,8 +112,11 @@ pub fn cases_as_of(settings: &Settings) -> Result<Vec<Case>> {
 /// `esc report …`.
 pub fn report(settings: &Settings, cmd: ReportCommand, out: &mut Output) -> Result<ExitCode> {
     let (kind, args, window) = match cmd {
-        ReportCommand::Breaches { fail_if_any } => {
-            return super::sweep_cmd::breaches(settings, fail_if_any, out);
+        ReportCommand::Breaches {
+            fail_if_any,
+            format,
+        } => {
+            return breaches(settings, fail_if_any, format, out);
         }
         ReportCommand::Sla(a) => (Kind::Sla, a, None),
         ReportCommand::Trends(a) => (Kind::Trends, a, None),
@@ -182,4 +187,133 @@ fn run(
     }
     out.raw(&render(&built, format, policy.defaults.timezone))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `esc report breaches`.
+pub fn breaches(
+    settings: &Settings,
+    fail_if_any: bool,
+    format: crate::cli::ReportFormat,
+    out: &mut Output,
+) -> Result<ExitCode> {
+    let policy = policy_cmd::load(&settings.policy)?;
+    let cases = super::case_cmd::all_cases(settings)?;
+    let now = settings.now;
+    let mut rows: Vec<(String, String, &'static str, &'static str, DateTime<Utc>)> = Vec::new();
+    for c in cases.iter().filter(|c| c.is_active()) {
+        let Some(k) = crate::sla::clock::clocks(&policy, c, now) else {
+            continue;
+        };
+        for clock in k.iter().filter(|x| x.at.is_none()) {
+            let kind = match clock.state {
+                crate::sla::clock::ClockState::Breached => "breached",
+                crate::sla::clock::ClockState::Warning => "at risk",
+                _ => continue,
+            };
+            if let Some(due) = clock.due {
+                rows.push((
+                    c.id.clone(),
+                    c.title.clone(),
+                    clock.kind.as_str(),
+                    kind,
+                    due,
+                ));
+            }
+        }
+    }
+    rows.sort_by_key(|r| (r.3 != "breached", r.4));
+    let breached = rows.iter().filter(|r| r.3 == "breached").count();
+    let tz = policy.defaults.timezone;
+    if !settings.json && matches!(format, ReportFormat::Csv | ReportFormat::Md) {
+        let col = |key, label| report::Column {
+            key,
+            label,
+            detail: false,
+        };
+        let section = report::Section {
+            key: "clocks",
+            title: "Breached and at-risk clocks".into(),
+            columns: vec![
+                col("case", "case"),
+                col("clock", "clock"),
+                col("state", "state"),
+                col("due", "due"),
+                col("over_seconds", "over"),
+                col("left_seconds", "left"),
+                col("title", "title"),
+            ],
+            rows: rows
+                .iter()
+                .map(|(case, title, clock, state, due)| {
+                    let secs = (*due - now).num_seconds();
+                    vec![
+                        report::Cell::Text(case.clone()),
+                        report::Cell::Text(clock.to_string()),
+                        report::Cell::Text(state.to_string()),
+                        report::Cell::Text(crate::render::rfc3339(*due)),
+                        report::Cell::Secs(Some((-secs).max(0))),
+                        report::Cell::Secs(Some(secs.max(0))),
+                        report::Cell::Text(title.clone()),
+                    ]
+                })
+                .collect(),
+            chart: None,
+        };
+        let rep = report::Report {
+            kind: Kind::Breaches,
+            now,
+            since: None,
+            by: None,
+            cases: cases.iter().filter(|c| c.is_active()).count(),
+            sections: vec![section],
+            notes: vec![format!(
+                "{breached} breached, {} at risk",
+                rows.len() - breached
+            )],
+        };
+        let fmt = if matches!(format, ReportFormat::Csv) {
+            Format::Csv
+        } else {
+            Format::Md
+        };
+        out.raw(&render(&rep, fmt, tz))?;
+    } else if settings.json || matches!(format, ReportFormat::Json) {
+        let items: Vec<Value> = rows
+            .iter()
+            .map(|(case, title, clock, state, due)| {
+                let secs = (*due - now).num_seconds();
+                json!({"case": case, "title": title, "clock": clock, "state": state, "due": due,
+                       "over_seconds": (-secs).max(0), "left_seconds": secs.max(0)})
+            })
+            .collect();
+        out.json(&json!({"now": now, "breached": breached, "at_risk": rows.len() - breached, "clocks": items}))?;
+    } else if rows.is_empty() {
+        out.say("no breached or at-risk cases")?;
+    } else {
+        let mut t = table(["case", "clock", "state", "due", "over / left", "title"]);
+        for (case, title, clock, state, due) in &rows {
+            let rel = if *due <= now {
+                format!("over by {}", duration::format(now - *due))
+            } else {
+                format!("{} left", duration::format(*due - now))
+            };
+            t.add_row(vec![
+                case.clone(),
+                clock.to_string(),
+                state.to_string(),
+                local_time(*due, tz),
+                rel,
+                title.clone(),
+            ]);
+        }
+        out.raw(&format!(
+            "{t}\n{breached} breached, {} at risk\n",
+            rows.len() - breached
+        ))?;
+    }
+    Ok(if fail_if_any && breached > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

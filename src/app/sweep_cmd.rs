@@ -14,7 +14,6 @@ use crate::render::{local_time, table};
 use crate::store::ledger::{Ledger, WriteGuard};
 use crate::sweep::{self, ActionKind, Planned};
 use anyhow::{Context, Result, anyhow, bail};
-use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::path::Path;
@@ -450,75 +449,4 @@ pub fn list(
         ]);
     }
     out.raw(&format!("{t}\n"))
-}
-
-/// `esc report breaches`.
-pub fn breaches(settings: &Settings, fail_if_any: bool, out: &mut Output) -> Result<ExitCode> {
-    let policy = policy_cmd::load(&settings.policy)?;
-    let cases = super::case_cmd::all_cases(settings)?;
-    let now = settings.now;
-    let mut rows: Vec<(String, String, &'static str, &'static str, DateTime<Utc>)> = Vec::new();
-    for c in cases.iter().filter(|c| c.is_active()) {
-        let Some(k) = crate::sla::clock::clocks(&policy, c, now) else {
-            continue;
-        };
-        for clock in k.iter().filter(|x| x.at.is_none()) {
-            let kind = match clock.state {
-                crate::sla::clock::ClockState::Breached => "breached",
-                crate::sla::clock::ClockState::Warning => "at risk",
-                _ => continue,
-            };
-            if let Some(due) = clock.due {
-                rows.push((
-                    c.id.clone(),
-                    c.title.clone(),
-                    clock.kind.as_str(),
-                    kind,
-                    due,
-                ));
-            }
-        }
-    }
-    rows.sort_by_key(|r| (r.3 != "breached", r.4));
-    let breached = rows.iter().filter(|r| r.3 == "breached").count();
-    if settings.json {
-        let items: Vec<Value> = rows
-            .iter()
-            .map(|(case, title, clock, state, due)| {
-                let secs = (*due - now).num_seconds();
-                json!({"case": case, "title": title, "clock": clock, "state": state, "due": due,
-                       "over_seconds": (-secs).max(0), "left_seconds": secs.max(0)})
-            })
-            .collect();
-        out.json(&json!({"now": now, "breached": breached, "at_risk": rows.len() - breached, "clocks": items}))?;
-    } else if rows.is_empty() {
-        out.say("no breached or at-risk cases")?;
-    } else {
-        let tz = policy.defaults.timezone;
-        let mut t = table(["case", "clock", "state", "due", "over / left", "title"]);
-        for (case, title, clock, state, due) in &rows {
-            let rel = if *due <= now {
-                format!("over by {}", duration::format(now - *due))
-            } else {
-                format!("{} left", duration::format(*due - now))
-            };
-            t.add_row(vec![
-                case.clone(),
-                clock.to_string(),
-                state.to_string(),
-                local_time(*due, tz),
-                rel,
-                title.clone(),
-            ]);
-        }
-        out.raw(&format!(
-            "{t}\n{breached} breached, {} at risk\n",
-            rows.len() - breached
-        ))?;
-    }
-    Ok(if fail_if_any && breached > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
 }

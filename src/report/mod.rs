@@ -16,6 +16,7 @@ pub use metrics::GroupBy;
 /// Which report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    Breaches,
     Sla,
     Trends,
     Reviews,
@@ -26,6 +27,7 @@ pub enum Kind {
 impl Kind {
     pub fn as_str(self) -> &'static str {
         match self {
+            Kind::Breaches => "breaches",
             Kind::Sla => "sla",
             Kind::Trends => "trends",
             Kind::Reviews => "reviews",
@@ -39,7 +41,7 @@ impl Kind {
         match self {
             Kind::Sla | Kind::Reviews | Kind::Escalations => Some(GroupBy::Severity),
             Kind::Trends => Some(GroupBy::Week),
-            Kind::Triggers => None,
+            Kind::Triggers | Kind::Breaches => None,
         }
     }
 }
@@ -160,6 +162,8 @@ pub fn build(
         None => col("group", "group"),
     };
     match kind {
+        // Breaches are a view of the clocks now, built by `esc report breaches` itself.
+        Kind::Breaches => {}
         Kind::Sla => {
             let rows = metrics::sla(policy, &selected, by, now);
             let mut columns = vec![group_col(), col("cases", "cases")];
