@@ -160,6 +160,11 @@ fn deliver_due(
                     }],
                 )?;
                 d.failed.push((n.clone(), e.to_string()));
+                // A command that cannot even be started fails the same way for every
+                // notification: leave the rest queued for the next run.
+                if matches!(e, command::DeliveryError::Spawn { .. }) {
+                    break;
+                }
             }
         }
     }
