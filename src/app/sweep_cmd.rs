@@ -190,28 +190,31 @@ pub fn sweep(
         .unwrap_or_default();
     let ledger = Ledger::open(&settings.ledger)?;
     let mut guard = ledger.lock()?;
-    // Fold while reading: the whole ledger's records are never held at once.
+    // Fold while reading: the whole ledger's records are never held at once. Only
+    // undelivered notifications are kept, and only when there is a command to deliver them;
+    // otherwise they are just counted.
+    let deliver = policy.notify.command.is_some();
     let mut queue = std::collections::BTreeMap::new();
+    let mut undelivered: usize = 0;
     let mut folder = crate::case::Folder::new(false);
     guard.visit(|r| {
-        outbox::push(&mut queue, &r);
+        match &r.event {
+            Event::NotificationQueued { .. } => undelivered += 1,
+            Event::NotificationDelivered { .. } => undelivered = undelivered.saturating_sub(1),
+            _ => {}
+        }
+        if deliver {
+            outbox::push_pending(&mut queue, &r);
+        }
         folder.push(r);
     })?;
     let cases = folder
         .finish()
         .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))?;
-    let planned = sweep::plan(&policy, &cases, settings.now);
-    let titles: HashMap<String, (String, String)> = cases
-        .iter()
-        .map(|c| (c.id.clone(), (c.title.clone(), c.severity.clone())))
-        .collect();
-    drop(cases);
+    let mut planned = sweep::plan(&policy, &cases, settings.now);
     let tz = policy.defaults.timezone;
     if dry_run {
-        let pending = queue
-            .values()
-            .filter(|n| n.state != outbox::State::Delivered)
-            .count();
+        let pending = undelivered;
         if settings.json {
             let actions: Vec<Value> = planned.iter().map(action_json).collect();
             out.json(
@@ -234,21 +237,39 @@ pub fn sweep(
         return Ok(ExitCode::SUCCESS);
     }
     let mut new: Vec<NewEvent> = Vec::new();
-    for p in &planned {
-        for e in &p.events {
+    for p in &mut planned {
+        for event in std::mem::take(&mut p.events) {
             new.push(NewEvent {
                 at: settings.now,
                 actor: settings.actor.clone(),
                 case: p.case.clone(),
-                event: e.clone(),
+                event,
             });
         }
     }
     if !new.is_empty() {
         let appended = guard.append(new)?;
-        queue.extend(outbox::fold(&appended));
+        for r in &appended {
+            if let Event::NotificationQueued { .. } = r.event {
+                undelivered += 1;
+            }
+            if deliver {
+                outbox::push_pending(&mut queue, r);
+            }
+        }
     }
-    let delivery = deliver_due(&policy, settings, &mut guard, &queue, &titles, budget)?;
+    // Titles and severities for the payloads of what will be delivered.
+    let queued: std::collections::HashSet<&str> = queue.values().map(|n| n.case.as_str()).collect();
+    let titles: HashMap<String, (String, String)> = cases
+        .iter()
+        .filter(|c| queued.contains(c.id.as_str()))
+        .map(|c| (c.id.clone(), (c.title.clone(), c.severity.clone())))
+        .collect();
+    drop(cases);
+    let mut delivery = deliver_due(&policy, settings, &mut guard, &queue, &titles, budget)?;
+    if !deliver {
+        delivery.pending = undelivered;
+    }
     drop(guard);
     let acted = !planned.is_empty() || !delivery.sent.is_empty() || !delivery.failed.is_empty();
     if settings.json {

@@ -127,6 +127,16 @@ pub fn push(out: &mut BTreeMap<u64, Notification>, r: &Record) {
     }
 }
 
+/// Fold one more record, keeping only notifications not yet delivered (what a sweep needs):
+/// a delivered one is dropped, so the queue's memory is that of the backlog alone.
+pub fn push_pending(out: &mut BTreeMap<u64, Notification>, r: &Record) {
+    if let Event::NotificationDelivered { notification } = &r.event {
+        out.remove(notification);
+    } else {
+        push(out, r);
+    }
+}
+
 /// When to try again after the `attempt`-th failure: 1, 2, 4 … minutes, at most an hour.
 pub fn backoff(attempt: u32, now: DateTime<Utc>) -> DateTime<Utc> {
     let minutes = 1i64 << attempt.saturating_sub(1).min(6);
