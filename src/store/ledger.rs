@@ -55,7 +55,8 @@
 //!
 //! # Checkpoint (`<ledger>.idx`)
 //!
-//! Appending must not read a 150 MB ledger. The checkpoint records, for one exact state of the
+//! Whole-ledger reads ([`Ledger::visit`]) stream the file line by line; the others read it
+//! into memory. Appending must not read a 150 MB ledger. The checkpoint records, for one exact state of the
 //! ledger file (length, mtime, ctime, inode and device), the last `seq`, the highest case
 //! number and where the complete lines end. It is written atomically (temporary file and
 //! rename) after each append and after each full validating scan. When it matches the file's
@@ -74,7 +75,7 @@ use crate::case::{NewEvent, Record};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufRead, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 /// The format version written in the header.
@@ -311,7 +312,7 @@ impl Ledger {
         }
         let mut records = Vec::new();
         let mut max_case = 0;
-        let layout = walk(path, &image.bytes, |line_no, line| {
+        let layout = walk(path, &image.bytes[..], |line_no, line| {
             let record = parse_record(path, line_no, line)?;
             max_case = max_case.max(case_number(&record.case));
             let seq = record.seq;
@@ -442,22 +443,37 @@ impl Ledger {
         access: Access,
         mut f: impl FnMut(Record),
     ) -> Result<Option<TornTail>, LedgerError> {
-        let Some(image) = self.read_image()? else {
-            return Ok(None);
-        };
         let path = &self.path;
-        let bytes = &image.bytes;
+        let read_err = |error| io_err("read ledger", path, error);
+        let file = match File::open(path) {
+            Ok(file) => file,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(read_err(error)),
+        };
+        let before = file.metadata().map_err(read_err)?;
+        if before.is_dir() {
+            return Err(is_a_directory(path));
+        }
+        // Streamed through a buffer: the file is never held in memory whole.
         let mut max_case = 0;
-        let layout = walk(path, bytes, |line_no, line| {
-            let record = parse_record(path, line_no, line)?;
-            max_case = max_case.max(case_number(&record.case));
-            let seq = record.seq;
-            f(record);
-            Ok(seq)
-        })?;
+        let layout = walk(
+            path,
+            io::BufReader::with_capacity(1 << 20, &file),
+            |line_no, line| {
+                let record = parse_record(path, line_no, line)?;
+                max_case = max_case.max(case_number(&record.case));
+                let seq = record.seq;
+                f(record);
+                Ok(seq)
+            },
+        )?;
+        let after = file.metadata().map_err(read_err)?;
         let state = State::new(layout, max_case);
-        if let Some(stamp) = image.stamp {
-            self.refresh_checkpoint(stamp, state, access);
+        if let (Some(a), Some(b)) = (Stamp::of(&before), Stamp::of(&after))
+            && a == b
+            && a.len == layout.len
+        {
+            self.refresh_checkpoint(a, state, access);
         }
         Ok(state.torn_tail())
     }
@@ -487,7 +503,7 @@ impl Ledger {
         let image = read_from(&self.path, file)?;
         let path = &self.path;
         let mut max_case = 0;
-        let layout = walk(path, &image.bytes, |line_no, line| {
+        let layout = walk(path, &image.bytes[..], |line_no, line| {
             let record = parse_record(path, line_no, line)?;
             max_case = max_case.max(case_number(&record.case));
             Ok(record.seq)
@@ -839,35 +855,47 @@ const NO_COMPLETE_LINE: &str = "the file has no complete line and is not the sta
      header {\"esc_ledger\":1} (is it an esc ledger? check --ledger and ESC_LEDGER)";
 const EMPTY_LINE: &str = "the line is empty";
 
-/// Walks a ledger image strictly: checks the header, hands each complete event line to
-/// `record` (which returns the line's `seq`) and checks that `seq` runs 1, 2, 3… The bytes
-/// after the last `\n` are a torn tail and are not looked at, except that a file with no
-/// complete line must be the start of a header.
+/// Walks the complete lines of a ledger read from `reader`: checks the header, hands every
+/// event line (with its 1-based line number) to `record`, which returns its `seq`, and checks
+/// that `seq` runs 1, 2, 3 … Bytes after the last `\n` are a torn tail, never data. Reads
+/// line by line, so a ledger streamed from disk is never held in memory whole.
 fn walk(
     path: &Path,
-    bytes: &[u8],
+    mut reader: impl BufRead,
     mut record: impl FnMut(usize, &[u8]) -> Result<u64, LedgerError>,
 ) -> Result<Layout, LedgerError> {
-    let len = bytes.len() as u64;
-    let valid_len = complete_len(bytes);
-    if valid_len == 0 {
-        if !HEADER_LINE.starts_with(bytes) {
-            return Err(damaged(path, 1, NO_COMPLETE_LINE.to_owned()));
-        }
-        return Ok(Layout {
-            len,
-            valid_len: 0,
-            last_seq: 0,
-        });
-    }
-    let mut lines = bytes[..valid_len - 1].split(|&b| b == b'\n');
-    check_header(path, lines.next().unwrap_or_default())?;
+    let mut line: Vec<u8> = Vec::new();
+    let mut len: u64 = 0;
+    let mut valid_len: u64 = 0;
     let mut last_seq = 0;
-    for (line_no, line) in (2..).zip(lines) {
-        if line.is_empty() {
+    let mut line_no = 0;
+    loop {
+        line.clear();
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|error| io_err("read ledger", path, error))?;
+        if n == 0 {
+            break;
+        }
+        len += n as u64;
+        if line.last() != Some(&b'\n') {
+            // A torn tail: the end of the file without its newline.
+            if line_no == 0 && !HEADER_LINE.starts_with(&line) {
+                return Err(damaged(path, 1, NO_COMPLETE_LINE.to_owned()));
+            }
+            break;
+        }
+        valid_len = len;
+        line_no += 1;
+        let content = &line[..n - 1];
+        if line_no == 1 {
+            check_header(path, content)?;
+            continue;
+        }
+        if content.is_empty() {
             return Err(damaged(path, line_no, EMPTY_LINE.to_owned()));
         }
-        let seq = record(line_no, line)?;
+        let seq = record(line_no, content)?;
         let expected = last_seq + 1;
         if seq != expected {
             return Err(damaged(path, line_no, seq_message(seq, expected)));
@@ -876,7 +904,7 @@ fn walk(
     }
     Ok(Layout {
         len,
-        valid_len: valid_len as u64,
+        valid_len,
         last_seq,
     })
 }
