@@ -265,6 +265,21 @@ pub fn show(settings: &Settings, input_id: &str, out: &mut Output) -> Result<()>
             role_cards(&policy, &case)
         ));
     }
+    if let Some(review) = &case.review {
+        text.push_str(&format!(
+            "\n\nReview ({} by {}): root cause: {}",
+            local_time(review.at, tz),
+            review.by,
+            review.root_cause
+        ));
+        for a in &review.actions {
+            let state = if a.done_at.is_some() { "done" } else { "open" };
+            text.push_str(&format!(
+                "\n  {}.{} [{state}] {} — {}, due {}",
+                case.id, a.number, a.item.text, a.item.owner, a.item.due
+            ));
+        }
+    }
     if !case.sponsor.is_empty() {
         text.push_str(&format!(
             "\n\nExecutive sponsor engaged: {}",
