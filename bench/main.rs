@@ -23,12 +23,13 @@
 //!
 //! The page cache is warm (the ledger was just written). Output goes to a null device.
 
+#[path = "common.rs"]
+mod common;
 #[path = "generator.rs"]
 mod generator;
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use clap::Parser;
-use esc::case::Record;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -108,29 +109,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<(), String> {
-    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    if !args.no_build && args.esc.is_none() {
-        eprintln!("building the release binary: cargo build --release --bin esc");
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "--release", "--bin", "esc"])
-            .current_dir(manifest_dir)
-            .status()
-            .map_err(|e| format!("cannot run cargo: {e}"))?;
-        if !status.success() {
-            return Err("`cargo build --release --bin esc` failed".into());
-        }
-    }
-    let esc = match &args.esc {
-        Some(p) => p.clone(),
-        None => release_dir(manifest_dir).join("esc"),
-    };
-    if !esc.is_file() {
-        return Err(format!(
-            "no esc binary at {}: run `cargo build --release` first (or give --esc PATH)",
-            esc.display()
-        ));
-    }
+    let esc = common::release_binary(args.esc.as_deref(), args.no_build)?;
     let esc = esc
         .canonicalize()
         .map_err(|e| format!("{}: {e}", esc.display()))?;
@@ -148,16 +127,6 @@ fn run(args: &Args) -> Result<(), String> {
     }
     print_results(args, &samples);
     Ok(())
-}
-
-/// `target/release`: where this example's binary lives (`target/release/examples/bench`),
-/// else beside the manifest.
-fn release_dir(manifest_dir: &Path) -> PathBuf {
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| Some(exe.parent()?.parent()?.to_path_buf()))
-        .filter(|dir| dir.join("esc").is_file())
-        .unwrap_or_else(|| manifest_dir.join("target/release"))
 }
 
 fn print_header(args: &Args, esc: &Path, policy: &Path) {
@@ -253,17 +222,7 @@ fn time_esc(
 /// Reads the ledger and deserializes every event line into a `Record`; returns ms.
 fn parse_only(ledger: &Path, expected: usize) -> Result<f64, String> {
     let start = Instant::now();
-    let bytes = std::fs::read(ledger).map_err(|e| format!("{}: {e}", ledger.display()))?;
-    let mut count = 0usize;
-    for line in bytes.split(|&b| b == b'\n').skip(1) {
-        if line.is_empty() {
-            continue;
-        }
-        let record: Record = serde_json::from_slice(line)
-            .map_err(|e| format!("{} line {}: {e}", ledger.display(), count + 2))?;
-        std::hint::black_box(&record);
-        count += 1;
-    }
+    let count = common::parse_only(ledger)?;
     let ms = start.elapsed().as_secs_f64() * 1000.0;
     if count < expected {
         return Err(format!(

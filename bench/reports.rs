@@ -18,13 +18,14 @@
 //!
 //! Each cell is the median of `--runs` runs after one warm-up run; the page cache is warm.
 
+#[path = "common.rs"]
+mod common;
 #[path = "generator.rs"]
 mod generator;
 
 use chrono::{Duration, SecondsFormat};
 use clap::Parser;
-use esc::case::Record;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
@@ -88,47 +89,10 @@ fn main() -> ExitCode {
     }
 }
 
-fn median(mut v: Vec<f64>) -> (f64, f64, f64) {
-    v.sort_by(f64::total_cmp);
-    (v[(v.len() - 1) / 2], v[0], v[v.len() - 1])
-}
-
-fn parse_only(ledger: &Path) -> Result<usize, String> {
-    let bytes = std::fs::read(ledger).map_err(|e| format!("{}: {e}", ledger.display()))?;
-    let mut n = 0;
-    for line in bytes.split(|&b| b == b'\n').skip(1) {
-        if line.is_empty() {
-            continue;
-        }
-        let r: Record = serde_json::from_slice(line).map_err(|e| e.to_string())?;
-        std::hint::black_box(r);
-        n += 1;
-    }
-    Ok(n)
-}
+use common::{median, parse_only};
 
 fn run(args: &Args) -> Result<(), String> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    if !args.no_build && args.esc.is_none() {
-        eprintln!("building: cargo build --release --bin esc");
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let ok = Command::new(cargo)
-            .args(["build", "--release", "--bin", "esc"])
-            .current_dir(manifest)
-            .status()
-            .map_err(|e| format!("cannot run cargo: {e}"))?
-            .success();
-        if !ok {
-            return Err("`cargo build --release --bin esc` failed".into());
-        }
-    }
-    let esc = args
-        .esc
-        .clone()
-        .unwrap_or_else(|| manifest.join("target/release/esc"));
-    if !esc.is_file() {
-        return Err(format!("no esc binary at {}", esc.display()));
-    }
+    let esc = common::release_binary(args.esc.as_deref(), args.no_build)?;
     let policy_path = args
         .policy
         .canonicalize()

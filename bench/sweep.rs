@@ -22,12 +22,13 @@
 //! The policy's `[notify]` is left out: notifications are queued, not delivered, so the
 //! figures are the sweep's own, not the cost of spawning a notifier per notification.
 
+#[path = "common.rs"]
+mod common;
 #[path = "generator.rs"]
 mod generator;
 
 use chrono::{Duration, SecondsFormat};
 use clap::Parser;
-use esc::case::Record;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
@@ -64,23 +65,12 @@ fn main() -> ExitCode {
     }
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[(v.len() - 1) / 2]
+fn median(v: Vec<f64>) -> f64 {
+    common::median(v).0
 }
 
 fn parse_only(ledger: &Path) -> Result<usize, String> {
-    let bytes = std::fs::read(ledger).map_err(|e| format!("{}: {e}", ledger.display()))?;
-    let mut n = 0;
-    for line in bytes.split(|&b| b == b'\n').skip(1) {
-        if line.is_empty() {
-            continue;
-        }
-        let r: Record = serde_json::from_slice(line).map_err(|e| e.to_string())?;
-        std::hint::black_box(r);
-        n += 1;
-    }
-    Ok(n)
+    common::parse_only(ledger)
 }
 
 /// One timed run: wall milliseconds and peak RSS in KB (when GNU time is there).
@@ -112,24 +102,7 @@ fn timed(esc: &Path, common: &[String], extra: &[&str]) -> Result<(f64, Option<u
 }
 
 fn run(args: &Args) -> Result<(), String> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    if !args.no_build && args.esc.is_none() {
-        eprintln!("building: cargo build --release --bin esc");
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let ok = Command::new(cargo)
-            .args(["build", "--release", "--bin", "esc"])
-            .current_dir(manifest)
-            .status()
-            .map_err(|e| format!("cannot run cargo: {e}"))?
-            .success();
-        if !ok {
-            return Err("`cargo build --release --bin esc` failed".into());
-        }
-    }
-    let esc = args
-        .esc
-        .clone()
-        .unwrap_or_else(|| manifest.join("target/release/esc"));
+    let esc = common::release_binary(args.esc.as_deref(), args.no_build)?;
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     // The sweep is measured without a notify command: notifications are queued in the
     // ledger (as they always are) but not delivered, so the figures are the sweep's own and
