@@ -595,3 +595,107 @@ fn trigger_action(
         events,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::{Event, Record};
+    use chrono::TimeDelta;
+    use proptest::prelude::*;
+
+    fn policy() -> Policy {
+        crate::policy::parse(include_str!("../tests/fixtures/spec-excerpt.toml")).expect("valid")
+    }
+
+    fn t0() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-23T09:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn opened(n: u64, severity: &str, account: Option<&str>, at: DateTime<Utc>) -> Record {
+        Record {
+            seq: n,
+            at,
+            actor: "ana".into(),
+            case: format!("ESC-{n}"),
+            step: Step::Open,
+            event: Event::Opened {
+                title: format!("case {n}"),
+                severity: severity.into(),
+                case_type: "technical".into(),
+                account: account.map(str::to_string),
+                reporter: Some("zed".into()),
+                channel: None,
+                labels: vec![],
+                description: None,
+                path: "technical".into(),
+                tier: "L1".into(),
+                owner: "ana".into(),
+            },
+        }
+    }
+
+    /// Carry a plan out on the cases, as `esc sweep` does through the ledger.
+    fn carry_out(cases: &mut [Case], plan: &[Planned], now: DateTime<Utc>) {
+        for p in plan {
+            if let Some(c) = cases.iter_mut().find(|c| c.id == p.case) {
+                apply(c, &p.events, now);
+            }
+        }
+    }
+
+    #[test]
+    fn a_missed_night_is_acted_on_in_due_order_and_only_once() {
+        let p = policy();
+        let mut cases = vec![
+            Case::fold(vec![opened(1, "sev1", None, t0())])
+                .unwrap()
+                .unwrap(),
+        ];
+        let now = t0() + TimeDelta::hours(3);
+        let plan = plan(&p, &cases, now);
+        let kinds: Vec<String> = plan
+            .iter()
+            .map(|a| format!("{}@{}", a.kind.name(), a.due.format("%H:%M")))
+            .collect();
+        // Tier warning 09:07, budget escalation 09:10, response warning 09:11, the sev1
+        // trigger 09:10 (planned after, so it sees the escalation), breaches later.
+        assert!(
+            kinds.starts_with(&["warning@09:07".to_string(), "escalated@09:10".to_string()]),
+            "{kinds:?}"
+        );
+        assert!(plan.windows(2).all(|w| w[0].order <= w[1].order));
+        carry_out(&mut cases, &plan, now);
+        assert_eq!(super::plan(&p, &cases, now), Vec::new(), "idempotent");
+    }
+
+    proptest! {
+        /// Whatever the cases and however often it runs, a sweep at the same `now` right after
+        /// a sweep plans nothing.
+        #[test]
+        fn planning_after_carrying_out_plans_nothing(
+            severities in proptest::collection::vec(0usize..3, 1..8),
+            minutes in proptest::collection::vec(0i64..3000, 1..8),
+            later in 1i64..5000,
+        ) {
+            let p = policy();
+            let sevs = ["sev1", "sev2", "sev3"];
+            let mut cases: Vec<Case> = severities
+                .iter()
+                .zip(minutes.iter().chain(std::iter::repeat(&0)))
+                .enumerate()
+                .map(|(i, (s, m))| {
+                    let at = t0() + TimeDelta::minutes(*m);
+                    Case::fold(vec![opened(i as u64 + 1, sevs[*s], Some("acme"), at)])
+                        .unwrap()
+                        .unwrap()
+                })
+                .collect();
+            let now = t0() + TimeDelta::minutes(3000 + later);
+            let first = plan(&p, &cases, now);
+            carry_out(&mut cases, &first, now);
+            prop_assert_eq!(plan(&p, &cases, now), Vec::new());
+        }
+    }
+}
