@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{NOW, TestEnv};
+use common::{NOW, TestEnv, ledger_events, ok_at};
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -39,33 +39,9 @@ fn ledger_bytes(env: &TestEnv) -> Option<Vec<u8>> {
     std::fs::read(ledger_path(env)).ok()
 }
 
-/// Every event line of the ledger (after the header), parsed.
-fn ledger_events(env: &TestEnv) -> Vec<Value> {
-    let text = std::fs::read_to_string(ledger_path(env)).expect("ledger");
-    assert!(text.ends_with('\n'), "every line ends with a newline");
-    let mut lines = text.lines();
-    assert_eq!(lines.next(), Some(r#"{"esc_ledger":1}"#), "header");
-    lines
-        .map(|l| serde_json::from_str(l).expect("ledger line is JSON"))
-        .collect()
-}
-
 /// The last event line of the ledger.
 fn last_event(env: &TestEnv) -> Value {
     ledger_events(env).pop().expect("an event")
-}
-
-/// `esc --json ARGS` at `now`: must succeed; the parsed stdout.
-fn ok_at(env: &TestEnv, now: &str, args: &[&str]) -> Value {
-    let mut full = vec!["--json"];
-    full.extend_from_slice(args);
-    let out = env.esc(&full).env("ESC_NOW", now).output().expect("run");
-    assert!(
-        out.status.success(),
-        "esc {args:?} at {now} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("json stdout")
 }
 
 /// `esc ARGS` at `now` must be refused: exit 1, stderr starting with `error:` and containing

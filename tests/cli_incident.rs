@@ -22,7 +22,7 @@
 
 mod common;
 
-use common::{NOW, TestEnv};
+use common::{NOW, TestEnv, ledger_events, ok_at};
 use serde_json::Value;
 
 const POLICY: &str = r#"version = 1
@@ -197,44 +197,12 @@ fn ledger_bytes(env: &TestEnv) -> Vec<u8> {
     std::fs::read(env.path("ledger.jsonl")).unwrap_or_default()
 }
 
-/// Every event line of the ledger (after the header), parsed.
-fn ledger_events(env: &TestEnv) -> Vec<Value> {
-    let text = env.read("ledger.jsonl");
-    text.lines()
-        .skip(1)
-        .map(|l| serde_json::from_str(l).expect("ledger line is JSON"))
-        .collect()
-}
-
 /// Events of a case in the ledger with the given `event` name.
 fn events_named(env: &TestEnv, case: &str, name: &str) -> Vec<Value> {
     ledger_events(env)
         .into_iter()
         .filter(|e| e["case"] == case && e["event"] == name)
         .collect()
-}
-
-/// `esc --json ARGS` at `now`: must succeed; the parsed stdout.
-fn ok_at(env: &TestEnv, now: &str, args: &[&str]) -> Value {
-    let mut full = vec!["--json"];
-    full.extend_from_slice(args);
-    let out = env
-        .esc(&full)
-        .env("ESC_NOW", now)
-        .output()
-        .expect("run esc");
-    assert!(
-        out.status.success(),
-        "esc {args:?} failed ({:?}): {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "esc {args:?}: stdout is not JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
 }
 
 fn ok(env: &TestEnv, args: &[&str]) -> Value {

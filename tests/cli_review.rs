@@ -10,26 +10,13 @@
 
 mod common;
 
-use common::TestEnv;
+use common::{TestEnv, ok_at};
 use serde_json::Value;
 
 const POLICY: &str = "tests/fixtures/report/policy.toml";
 
 fn env() -> TestEnv {
     TestEnv::with_policy_file(POLICY)
-}
-
-/// `esc --json ARGS` at `now`, which must succeed.
-fn ok_at(env: &TestEnv, now: &str, args: &[&str]) -> Value {
-    let mut full = vec!["--json"];
-    full.extend_from_slice(args);
-    let out = env.esc(&full).env("ESC_NOW", now).output().expect("run");
-    assert!(
-        out.status.success(),
-        "esc {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("json")
 }
 
 /// `esc ARGS` at `now`: must succeed; stdout.

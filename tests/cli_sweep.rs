@@ -12,7 +12,7 @@
 
 mod common;
 
-use common::{NOW, TestEnv};
+use common::{NOW, TestEnv, ledger_events, ok_at};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::PermissionsExt;
@@ -139,25 +139,6 @@ fn at(minutes: u32) -> String {
     format!("2026-11-23T{:02}:{:02}:00Z", 9 + minutes / 60, minutes % 60)
 }
 
-/// `esc --json ARGS` at `now`: must succeed; the parsed stdout.
-fn ok_at(env: &TestEnv, now: &str, args: &[&str]) -> Value {
-    let mut full = vec!["--json"];
-    full.extend_from_slice(args);
-    let out = env.esc(&full).env("ESC_NOW", now).output().expect("run");
-    assert!(
-        out.status.success(),
-        "esc {args:?} at {now} failed ({:?}): {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "esc {args:?}: stdout is not JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
-}
-
 fn sweep_at(env: &TestEnv, now: &str) -> Value {
     let out = ok_at(env, now, &["sweep"]);
     assert_eq!(out["now"], now, "sweep reports its now");
@@ -175,16 +156,6 @@ fn open_at(env: &TestEnv, now: &str, title: &str, extra: &[&str]) -> String {
 
 fn ledger_bytes(env: &TestEnv) -> Vec<u8> {
     std::fs::read(env.path("ledger.jsonl")).expect("ledger")
-}
-
-/// Every event of the ledger (after its header line).
-fn ledger_events(env: &TestEnv) -> Vec<Value> {
-    let text = std::fs::read_to_string(env.path("ledger.jsonl")).expect("ledger");
-    let mut lines = text.lines();
-    assert_eq!(lines.next(), Some(r#"{"esc_ledger":1}"#), "header");
-    lines
-        .map(|l| serde_json::from_str(l).expect("ledger line is JSON"))
-        .collect()
 }
 
 fn events_of<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {

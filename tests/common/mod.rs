@@ -90,3 +90,28 @@ impl TestEnv {
         serde_json::from_slice(&out.stdout).expect("json stdout")
     }
 }
+
+/// `esc --json ARGS` at `now`: must succeed; the parsed stdout.
+pub fn ok_at(env: &TestEnv, now: &str, args: &[&str]) -> serde_json::Value {
+    let mut full = vec!["--json"];
+    full.extend_from_slice(args);
+    let out = env.esc(&full).env("ESC_NOW", now).output().expect("run");
+    assert!(
+        out.status.success(),
+        "esc {args:?} at {now} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json stdout")
+}
+
+/// Every event line of the env's ledger, parsed; checks the header and that every line ends
+/// with a newline.
+pub fn ledger_events(env: &TestEnv) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(env.path("ledger.jsonl")).expect("ledger");
+    assert!(text.ends_with('\n'), "every line ends with a newline");
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some(r#"{"esc_ledger":1}"#), "header");
+    lines
+        .map(|l| serde_json::from_str(l).expect("ledger line is JSON"))
+        .collect()
+}
