@@ -57,6 +57,8 @@ pub enum Command {
         /// Directory to set up [default: the current directory]
         dir: Option<PathBuf>,
     },
+    #[command(flatten)]
+    Case(CaseCommand),
     /// Work with policy files: check, explain, schema
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -108,8 +110,6 @@ pub enum Command {
     Review(ReviewArgs),
     /// Action items from reviews: list them, or mark one done
     Actions(ActionsArgs),
-    #[command(flatten)]
-    Case(CaseCommand),
 }
 
 /// `esc report …`.
