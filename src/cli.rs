@@ -475,3 +475,14 @@ pub struct ListArgs {
     #[arg(long)]
     pub all: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}
