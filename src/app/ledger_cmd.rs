@@ -3,7 +3,6 @@
 
 use super::output::Output;
 use super::settings::Settings;
-use crate::case::Case;
 use crate::store::ledger::Ledger;
 use anyhow::Result;
 use serde_json::json;
@@ -16,9 +15,10 @@ pub fn verify(settings: &Settings, out: &mut Output) -> Result<ExitCode> {
     let report = ledger.verify()?;
     let mut fold_problem: Option<String> = None;
     if report.is_ok() {
-        match ledger.read_all() {
-            Ok(records) => {
-                if let Err(e) = Case::fold_all(records, false) {
+        let mut folder = crate::case::Folder::new(false);
+        match ledger.visit(|r| folder.push(r)) {
+            Ok(_) => {
+                if let Err(e) = folder.finish() {
                     fold_problem = Some(e.to_string());
                 }
             }

@@ -6,7 +6,7 @@
 use super::output::Output;
 use super::policy_cmd;
 use super::settings::Settings;
-use crate::case::{Case, Event, FoldError};
+use crate::case::{Case, Event};
 use crate::cli::{ReportArgs, ReportBy, ReportCommand, ReportFormat};
 use crate::policy::{Policy, duration};
 use crate::render::{local_time, table};
@@ -16,7 +16,6 @@ use crate::store::ledger::Ledger;
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, LocalResult, NaiveDate, TimeZone, Utc};
 use serde_json::{Value, json};
-use std::collections::HashMap;
 use std::process::ExitCode;
 
 /// `--since`: an RFC 3339 time, a date (local midnight in the policy's time zone) or a
@@ -73,40 +72,16 @@ fn kept(e: &Event) -> bool {
 /// ledger is read; each case keeps only the events the reports look at (see [`kept`]), so
 /// a large ledger is never held in memory whole.
 pub fn cases_as_of(settings: &Settings) -> Result<Vec<Case>> {
-    let ledger = Ledger::open(&settings.ledger)?;
     let now = settings.now;
-    let mut cases: Vec<Case> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut error: Option<FoldError> = None;
-    ledger.visit(|r| {
-        if r.at > now || error.is_some() {
-            return;
-        }
-        let result = match index.get(&r.case) {
-            Some(&i) => {
-                let keep = kept(&r.event);
-                cases[i].apply(r, keep)
-            }
-            None => {
-                let id = r.case.clone();
-                Case::fold(vec![r]).map(|c| {
-                    if let Some(c) = c {
-                        index.insert(id, cases.len());
-                        cases.push(c);
-                    }
-                })
-            }
-        };
-        if let Err(e) = result {
-            error = Some(e);
+    let mut folder = crate::case::Folder::keeping(kept);
+    Ledger::open(&settings.ledger)?.visit(|r| {
+        if r.at <= now {
+            folder.push(r);
         }
     })?;
-    if let Some(e) = error {
-        return Err(e)
-            .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()));
-    }
-    cases.sort_by_key(|c| crate::case::id::number(&c.id).unwrap_or(u64::MAX));
-    Ok(cases)
+    folder
+        .finish()
+        .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))
 }
 
 /// `esc report …`.

@@ -307,9 +307,7 @@ fn show(settings: &Settings, case_id: &str, out: &mut Output) -> Result<()> {
 /// `esc review --pending`.
 fn pending(settings: &Settings, out: &mut Output) -> Result<()> {
     let policy = policy_cmd::load(&settings.policy)?;
-    let ledger = Ledger::open(&settings.ledger)?;
-    let cases = Case::fold_all(ledger.read_all()?, false)
-        .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))?;
+    let cases = super::case_cmd::all_cases(settings)?;
     let now = settings.now;
     let mut rows: Vec<(&Case, review::Status)> = cases
         .iter()
@@ -385,13 +383,13 @@ fn list(settings: &Settings, args: &ActionsArgs, out: &mut Output) -> Result<()>
         );
     }
     let case = args.case.as_deref().map(id::parse).transpose()?;
-    let ledger = Ledger::open(&settings.ledger)?;
-    let records = match &case {
-        Some(c) => ledger.read_case(c)?,
-        None => ledger.read_all()?,
+    let cases = match &case {
+        Some(c) => Case::fold(Ledger::open(&settings.ledger)?.read_case(c)?)
+            .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))?
+            .into_iter()
+            .collect(),
+        None => super::case_cmd::all_cases(settings)?,
     };
-    let cases = Case::fold_all(records, false)
-        .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))?;
     let today = today(&policy, settings);
     let mut items: Vec<(&Case, &review::Action)> = cases
         .iter()

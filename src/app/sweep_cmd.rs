@@ -438,11 +438,14 @@ pub fn list(
     let policy = policy_cmd::load(&settings.policy)?;
     let case = case.map(id::parse).transpose()?;
     let ledger = Ledger::open(&settings.ledger)?;
-    let records = match &case {
-        Some(c) => ledger.read_case(c)?,
-        None => ledger.read_all()?,
+    let queue = match &case {
+        Some(c) => outbox::fold(&ledger.read_case(c)?),
+        None => {
+            let mut queue = std::collections::BTreeMap::new();
+            ledger.visit(|r| outbox::push(&mut queue, &r))?;
+            queue
+        }
     };
-    let queue = outbox::fold(&records);
     let selected: Vec<&outbox::Notification> = queue
         .values()
         .filter(|n| state.is_none_or(|s| n.state.as_str() == s))

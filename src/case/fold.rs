@@ -133,20 +133,28 @@ pub enum FoldError {
 
 /// Folds every case of a ledger one record at a time, so a whole-ledger command can fold
 /// while it reads and never hold every record at once.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Folder {
     cases: Vec<Case>,
     index: std::collections::HashMap<String, usize>,
-    keep_events: bool,
+    keep: fn(&Event) -> bool,
     error: Option<FoldError>,
 }
 
 impl Folder {
     /// A folder; with `keep_events` each case keeps its events.
     pub fn new(keep_events: bool) -> Self {
+        Folder::keeping(if keep_events { |_| true } else { |_| false })
+    }
+
+    /// A folder whose cases keep only the events `keep` selects (reports keep the few kinds
+    /// they look at).
+    pub fn keeping(keep: fn(&Event) -> bool) -> Self {
         Folder {
-            keep_events,
-            ..Folder::default()
+            keep,
+            cases: Vec::new(),
+            index: std::collections::HashMap::new(),
+            error: None,
         }
     }
 
@@ -156,11 +164,14 @@ impl Folder {
             return;
         }
         let result = match self.index.get(&r.case) {
-            Some(&i) => self.cases[i].apply(r, self.keep_events),
+            Some(&i) => {
+                let keep = (self.keep)(&r.event);
+                self.cases[i].apply(r, keep)
+            }
             None => match Case::from_opened(&r) {
                 Ok(mut c) => {
                     self.index.insert(r.case.clone(), self.cases.len());
-                    if self.keep_events {
+                    if (self.keep)(&r.event) {
                         c.events.push(r);
                     }
                     self.cases.push(c);
@@ -198,16 +209,6 @@ impl Case {
             case.apply(r, true)?;
         }
         Ok(Some(case))
-    }
-
-    /// Fold every case in a ledger, in order of case number. Without `keep_events` the cases'
-    /// `events` stay empty, which halves the memory a whole-ledger command needs.
-    pub fn fold_all(records: Vec<Record>, keep_events: bool) -> Result<Vec<Case>, FoldError> {
-        let mut folder = Folder::new(keep_events);
-        for r in records {
-            folder.push(r);
-        }
-        folder.finish()
     }
 
     fn from_opened(r: &Record) -> Result<Case, FoldError> {
