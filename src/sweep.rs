@@ -513,6 +513,77 @@ pub fn trigger_events(
     events
 }
 
+/// A trigger's actions (fired, or approved) and the notification telling the escalate step's
+/// Consulted and Informed, the trigger's `notify`, and everyone the actions bring in.
+fn take_actions(
+    policy: &Policy,
+    case: &Case,
+    t: &Trigger,
+    message: String,
+    due: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Vec<Event> {
+    let mut events = trigger_events(policy, case, t, due, now);
+    let mut who = recipients(policy, case, Step::Escalate, &t.then.notify, now);
+    for p in involved(&events) {
+        if !who.contains(&p) {
+            who.push(p);
+        }
+    }
+    events.extend(notification(case, "trigger", who, message, due));
+    events
+}
+
+/// `esc approve` / `esc reject`: the events deciding a trigger's pending proposal on a case.
+/// Approving takes the trigger's actions as if it had fired; `by` names who decided.
+pub fn decide_proposal(
+    policy: &Policy,
+    case: &Case,
+    trigger: &str,
+    approve: bool,
+    by: &str,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Event>, crate::case::Refusal> {
+    use crate::case::Refusal;
+    let Some(t) = policy.triggers.iter().find(|t| t.name == trigger) else {
+        let names: Vec<&str> = policy.triggers.iter().map(|t| t.name.as_str()).collect();
+        return Err(Refusal::Unknown {
+            what: "trigger",
+            name: trigger.to_string(),
+            hint: format!("the policy's triggers are: {}", names.join(", ")),
+        });
+    };
+    let Some(due) = case.triggers.get(trigger).and_then(|s| s.pending) else {
+        return Err(Refusal::Invalid(format!(
+            "{} has no proposal from trigger `{trigger}` waiting for a decision; `esc show {}` lists its timeline",
+            case.id, case.id
+        )));
+    };
+    crate::case::transition::not_before_last_event(case, now)?;
+    if !approve {
+        return Ok(vec![Event::Rejected {
+            trigger: trigger.to_string(),
+            reason: reason
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(str::to_string),
+        }]);
+    }
+    let message = format!(
+        "{} {}: proposal of trigger {} approved by {by}: {}",
+        case.id,
+        case.title,
+        t.name,
+        crate::policy::explain::describe_trigger(t)
+    );
+    let mut events = vec![Event::Approved {
+        trigger: trigger.to_string(),
+    }];
+    events.extend(take_actions(policy, case, t, message, due, now));
+    Ok(events)
+}
+
 fn trigger_action(
     policy: &Policy,
     case: &Case,
@@ -572,19 +643,11 @@ fn trigger_action(
         trigger: t.name.clone(),
         due,
     }];
-    let actions = trigger_events(policy, case, t, due, now);
     let msg = format!(
         "{} {}: trigger {} fired: {describe}",
         case.id, case.title, t.name
     );
-    let mut who = recipients(policy, case, Step::Escalate, &t.then.notify, now);
-    for p in involved(&actions) {
-        if !who.contains(&p) {
-            who.push(p);
-        }
-    }
-    events.extend(actions);
-    events.extend(notification(case, "trigger", who, msg, due));
+    events.extend(take_actions(policy, case, t, msg, due, now));
     Some(Planned {
         case: case.id.clone(),
         order: due,

@@ -6,7 +6,7 @@ use super::output::Output;
 use super::policy_cmd;
 use super::settings::Settings;
 use crate::case::transition::{self, OpenRequest, Request};
-use crate::case::{Case, Event, NewEvent, Record, id, raci, view};
+use crate::case::{Case, Event, NewEvent, Record, describe, id, raci, view};
 use crate::cli::ListArgs;
 use crate::policy::duration;
 use crate::policy::{Policy, Status};
@@ -97,7 +97,7 @@ pub fn change(settings: &Settings, input_id: &str, req: &Request, out: &mut Outp
             Event::NotificationQueued { recipients, .. } => {
                 format!("notified {}", recipients.join(", "))
             }
-            e => describe(e),
+            e => describe::event(e),
         })
         .collect();
     let declared = records
@@ -158,11 +158,6 @@ fn report(
     } else {
         out.say(&line(case))
     }
-}
-
-/// What an event did, in a few words (timeline and confirmations).
-pub fn describe(e: &Event) -> String {
-    crate::case::describe::event(e)
 }
 
 /// `esc show`.
@@ -308,7 +303,7 @@ pub fn show(settings: &Settings, input_id: &str, out: &mut Output) -> Result<()>
             r.seq.to_string(),
             local_time(r.at, tz),
             r.actor.clone(),
-            describe(&r.event),
+            describe::event(&r.event),
         ]);
     }
     text.push_str(&format!("{t}\n"));

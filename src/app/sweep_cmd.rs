@@ -9,11 +9,11 @@ use super::policy_cmd;
 use super::settings::Settings;
 use crate::case::{Case, Event, NewEvent, Record, id};
 use crate::notify::{command, outbox};
-use crate::policy::{Policy, Step, duration};
+use crate::policy::{Policy, duration};
 use crate::render::{local_time, table};
 use crate::store::ledger::{Ledger, WriteGuard};
 use crate::sweep::{self, ActionKind, Planned};
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::path::Path;
@@ -335,13 +335,6 @@ pub fn decide(
 ) -> Result<()> {
     let case_id = id::parse(input_id)?;
     let policy = policy_cmd::load(&settings.policy)?;
-    let Some(t) = policy.triggers.iter().find(|t| t.name == trigger) else {
-        let names: Vec<&str> = policy.triggers.iter().map(|t| t.name.as_str()).collect();
-        bail!(
-            "the policy has no trigger `{trigger}`; its triggers are: {}",
-            names.join(", ")
-        );
-    };
     let ledger = Ledger::open(&settings.ledger)?;
     let mut guard = ledger.lock()?;
     let case = Case::fold(guard.read_case(&case_id)?)
@@ -349,68 +342,21 @@ pub fn decide(
         .ok_or_else(|| {
             anyhow!("there is no case {case_id}: `esc list` shows the cases there are")
         })?;
-    let Some(due) = case.triggers.get(trigger).and_then(|s| s.pending) else {
-        bail!(
-            "{case_id} has no proposal from trigger `{trigger}` waiting for a decision; `esc show {case_id}` lists its timeline"
-        );
-    };
-    if settings.now < case.last_event_at() {
-        bail!(
-            "{case_id}'s last event is at {}; `now` must not be earlier — check --now / ESC_NOW",
-            crate::render::rfc3339(case.last_event_at())
-        );
-    }
-    let events = if approve {
-        let mut events = vec![Event::Approved {
-            trigger: trigger.to_string(),
-        }];
-        let actions = sweep::trigger_events(&policy, &case, t, due, settings.now);
-        let mut who = crate::case::raci::recipients(
-            &policy,
-            &case,
-            Step::Escalate,
-            &t.then.notify,
-            settings.now,
-        );
-        for p in crate::case::incident::involved(&actions) {
-            if !who.contains(&p) {
-                who.push(p);
-            }
-        }
-        if who.is_empty() && !case.owner.is_empty() {
-            who.push(case.owner.clone());
-        }
-        events.extend(actions);
-        if !who.is_empty() {
-            events.push(Event::NotificationQueued {
-                action: "trigger".into(),
-                recipients: who,
-                message: format!(
-                    "{} {}: proposal of trigger {} approved by {}: {}",
-                    case.id,
-                    case.title,
-                    t.name,
-                    settings.actor,
-                    crate::policy::explain::describe_trigger(t)
-                ),
-                due,
-            });
-        }
-        events
-    } else {
-        vec![Event::Rejected {
-            trigger: trigger.to_string(),
-            reason: reason
-                .map(|r| r.trim().to_string())
-                .filter(|r| !r.is_empty()),
-        }]
-    };
+    let events = sweep::decide_proposal(
+        &policy,
+        &case,
+        trigger,
+        approve,
+        &settings.actor,
+        reason.as_deref(),
+        settings.now,
+    )?;
     let records = append(&mut guard, settings, &case_id, events)?;
     drop(guard);
     let mut case = case;
     let described: Vec<String> = records
         .iter()
-        .map(|r| super::case_cmd::describe(&r.event))
+        .map(|r| crate::case::describe::event(&r.event))
         .collect();
     for r in records {
         case.apply(r, true)?;

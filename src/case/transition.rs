@@ -227,13 +227,8 @@ pub fn open(policy: &Policy, req: &OpenRequest, now: DateTime<Utc>) -> Result<Ev
     })
 }
 
-/// Decide a request on an existing case: the events to record, or why not.
-pub fn decide(
-    policy: &Policy,
-    case: &Case,
-    req: &Request,
-    now: DateTime<Utc>,
-) -> Result<Vec<Event>, Refusal> {
+/// A case's history only moves forward: `now` may not be earlier than its last event.
+pub fn not_before_last_event(case: &Case, now: DateTime<Utc>) -> Result<(), Refusal> {
     if now < case.last_event_at() {
         return Err(Refusal::Invalid(format!(
             "{}'s last event is at {}; `now` ({}) must not be earlier — check --now / ESC_NOW",
@@ -242,6 +237,17 @@ pub fn decide(
             crate::render::rfc3339(now)
         )));
     }
+    Ok(())
+}
+
+/// Decide a request on an existing case: the events to record, or why not.
+pub fn decide(
+    policy: &Policy,
+    case: &Case,
+    req: &Request,
+    now: DateTime<Utc>,
+) -> Result<Vec<Event>, Refusal> {
+    not_before_last_event(case, now)?;
     let closed_hint = "reopen it first with `esc reopen ID --reason …`";
     let event = match req {
         Request::Ack => {
