@@ -121,12 +121,7 @@ fn record(settings: &Settings, case_id: &str, args: &ReviewArgs, out: &mut Outpu
     if let Some(why) = refusal(&case) {
         bail!(why);
     }
-    if settings.now < case.last_event_at() {
-        bail!(
-            "{case_id}'s last event is at {}; `now` must not be earlier — check --now / ESC_NOW",
-            case.last_event_at().to_rfc3339()
-        );
-    }
+    crate::case::transition::not_before_last_event(&case, settings.now)?;
     let event = Event::ReviewRecorded {
         root_cause: draft.root_cause.clone().unwrap_or_default(),
         went_well: draft.went_well.clone(),
@@ -468,12 +463,7 @@ fn done(settings: &Settings, item: &str, out: &mut Output) -> Result<()> {
             action.done_by.as_deref().unwrap_or("-")
         );
     }
-    if settings.now < case.last_event_at() {
-        bail!(
-            "{case_id}'s last event is at {}; `now` must not be earlier — check --now / ESC_NOW",
-            case.last_event_at().to_rfc3339()
-        );
-    }
+    crate::case::transition::not_before_last_event(&case, settings.now)?;
     let text = action.item.text.clone();
     let records = guard.append(vec![NewEvent {
         at: settings.now,
