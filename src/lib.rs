@@ -17,6 +17,7 @@ pub mod policy;
 pub mod render;
 pub mod report;
 pub mod review;
+pub mod simulate;
 pub mod sla;
 pub mod store;
 pub mod sweep;

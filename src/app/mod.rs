@@ -11,6 +11,7 @@ pub mod policy_cmd;
 pub mod report_cmd;
 pub mod review_cmd;
 pub mod settings;
+pub mod simulate_cmd;
 pub mod sweep_cmd;
 
 use crate::case::transition::SituationForm;
@@ -27,6 +28,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let settings = Settings::resolve(&cli.global, &cwd)?;
     let mut out = Output::new(settings.quiet);
+    if settings.policies.len() > 1 && !matches!(cli.command, Command::Simulate(_)) {
+        bail!(
+            "--policy is given {} times: only `esc simulate` compares policies; give one",
+            settings.policies.len()
+        );
+    }
     match cli.command {
         Command::Policy(PolicyCommand::Check { files, format }) => {
             let files: Vec<PathBuf> = if files.is_empty() {
@@ -96,6 +103,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Report { report } => report_cmd::report(&settings, report, &mut out),
         Command::Review(args) => review_cmd::review(&settings, args, &mut out),
         Command::Actions(args) => review_cmd::actions(&settings, args, &mut out),
+        Command::Simulate(args) => {
+            simulate_cmd::simulate(&settings, &args, &mut out)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Case(cmd) => {
             run_case(&settings, cmd, &mut out)?;
             Ok(ExitCode::SUCCESS)

@@ -20,7 +20,8 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
-fn action_json(p: &Planned) -> Value {
+/// An action as `esc sweep --json` prints it (also the items of `esc simulate --json`).
+pub(super) fn action_json(p: &Planned) -> Value {
     let mut v = json!({"case": p.case, "action": p.kind.name()});
     if let Value::Object(m) = &mut v {
         match &p.kind {
@@ -42,8 +43,9 @@ fn action_json(p: &Planned) -> Value {
     v
 }
 
-fn action_line(p: &Planned, tz: chrono_tz::Tz) -> String {
-    let what = match &p.kind {
+/// What an action did, in words.
+pub(super) fn action_what(kind: &ActionKind) -> String {
+    match kind {
         ActionKind::Warning { clock } => format!("warning: {} clock", clock.as_str()),
         ActionKind::Breach { clock } => format!("breach: {} clock", clock.as_str()),
         ActionKind::Escalated { path, from, to, by } => format!(
@@ -54,7 +56,11 @@ fn action_line(p: &Planned, tz: chrono_tz::Tz) -> String {
         ActionKind::Proposed { trigger } => {
             format!("trigger {trigger} proposes (approve or reject)")
         }
-    };
+    }
+}
+
+fn action_line(p: &Planned, tz: chrono_tz::Tz) -> String {
+    let what = action_what(&p.kind);
     format!("{:<8} {what} (due {})", p.case, local_time(p.due, tz))
 }
 
