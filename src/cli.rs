@@ -300,6 +300,27 @@ pub enum PolicyCommand {
     },
     /// Print the JSON Schema of the policy format (for editors)
     Schema,
+    /// What changing OLD into NEW does: changes in words; with a ledger (--ledger, or the
+    /// discovered one if it exists), the open cases whose deadlines move, whose tier owner
+    /// changes, that NEW no longer describes, and the triggers that would fire at once
+    Diff {
+        /// The policy as it is
+        old: PathBuf,
+        /// The policy as proposed
+        new: PathBuf,
+        /// Exit 1 when open cases would be orphaned (for CI on a policy change)
+        #[arg(long = "fail-on", value_enum, value_name = "WHAT")]
+        fail_on: Option<FailOn>,
+    },
+    /// The policy versions seen in the ledger, with their first and last use
+    Log,
+}
+
+/// `esc policy diff --fail-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Open cases the new policy no longer describes
+    Orphaned,
 }
 
 /// `esc policy check --format`.

@@ -8,6 +8,7 @@ pub mod init;
 pub mod ledger_cmd;
 pub mod output;
 pub mod policy_cmd;
+pub mod policy_diff_cmd;
 pub mod report_cmd;
 pub mod review_cmd;
 pub mod settings;
@@ -64,6 +65,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             out.raw(&crate::policy::explain::explain(&policy, today))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Policy(PolicyCommand::Diff { old, new, fail_on }) => {
+            policy_diff_cmd::diff(&settings, &old, &new, fail_on, &mut out)
+        }
+        Command::Policy(PolicyCommand::Log) => policy_diff_cmd::log(&settings, &mut out),
         Command::Policy(PolicyCommand::Schema) => {
             out.json(&crate::policy::schema::schema())?;
             Ok(ExitCode::SUCCESS)
