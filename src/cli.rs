@@ -113,6 +113,43 @@ pub enum Command {
     Actions(ActionsArgs),
     /// The timeline the policy produces for a hypothetical case; nothing is written
     Simulate(SimulateArgs),
+    /// Who is on duty for each role (now or --at a time) and why; or record an override
+    Oncall(OncallArgs),
+}
+
+/// `esc oncall`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct OncallArgs {
+    #[command(subcommand)]
+    pub command: Option<OncallCommand>,
+    /// The time to ask about: "YYYY-MM-DD HH:MM" in the policy's time zone, or RFC 3339
+    /// [default: now]
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// Only this role
+    #[arg(long)]
+    pub role: Option<String>,
+}
+
+/// `esc oncall …`.
+#[derive(Debug, Subcommand)]
+pub enum OncallCommand {
+    /// Put PERSON on duty for ROLE from --from until --to (a swap or a vacation), recorded
+    /// in the ledger; owners of new cases and notifications follow it
+    Override {
+        /// The role
+        role: String,
+        /// Who is on duty instead
+        #[arg(long)]
+        person: String,
+        /// Start: "YYYY-MM-DD HH:MM" in the policy's time zone, or RFC 3339
+        #[arg(long, value_name = "TIME")]
+        from: String,
+        /// End (exclusive), same forms
+        #[arg(long, value_name = "TIME")]
+        to: String,
+    },
 }
 
 /// `esc simulate`.

@@ -13,6 +13,7 @@ pub mod app;
 pub mod case;
 pub mod cli;
 pub mod notify;
+pub mod oncall;
 pub mod policy;
 pub mod render;
 pub mod report;

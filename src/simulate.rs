@@ -258,7 +258,8 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const SHIPPED: [&str; 3] = [
+    const SHIPPED: [&str; 4] = [
+        include_str!("../policies/follow-the-sun.toml"),
         include_str!("../policies/customer-support.toml"),
         include_str!("../policies/it-helpdesk.toml"),
         include_str!("../policies/sre-incident.toml"),
@@ -299,7 +300,7 @@ mod tests {
         /// gives, for random cases under every shipped policy.
         #[test]
         fn simulate_equals_sweeping_every_minute(
-            which in 0usize..3,
+            which in 0usize..4,
             severity in 0usize..8,
             account in 0usize..4,
             count in 1u32..4,

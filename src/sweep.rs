@@ -369,7 +369,7 @@ pub fn next_due(policy: &Policy, cases: &[Case], after: DateTime<Utc>) -> Option
                 consider(c.due);
             }
         }
-        let cal = policy.calendar_for(&case.severity);
+        let cal = policy.case_calendar(&case.severity, case.account.as_deref());
         let entered = case
             .levels
             .get(&case.home_path)
@@ -432,7 +432,7 @@ pub fn conditions_hold(
     if !facts {
         return None;
     }
-    let cal = policy.calendar_for(&case.severity);
+    let cal = policy.case_calendar(&case.severity, case.account.as_deref());
     let mut since: Vec<DateTime<Utc>> = Vec::new();
     if let Some(d) = w.age {
         since.push(held_for(cal, case.opened_at, d, now)?);

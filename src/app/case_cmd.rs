@@ -35,7 +35,7 @@ fn fold_case(case_id: &str, records: Vec<Record>, settings: &Settings) -> Result
 
 /// `esc open`.
 pub fn open(settings: &Settings, req: &OpenRequest, out: &mut Output) -> Result<()> {
-    let policy = policy_cmd::load(&settings.policy)?;
+    let policy = policy_cmd::load_effective(settings)?;
     let event = transition::open(&policy, req, settings.now)?;
     let ledger = ledger(settings)?;
     let mut guard = ledger.lock()?;
@@ -75,7 +75,7 @@ pub fn open(settings: &Settings, req: &OpenRequest, out: &mut Output) -> Result<
 /// Any move on an existing case.
 pub fn change(settings: &Settings, input_id: &str, req: &Request, out: &mut Output) -> Result<()> {
     let case_id = id::parse(input_id)?;
-    let policy = policy_cmd::load(&settings.policy)?;
+    let policy = policy_cmd::load_effective(settings)?;
     let ledger = ledger(settings)?;
     let mut guard = ledger.lock()?;
     let mut case = fold_case(&case_id, guard.read_case(&case_id)?, settings)?;
@@ -163,11 +163,10 @@ fn report(
 /// `esc show`.
 pub fn show(settings: &Settings, input_id: &str, out: &mut Output) -> Result<()> {
     let case_id = id::parse(input_id)?;
-    let policy = policy_cmd::load(&settings.policy)?;
+    let policy = policy_cmd::load_effective(settings)?;
     let case = fold_case(&case_id, ledger(settings)?.read_case(&case_id)?, settings)?;
     let tz: Tz = policy.defaults.timezone;
-    let date = settings.now.with_timezone(&tz).date_naive();
-    let raci = raci::resolve(&policy, &case, date);
+    let raci = raci::resolve(&policy, &case, settings.now);
     if settings.json {
         return out.json(&view::case_json(
             &policy,

@@ -6,6 +6,7 @@ pub mod comms_cmd;
 pub mod import;
 pub mod init;
 pub mod ledger_cmd;
+pub mod oncall_cmd;
 pub mod output;
 pub mod policy_cmd;
 pub mod policy_diff_cmd;
@@ -108,6 +109,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Report { report } => report_cmd::report(&settings, report, &mut out),
         Command::Review(args) => review_cmd::review(&settings, args, &mut out),
         Command::Actions(args) => review_cmd::actions(&settings, args, &mut out),
+        Command::Oncall(args) => {
+            oncall_cmd::oncall(&settings, args, &mut out)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Simulate(args) => {
             simulate_cmd::simulate(&settings, &args, &mut out)?;
             Ok(ExitCode::SUCCESS)

@@ -176,7 +176,7 @@ fn elapsed(policy: &Policy, s: &Scenario, t: DateTime<Utc>) -> String {
         .clone()
         .unwrap_or_else(|| policy.defaults.severity.clone());
     policy
-        .calendar_for(&severity)
+        .case_calendar(&severity, s.open.account.as_deref())
         .map(|cal| duration::format(calendar::open_time_between(cal, s.opened, t)))
         .unwrap_or_default()
 }

@@ -189,7 +189,7 @@ pub fn sweep(
     budget: &str,
     out: &mut Output,
 ) -> Result<ExitCode> {
-    let policy = policy_cmd::load(&settings.policy)?;
+    let policy = policy_cmd::load_effective(settings)?;
     let budget = duration::parse(budget)
         .map_err(|e| anyhow!("--delivery-budget: {e}"))?
         .to_std()
@@ -340,7 +340,7 @@ pub fn decide(
     out: &mut Output,
 ) -> Result<()> {
     let case_id = id::parse(input_id)?;
-    let policy = policy_cmd::load(&settings.policy)?;
+    let policy = policy_cmd::load_effective(settings)?;
     let ledger = Ledger::open(&settings.ledger)?;
     let mut guard = ledger.lock()?;
     let case = Case::fold(guard.read_case(&case_id)?)

@@ -277,7 +277,19 @@ pub enum Event {
     ActionDone {
         item: u32,
     },
+    /// `esc oncall override`: `person` is on duty for `role` from `from` until `to`. Belongs
+    /// to no case: it is recorded under the reserved case id [`ONCALL`], which the fold of
+    /// cases skips.
+    OncallOverride {
+        role: String,
+        person: String,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    },
 }
+
+/// The reserved case id of events that belong to no case (on-call overrides).
+pub const ONCALL: &str = "ONCALL";
 
 impl Event {
     /// The name stored in the `event` field.
@@ -313,6 +325,7 @@ impl Event {
             Event::NotificationFailed { .. } => "notification_failed",
             Event::ReviewRecorded { .. } => "review_recorded",
             Event::ActionDone { .. } => "action_done",
+            Event::OncallOverride { .. } => "oncall_override",
         }
     }
 
@@ -341,6 +354,7 @@ impl Event {
             | Event::NotificationDelivered { .. }
             | Event::NotificationFailed { .. } => Step::Update,
             Event::ReviewRecorded { .. } | Event::ActionDone { .. } => Step::Review,
+            Event::OncallOverride { .. } => Step::Acknowledge,
         }
     }
 }

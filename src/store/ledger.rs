@@ -410,7 +410,10 @@ impl Ledger {
                     expected = record.seq.saturating_add(1);
                     report.events += 1;
                     report.last_seq = record.seq;
-                    cases.insert(record.case);
+                    // On-call overrides belong to no case.
+                    if record.case != crate::case::event::ONCALL {
+                        cases.insert(record.case);
+                    }
                 }
                 Err(error) => {
                     report.problem(line_no, problem_message(error));
