@@ -79,13 +79,13 @@ pub fn notices(events: &[Event]) -> Vec<Notice> {
 #[derive(Debug, thiserror::Error)]
 pub enum SimulateError {
     #[error("the hypothetical case cannot be opened: {0}")]
-    Open(Refusal),
+    Open(Box<Refusal>),
     #[error("{what} at {at} is refused for {case}: {refusal}")]
     Action {
         what: &'static str,
         at: String,
         case: String,
-        refusal: Refusal,
+        refusal: Box<Refusal>,
     },
     #[error(
         "the sweep interval must be at least one second and the horizon after the opening: check --every and --until"
@@ -142,7 +142,8 @@ fn record(case: &str, at: DateTime<Utc>, actor: &str, event: Event) -> Record {
 
 /// The hypothetical cases, freshly opened (ids `ESC-1` …).
 pub fn open_cases(policy: &Policy, s: &Scenario) -> Result<Vec<Case>, SimulateError> {
-    let opened = transition::open(policy, &s.open, s.opened).map_err(SimulateError::Open)?;
+    let opened = transition::open(policy, &s.open, s.opened)
+        .map_err(|r| SimulateError::Open(Box::new(r)))?;
     (1..=s.count.max(1))
         .map(|n| {
             let r = record(
@@ -153,9 +154,9 @@ pub fn open_cases(policy: &Policy, s: &Scenario) -> Result<Vec<Case>, SimulateEr
             );
             match Case::fold(vec![r]) {
                 Ok(Some(c)) => Ok(c),
-                _ => Err(SimulateError::Open(Refusal::Invalid(
+                _ => Err(SimulateError::Open(Box::new(Refusal::Invalid(
                     "the opening event does not fold into a case".into(),
-                ))),
+                )))),
             }
         })
         .collect()
@@ -179,7 +180,7 @@ pub fn act(
                 what: request_name(req),
                 at: crate::render::rfc3339(at),
                 case: case.id.clone(),
-                refusal,
+                refusal: Box::new(refusal),
             })?;
         for e in &events {
             // Events the state machine just decided fold by construction.
