@@ -112,6 +112,7 @@ mod tests {
                 actor: "lead".into(),
                 case: crate::case::event::ONCALL.into(),
                 step: e.step(),
+                policy: None,
                 event: e,
             });
         }

@@ -136,6 +136,7 @@ fn record(case: &str, at: DateTime<Utc>, actor: &str, event: Event) -> Record {
         actor: actor.to_string(),
         case: case.to_string(),
         step: event.step(),
+        policy: None,
         event,
     }
 }

@@ -104,6 +104,7 @@ fn apply(case: &mut Case, events: &[Event], now: DateTime<Utc>) {
             actor: "esc".into(),
             case: case.id.clone(),
             step: e.step(),
+            policy: None,
             event: e.clone(),
         };
         // Planned events are legal by construction; a fold error cannot happen here.
@@ -741,6 +742,7 @@ mod tests {
             actor: "ana".into(),
             case: format!("ESC-{n}"),
             step: Step::Open,
+            policy: None,
             event: Event::Opened {
                 title: format!("case {n}"),
                 severity: severity.into(),

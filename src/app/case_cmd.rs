@@ -45,6 +45,7 @@ pub fn open(settings: &Settings, req: &OpenRequest, out: &mut Output) -> Result<
         actor: settings.actor.clone(),
         case: case_id.clone(),
         event,
+        policy: Some(policy.hash.clone()),
     }])?;
     drop(guard);
     let case = fold_case(&case_id, records, settings)?;
@@ -87,6 +88,7 @@ pub fn change(settings: &Settings, input_id: &str, req: &Request, out: &mut Outp
             actor: settings.actor.clone(),
             case: case_id.clone(),
             event,
+            policy: Some(policy.hash.clone()),
         })
         .collect();
     let records = guard.append(new)?;
@@ -292,17 +294,26 @@ pub fn show(settings: &Settings, input_id: &str, out: &mut Output) -> Result<()>
         ]);
     }
     text.push_str(&format!("{t}\n\nTimeline\n"));
-    let mut t = table(["#", "when", "who", "what"]);
+    let mut t = table(["#", "when", "who", "what", "policy"]);
+    // The policy version is shown where it changed (the first event shows the first one).
+    let mut version: Option<&str> = None;
     for r in case
         .events
         .iter()
         .filter(|r| !matches!(r.event, Event::NotificationDelivered { .. }))
     {
+        let this = r.policy.as_deref();
+        let shown = match this {
+            Some(h) if this != version => h.to_string(),
+            _ => String::new(),
+        };
+        version = this.or(version);
         t.add_row(vec![
             r.seq.to_string(),
             local_time(r.at, tz),
             r.actor.clone(),
             describe::event(&r.event),
+            shown,
         ]);
     }
     text.push_str(&format!("{t}\n"));

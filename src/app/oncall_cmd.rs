@@ -34,6 +34,7 @@ pub fn oncall(settings: &Settings, args: OncallArgs, out: &mut Output) -> Result
             actor: settings.actor.clone(),
             case: ONCALL.to_string(),
             event,
+            policy: Some(policy.hash.clone()),
         }])?;
         drop(guard);
         if settings.json {

@@ -6,10 +6,10 @@ use super::policy_cmd;
 use super::settings::Settings;
 use crate::case::Folder;
 use crate::cli::FailOn;
-use crate::policy::diff;
+use crate::policy::{diff, version};
 use crate::render::{local_time, table};
 use crate::store::ledger::Ledger;
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use serde_json::json;
 use std::path::Path;
 use std::process::ExitCode;
@@ -114,7 +114,49 @@ pub fn diff(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `esc policy log`.
-pub fn log(_settings: &Settings, _out: &mut Output) -> Result<ExitCode> {
-    bail!("`esc policy log` is not built yet")
+/// `esc policy log`: the policy versions the ledger's events were decided under.
+pub fn log(settings: &Settings, out: &mut Output) -> Result<ExitCode> {
+    // The current policy file's version, to mark it (a missing or broken file marks none).
+    let current = std::fs::read_to_string(&settings.policy)
+        .ok()
+        .map(|t| version::content_hash(&t));
+    let mut log = version::Log::default();
+    if settings.ledger.exists() {
+        Ledger::open(&settings.ledger)?.visit(|r| log.push(r.policy.as_deref(), r.at, &r.case))?;
+    }
+    if settings.json {
+        out.json(&json!({"current": current, "versions": log.versions,
+            "unrecorded": log.unrecorded}))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let tz = policy_cmd::load(&settings.policy)
+        .map(|p| p.defaults.timezone)
+        .unwrap_or(chrono_tz::UTC);
+    if log.versions.is_empty() {
+        out.line("no event in the ledger records a policy version yet")?;
+    } else {
+        let mut t = table(["policy", "first used", "last used", "events", "cases", ""]);
+        for v in &log.versions {
+            t.add_row(vec![
+                v.hash.clone(),
+                local_time(v.first, tz),
+                local_time(v.last, tz),
+                v.events.to_string(),
+                v.cases.to_string(),
+                if current.as_deref() == Some(v.hash.as_str()) {
+                    format!("current ({})", settings.policy.display())
+                } else {
+                    String::new()
+                },
+            ]);
+        }
+        out.raw(&format!("{t}\n"))?;
+    }
+    if log.unrecorded > 0 {
+        out.line(&format!(
+            "{} earlier events were written before esc recorded the policy version",
+            log.unrecorded
+        ))?;
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -82,6 +82,7 @@ fn payload(n: &outbox::Notification, cases: &HashMap<String, (String, String)>) 
 
 fn append(
     guard: &mut WriteGuard<'_>,
+    policy: &Policy,
     settings: &Settings,
     case: &str,
     events: Vec<Event>,
@@ -93,6 +94,7 @@ fn append(
             actor: settings.actor.clone(),
             case: case.to_string(),
             event,
+            policy: Some(policy.hash.clone()),
         })
         .collect();
     Ok(guard.append(new)?)
@@ -144,6 +146,7 @@ fn deliver_due(
             Ok(()) => {
                 append(
                     guard,
+                    policy,
                     settings,
                     &n.case,
                     vec![Event::NotificationDelivered {
@@ -156,6 +159,7 @@ fn deliver_due(
                 let attempt = n.attempts + 1;
                 append(
                     guard,
+                    policy,
                     settings,
                     &n.case,
                     vec![Event::NotificationFailed {
@@ -250,6 +254,7 @@ pub fn sweep(
                 actor: settings.actor.clone(),
                 case: p.case.clone(),
                 event,
+                policy: Some(policy.hash.clone()),
             });
         }
     }
@@ -357,7 +362,7 @@ pub fn decide(
         reason.as_deref(),
         settings.now,
     )?;
-    let records = append(&mut guard, settings, &case_id, events)?;
+    let records = append(&mut guard, &policy, settings, &case_id, events)?;
     drop(guard);
     let mut case = case;
     let described: Vec<String> = records

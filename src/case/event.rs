@@ -24,6 +24,10 @@ pub struct Record {
     pub case: String,
     /// The RACI step the event belongs to (see [`Event::step`]).
     pub step: Step,
+    /// The short content hash of the policy the event was decided under
+    /// ([`crate::policy::version`]); absent in ledgers written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
     /// The event and its fields.
     #[serde(flatten)]
     pub event: Event,
@@ -83,6 +87,8 @@ pub struct NewEvent {
     pub actor: String,
     pub case: String,
     pub event: Event,
+    /// The policy version it is decided under (see [`Record::policy`]).
+    pub policy: Option<String>,
 }
 
 impl NewEvent {
@@ -94,6 +100,7 @@ impl NewEvent {
             actor: self.actor,
             case: self.case,
             step: self.event.step(),
+            policy: self.policy,
             event: self.event,
         }
     }

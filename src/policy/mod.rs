@@ -10,6 +10,7 @@ pub mod schema;
 pub mod source;
 pub mod templates;
 mod triggers;
+pub mod version;
 
 pub use model::*;
 pub use parse::parse;

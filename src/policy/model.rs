@@ -13,6 +13,9 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct Policy {
     /// Display name of the policy (`name`).
     pub name: String,
+    /// The short content hash of the policy file ([`crate::policy::version`]), recorded on
+    /// every event decided under it.
+    pub hash: String,
     /// Escalation types, in the order written (`types`).
     pub types: Vec<String>,
     pub defaults: Defaults,

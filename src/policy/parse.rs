@@ -47,7 +47,8 @@ pub fn parse(text: &str) -> Result<Policy, Vec<Diagnostic>> {
         sink.error(span, format!("TOML syntax: {}", e.message().trim()));
     }
     let root = Table::root(&sink, &doc);
-    let policy = read_policy(&root);
+    let mut policy = read_policy(&root);
+    policy.hash = super::version::content_hash(text);
     root.finish("key");
     if sink.is_empty() {
         Ok(policy)
@@ -101,6 +102,7 @@ fn read_policy(root: &Table<'_, '_>) -> Policy {
 
     Policy {
         name,
+        hash: String::new(),
         types: names.types.clone(),
         defaults,
         calendars: names.calendars.clone(),

@@ -381,6 +381,7 @@ mod tests {
             actor: "ana".into(),
             case: "ESC-1".into(),
             step: Step::Open,
+            policy: None,
             event,
         }
     }

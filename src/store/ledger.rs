@@ -1210,6 +1210,7 @@ mod tests {
 
     fn note(case: &str, text: &str) -> NewEvent {
         NewEvent {
+            policy: None,
             at: at(1),
             actor: "ana".into(),
             case: case.into(),
@@ -1219,6 +1220,7 @@ mod tests {
 
     fn opened(case: &str) -> NewEvent {
         NewEvent {
+            policy: None,
             at: at(0),
             actor: "ana".into(),
             case: case.into(),
