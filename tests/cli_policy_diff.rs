@@ -87,7 +87,7 @@ fn a_longer_budget_moves_deadlines_and_a_new_trigger_fires_at_once() {
     assert!(
         changes
             .iter()
-            .any(|c| c.contains("tier `L1`: budget for sev3 Some(\"8h\") → Some(\"6h\")")),
+            .any(|c| c.contains("tier `L1`: budget for sev3 8h → 6h")),
         "{changes:#?}"
     );
     assert!(

@@ -61,7 +61,16 @@ pub fn diff(
                             m.clock.as_str().to_string(),
                             local_time(m.old, tz),
                             local_time(m.new, tz),
-                            format!("{:+}m", m.minutes),
+                            {
+                                let by = crate::policy::duration::format(
+                                    chrono::TimeDelta::minutes(m.minutes.abs()),
+                                );
+                                if m.minutes < 0 {
+                                    format!("{by} earlier")
+                                } else {
+                                    format!("{by} later")
+                                }
+                            },
                         ]);
                     }
                     out.line("deadlines that move:")?;

@@ -282,7 +282,11 @@ pub fn simulate(settings: &Settings, args: &SimulateArgs, out: &mut Output) -> R
     let tz = first.defaults.timezone;
     out.line(&format!(
         "{} {} opened {} (sweep every {}, until {})",
-        s.count,
+        if s.count == 1 {
+            "a".to_string()
+        } else {
+            format!("{} cases of", s.count)
+        },
         s.open
             .severity
             .clone()

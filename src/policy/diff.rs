@@ -15,7 +15,7 @@ use crate::sweep::{self, ActionKind};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Debug;
+use std::fmt::Display;
 
 fn keyed<'a, T>(old: &'a BTreeMap<String, T>, new: &'a BTreeMap<String, T>) -> BTreeSet<&'a str> {
     old.keys().chain(new.keys()).map(String::as_str).collect()
@@ -44,15 +44,26 @@ fn compare<T>(
     }
 }
 
-/// `field: old → new` when they differ.
-fn field<T: PartialEq + Debug>(name: &str, a: T, b: T, out: &mut Vec<String>) {
+/// `field old → new` when they differ.
+fn field<T: PartialEq + Display>(name: &str, a: T, b: T, out: &mut Vec<String>) {
     if a != b {
-        out.push(format!("{name} {a:?} → {b:?}"));
+        out.push(format!("{name} {a} → {b}"));
     }
 }
 
-fn dur(d: Option<TimeDelta>) -> Option<String> {
-    d.map(super::duration::format)
+/// A list as written, `[a, b]`.
+fn list(v: &[String]) -> String {
+    format!("[{}]", v.join(", "))
+}
+
+/// An optional name, `none` for none.
+fn opt(v: Option<&str>) -> &str {
+    v.unwrap_or("none")
+}
+
+/// A duration in policy syntax, `none` for none.
+fn dur(d: Option<TimeDelta>) -> String {
+    d.map_or_else(|| "none".to_string(), super::duration::format)
 }
 
 fn calendar(a: &Calendar, b: &Calendar) -> Vec<String> {
@@ -103,7 +114,7 @@ fn raci(a: &RaciTable, b: &RaciTable) -> Vec<String> {
 pub fn changes(old: &Policy, new: &Policy) -> Vec<String> {
     let mut out = Vec::new();
     field("name", &old.name, &new.name, &mut out);
-    field("types", &old.types, &new.types, &mut out);
+    field("types", list(&old.types), list(&new.types), &mut out);
     field(
         "default severity",
         &old.defaults.severity,
@@ -172,7 +183,17 @@ pub fn changes(old: &Policy, new: &Policy) -> Vec<String> {
         &new.roles,
         |a, b| {
             let mut o = Vec::new();
-            field("members", &a.members, &b.members, &mut o);
+            field("members", list(&a.members), list(&b.members), &mut o);
+            let start = |r: &super::Role| r.start.map_or("none".into(), |d| d.to_string());
+            field("start", start(a), start(b), &mut o);
+            let roster = |r: &super::Role| -> String {
+                r.roster
+                    .iter()
+                    .map(|c| format!("{}: {}", c.effective, list(&c.members)))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
+            field("roster", roster(a), roster(b), &mut o);
             field("rotation", a.rotation.as_str(), b.rotation.as_str(), &mut o);
             o
         },
@@ -188,6 +209,12 @@ pub fn changes(old: &Policy, new: &Policy) -> Vec<String> {
         |a, b| {
             let mut o = Vec::new();
             field("path", &a.path, &b.path, &mut o);
+            field(
+                "calendar",
+                opt(a.calendar.as_deref()),
+                opt(b.calendar.as_deref()),
+                &mut o,
+            );
             field("role (routing)", &a.role, &b.role, &mut o);
             for s in keyed(&a.escalate_after, &b.escalate_after) {
                 field(
@@ -213,7 +240,7 @@ pub fn changes(old: &Policy, new: &Policy) -> Vec<String> {
         &paths(new),
         |a, b| {
             let mut o = Vec::new();
-            field("tiers", a, b, &mut o);
+            field("tiers", list(a), list(b), &mut o);
             o
         },
         &mut out,
@@ -226,7 +253,15 @@ pub fn changes(old: &Policy, new: &Policy) -> Vec<String> {
         |a, b| {
             let mut o = Vec::new();
             field("key", a.key, b.key, &mut o);
-            field("sponsor", &a.sponsor, &b.sponsor, &mut o);
+            let sponsor =
+                |x: &super::Account| x.sponsor.as_ref().map_or("none".into(), |p| p.to_string());
+            field("sponsor", sponsor(a), sponsor(b), &mut o);
+            field(
+                "calendar",
+                opt(a.calendar.as_deref()),
+                opt(b.calendar.as_deref()),
+                &mut o,
+            );
             o
         },
         &mut out,
