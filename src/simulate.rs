@@ -228,11 +228,10 @@ pub fn run(policy: &Policy, s: &Scenario) -> Result<Vec<Entry>, SimulateError> {
         let since = last.unwrap_or(s.opened - TimeDelta::seconds(1));
         let due = sweep::next_due(policy, &cases, since).map(|t| after_last(last, t));
         let next_sweep = [forced, due].into_iter().flatten().min();
-        if let Some((at, _)) = actions.peek()
-            && *at <= s.until
-            && next_sweep.is_none_or(|n| *at <= n)
+        // What people do at a time comes before the sweep at that time.
+        if let Some((at, req)) =
+            actions.next_if(|(at, _)| *at <= s.until && next_sweep.is_none_or(|n| *at <= n))
         {
-            let (at, req) = actions.next().unwrap_or((s.opened, Request::Resume));
             for (case, events) in act(policy, &mut cases, at, &req)? {
                 timeline.push(Entry::Person { at, case, events });
             }

@@ -276,3 +276,51 @@ fn policy_check_knows_the_new_keys() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[test]
+fn sweep_escalates_to_the_stand_in_and_tells_them() {
+    // follow-the-sun: week of 7 December, eli's turn on engineer (weeks since 2026-01-05 =
+    // 48, even). fen covers Monday 10:00–20:00. A sev2 opened Monday 10:00 runs out of its
+    // 2h L1 budget at 12:00: the sweep escalates to L2, owned by fen, and the escalate
+    // step's Consulted (engineer) is fen too.
+    let env = TestEnv::with_policy_file("policies/follow-the-sun.toml");
+    assert_eq!(on_duty(&env, "2026-12-07 11:00", "engineer").0, "eli");
+    ok_at(
+        &env,
+        "2026-12-07T09:00:00Z",
+        &[
+            "oncall",
+            "override",
+            "engineer",
+            "--person",
+            "fen",
+            "--from",
+            "2026-12-07 10:00",
+            "--to",
+            "2026-12-07 20:00",
+        ],
+    );
+    ok_at(
+        &env,
+        "2026-12-07T10:00:00Z",
+        &["open", "export broken", "--severity", "sev2"],
+    );
+    ok_at(&env, "2026-12-07T12:05:00Z", &["sweep"]);
+    let case = env.json(&["show", "1"]);
+    assert_eq!(case["levels"]["technical"], "L2");
+    assert_eq!(case["owner"], "fen");
+    let queued = env.json(&["notifications"]);
+    let escalated = queued
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["action"] == "escalated")
+        .expect("an escalation notice");
+    assert!(
+        escalated["recipients"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::Value::from("fen")),
+        "{escalated:#}"
+    );
+}

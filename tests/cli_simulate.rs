@@ -345,3 +345,93 @@ fn the_timeline_is_what_sweeping_a_scratch_ledger_every_minute_records() {
     assert!(a.len() > 5, "the sweeps did something: {a:#?}");
     assert_eq!(a, b);
 }
+
+#[test]
+fn a_friday_evening_sev2_on_a_round_the_clock_calendar_does_not_wait_for_monday() {
+    // SRE SEV2 on the 24x7 calendar, opened Friday 21:55 UTC. Response 15m, warning at 60%
+    // (9m) → 22:04, breach 22:10; primary budget 30m: warning at 18m → 22:13, escalation
+    // to secondary 22:25; update cadence 1h: warning at 36m → 22:31; the update-overdue
+    // trigger (45m without an update) → 22:40; update breach 22:55.
+    let env = TestEnv::with_policy_file("policies/sre-incident.toml");
+    let v = simulate(
+        &env,
+        &[
+            "--severity",
+            "SEV2",
+            "--opened",
+            "2026-12-04T21:55:00Z",
+            "--until",
+            "1h",
+        ],
+    );
+    let s = summary(&v);
+    let want = [
+        "ESC-1 warning response 2026-12-04T22:04:00Z",
+        "ESC-1 breach response 2026-12-04T22:10:00Z",
+        "ESC-1 warning tier 2026-12-04T22:13:00Z",
+        "ESC-1 escalated secondary 2026-12-04T22:25:00Z",
+        "ESC-1 warning update 2026-12-04T22:31:00Z",
+        "ESC-1 trigger update-overdue 2026-12-04T22:40:00Z",
+        "ESC-1 breach update 2026-12-04T22:55:00Z",
+    ];
+    let found: Vec<&str> = s
+        .iter()
+        .map(String::as_str)
+        .filter(|x| want.contains(x))
+        .collect();
+    assert_eq!(found, want, "in this order: {s:#?}");
+}
+
+#[test]
+fn a_follow_the_sun_pile_up_and_an_asian_account_on_its_own_hours() {
+    let env = TestEnv::with_policy_file("policies/follow-the-sun.toml");
+    // Three sev3 cases for the key account tanaka at once: the pile-up trigger proposes
+    // engaging the sponsor on each, telling the lead (gus).
+    let v = simulate(
+        &env,
+        &[
+            "--severity",
+            "sev3",
+            "--account",
+            "tanaka",
+            "--cases",
+            "3",
+            "--opened",
+            "2026-12-07 02:00",
+            "--until",
+            "10m",
+        ],
+    );
+    let proposed: Vec<&Value> = v["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["action"] == "proposed")
+        .collect();
+    assert_eq!(proposed.len(), 3);
+    for p in &proposed {
+        assert_eq!(p["trigger"], "key-account-pileup");
+        assert_eq!(p["due"], "2026-12-07T02:00:00Z");
+        let to = p["notifications"][0]["recipients"].as_array().unwrap();
+        assert!(to.contains(&Value::from("gus")), "{to:?}");
+    }
+    // A Friday-evening sev2 for tanaka runs on Singapore hours (09:00 SGT = 01:00 UTC):
+    // response warning at 45m = Monday 01:45 UTC, 45 business minutes after the opening.
+    let v = simulate(
+        &env,
+        &[
+            "--severity",
+            "sev2",
+            "--account",
+            "tanaka",
+            "--opened",
+            "2026-12-04 16:55",
+            "--until",
+            "3d",
+        ],
+    );
+    let first = &v["timeline"][0];
+    assert_eq!(first["action"], "warning");
+    assert_eq!(first["due"], "2026-12-07T01:45:00Z");
+    assert_eq!(first["elapsed"], "45m");
+}
