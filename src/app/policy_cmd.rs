@@ -45,9 +45,13 @@ fn check_file(path: &Path) -> Checked {
 pub fn load_effective(settings: &super::settings::Settings) -> Result<Policy> {
     let mut policy = load(&settings.policy)?;
     if settings.ledger.exists() {
-        let records = crate::store::ledger::Ledger::open(&settings.ledger)?
-            .read_case(crate::case::event::ONCALL)?;
-        policy.overrides = crate::oncall::overrides(&records);
+        let ledger = crate::store::ledger::Ledger::open(&settings.ledger)?;
+        // The summary (usually the checkpoint alone) says whether there are any overrides;
+        // only then is the ledger searched for them.
+        if ledger.summary()?.has_oncall {
+            policy.overrides =
+                crate::oncall::overrides(&ledger.read_case(crate::case::event::ONCALL)?);
+        }
     }
     Ok(policy)
 }
