@@ -324,3 +324,18 @@ fn sweep_escalates_to_the_stand_in_and_tells_them() {
         "{escalated:#}"
     );
 }
+
+#[test]
+fn explain_shows_anchors_roster_changes_and_own_calendars() {
+    let env = TestEnv::with_policy_file("policies/follow-the-sun.toml");
+    let out = env.esc(&["policy", "explain"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for want in [
+        "daily from 2026-01-05",
+        "from 2026-12-07: amy, bao, cleo, dev",
+        "Vendor support (budget on always)",
+        "singapore",
+    ] {
+        assert!(text.contains(want), "{want} missing:\n{text}");
+    }
+}

@@ -255,9 +255,16 @@ fn rows(policy: &Policy, s: &Scenario, timeline: &[Entry]) -> Vec<Row> {
 /// `esc simulate`.
 pub fn simulate(settings: &Settings, args: &SimulateArgs, out: &mut Output) -> Result<()> {
     let mut runs: Vec<(String, Policy, Scenario, Vec<Row>)> = Vec::new();
+    // Local times on the command line are read in the first policy's time zone, so every
+    // policy simulates the same instants.
+    let mut first: Option<Scenario> = None;
     for path in &settings.policies {
         let policy = policy_cmd::load(path)?;
-        let s = scenario(&policy, args)?;
+        let s = match &first {
+            Some(s) => s.clone(),
+            None => scenario(&policy, args)?,
+        };
+        first.get_or_insert_with(|| s.clone());
         let timeline = simulate::run(&policy, &s)
             .with_context(|| format!("simulating under {}", path.display()))?;
         let rows = rows(&policy, &s, &timeline);
