@@ -1,6 +1,7 @@
 //! Command-line definitions (clap). Doc comments here are the `--help` text; nothing here
 //! decides anything — [`crate::app`] resolves these values into settings and runs commands.
 
+use crate::complete::{Kind, policy_candidates, status_candidates};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -451,20 +452,35 @@ pub struct EscalateArgs {
 /// `esc list`.
 #[derive(Debug, Args, Default)]
 pub struct ListArgs {
+    /// Only cases in these states: open, acknowledged, paused, resolved, closed, or
+    /// unresolved (open, acknowledged or paused); repeat or separate with commas
+    #[arg(long, value_name = "STATUS", value_delimiter = ',', add = status_candidates())]
+    pub status: Vec<String>,
+    /// Only cases of these severities (as named in the policy)
+    #[arg(long, value_name = "SEV", value_delimiter = ',', add = policy_candidates(Kind::Severity))]
+    pub severity: Vec<String>,
+    /// Only cases at these tiers on any path
+    #[arg(long, value_name = "TIER", value_delimiter = ',', add = policy_candidates(Kind::Tier))]
+    pub tier: Vec<String>,
+    /// Only cases owned by these people
+    #[arg(long, value_name = "PERSON", value_delimiter = ',', add = policy_candidates(Kind::Person))]
+    pub owner: Vec<String>,
+    /// Only cases owned by the actor (--actor / ESC_ACTOR / the login name)
     #[arg(long)]
-    pub status: Option<String>,
-    #[arg(long)]
-    pub severity: Option<String>,
-    #[arg(long)]
-    pub tier: Option<String>,
-    #[arg(long)]
-    pub owner: Option<String>,
-    #[arg(long)]
-    pub account: Option<String>,
-    #[arg(long = "type")]
-    pub case_type: Option<String>,
-    #[arg(long)]
-    pub label: Option<String>,
+    pub mine: bool,
+    /// Only cases of these accounts
+    #[arg(long, value_name = "ACCOUNT", value_delimiter = ',', add = policy_candidates(Kind::Account))]
+    pub account: Vec<String>,
+    /// Only cases of these types
+    #[arg(long = "type", value_name = "TYPE", value_delimiter = ',', add = policy_candidates(Kind::Type))]
+    pub case_type: Vec<String>,
+    /// Only cases with any of these labels
+    #[arg(long, value_name = "LABEL", value_delimiter = ',')]
+    pub label: Vec<String>,
+    /// Only cases whose title, description, account, reporter or labels contain TEXT
+    /// (ignoring case)
+    #[arg(long, value_name = "TEXT")]
+    pub grep: Option<String>,
     /// Only cases with a breached SLA clock
     #[arg(long)]
     pub breached: bool,
@@ -474,6 +490,18 @@ pub struct ListArgs {
     /// Include closed cases (hidden by default unless --status closed)
     #[arg(long)]
     pub all: bool,
+    /// Output format (--json is the same as --format json)
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+/// `esc list --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum ListFormat {
+    #[default]
+    Table,
+    Json,
+    Csv,
 }
 
 #[cfg(test)]

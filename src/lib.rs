@@ -12,6 +12,7 @@
 pub mod app;
 pub mod case;
 pub mod cli;
+pub mod complete;
 pub mod notify;
 pub mod policy;
 pub mod render;
@@ -20,3 +21,4 @@ pub mod review;
 pub mod sla;
 pub mod store;
 pub mod sweep;
+pub mod timefmt;

@@ -6,6 +6,7 @@ pub mod comms_cmd;
 pub mod import;
 pub mod init;
 pub mod ledger_cmd;
+pub mod list_cmd;
 pub mod output;
 pub mod policy_cmd;
 pub mod report_cmd;
@@ -119,7 +120,7 @@ fn run_case(settings: &Settings, cmd: CaseCommand, out: &mut Output) -> Result<(
             return case_cmd::open(settings, &req, out);
         }
         CaseCommand::Show { id } => return case_cmd::show(settings, &id, out),
-        CaseCommand::List(args) => return case_cmd::list(settings, &args, out),
+        CaseCommand::List(args) => return list_cmd::list(settings, &args, out),
         CaseCommand::Import { file } => return import::import(settings, &file, out),
         CaseCommand::Ack { id } => (id, Request::Ack),
         CaseCommand::Assign { id, to } => (id, Request::Assign { to }),

@@ -160,7 +160,12 @@ fn run(
         }
         built.sections.retain(|s| s.key == name);
     }
-    out.raw(&render(&built, format, policy.defaults.timezone))?;
+    let text = render(&built, format, policy.defaults.timezone);
+    if matches!(format, Format::Json | Format::Csv) {
+        out.data(&text)?;
+    } else {
+        out.raw(&text)?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -251,7 +256,11 @@ pub fn breaches(
         } else {
             Format::Md
         };
-        out.raw(&render(&rep, fmt, tz))?;
+        if fmt == Format::Csv {
+            out.data(&render(&rep, fmt, tz))?;
+        } else {
+            out.raw(&render(&rep, fmt, tz))?;
+        }
     } else if settings.json || matches!(format, ReportFormat::Json) {
         let items: Vec<Value> = rows
             .iter()

@@ -4,6 +4,7 @@
 pub mod comms;
 pub mod describe;
 pub mod event;
+pub mod filter;
 pub mod fold;
 pub mod id;
 pub mod import;
