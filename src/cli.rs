@@ -15,22 +15,26 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Flags every command takes.
+/// Flags every command takes. The `ESC_*` variables are read when settings are resolved
+/// (not by clap), so a value from the environment never shows in a usage line as if it had
+/// to be typed.
 #[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Policy file [default: $ESC_POLICY, else .esc/policy.toml here or in a parent, else
     /// the config dir's esc/policy.toml]
-    #[arg(long, global = true, env = "ESC_POLICY", value_name = "PATH")]
+    #[arg(long, global = true, value_name = "PATH")]
     pub policy: Option<PathBuf>,
     /// Ledger file [default: $ESC_LEDGER, else .esc/ledger.jsonl beside a discovered policy,
     /// else the data dir's esc/ledger.jsonl]
-    #[arg(long, global = true, env = "ESC_LEDGER", value_name = "PATH")]
+    #[arg(long, global = true, value_name = "PATH")]
     pub ledger: Option<PathBuf>,
-    /// The time every command takes as now (RFC 3339), for tests, back-fills and what-ifs
-    #[arg(long, global = true, env = "ESC_NOW", value_name = "RFC3339")]
+    /// The time every command takes as now [default: $ESC_NOW, else the clock]: RFC 3339,
+    /// a date, a local date and time (2026-12-21 09:30), -2h, yesterday 17:00
+    #[arg(long, global = true, value_name = "TIME")]
     pub now: Option<String>,
     /// Who is acting [default: $ESC_ACTOR, else the login name]
-    #[arg(long, global = true, env = "ESC_ACTOR", value_name = "NAME")]
+    #[arg(long, global = true, value_name = "NAME")]
     pub actor: Option<String>,
     /// Machine-readable JSON on stdout
     #[arg(long, global = true)]
@@ -82,15 +86,19 @@ pub enum Command {
     },
     /// Approve a trigger's proposal on a case: its actions are taken
     Approve {
+        /// Case id (ESC-7, esc-7 or 7)
         id: String,
         /// The trigger's name
         trigger: String,
     },
     /// Reject a trigger's proposal on a case
     Reject {
+        /// Case id (ESC-7, esc-7 or 7)
         id: String,
+        /// The trigger's name
         trigger: String,
-        #[arg(long)]
+        /// Why the proposal is rejected
+        #[arg(long, value_name = "TEXT")]
         reason: Option<String>,
     },
     /// The notification queue (pending, failed, delivered)
@@ -99,7 +107,7 @@ pub enum Command {
         #[arg(long, value_parser = ["pending", "failed", "delivered"])]
         state: Option<String>,
         /// Only this case's notifications
-        #[arg(long)]
+        #[arg(long, value_name = "ID")]
         case: Option<String>,
     },
     /// Reports
@@ -248,6 +256,10 @@ pub enum PolicyCommand {
         /// Output format
         #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
         format: CheckFormat,
+        /// Also check the ledger's cases against the (first) policy: name every case whose
+        /// severity, type, tier, path or owner the policy no longer has
+        #[arg(long)]
+        cases: bool,
     },
     /// The escalation matrix, SLA targets, RACI, roles and triggers as tables
     Explain {
@@ -284,13 +296,19 @@ pub enum CaseCommand {
     },
     /// Give a case a new owner
     Assign {
+        /// Case id (ESC-7, esc-7 or 7)
         id: String,
         /// The new owner (a person in the policy)
-        #[arg(long)]
+        #[arg(long, value_name = "PERSON", add = policy_candidates(Kind::Person))]
         to: String,
     },
     /// Add a note to the timeline
-    Note { id: String, text: String },
+    Note {
+        /// Case id (ESC-7, esc-7 or 7)
+        id: String,
+        /// The note
+        text: String,
+    },
     /// Record a status update; restarts the update-cadence clock. On a major incident, give
     /// the situation-update form (--status, --impact, --actions, --next)
     Update(UpdateArgs),
@@ -298,67 +316,86 @@ pub enum CaseCommand {
     Escalate(EscalateArgs),
     /// Move back one tier
     Deescalate {
+        /// Case id (ESC-7, esc-7 or 7)
         id: String,
-        #[arg(long)]
+        /// Why the case goes back
+        #[arg(long, value_name = "TEXT")]
         reason: String,
         /// Path to step back on [default: the policy's default path]
-        #[arg(long)]
+        #[arg(long, value_name = "PATH", add = policy_candidates(Kind::Path))]
         path: Option<String>,
     },
     /// Stop the SLA clocks (e.g. waiting on the customer)
     Pause {
+        /// Case id (ESC-7, esc-7 or 7)
         id: String,
-        #[arg(long)]
+        /// Why the clocks stop (e.g. waiting on the customer)
+        #[arg(long, value_name = "TEXT")]
         reason: String,
     },
     /// Restart the SLA clocks
-    Resume { id: String },
+    Resume {
+        /// Case id (ESC-7, esc-7 or 7)
+        id: String,
+    },
     /// Mark a case resolved
     Resolve {
+        /// Case id (ESC-7, esc-7 or 7)
         id: String,
-        #[arg(long)]
+        /// What fixed it
+        #[arg(long, value_name = "TEXT")]
         resolution: String,
-        #[arg(long = "root-cause")]
+        /// The root cause, if known
+        #[arg(long = "root-cause", value_name = "TEXT")]
         root_cause: Option<String>,
     },
     /// Record that the customer confirmed, with satisfaction
     Followup {
+        /// Case id (ESC-7, esc-7 or 7)
         id: String,
         /// Satisfaction from 1 (poor) to 5 (excellent)
         #[arg(long, value_parser = clap::value_parser!(u8).range(1..=5))]
         csat: Option<u8>,
-        #[arg(long)]
+        /// The customer's words
+        #[arg(long, value_name = "TEXT")]
         comment: Option<String>,
     },
     /// Close a resolved case
-    Close { id: String },
+    Close {
+        /// Case id (ESC-7, esc-7 or 7)
+        id: String,
+    },
     /// Reopen a resolved or closed case
     Reopen {
+        /// Case id (ESC-7, esc-7 or 7)
         id: String,
-        #[arg(long)]
+        /// Why the case is reopened
+        #[arg(long, value_name = "TEXT")]
         reason: String,
     },
     /// Turn a case into a swarm, or end its swarm
     Swarm {
+        /// Case id (ESC-7, esc-7 or 7)
         id: String,
         /// Members: roles (their on-duty member joins) or people
         #[arg(long = "with", num_args = 1.., value_name = "WHO")]
         with: Vec<String>,
         /// The facilitator [default: the on-duty member of [swarm] facilitator]
-        #[arg(long)]
+        #[arg(long, value_name = "PERSON", add = policy_candidates(Kind::Person))]
         facilitator: Option<String>,
         /// End the running swarm
         #[arg(long, conflicts_with_all = ["with", "facilitator"])]
         end: bool,
         /// Lessons learned (with --end; required if the policy says so)
-        #[arg(long, conflicts_with_all = ["with", "facilitator"])]
+        #[arg(long, value_name = "TEXT", conflicts_with_all = ["with", "facilitator"])]
         lessons: Option<String>,
     },
     /// Declare a major incident, or stand it down
     Major {
+        /// Case id (ESC-7, esc-7 or 7)
         id: String,
         /// The incident commander
-        #[arg(long, required_unless_present = "stand_down")]
+        #[arg(long, value_name = "PERSON", required_unless_present = "stand_down", add = policy_candidates(Kind::Person))]
         commander: Option<String>,
         /// Fill an incident role: ROLE=PERSON (repeat for each role)
         #[arg(long = "role", value_name = "ROLE=PERSON")]
@@ -367,17 +404,27 @@ pub enum CaseCommand {
         #[arg(long = "stand-down", conflicts_with_all = ["commander", "roles"])]
         stand_down: bool,
     },
+    /// Change a case's title, severity, type, account or labels (recorded as an `edited`
+    /// event; a new severity re-bases the SLA targets from the original open time)
+    Edit(EditArgs),
     /// Where a case stands, in plain words, with the promised times
     Status {
+        /// Case id (ESC-7, esc-7 or 7)
         id: String,
         /// For the customer: no internal tier names
         #[arg(long)]
         customer: bool,
     },
     /// An executive briefing for a customer's case
-    Brief { id: String },
+    Brief {
+        /// Case id (ESC-7, esc-7 or 7)
+        id: String,
+    },
     /// Everything about a case: levels, owner, RACI, timeline
-    Show { id: String },
+    Show {
+        /// Case id (ESC-7, esc-7 or 7)
+        id: String,
+    },
     /// Cases in a table
     List(ListArgs),
     /// Bulk import of existing cases (JSON Lines or CSV)
@@ -390,27 +437,62 @@ pub enum CaseCommand {
 /// `esc open`.
 #[derive(Debug, Args)]
 pub struct OpenArgs {
+    /// One line saying what is wrong
     pub title: String,
-    #[arg(long)]
+    /// Severity, as named in the policy [default: the policy's default severity]
+    #[arg(long, value_name = "SEV", add = policy_candidates(Kind::Severity))]
     pub severity: Option<String>,
-    #[arg(long = "type")]
+    /// Escalation type, as named in the policy [default: the policy's default type]
+    #[arg(long = "type", value_name = "TYPE", add = policy_candidates(Kind::Type))]
     pub case_type: Option<String>,
-    #[arg(long)]
+    /// The customer account (key accounts get their policy settings)
+    #[arg(long, value_name = "ACCOUNT", add = policy_candidates(Kind::Account))]
     pub account: Option<String>,
-    #[arg(long)]
+    /// Who reported it
+    #[arg(long, value_name = "NAME")]
     pub reporter: Option<String>,
     /// Intake channel (email, phone, chat, portal, monitoring …)
-    #[arg(long)]
+    #[arg(long, value_name = "CHANNEL")]
     pub channel: Option<String>,
-    #[arg(long = "label")]
+    /// A label (repeat for each)
+    #[arg(long = "label", value_name = "LABEL")]
     pub labels: Vec<String>,
-    #[arg(long)]
+    /// Longer description
+    #[arg(long, value_name = "TEXT")]
     pub description: Option<String>,
+}
+
+/// `esc edit`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("change").required(true).multiple(true)
+    .args(["title", "severity", "case_type", "account", "label", "unlabel"])))]
+pub struct EditArgs {
+    /// Case id (ESC-7, esc-7 or 7)
+    pub id: String,
+    /// The new title
+    #[arg(long, value_name = "TEXT")]
+    pub title: Option<String>,
+    /// The new severity (re-bases the SLA targets from the original open time)
+    #[arg(long, value_name = "SEV", add = policy_candidates(Kind::Severity))]
+    pub severity: Option<String>,
+    /// The new escalation type
+    #[arg(long = "type", value_name = "TYPE", add = policy_candidates(Kind::Type))]
+    pub case_type: Option<String>,
+    /// The new account
+    #[arg(long, value_name = "ACCOUNT", add = policy_candidates(Kind::Account))]
+    pub account: Option<String>,
+    /// Add a label (repeat or separate with commas)
+    #[arg(long, value_name = "LABEL", value_delimiter = ',')]
+    pub label: Vec<String>,
+    /// Remove a label (repeat or separate with commas)
+    #[arg(long, value_name = "LABEL", value_delimiter = ',')]
+    pub unlabel: Vec<String>,
 }
 
 /// `esc update`.
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
+    /// Case id (ESC-7, esc-7 or 7)
     pub id: String,
     /// The update (on a major incident: extra notes after the form)
     pub text: Option<String>,
@@ -418,34 +500,38 @@ pub struct UpdateArgs {
     #[arg(long)]
     pub customer: bool,
     /// Situation update: current status
-    #[arg(long)]
+    #[arg(long, value_name = "TEXT")]
     pub status: Option<String>,
     /// Situation update: customer and business impact
-    #[arg(long)]
+    #[arg(long, value_name = "TEXT")]
     pub impact: Option<String>,
     /// Situation update: actions under way
-    #[arg(long)]
+    #[arg(long, value_name = "TEXT")]
     pub actions: Option<String>,
     /// Situation update: when the next update comes
-    #[arg(long)]
+    #[arg(long, value_name = "TEXT")]
     pub next: Option<String>,
 }
 
 /// `esc escalate`.
 #[derive(Debug, Args)]
 pub struct EscalateArgs {
+    /// Case id (ESC-7, esc-7 or 7)
     pub id: String,
-    #[arg(long)]
+    /// Handoff: why the case goes up
+    #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
-    #[arg(long)]
+    /// Handoff: what is known so far
+    #[arg(long, value_name = "TEXT")]
     pub summary: Option<String>,
-    #[arg(long)]
+    /// Handoff: what has been tried
+    #[arg(long, value_name = "TEXT")]
     pub tried: Option<String>,
     /// Path to escalate on [default: the policy's default path]
-    #[arg(long)]
+    #[arg(long, value_name = "PATH", add = policy_candidates(Kind::Path))]
     pub path: Option<String>,
     /// Jump to this tier (only if the case's severity has skip_tiers)
-    #[arg(long)]
+    #[arg(long, value_name = "TIER", add = policy_candidates(Kind::Tier))]
     pub to: Option<String>,
 }
 

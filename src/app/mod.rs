@@ -29,7 +29,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let settings = Settings::resolve(&cli.global, &cwd)?;
     let mut out = Output::new(settings.quiet);
     match cli.command {
-        Command::Policy(PolicyCommand::Check { files, format }) => {
+        Command::Policy(PolicyCommand::Check {
+            files,
+            format,
+            cases,
+        }) => {
             let files: Vec<PathBuf> = if files.is_empty() {
                 vec![settings.policy.clone()]
             } else {
@@ -41,7 +45,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 format
             };
-            policy_cmd::check(&refs, format, &mut out)
+            let drift = if cases {
+                policy_cmd::drift(&settings, &files[0])?
+            } else {
+                None
+            };
+            policy_cmd::check(&refs, format, drift.as_deref(), &mut out)
         }
         Command::Policy(PolicyCommand::Explain { file }) => {
             let path = file.unwrap_or_else(|| settings.policy.clone());
@@ -123,6 +132,17 @@ fn run_case(settings: &Settings, cmd: CaseCommand, out: &mut Output) -> Result<(
         CaseCommand::List(args) => return list_cmd::list(settings, &args, out),
         CaseCommand::Import { file } => return import::import(settings, &file, out),
         CaseCommand::Ack { id } => (id, Request::Ack),
+        CaseCommand::Edit(a) => (
+            a.id,
+            Request::Edit(crate::case::edit::EditRequest {
+                title: a.title,
+                severity: a.severity,
+                case_type: a.case_type,
+                account: a.account,
+                label: a.label,
+                unlabel: a.unlabel,
+            }),
+        ),
         CaseCommand::Assign { id, to } => (id, Request::Assign { to }),
         CaseCommand::Note { id, text } => (id, Request::Note { text }),
         CaseCommand::Update(a) => (

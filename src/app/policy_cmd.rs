@@ -1,6 +1,7 @@
 //! `esc policy check / explain / schema`, and loading the policy for every other command.
 
 use super::output::Output;
+use crate::case::drift::Finding;
 use crate::cli::CheckFormat;
 use crate::policy::{self, Diagnostic, Policy, source::line_col};
 use anyhow::{Result, bail};
@@ -67,10 +68,27 @@ pub fn load(path: &Path) -> Result<Policy> {
     }
 }
 
-/// `esc policy check`.
-pub fn check(files: &[&Path], format: CheckFormat, out: &mut Output) -> Result<ExitCode> {
+/// The ledger's cases that the policy at `path` no longer describes; `None` when that
+/// policy does not load (its own problems are reported by the check).
+pub fn drift(settings: &super::settings::Settings, path: &Path) -> Result<Option<Vec<Finding>>> {
+    let Ok(policy) = load(path) else {
+        return Ok(None);
+    };
+    let cases = super::case_cmd::all_cases(settings)?;
+    Ok(Some(crate::case::drift::findings(&policy, &cases)))
+}
+
+/// `esc policy check`; with `drift`, also the cases the policy no longer describes (and a
+/// failure when there are any).
+pub fn check(
+    files: &[&Path],
+    format: CheckFormat,
+    drift: Option<&[Finding]>,
+    out: &mut Output,
+) -> Result<ExitCode> {
     let results: Vec<Checked> = files.iter().map(|f| check_file(f)).collect();
-    let failed = results.iter().any(|r| !r.problems.is_empty());
+    let failed =
+        results.iter().any(|r| !r.problems.is_empty()) || drift.is_some_and(|d| !d.is_empty());
     match format {
         CheckFormat::Json => {
             let files: Vec<_> = results
@@ -87,7 +105,15 @@ pub fn check(files: &[&Path], format: CheckFormat, out: &mut Output) -> Result<E
                     json!({"file": r.file, "ok": r.problems.is_empty(), "errors": errors})
                 })
                 .collect();
-            out.json(&json!({ "files": files }))?;
+            let mut doc = json!({ "files": files });
+            if let Some(d) = drift {
+                doc["cases"] = json!({
+                    "ok": d.is_empty(),
+                    "counts": crate::case::drift::counts(d),
+                    "findings": d,
+                });
+            }
+            out.json(&doc)?;
         }
         CheckFormat::Github => {
             for r in &results {
@@ -99,6 +125,9 @@ pub fn check(files: &[&Path], format: CheckFormat, out: &mut Output) -> Result<E
                         github_data(&d.message)
                     ))?;
                 }
+            }
+            for f in drift.unwrap_or_default() {
+                out.line(&format!("::error::{}", github_data(&f.to_string())))?;
             }
         }
         CheckFormat::Human => {
@@ -122,6 +151,15 @@ pub fn check(files: &[&Path], format: CheckFormat, out: &mut Output) -> Result<E
                 };
                 if !r.problems.is_empty() || !out.quiet {
                     out.line(&summary)?;
+                }
+            }
+            if let Some(d) = drift {
+                for f in d {
+                    out.line(&f.to_string())?;
+                }
+                match crate::case::drift::summary(d) {
+                    Some(s) => out.line(&s)?,
+                    None => out.say("cases: every case is described by the policy")?,
                 }
             }
         }

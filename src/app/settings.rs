@@ -28,6 +28,7 @@ pub struct Settings {
 impl Settings {
     /// Resolve the global flags; `cwd` is where discovery starts.
     pub fn resolve(args: &GlobalArgs, cwd: &Path) -> Result<Settings> {
+        let args = &with_env(args);
         let discovered = crate::store::paths::discover_policy(cwd);
         let policy = match (&args.policy, &discovered) {
             (Some(p), _) => p.clone(),
@@ -78,6 +79,22 @@ impl Settings {
             stdout_tty,
         })
     }
+}
+
+/// The global flags with `ESC_POLICY`, `ESC_LEDGER`, `ESC_NOW` and `ESC_ACTOR` filled in
+/// where the flag was not given (an empty variable counts as unset).
+fn with_env(args: &GlobalArgs) -> GlobalArgs {
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    let mut a = args.clone();
+    a.policy = a.policy.or_else(|| var("ESC_POLICY").map(PathBuf::from));
+    a.ledger = a.ledger.or_else(|| var("ESC_LEDGER").map(PathBuf::from));
+    a.now = a
+        .now
+        .or_else(|| var("ESC_NOW").map(|v| v.to_string_lossy().into_owned()));
+    a.actor = a
+        .actor
+        .or_else(|| var("ESC_ACTOR").map(|v| v.to_string_lossy().into_owned()));
+    a
 }
 
 /// Parse `--now` / `ESC_NOW` with the tool's one time parser

@@ -277,6 +277,25 @@ pub enum Event {
     ActionDone {
         item: u32,
     },
+    /// `esc edit`: fields changed after opening; only changed fields are present, and
+    /// `previous` keeps the values they replaced (see [`crate::case::edit`] for what a
+    /// change of severity or type does to the clocks).
+    Edited {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        title: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        severity: Option<String>,
+        #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+        case_type: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        account: Option<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        labels_added: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        labels_removed: Vec<String>,
+        #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        previous: std::collections::BTreeMap<String, String>,
+    },
 }
 
 impl Event {
@@ -313,6 +332,7 @@ impl Event {
             Event::NotificationFailed { .. } => "notification_failed",
             Event::ReviewRecorded { .. } => "review_recorded",
             Event::ActionDone { .. } => "action_done",
+            Event::Edited { .. } => "edited",
         }
     }
 
@@ -341,6 +361,7 @@ impl Event {
             | Event::NotificationDelivered { .. }
             | Event::NotificationFailed { .. } => Step::Update,
             Event::ReviewRecorded { .. } | Event::ActionDone { .. } => Step::Review,
+            Event::Edited { .. } => Step::Update,
         }
     }
 }

@@ -3,6 +3,8 @@
 
 pub mod comms;
 pub mod describe;
+pub mod drift;
+pub mod edit;
 pub mod event;
 pub mod filter;
 pub mod fold;
