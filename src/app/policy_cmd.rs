@@ -17,6 +17,8 @@ struct Checked {
     file: String,
     text: String,
     problems: Vec<Diagnostic>,
+    /// The file could not be read: there is no source to draw a snippet from.
+    unreadable: bool,
 }
 
 fn check_file(path: &Path) -> Checked {
@@ -28,6 +30,7 @@ fn check_file(path: &Path) -> Checked {
                 file,
                 text,
                 problems,
+                unreadable: false,
             }
         }
         Err(e) => Checked {
@@ -35,8 +38,14 @@ fn check_file(path: &Path) -> Checked {
             text: String::new(),
             problems: vec![Diagnostic {
                 span: 0..0,
-                message: format!("cannot read the policy file: {e}; check the path"),
+                message: if e.kind() == std::io::ErrorKind::NotFound {
+                    "the file does not exist: check the path (or run `esc init` to create a policy)"
+                        .to_string()
+                } else {
+                    format!("cannot read the policy file: {e}; check the path and its permissions")
+                },
             }],
+            unreadable: true,
         },
     }
 }
@@ -45,10 +54,24 @@ fn check_file(path: &Path) -> Checked {
 pub fn load(path: &Path) -> Result<Policy> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
-            "no policy at {}: run `esc init` to create one, or point --policy / ESC_POLICY at yours",
-            path.display()
-        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if path == crate::store::paths::config_policy() {
+                // Nothing was given and nothing discovered: say everywhere we looked.
+                let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
+                let places: Vec<String> = crate::store::paths::searched(&cwd)
+                    .iter()
+                    .map(|p| format!("  {}", p.display()))
+                    .collect();
+                bail!(
+                    "no policy found; looked in:\n{}\nrun `esc init` to create .esc/policy.toml here, or point --policy / ESC_POLICY at yours",
+                    places.join("\n")
+                )
+            }
+            bail!(
+                "no policy at {}: run `esc init` to create one, or point --policy / ESC_POLICY at yours",
+                path.display()
+            )
+        }
         Err(e) => bail!("cannot read the policy {}: {e}", path.display()),
     };
     match policy::parse(&text) {
@@ -134,7 +157,12 @@ pub fn check(
             for r in &results {
                 let simple = SimpleFile::new(r.file.as_str(), r.text.as_str());
                 let config = Config::default();
-                for d in &r.problems {
+                if r.unreadable {
+                    for d in &r.problems {
+                        out.line(&format!("error: {}: {}", r.file, d.message))?;
+                    }
+                }
+                for d in r.problems.iter().filter(|_| !r.unreadable) {
                     let end = d.span.end.max(d.span.start + 1).min(r.text.len());
                     let start = d.span.start.min(end);
                     let report = Report::error()

@@ -42,6 +42,19 @@ impl Settings {
                 .map(|d| d.join("esc").join("ledger.jsonl"))
                 .unwrap_or_else(|| PathBuf::from(".esc/ledger.jsonl")),
         };
+        // A discovered policy or ledger must be the user's own (see store::paths); a path
+        // given by flag or variable is the user's explicit choice.
+        if discovered.is_some() {
+            let trusted = crate::store::paths::safe_directories(
+                std::env::var_os("ESC_SAFE_DIRECTORIES").as_deref(),
+            );
+            if args.policy.is_none() {
+                crate::store::paths::check_discovered("policy", &policy, &trusted)?;
+            }
+            if args.ledger.is_none() {
+                crate::store::paths::check_discovered("ledger", &ledger, &trusted)?;
+            }
+        }
         let now = match &args.now {
             Some(text) => parse_now(text, &policy)?,
             None => Utc::now(),

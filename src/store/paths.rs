@@ -28,3 +28,113 @@ pub fn searched(start: &Path) -> Vec<PathBuf> {
     out.push(config_policy());
     out
 }
+
+/// Why a discovered file is not used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "refusing to use the discovered {what} {path}: {why}; another user could make esc act (and run the policy's notify command) as you. If you trust it, add its directory {dir} to ESC_SAFE_DIRECTORIES (paths separated by `:`, or `*` for any) or as a line of {config}, or name the file with {flag}"
+)]
+pub struct Unsafe {
+    pub what: &'static str,
+    /// The flag and variable that name such a file explicitly.
+    pub flag: &'static str,
+    pub path: String,
+    pub why: String,
+    pub dir: String,
+    pub config: String,
+}
+
+/// The file listing trusted directories, one per line (like git's `safe.directory`).
+pub fn safe_directories_file() -> PathBuf {
+    dirs::config_dir()
+        .map(|d| d.join("esc").join("safe-directories"))
+        .unwrap_or_else(|| PathBuf::from(".esc/safe-directories"))
+}
+
+/// The trusted directories: `ESC_SAFE_DIRECTORIES` (split at `:`) and the lines of
+/// [`safe_directories_file`]. `*` trusts every directory.
+pub fn safe_directories(env: Option<&std::ffi::OsStr>) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = env
+        .map(|v| std::env::split_paths(v).collect())
+        .unwrap_or_default();
+    if let Ok(text) = std::fs::read_to_string(safe_directories_file()) {
+        out.extend(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(PathBuf::from),
+        );
+    }
+    out
+}
+
+/// Check a discovered file and the directory holding it: both must belong to the user
+/// running esc (or to root) and not be writable by group or others — unless the directory
+/// is listed in `trusted`. A file that does not exist yet is judged by its directory.
+#[cfg(unix)]
+pub fn check_discovered(
+    what: &'static str,
+    path: &Path,
+    trusted: &[PathBuf],
+) -> Result<(), Unsafe> {
+    use std::os::unix::fs::MetadataExt;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let same = |a: &Path, b: &Path| {
+        a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
+    };
+    if trusted
+        .iter()
+        .any(|t| t.as_os_str() == "*" || same(t, dir) || dir.parent().is_some_and(|p| same(t, p)))
+    {
+        return Ok(());
+    }
+    let me = rustix::process::geteuid().as_raw();
+    for p in [dir, path] {
+        let Ok(meta) = std::fs::symlink_metadata(p) else {
+            continue;
+        };
+        let why = if meta.uid() != me && meta.uid() != 0 {
+            Some(format!(
+                "{} is owned by uid {}, not by you (uid {me})",
+                p.display(),
+                meta.uid()
+            ))
+        } else if meta.mode() & 0o022 != 0 {
+            Some(format!(
+                "{} can be written by {} (mode {:o})",
+                p.display(),
+                if meta.mode() & 0o002 != 0 {
+                    "anyone"
+                } else {
+                    "its group"
+                },
+                meta.mode() & 0o7777
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            return Err(Unsafe {
+                what,
+                flag: if what == "ledger" {
+                    "--ledger / ESC_LEDGER"
+                } else {
+                    "--policy / ESC_POLICY"
+                },
+                path: path.display().to_string(),
+                why,
+                dir: dir
+                    .parent()
+                    .map_or(dir.display().to_string(), |p| p.display().to_string()),
+                config: safe_directories_file().display().to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// On systems without Unix ownership, discovery trusts what it finds.
+#[cfg(not(unix))]
+pub fn check_discovered(_: &'static str, _: &Path, _: &[PathBuf]) -> Result<(), Unsafe> {
+    Ok(())
+}
