@@ -76,7 +76,7 @@ pub fn check_discovered(
     what: &'static str,
     path: &Path,
     trusted: &[PathBuf],
-) -> Result<(), Unsafe> {
+) -> Result<(), Box<Unsafe>> {
     use std::os::unix::fs::MetadataExt;
     let dir = path.parent().unwrap_or(Path::new("."));
     let same = |a: &Path, b: &Path| {
@@ -114,7 +114,7 @@ pub fn check_discovered(
             None
         };
         if let Some(why) = why {
-            return Err(Unsafe {
+            return Err(Box::new(Unsafe {
                 what,
                 flag: if what == "ledger" {
                     "--ledger / ESC_LEDGER"
@@ -127,7 +127,7 @@ pub fn check_discovered(
                     .parent()
                     .map_or(dir.display().to_string(), |p| p.display().to_string()),
                 config: safe_directories_file().display().to_string(),
-            });
+            }));
         }
     }
     Ok(())
@@ -135,6 +135,6 @@ pub fn check_discovered(
 
 /// On systems without Unix ownership, discovery trusts what it finds.
 #[cfg(not(unix))]
-pub fn check_discovered(_: &'static str, _: &Path, _: &[PathBuf]) -> Result<(), Unsafe> {
+pub fn check_discovered(_: &'static str, _: &Path, _: &[PathBuf]) -> Result<(), Box<Unsafe>> {
     Ok(())
 }
