@@ -9,7 +9,7 @@ use crate::case::transition::{self, OpenRequest, Request};
 use crate::case::{Case, Event, NewEvent, Record, describe, id, raci, view};
 use crate::policy::Policy;
 use crate::policy::duration;
-use crate::render::{Grid, local_time, one_line, state_cell, table};
+use crate::render::{Grid, local_time, state_cell, table};
 use crate::sla::clock::{ClockState, Clocks, clocks};
 use crate::store::ledger::Ledger;
 use anyhow::{Context, Result, anyhow};
@@ -175,7 +175,8 @@ pub fn show(settings: &Settings, input_id: &str, out: &mut Output) -> Result<()>
             true,
         ));
     }
-    let mut text = format!("{}  {}\n", case.id, one_line(&case.title));
+    let case = crate::case::view::for_people(&case);
+    let mut text = format!("{}  {}\n", case.id, case.title);
     let sev_label = policy
         .severity(&case.severity)
         .map_or(case.severity.clone(), crate::policy::Severity::display);

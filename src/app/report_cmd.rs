@@ -269,12 +269,12 @@ pub fn breaches(
                 format!("{} left", duration::format(*due - now))
             };
             t.add_row(vec![
-                case.clone(),
-                clock.to_string(),
-                state.to_string(),
-                local_time(*due, tz),
-                rel,
-                title.clone(),
+                case.into(),
+                clock.to_string().into(),
+                crate::render::state_cell(state),
+                local_time(*due, tz).into(),
+                rel.into(),
+                title.replace('\n', " ").into(),
             ]);
         }
         out.raw(&format!(
