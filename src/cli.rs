@@ -31,7 +31,7 @@ pub struct GlobalArgs {
     pub ledger: Option<PathBuf>,
     /// The time every command takes as now [default: $ESC_NOW, else the clock]: RFC 3339,
     /// a date, a local date and time (2026-12-21 09:30), -2h, yesterday 17:00
-    #[arg(long, global = true, value_name = "TIME")]
+    #[arg(long, global = true, value_name = "TIME", allow_hyphen_values = true)]
     pub now: Option<String>,
     /// Who is acting [default: $ESC_ACTOR, else the login name]
     #[arg(long, global = true, value_name = "NAME")]
@@ -155,8 +155,9 @@ pub enum ReportCommand {
 #[derive(Debug, Args, Clone)]
 pub struct ReportArgs {
     /// Only cases opened since: a duration back from now (30d, 12w), a date (YYYY-MM-DD, in
-    /// the policy's time zone) or an RFC 3339 time
-    #[arg(long, value_name = "DUR|DATE")]
+    /// the policy's time zone), a local time (2026-12-21 09:30), -2h, yesterday 17:00 or an
+    /// RFC 3339 time
+    #[arg(long, value_name = "DUR|TIME", allow_hyphen_values = true)]
     pub since: Option<String>,
     /// Group the rows by [default: severity; trends: week]
     #[arg(long, value_enum)]
