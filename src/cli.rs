@@ -1,7 +1,7 @@
 //! Command-line definitions (clap). Doc comments here are the `--help` text; nothing here
 //! decides anything — [`crate::app`] resolves these values into settings and runs commands.
 
-use crate::complete::{Kind, policy_candidates, status_candidates};
+use crate::complete::{Kind, case_candidates, policy_candidates, status_candidates};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -87,6 +87,7 @@ pub enum Command {
     /// Approve a trigger's proposal on a case: its actions are taken
     Approve {
         /// Case id (ESC-7, esc-7 or 7)
+        #[arg(add = case_candidates())]
         id: String,
         /// The trigger's name
         trigger: String,
@@ -94,6 +95,7 @@ pub enum Command {
     /// Reject a trigger's proposal on a case
     Reject {
         /// Case id (ESC-7, esc-7 or 7)
+        #[arg(add = case_candidates())]
         id: String,
         /// The trigger's name
         trigger: String,
@@ -193,7 +195,7 @@ pub enum ReportFormat {
 #[derive(Debug, Args)]
 pub struct ReviewArgs {
     /// Case id (ESC-7, esc-7 or 7)
-    #[arg(required_unless_present = "pending")]
+    #[arg(required_unless_present = "pending", add = case_candidates())]
     pub id: Option<String>,
     /// List the reviews due and overdue
     #[arg(long, conflicts_with_all = ["id", "show", "file", "root_cause", "went_well", "improve", "actions"])]
@@ -293,11 +295,13 @@ pub enum CaseCommand {
     /// First response: stops the response clock
     Ack {
         /// Case id (ESC-7, esc-7 or 7)
+        #[arg(add = case_candidates())]
         id: String,
     },
     /// Give a case a new owner
     Assign {
         /// Case id (ESC-7, esc-7 or 7)
+        #[arg(add = case_candidates())]
         id: String,
         /// The new owner (a person in the policy)
         #[arg(long, value_name = "PERSON", add = policy_candidates(Kind::Person))]
@@ -306,6 +310,7 @@ pub enum CaseCommand {
     /// Add a note to the timeline
     Note {
         /// Case id (ESC-7, esc-7 or 7)
+        #[arg(add = case_candidates())]
         id: String,
         /// The note
         text: String,
@@ -318,6 +323,7 @@ pub enum CaseCommand {
     /// Move back one tier
     Deescalate {
         /// Case id (ESC-7, esc-7 or 7)
+        #[arg(add = case_candidates())]
         id: String,
         /// Why the case goes back
         #[arg(long, value_name = "TEXT")]
@@ -329,6 +335,7 @@ pub enum CaseCommand {
     /// Stop the SLA clocks (e.g. waiting on the customer)
     Pause {
         /// Case id (ESC-7, esc-7 or 7)
+        #[arg(add = case_candidates())]
         id: String,
         /// Why the clocks stop (e.g. waiting on the customer)
         #[arg(long, value_name = "TEXT")]
@@ -337,11 +344,13 @@ pub enum CaseCommand {
     /// Restart the SLA clocks
     Resume {
         /// Case id (ESC-7, esc-7 or 7)
+        #[arg(add = case_candidates())]
         id: String,
     },
     /// Mark a case resolved
     Resolve {
         /// Case id (ESC-7, esc-7 or 7)
+        #[arg(add = case_candidates())]
         id: String,
         /// What fixed it
         #[arg(long, value_name = "TEXT")]
@@ -353,6 +362,7 @@ pub enum CaseCommand {
     /// Record that the customer confirmed, with satisfaction
     Followup {
         /// Case id (ESC-7, esc-7 or 7)
+        #[arg(add = case_candidates())]
         id: String,
         /// Satisfaction from 1 (poor) to 5 (excellent)
         #[arg(long, value_parser = clap::value_parser!(u8).range(1..=5))]
@@ -364,11 +374,13 @@ pub enum CaseCommand {
     /// Close a resolved case
     Close {
         /// Case id (ESC-7, esc-7 or 7)
+        #[arg(add = case_candidates())]
         id: String,
     },
     /// Reopen a resolved or closed case
     Reopen {
         /// Case id (ESC-7, esc-7 or 7)
+        #[arg(add = case_candidates())]
         id: String,
         /// Why the case is reopened
         #[arg(long, value_name = "TEXT")]
@@ -377,6 +389,7 @@ pub enum CaseCommand {
     /// Turn a case into a swarm, or end its swarm
     Swarm {
         /// Case id (ESC-7, esc-7 or 7)
+        #[arg(add = case_candidates())]
         id: String,
         /// Members: roles (their on-duty member joins) or people
         #[arg(long = "with", num_args = 1.., value_name = "WHO")]
@@ -394,6 +407,7 @@ pub enum CaseCommand {
     /// Declare a major incident, or stand it down
     Major {
         /// Case id (ESC-7, esc-7 or 7)
+        #[arg(add = case_candidates())]
         id: String,
         /// The incident commander
         #[arg(long, value_name = "PERSON", required_unless_present = "stand_down", add = policy_candidates(Kind::Person))]
@@ -411,6 +425,7 @@ pub enum CaseCommand {
     /// Where a case stands, in plain words, with the promised times
     Status {
         /// Case id (ESC-7, esc-7 or 7)
+        #[arg(add = case_candidates())]
         id: String,
         /// For the customer: no internal tier names
         #[arg(long)]
@@ -419,11 +434,13 @@ pub enum CaseCommand {
     /// An executive briefing for a customer's case
     Brief {
         /// Case id (ESC-7, esc-7 or 7)
+        #[arg(add = case_candidates())]
         id: String,
     },
     /// Everything about a case: levels, owner, RACI, timeline
     Show {
         /// Case id (ESC-7, esc-7 or 7)
+        #[arg(add = case_candidates())]
         id: String,
     },
     /// Cases in a table
@@ -469,6 +486,7 @@ pub struct OpenArgs {
     .args(["title", "severity", "case_type", "account", "label", "unlabel"])))]
 pub struct EditArgs {
     /// Case id (ESC-7, esc-7 or 7)
+    #[arg(add = case_candidates())]
     pub id: String,
     /// The new title
     #[arg(long, value_name = "TEXT")]
@@ -494,6 +512,7 @@ pub struct EditArgs {
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
     /// Case id (ESC-7, esc-7 or 7)
+    #[arg(add = case_candidates())]
     pub id: String,
     /// The update (on a major incident: extra notes after the form)
     pub text: Option<String>,
@@ -518,6 +537,7 @@ pub struct UpdateArgs {
 #[derive(Debug, Args)]
 pub struct EscalateArgs {
     /// Case id (ESC-7, esc-7 or 7)
+    #[arg(add = case_candidates())]
     pub id: String,
     /// Handoff: why the case goes up
     #[arg(long, value_name = "TEXT")]

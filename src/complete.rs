@@ -64,3 +64,37 @@ pub fn status_candidates() -> ArgValueCandidates {
             .collect::<Vec<_>>()
     })
 }
+
+/// Completion candidates for a case id: the ledger's unresolved cases first (with their
+/// titles as help), then the rest. The ledger is the one `ESC_LEDGER` names, else the one
+/// beside a discovered policy.
+pub fn case_candidates() -> ArgValueCandidates {
+    ArgValueCandidates::new(|| {
+        let path = match std::env::var_os("ESC_LEDGER") {
+            Some(p) => std::path::PathBuf::from(p),
+            None => match std::env::current_dir()
+                .ok()
+                .and_then(|d| crate::store::paths::discover_policy(&d))
+            {
+                Some(p) => p.with_file_name("ledger.jsonl"),
+                None => return Vec::new(),
+            },
+        };
+        let Ok(ledger) = crate::store::ledger::Ledger::open(&path) else {
+            return Vec::new();
+        };
+        let mut folder = crate::case::Folder::new(false);
+        if ledger.visit(|r| folder.push(r)).is_err() {
+            return Vec::new();
+        }
+        let mut cases = folder.finish().unwrap_or_default();
+        cases.sort_by_key(|c| (!c.is_active(), crate::case::id::number(&c.id)));
+        cases
+            .into_iter()
+            .map(|c| {
+                CompletionCandidate::new(c.id.clone())
+                    .help(Some(crate::render::one_line(&c.title).into()))
+            })
+            .collect()
+    })
+}

@@ -523,3 +523,28 @@ fn sweep_prints_one_summary_line_and_show_numbers_its_timeline() {
         .collect();
     assert_eq!(numbers, ["1", "2"], "{show}");
 }
+
+#[test]
+fn completions_offer_policy_values_and_case_ids() {
+    let env = TestEnv::with_policy_file(POLICY);
+    ok_at(&env, NOW, &["open", "Printer jams"]);
+    let complete = |words: &[&str]| {
+        let mut args = vec!["--", "esc"];
+        args.extend_from_slice(words);
+        let out = env.esc(&args).env("COMPLETE", "fish").output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let sev = complete(&["list", "--severity", ""]);
+    assert_eq!(sev.lines().collect::<Vec<_>>(), ["sev1", "sev2", "sev3"]);
+    let types = complete(&["open", "x", "--type", ""]);
+    assert!(types.lines().any(|l| l == "billing"), "{types}");
+    let owners = complete(&["assign", "1", "--to", ""]);
+    assert!(owners.lines().any(|l| l == "dee"), "{owners}");
+    let tiers = complete(&["list", "--tier", ""]);
+    assert!(tiers.lines().any(|l| l == "L2"), "{tiers}");
+    let statuses = complete(&["list", "--status", ""]);
+    assert!(statuses.lines().any(|l| l == "unresolved"), "{statuses}");
+    let ids = complete(&["show", ""]);
+    assert!(ids.lines().any(|l| l == "ESC-1\tPrinter jams"), "{ids}");
+}
