@@ -124,11 +124,14 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
         ListFormat::Table => {
             if rows.is_empty() {
                 let hint = if cases.is_empty() {
-                    "no cases yet: open one with `esc open \"TITLE\"`"
+                    "no cases yet: open one with `esc open \"TITLE\"`".to_string()
                 } else {
-                    "no cases match (closed cases are hidden: --all shows them)"
+                    format!(
+                        "no cases match as of {} (closed cases are hidden: --all shows them)",
+                        crate::render::local_time(now, policy.defaults.timezone)
+                    )
                 };
-                return out.say(hint);
+                return out.say(&hint);
             }
             let mut t = table([
                 "id", "sev", "status", "tier", "owner", "sla", "due", "title",

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 /// Why a filter was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("--{flag} `{value}` is not {what} in the policy{hint}; {known}")]
+#[error("--{flag} `{value}` is not {what}{hint}; {known}")]
 pub struct FilterError {
     pub flag: &'static str,
     pub value: String,
@@ -110,16 +110,19 @@ impl Filter {
                 }
             }
         }
-        let severity = checked("severity", "a severity", &args.severity, || {
-            policy.severities.iter().map(|s| s.id.as_str()).collect()
-        })?;
-        let case_type = checked("type", "a type", &args.case_type, || {
+        let severity = checked(
+            "severity",
+            "a severity in the policy",
+            &args.severity,
+            || policy.severities.iter().map(|s| s.id.as_str()).collect(),
+        )?;
+        let case_type = checked("type", "a type in the policy", &args.case_type, || {
             policy.types.iter().map(String::as_str).collect()
         })?;
-        let tier = checked("tier", "a tier", &args.tier, || {
+        let tier = checked("tier", "a tier in the policy", &args.tier, || {
             policy.tiers.iter().map(|t| t.id.as_str()).collect()
         })?;
-        let mut owner = checked("owner", "a person", &args.owner, || {
+        let mut owner = checked("owner", "a person in the policy", &args.owner, || {
             policy.people().into_iter().collect()
         })?;
         if let Some(me) = &args.mine {
@@ -129,7 +132,7 @@ impl Filter {
         let account = if policy.accounts.is_empty() {
             values(&args.account)
         } else {
-            checked("account", "an account", &args.account, || {
+            checked("account", "an account in the policy", &args.account, || {
                 policy.accounts.keys().map(String::as_str).collect()
             })?
         };
