@@ -87,7 +87,7 @@ pub enum Command {
     /// Approve a trigger's proposal on a case: its actions are taken
     Approve {
         /// Case id (ESC-7, esc-7 or 7)
-        #[arg(add = case_candidates())]
+        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
         id: String,
         /// The trigger's name
         trigger: String,
@@ -95,7 +95,7 @@ pub enum Command {
     /// Reject a trigger's proposal on a case
     Reject {
         /// Case id (ESC-7, esc-7 or 7)
-        #[arg(add = case_candidates())]
+        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
         id: String,
         /// The trigger's name
         trigger: String,
@@ -195,7 +195,7 @@ pub enum ReportFormat {
 #[derive(Debug, Args)]
 pub struct ReviewArgs {
     /// Case id (ESC-7, esc-7 or 7)
-    #[arg(required_unless_present = "pending", add = case_candidates())]
+    #[arg(required_unless_present = "pending", add = case_candidates(), value_hint = clap::ValueHint::Other)]
     pub id: Option<String>,
     /// List the reviews due and overdue
     #[arg(long, conflicts_with_all = ["id", "show", "file", "root_cause", "went_well", "improve", "actions"])]
@@ -295,22 +295,22 @@ pub enum CaseCommand {
     /// First response: stops the response clock
     Ack {
         /// Case id (ESC-7, esc-7 or 7)
-        #[arg(add = case_candidates())]
+        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
         id: String,
     },
     /// Give a case a new owner
     Assign {
         /// Case id (ESC-7, esc-7 or 7)
-        #[arg(add = case_candidates())]
+        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
         id: String,
         /// The new owner (a person in the policy)
-        #[arg(long, value_name = "PERSON", add = policy_candidates(Kind::Person))]
+        #[arg(long, value_name = "PERSON", add = policy_candidates(Kind::Person), value_hint = clap::ValueHint::Other)]
         to: String,
     },
     /// Add a note to the timeline
     Note {
         /// Case id (ESC-7, esc-7 or 7)
-        #[arg(add = case_candidates())]
+        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
         id: String,
         /// The note
         text: String,
@@ -323,19 +323,19 @@ pub enum CaseCommand {
     /// Move back one tier
     Deescalate {
         /// Case id (ESC-7, esc-7 or 7)
-        #[arg(add = case_candidates())]
+        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
         id: String,
         /// Why the case goes back
         #[arg(long, value_name = "TEXT")]
         reason: String,
         /// Path to step back on [default: the policy's default path]
-        #[arg(long, value_name = "PATH", add = policy_candidates(Kind::Path))]
+        #[arg(long, value_name = "PATH", add = policy_candidates(Kind::Path), value_hint = clap::ValueHint::Other)]
         path: Option<String>,
     },
     /// Stop the SLA clocks (e.g. waiting on the customer)
     Pause {
         /// Case id (ESC-7, esc-7 or 7)
-        #[arg(add = case_candidates())]
+        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
         id: String,
         /// Why the clocks stop (e.g. waiting on the customer)
         #[arg(long, value_name = "TEXT")]
@@ -344,13 +344,13 @@ pub enum CaseCommand {
     /// Restart the SLA clocks
     Resume {
         /// Case id (ESC-7, esc-7 or 7)
-        #[arg(add = case_candidates())]
+        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
         id: String,
     },
     /// Mark a case resolved
     Resolve {
         /// Case id (ESC-7, esc-7 or 7)
-        #[arg(add = case_candidates())]
+        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
         id: String,
         /// What fixed it
         #[arg(long, value_name = "TEXT")]
@@ -362,7 +362,7 @@ pub enum CaseCommand {
     /// Record that the customer confirmed, with satisfaction
     Followup {
         /// Case id (ESC-7, esc-7 or 7)
-        #[arg(add = case_candidates())]
+        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
         id: String,
         /// Satisfaction from 1 (poor) to 5 (excellent)
         #[arg(long, value_parser = clap::value_parser!(u8).range(1..=5))]
@@ -374,13 +374,13 @@ pub enum CaseCommand {
     /// Close a resolved case
     Close {
         /// Case id (ESC-7, esc-7 or 7)
-        #[arg(add = case_candidates())]
+        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
         id: String,
     },
     /// Reopen a resolved or closed case
     Reopen {
         /// Case id (ESC-7, esc-7 or 7)
-        #[arg(add = case_candidates())]
+        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
         id: String,
         /// Why the case is reopened
         #[arg(long, value_name = "TEXT")]
@@ -389,13 +389,13 @@ pub enum CaseCommand {
     /// Turn a case into a swarm, or end its swarm
     Swarm {
         /// Case id (ESC-7, esc-7 or 7)
-        #[arg(add = case_candidates())]
+        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
         id: String,
         /// Members: roles (their on-duty member joins) or people
         #[arg(long = "with", num_args = 1.., value_name = "WHO")]
         with: Vec<String>,
         /// The facilitator [default: the on-duty member of [swarm] facilitator]
-        #[arg(long, value_name = "PERSON", add = policy_candidates(Kind::Person))]
+        #[arg(long, value_name = "PERSON", add = policy_candidates(Kind::Person), value_hint = clap::ValueHint::Other)]
         facilitator: Option<String>,
         /// End the running swarm
         #[arg(long, conflicts_with_all = ["with", "facilitator"])]
@@ -407,10 +407,10 @@ pub enum CaseCommand {
     /// Declare a major incident, or stand it down
     Major {
         /// Case id (ESC-7, esc-7 or 7)
-        #[arg(add = case_candidates())]
+        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
         id: String,
         /// The incident commander
-        #[arg(long, value_name = "PERSON", required_unless_present = "stand_down", add = policy_candidates(Kind::Person))]
+        #[arg(long, value_name = "PERSON", required_unless_present = "stand_down", add = policy_candidates(Kind::Person), value_hint = clap::ValueHint::Other)]
         commander: Option<String>,
         /// Fill an incident role: ROLE=PERSON (repeat for each role)
         #[arg(long = "role", value_name = "ROLE=PERSON")]
@@ -425,7 +425,7 @@ pub enum CaseCommand {
     /// Where a case stands, in plain words, with the promised times
     Status {
         /// Case id (ESC-7, esc-7 or 7)
-        #[arg(add = case_candidates())]
+        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
         id: String,
         /// For the customer: no internal tier names
         #[arg(long)]
@@ -434,13 +434,13 @@ pub enum CaseCommand {
     /// An executive briefing for a customer's case
     Brief {
         /// Case id (ESC-7, esc-7 or 7)
-        #[arg(add = case_candidates())]
+        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
         id: String,
     },
     /// Everything about a case: levels, owner, RACI, timeline
     Show {
         /// Case id (ESC-7, esc-7 or 7)
-        #[arg(add = case_candidates())]
+        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
         id: String,
     },
     /// Cases in a table
@@ -458,13 +458,13 @@ pub struct OpenArgs {
     /// One line saying what is wrong
     pub title: String,
     /// Severity, as named in the policy [default: the policy's default severity]
-    #[arg(long, value_name = "SEV", add = policy_candidates(Kind::Severity))]
+    #[arg(long, value_name = "SEV", add = policy_candidates(Kind::Severity), value_hint = clap::ValueHint::Other)]
     pub severity: Option<String>,
     /// Escalation type, as named in the policy [default: the policy's default type]
-    #[arg(long = "type", value_name = "TYPE", add = policy_candidates(Kind::Type))]
+    #[arg(long = "type", value_name = "TYPE", add = policy_candidates(Kind::Type), value_hint = clap::ValueHint::Other)]
     pub case_type: Option<String>,
     /// The customer account (key accounts get their policy settings)
-    #[arg(long, value_name = "ACCOUNT", add = policy_candidates(Kind::Account))]
+    #[arg(long, value_name = "ACCOUNT", add = policy_candidates(Kind::Account), value_hint = clap::ValueHint::Other)]
     pub account: Option<String>,
     /// Who reported it
     #[arg(long, value_name = "NAME")]
@@ -486,19 +486,19 @@ pub struct OpenArgs {
     .args(["title", "severity", "case_type", "account", "label", "unlabel"])))]
 pub struct EditArgs {
     /// Case id (ESC-7, esc-7 or 7)
-    #[arg(add = case_candidates())]
+    #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
     pub id: String,
     /// The new title
     #[arg(long, value_name = "TEXT")]
     pub title: Option<String>,
     /// The new severity (re-bases the SLA targets from the original open time)
-    #[arg(long, value_name = "SEV", add = policy_candidates(Kind::Severity))]
+    #[arg(long, value_name = "SEV", add = policy_candidates(Kind::Severity), value_hint = clap::ValueHint::Other)]
     pub severity: Option<String>,
     /// The new escalation type
-    #[arg(long = "type", value_name = "TYPE", add = policy_candidates(Kind::Type))]
+    #[arg(long = "type", value_name = "TYPE", add = policy_candidates(Kind::Type), value_hint = clap::ValueHint::Other)]
     pub case_type: Option<String>,
     /// The new account
-    #[arg(long, value_name = "ACCOUNT", add = policy_candidates(Kind::Account))]
+    #[arg(long, value_name = "ACCOUNT", add = policy_candidates(Kind::Account), value_hint = clap::ValueHint::Other)]
     pub account: Option<String>,
     /// Add a label (repeat or separate with commas)
     #[arg(long, value_name = "LABEL", value_delimiter = ',')]
@@ -512,7 +512,7 @@ pub struct EditArgs {
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
     /// Case id (ESC-7, esc-7 or 7)
-    #[arg(add = case_candidates())]
+    #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
     pub id: String,
     /// The update (on a major incident: extra notes after the form)
     pub text: Option<String>,
@@ -537,7 +537,7 @@ pub struct UpdateArgs {
 #[derive(Debug, Args)]
 pub struct EscalateArgs {
     /// Case id (ESC-7, esc-7 or 7)
-    #[arg(add = case_candidates())]
+    #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
     pub id: String,
     /// Handoff: why the case goes up
     #[arg(long, value_name = "TEXT")]
@@ -549,10 +549,10 @@ pub struct EscalateArgs {
     #[arg(long, value_name = "TEXT")]
     pub tried: Option<String>,
     /// Path to escalate on [default: the policy's default path]
-    #[arg(long, value_name = "PATH", add = policy_candidates(Kind::Path))]
+    #[arg(long, value_name = "PATH", add = policy_candidates(Kind::Path), value_hint = clap::ValueHint::Other)]
     pub path: Option<String>,
     /// Jump to this tier (only if the case's severity has skip_tiers)
-    #[arg(long, value_name = "TIER", add = policy_candidates(Kind::Tier))]
+    #[arg(long, value_name = "TIER", add = policy_candidates(Kind::Tier), value_hint = clap::ValueHint::Other)]
     pub to: Option<String>,
 }
 
@@ -561,25 +561,25 @@ pub struct EscalateArgs {
 pub struct ListArgs {
     /// Only cases in these states: open, acknowledged, paused, resolved, closed, or
     /// unresolved (open, acknowledged or paused); repeat or separate with commas
-    #[arg(long, value_name = "STATUS", value_delimiter = ',', add = status_candidates())]
+    #[arg(long, value_name = "STATUS", value_delimiter = ',', add = status_candidates(), value_hint = clap::ValueHint::Other)]
     pub status: Vec<String>,
     /// Only cases of these severities (as named in the policy)
-    #[arg(long, value_name = "SEV", value_delimiter = ',', add = policy_candidates(Kind::Severity))]
+    #[arg(long, value_name = "SEV", value_delimiter = ',', add = policy_candidates(Kind::Severity), value_hint = clap::ValueHint::Other)]
     pub severity: Vec<String>,
     /// Only cases at these tiers on any path
-    #[arg(long, value_name = "TIER", value_delimiter = ',', add = policy_candidates(Kind::Tier))]
+    #[arg(long, value_name = "TIER", value_delimiter = ',', add = policy_candidates(Kind::Tier), value_hint = clap::ValueHint::Other)]
     pub tier: Vec<String>,
     /// Only cases owned by these people
-    #[arg(long, value_name = "PERSON", value_delimiter = ',', add = policy_candidates(Kind::Person))]
+    #[arg(long, value_name = "PERSON", value_delimiter = ',', add = policy_candidates(Kind::Person), value_hint = clap::ValueHint::Other)]
     pub owner: Vec<String>,
     /// Only cases owned by the actor (--actor / ESC_ACTOR / the login name)
     #[arg(long)]
     pub mine: bool,
     /// Only cases of these accounts
-    #[arg(long, value_name = "ACCOUNT", value_delimiter = ',', add = policy_candidates(Kind::Account))]
+    #[arg(long, value_name = "ACCOUNT", value_delimiter = ',', add = policy_candidates(Kind::Account), value_hint = clap::ValueHint::Other)]
     pub account: Vec<String>,
     /// Only cases of these types
-    #[arg(long = "type", value_name = "TYPE", value_delimiter = ',', add = policy_candidates(Kind::Type))]
+    #[arg(long = "type", value_name = "TYPE", value_delimiter = ',', add = policy_candidates(Kind::Type), value_hint = clap::ValueHint::Other)]
     pub case_type: Vec<String>,
     /// Only cases with any of these labels
     #[arg(long, value_name = "LABEL", value_delimiter = ',')]
@@ -619,5 +619,27 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// Every argument and option of every command has a one-line help.
+    #[test]
+    fn every_argument_has_help() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if matches!(id, "help" | "version") || arg.is_hide_set() {
+                    continue;
+                }
+                if arg.get_help().is_none_or(|h| h.to_string().trim().is_empty()) {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "esc", &mut missing);
+        assert!(missing.is_empty(), "arguments without help: {missing:#?}");
     }
 }
