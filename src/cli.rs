@@ -630,7 +630,10 @@ mod tests {
                 if matches!(id, "help" | "version") || arg.is_hide_set() {
                     continue;
                 }
-                if arg.get_help().is_none_or(|h| h.to_string().trim().is_empty()) {
+                if arg
+                    .get_help()
+                    .is_none_or(|h| h.to_string().trim().is_empty())
+                {
                     missing.push(format!("{path} {id}"));
                 }
             }
