@@ -271,18 +271,19 @@ impl std::fmt::Display for Grid {
             None => self.comfy(&self.header, &self.rows, None).to_string(),
             Some(width) => {
                 let mins = self.minimums();
-                let turned = self.turned();
-                let turned_mins = turned.minimums();
+                // Turning suits a few rows (a report's groups), not a long list.
+                let turned = (self.header.len() > 2 && (1..=8).contains(&self.rows.len()))
+                    .then(|| self.turned())
+                    .map(|t| {
+                        let m = t.minimums();
+                        (t, m)
+                    })
+                    .filter(|(_, m)| fits(m, width));
                 if fits(&mins, width) {
                     self.comfy(&self.header, &self.rows, Some(&mins))
                         .to_string()
-                } else if self.header.len() > 2
-                    && !self.rows.is_empty()
-                    && fits(&turned_mins, width)
-                {
-                    turned
-                        .comfy(&turned.header, &turned.rows, Some(&turned_mins))
-                        .to_string()
+                } else if let Some((t, m)) = turned {
+                    t.comfy(&t.header, &t.rows, Some(&m)).to_string()
                 } else {
                     self.records(width)
                 }
