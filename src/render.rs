@@ -64,6 +64,8 @@ pub struct Grid {
     rows: Vec<Vec<Styled>>,
     right: Vec<usize>,
     whole: Vec<usize>,
+    /// Columns that may be left out when the table does not fit, first to go first.
+    optional: Vec<usize>,
     one_line: bool,
 }
 
@@ -104,6 +106,38 @@ impl Grid {
     pub fn align_right(&mut self, column: usize) -> &mut Self {
         self.right.push(column);
         self
+    }
+
+    /// Leave this column out when the table cannot fit otherwise (call in the order the
+    /// columns should go).
+    pub fn optional(&mut self, column: usize) -> &mut Self {
+        self.optional.push(column);
+        self
+    }
+
+    /// The table without one column.
+    fn without(&self, column: usize) -> Grid {
+        let drop = |v: &mut Vec<usize>| {
+            v.retain(|c| *c != column);
+            for c in v.iter_mut() {
+                if *c > column {
+                    *c -= 1;
+                }
+            }
+        };
+        let mut g = self.clone();
+        if column < g.header.len() {
+            g.header.remove(column);
+        }
+        for r in &mut g.rows {
+            if column < r.len() {
+                r.remove(column);
+            }
+        }
+        drop(&mut g.right);
+        drop(&mut g.whole);
+        drop(&mut g.optional);
+        g
     }
 
     /// Never wrap or cut this column's cells (short values such as `over by 3h`).
@@ -269,6 +303,9 @@ impl std::fmt::Display for Grid {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let text = match layout().width.map(usize::from) {
             None => self.comfy(&self.header, &self.rows, None).to_string(),
+            Some(width) if !fits(&self.minimums(), width) && !self.optional.is_empty() => {
+                return self.without(self.optional[0]).fmt(f);
+            }
             Some(width) => {
                 let mins = self.minimums();
                 // Turning suits a few rows (a report's groups), not a long list.

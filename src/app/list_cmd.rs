@@ -136,7 +136,8 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
             let mut t = table([
                 "id", "sev", "status", "tier", "owner", "sla", "due", "title",
             ]);
-            t.short_rows();
+            // On a narrow terminal the tier, then the owner, make room for the rest.
+            t.short_rows().optional(3).optional(4);
             for r in &rows {
                 let levels: Vec<&str> = r.case.levels.values().map(|l| l.tier.as_str()).collect();
                 t.add_row(vec![
