@@ -142,15 +142,16 @@ pub fn check(
             for r in &results {
                 for d in &r.problems {
                     let (line, col) = line_col(&r.text, d.span.start);
-                    out.line(&format!(
-                        "::error file={},line={line},col={col}::{}",
+                    // Workflow commands are for the CI runner: one exact line each.
+                    out.data(&format!(
+                        "::error file={},line={line},col={col}::{}\n",
                         github_property(&r.file),
                         github_data(&d.message)
                     ))?;
                 }
             }
             for f in drift.unwrap_or_default() {
-                out.line(&format!("::error::{}", github_data(&f.to_string())))?;
+                out.data(&format!("::error::{}\n", github_data(&f.to_string())))?;
             }
         }
         CheckFormat::Human => {
@@ -201,6 +202,7 @@ pub fn check(
 
 /// Escape a GitHub workflow-command message.
 fn github_data(s: &str) -> String {
+    let s = crate::render::neutralise(s, false);
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
