@@ -3,8 +3,9 @@
 //! refused with the reason and how to allow it — `ESC_SAFE_DIRECTORIES`, the config dir's
 //! `esc/safe-directories`, or naming the file by flag or variable.
 //!
-//! The ownership case needs root (to give the files to uid 65534); CI runs as root. Without
-//! root it prints a notice and checks the permission cases only.
+//! The ownership case needs root (to give the files to uid 65534); CI runs as root and sets
+//! `ESC_REQUIRE_ROOT=1` so that it cannot be skipped there. Without root it prints a notice
+//! and checks the permission cases only.
 
 mod common;
 
@@ -125,6 +126,10 @@ fn files_others_can_write_are_refused_until_allowed() {
 #[test]
 fn files_of_another_user_are_refused() {
     if !is_root() {
+        assert!(
+            std::env::var_os("ESC_REQUIRE_ROOT").is_none_or(|v| v != "1"),
+            "ESC_REQUIRE_ROOT=1 but not running as root: the ownership check cannot run"
+        );
         eprintln!("notice: not root; skipping the ownership check (CI runs it as root)");
         return;
     }
