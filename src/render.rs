@@ -482,20 +482,22 @@ fn escape(c: char) -> String {
     }
 }
 
-/// Length of a colour-only SGR sequence at the start of `s` (`ESC [ 0-9; m`), else 0.
+/// Length of a foreground-colour sequence at the start of `s` — `ESC[38;5;Nm` (set) or
+/// `ESC[39m` / `ESC[0m` (reset), the only ones the tables emit — else 0. Anything else
+/// (conceal, cursor moves, OSC …) is not colour and is escaped.
 fn sgr_len(s: &str) -> usize {
-    let b = s.as_bytes();
-    if b.len() < 3 || b[0] != 0x1b || b[1] != b'[' {
+    let Some(rest) = s.strip_prefix("\u{1b}[") else {
         return 0;
-    }
-    for (i, &x) in b.iter().enumerate().skip(2) {
-        match x {
-            b'0'..=b'9' | b';' => {}
-            b'm' => return i + 1,
-            _ => return 0,
-        }
-    }
-    0
+    };
+    let Some(end) = rest.find('m') else {
+        return 0;
+    };
+    let params = &rest[..end];
+    let colour = match params.strip_prefix("38;5;") {
+        Some(n) => !n.is_empty() && n.len() <= 3 && n.bytes().all(|b| b.is_ascii_digit()),
+        None => matches!(params, "39" | "0" | ""),
+    };
+    if colour { 2 + end + 1 } else { 0 }
 }
 
 /// A CSV cell safe to open in a spreadsheet (OWASP): a value starting with `=`, `+`, `-`,
@@ -530,6 +532,7 @@ mod tests {
         );
         assert_eq!(neutralise("\u{1b}[38;5;9mred", false), "\\u{1b}[38;5;9mred");
         assert_eq!(neutralise("\u{1b}[2J", true), "\\u{1b}[2J");
+        assert_eq!(neutralise("\u{1b}[8mhidden", true), "\\u{1b}[8mhidden");
         assert_eq!(
             neutralise("\u{1b}]8;;http://x\u{7}", true),
             "\\u{1b}]8;;http://x\\u{7}"
