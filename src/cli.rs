@@ -28,6 +28,14 @@ pub struct GlobalArgs {
     /// The time every command takes as now (RFC 3339), for tests, back-fills and what-ifs
     #[arg(long, global = true, env = "ESC_NOW", value_name = "RFC3339")]
     pub now: Option<String>,
+    /// Let --now / ESC_NOW record events more than 5 minutes ahead of this machine's clock
+    #[arg(
+        long,
+        global = true,
+        env = "ESC_ALLOW_FUTURE",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub allow_future: bool,
     /// Who is acting [default: $ESC_ACTOR, else the login name]
     #[arg(long, global = true, env = "ESC_ACTOR", value_name = "NAME")]
     pub actor: Option<String>,
