@@ -32,14 +32,16 @@
 //!
 //! # Writing: one lock, one write, one sync
 //!
-//! [`Ledger::lock`] takes an exclusive lock ([`File::lock`], `flock` on Unix) on the sibling
-//! file `<ledger>.lock`, not on the ledger itself. A sibling lock can be taken before the
-//! ledger exists (the first append creates it), and the writer opens the ledger by name only
-//! after it holds the lock, so it always appends to the current file even if the ledger was
-//! replaced (a backup restored, an editor's save-by-rename) while it waited. After locking,
-//! the writer checks that the file it locked is still the one at `<ledger>.lock` (same device
-//! and inode); if the lock file was deleted or replaced meanwhile it locks the new one, so a
-//! lock file removed by a cleaner never lets two writers in at once. Under the guard the
+//! [`Ledger::lock`] takes an exclusive lock ([`File::lock`], `flock` on Unix) on the ledger's
+//! directory and then on the sibling file `<ledger>.lock`, not on the ledger itself. These
+//! can be taken before the ledger exists (the first append creates it), and the writer opens
+//! the ledger by name only after it holds them, so it always appends to the current file
+//! even if the ledger was replaced (a backup restored, an editor's save-by-rename) while it
+//! waited. The directory lock cannot be lost: a cleaner that deletes `<ledger>.lock` while a
+//! writer holds it cannot delete the directory holding the ledger, so a second writer still
+//! waits. The sibling lock keeps older versions of esc out; after taking it the writer checks
+//! that the file it locked is still the one at that name (same device and inode) and locks
+//! the new one if not. Under the guard the
 //! caller reads the state it needs and calls [`WriteGuard::append`], which numbers the events
 //! from the last `seq`, writes all their lines in one `write`, and `sync_data`s before
 //! returning. If the write or the sync fails, the file is cut back to where it was, so a
@@ -287,8 +289,16 @@ pub struct Ledger {
 #[derive(Debug)]
 pub struct WriteGuard<'a> {
     ledger: &'a Ledger,
-    _lock: File,
+    _lock: Locks,
     repaired: Option<TornTail>,
+}
+
+/// The locks a writer holds: the ledger's directory (which a cleaner cannot delete from
+/// under it) and the sibling `<ledger>.lock` (which older esc versions take).
+#[derive(Debug)]
+struct Locks {
+    _dir: Option<File>,
+    _file: File,
 }
 
 impl Ledger {
@@ -409,23 +419,61 @@ impl Ledger {
     }
 
     /// Takes the exclusive write lock, waiting for other writers. Creates the ledger's
-    /// directory if needed (the lock file lives beside the ledger). If the lock file is
-    /// deleted or replaced while this writer waits, it locks the file now at that name.
+    /// directory if needed (the lock file lives beside the ledger).
     pub fn lock(&self) -> Result<WriteGuard<'_>, LedgerError> {
         ensure_dir(&self.dir())?;
+        let locks = self.take_locks(true)?.ok_or_else(|| {
+            io_err(
+                "lock",
+                &self.sidecar("lock"),
+                io::Error::other("the lock could not be taken"),
+            )
+        })?;
+        Ok(WriteGuard {
+            ledger: self,
+            _lock: locks,
+            repaired: None,
+        })
+    }
+
+    /// The write locks, waiting for them if `wait`, else `None` when another writer holds
+    /// them. On Unix the ledger's directory is locked first: unlike `<ledger>.lock`, it
+    /// cannot be deleted by a cleaner while a writer holds it, so two writers are never in
+    /// at once. Then `<ledger>.lock` (which older versions of esc lock) is locked, and
+    /// checked to be still the file at that name; if it was deleted or replaced while this
+    /// writer waited, the file now at that name is locked instead.
+    fn take_locks(&self, wait: bool) -> Result<Option<Locks>, LedgerError> {
+        let take = |file: &File, path: &Path| -> Result<bool, LedgerError> {
+            if wait {
+                file.lock().map_err(|error| io_err("lock", path, error))?;
+                return Ok(true);
+            }
+            match file.try_lock() {
+                Ok(()) => Ok(true),
+                Err(fs::TryLockError::WouldBlock) => Ok(false),
+                Err(fs::TryLockError::Error(error)) => Err(io_err("lock", path, error)),
+            }
+        };
+        let dir_path = self.dir();
+        let dir = open_dir_for_lock(&dir_path);
+        if let Some(dir) = &dir
+            && !take(dir, &dir_path)?
+        {
+            return Ok(None);
+        }
         let lock_path = self.sidecar("lock");
         loop {
-            let lock = open_lock_file(&lock_path)?;
-            lock.lock()
-                .map_err(|error| io_err("lock", &lock_path, error))?;
-            if is_file_at(&lock, &lock_path) {
-                return Ok(WriteGuard {
-                    ledger: self,
-                    _lock: lock,
-                    repaired: None,
-                });
+            let file = open_lock_file(&lock_path)?;
+            if !take(&file, &lock_path)? {
+                return Ok(None);
             }
-            // Locked a file no longer at that name: a lock nobody else will ever take.
+            if is_file_at(&file, &lock_path) {
+                return Ok(Some(Locks {
+                    _dir: dir,
+                    _file: file,
+                }));
+            }
+            // Locked a file no longer at that name: a lock nobody else would ever take.
         }
     }
 
@@ -636,13 +684,9 @@ impl Ledger {
                 let _ = self.write_checkpoint(&checkpoint);
             }
             Access::Unlocked => {
-                let lock_path = self.sidecar("lock");
-                let Ok(lock) = open_lock_file(&lock_path) else {
+                let Ok(Some(_locks)) = self.take_locks(false) else {
                     return;
                 };
-                if lock.try_lock().is_err() || !is_file_at(&lock, &lock_path) {
-                    return;
-                }
                 let unchanged = fs::metadata(&self.path)
                     .ok()
                     .and_then(|meta| Stamp::of(&meta))
@@ -1496,6 +1540,25 @@ fn open_lock_file(lock_path: &Path) -> Result<File, LedgerError> {
         ));
     }
     Ok(file)
+}
+
+/// The ledger's directory, opened to be locked (Unix); `None` elsewhere or if it cannot be
+/// opened (then the sibling lock file alone serializes writers).
+fn open_dir_for_lock(dir: &Path) -> Option<File> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY)
+            .open(dir)
+            .ok()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        None
+    }
 }
 
 /// Whether the open `file` is the one now at `path` (same device and inode): false once the
