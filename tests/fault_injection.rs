@@ -722,10 +722,13 @@ fn ledger_with(env: &TestEnv, edit: impl Fn(&mut Value)) -> Vec<u8> {
     all
 }
 
+/// A change to one ledger line.
+type Edit = Box<dyn Fn(&mut Value)>;
+
 #[test]
 fn verify_names_damage_that_commands_would_act_on_and_writers_refuse_it() {
     let env = env();
-    let cases: [(&str, Box<dyn Fn(&mut Value)>); 7] = [
+    let cases: [(&str, Edit); 7] = [
         ("time goes backwards", Box::new(|l| l["at"] = at(5).into())),
         ("ESC-0", Box::new(|l| l["case"] = "ESC-0".into())),
         ("ESC-01", Box::new(|l| l["case"] = "ESC-01".into())),
