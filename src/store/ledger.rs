@@ -390,10 +390,8 @@ impl Ledger {
             return find_case(path, &image.bytes, checkpoint.valid_len, case);
         }
         let mut records = Vec::new();
-        let layout = walk(path, &image.bytes[..], |record| {
-            if record.case == case {
-                records.push(record);
-            }
+        let layout = walk(path, &image.bytes[..], |batch| {
+            records.extend(batch.drain(..).filter(|r| r.case == case));
         })?;
         if let Some(stamp) = image.stamp {
             self.refresh_checkpoint(stamp, State::new(layout), Access::Unlocked, &file);
@@ -566,7 +564,7 @@ impl Ledger {
 
     fn scan_as(&self, access: Access) -> Result<Scan, LedgerError> {
         let mut records = Vec::new();
-        let torn_tail = self.visit_as(access, |record| records.push(record))?;
+        let torn_tail = self.visit_as(access, |batch| records.append(batch))?;
         Ok(Scan { records, torn_tail })
     }
 
@@ -574,14 +572,24 @@ impl Ledger {
     /// command (sweep, reports) folds as it reads and never holds all records at once (only
     /// the lines of one batch until its last line commits them). Validates exactly as
     /// [`Ledger::read_all`] does; returns the torn tail if there is one.
-    pub fn visit(&self, f: impl FnMut(Record)) -> Result<Option<TornTail>, LedgerError> {
-        self.visit_as(Access::Unlocked, f)
+    pub fn visit(&self, mut f: impl FnMut(Record)) -> Result<Option<TornTail>, LedgerError> {
+        self.visit_as(Access::Unlocked, |batch| batch.drain(..).for_each(&mut f))
+    }
+
+    /// Hands every committed batch — the events one append wrote together — in order, to
+    /// `f`: for copying a ledger to another store with its batch boundaries (one
+    /// transaction per batch there). Validates exactly as [`Ledger::visit`] does.
+    pub fn visit_batches(
+        &self,
+        mut f: impl FnMut(Vec<Record>),
+    ) -> Result<Option<TornTail>, LedgerError> {
+        self.visit_as(Access::Unlocked, |batch| f(std::mem::take(batch)))
     }
 
     fn visit_as(
         &self,
         access: Access,
-        f: impl FnMut(Record),
+        f: impl FnMut(&mut Vec<Record>),
     ) -> Result<Option<TornTail>, LedgerError> {
         let path = &self.path;
         let read_err = |error| io_err("read ledger", path, error);
@@ -841,8 +849,9 @@ impl WriteGuard<'_> {
     }
 
     /// [`Ledger::visit`] under the lock.
-    pub fn visit(&self, f: impl FnMut(Record)) -> Result<Option<TornTail>, LedgerError> {
-        self.ledger.visit_as(Access::Locked, f)
+    pub fn visit(&self, mut f: impl FnMut(Record)) -> Result<Option<TornTail>, LedgerError> {
+        self.ledger
+            .visit_as(Access::Locked, |batch| batch.drain(..).for_each(&mut f))
     }
 
     /// [`Ledger::read_case`] under the lock.
@@ -1172,7 +1181,7 @@ const EMPTY_LINE: &str = "the line is empty";
 fn walk(
     path: &Path,
     mut reader: impl BufRead,
-    mut commit: impl FnMut(Record),
+    mut commit: impl FnMut(&mut Vec<Record>),
 ) -> Result<Layout, LedgerError> {
     let mut line: Vec<u8> = Vec::new();
     let mut len: u64 = 0;
@@ -1220,10 +1229,11 @@ fn walk(
         seen_seq = record.seq;
         batch.push(record);
         if !continues(content) {
-            for record in batch.drain(..) {
+            for record in &batch {
                 max_case = max_case.max(case_number(&record.case));
-                commit(record);
             }
+            commit(&mut batch);
+            batch.clear();
             valid_len = len;
             last_seq = seen_seq;
         }
@@ -1865,6 +1875,9 @@ mod tests {
         assert!(!lines[2].contains("more"), "{}", lines[2]);
         assert_eq!(seqs(&ledger.read_all().unwrap()), [1, 2, 3, 4]);
         assert_eq!(ledger.read_case("ESC-2").unwrap().len(), 2);
+        let mut batches = Vec::new();
+        ledger.visit_batches(|b| batches.push(seqs(&b))).unwrap();
+        assert_eq!(batches, [vec![1], vec![2, 3, 4]]);
 
         for cut in before.len()..after.len() {
             fs::write(ledger.path(), &after[..cut]).unwrap();
