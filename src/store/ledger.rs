@@ -1067,39 +1067,60 @@ struct SeqOnly {
 /// The rules every case's history keeps, checked line by line in ledger order.
 #[derive(Default)]
 struct Checker {
-    /// The time of the latest event of every opened case, by case number.
-    cases: HashMap<u64, DateTime<Utc>>,
+    /// The time of the latest event of every opened case, indexed by case number: case
+    /// numbers are given out one after another, so this is dense in practice.
+    dense: Vec<Option<DateTime<Utc>>>,
+    /// The same for case numbers far beyond the others (only in hand-made ledgers).
+    sparse: HashMap<u64, Option<DateTime<Utc>>>,
 }
 
 impl Checker {
     /// Why `record` cannot follow the records checked so far, if it cannot.
     fn check(&mut self, record: &Record) -> Result<(), String> {
         let n = checked_case_number(&record.case)?;
-        if matches!(record.event, Event::Opened { .. }) {
-            if self.cases.insert(n, record.at).is_some() {
-                return Err(format!(
-                    "case {} is opened a second time (a case number is never reused)",
-                    record.case
-                ));
-            }
-            return Ok(());
-        }
-        match self.cases.get_mut(&n) {
-            None => Err(format!(
+        let opened = matches!(record.event, Event::Opened { .. });
+        let Some(last) = self.slot(n, opened) else {
+            return Err(format!(
+                "an event of case {}, which was never opened (no `opened` event for it on an earlier line)",
+                record.case
+            ));
+        };
+        match last {
+            Some(_) if opened => Err(format!(
+                "case {} is opened a second time (a case number is never reused)",
+                record.case
+            )),
+            None if !opened => Err(format!(
                 "an event of case {}, which was never opened (no `opened` event for it on an earlier line)",
                 record.case
             )),
-            Some(last) if record.at < *last => Err(format!(
+            Some(at) if record.at < *at => Err(format!(
                 "time goes backwards in case {}: this event is at {}, after its event at {}",
                 record.case,
                 crate::render::rfc3339(record.at),
-                crate::render::rfc3339(*last)
+                crate::render::rfc3339(*at)
             )),
-            Some(last) => {
-                *last = record.at;
+            _ => {
+                *last = Some(record.at);
                 Ok(())
             }
         }
+    }
+
+    /// The place for case `n`'s latest time, made if `create`; `None` if it has none.
+    fn slot(&mut self, n: u64, create: bool) -> Option<&mut Option<DateTime<Utc>>> {
+        let index = usize::try_from(n).ok()?;
+        let dense_limit = self.dense.len().saturating_mul(2).saturating_add(1 << 16);
+        if index < self.dense.len() || (create && index < dense_limit) {
+            if index >= self.dense.len() {
+                self.dense.resize(index + 1, None);
+            }
+            return self.dense.get_mut(index);
+        }
+        if create {
+            return Some(self.sparse.entry(n).or_insert(None));
+        }
+        self.sparse.get_mut(&n)
     }
 }
 
