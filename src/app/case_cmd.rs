@@ -36,6 +36,8 @@ fn fold_case(case_id: &str, records: Vec<Record>, settings: &Settings) -> Result
 /// `esc open`.
 pub fn open(settings: &Settings, req: &OpenRequest, out: &mut Output) -> Result<()> {
     let policy = policy_cmd::load(&settings.policy)?;
+    // Refuse bad input before touching anything; decide again at the time taken under the lock.
+    transition::open(&policy, req, settings.now)?;
     let ledger = ledger(settings)?;
     let mut guard = ledger.lock()?;
     let settings = &settings.for_write()?;
