@@ -49,7 +49,8 @@
 //!
 //! A brand-new ledger file gets its header written and synced, and its directory entry
 //! synced, *before* any event is written: if syncing the directory fails, the command fails
-//! with no event written (an empty ledger is left), so a retry never records a case twice.
+//! with no event written and the new file removed again (so the retry syncs its directory
+//! entry anew): a retry never records a case twice.
 //! Once the events' own sync succeeds, the append has succeeded. [`Ledger::create`] (`esc
 //! init`) writes the header to a temporary file and links it into place without replacing
 //! anything, so a ledger file never exists half-created.
@@ -793,11 +794,22 @@ impl WriteGuard<'_> {
             // A new (or torn-header) ledger: make the header and the file's directory entry
             // durable before any event is written, so that a failure here leaves no event
             // behind, and a success of the events' own sync below is the whole truth.
-            file.write_all(HEADER_LINE)
+            let durable = file
+                .write_all(HEADER_LINE)
                 .and_then(|()| file.sync_data())
-                .map_err(append_err)?;
-            sync_dir(&ledger.dir())
-                .map_err(|error| io_err("sync the directory of", path, error))?;
+                .map_err(append_err)
+                .and_then(|()| {
+                    sync_dir(&ledger.dir())
+                        .map_err(|error| io_err("sync the directory of", path, error))
+                });
+            if let Err(error) = durable {
+                if state.len == 0 {
+                    // The file was made here and holds no event: remove it, so that a retry
+                    // creates it again and syncs its directory entry again.
+                    let _ = fs::remove_file(path);
+                }
+                return Err(error);
+            }
             start = HEADER_LINE.len() as u64;
         }
         if let Err(error) = file.write_all(&buf).and_then(|()| file.sync_data()) {
