@@ -88,7 +88,8 @@
 //! Whole-ledger reads ([`Ledger::visit`]) stream the file line by line; the others read it
 //! into memory. Appending must not read a 150 MB ledger. The checkpoint records, for one exact
 //! state of the ledger file (length, mtime, ctime, inode and device), the last `seq`, the
-//! highest case number and where the committed lines end, with a hash of those numbers
+//! highest case number, whether any on-call override (an event of the reserved id `ONCALL`,
+//! to which the case rules below do not apply) exists and where the committed lines end, with a hash of those numbers
 //! together with the bytes of the last committed line. It is written atomically (temporary
 //! file and rename) after each append and after each full validating scan. Before it is used
 //! it must vouch for the file: the metadata must match, the byte before its end must be the
@@ -104,6 +105,7 @@
 //! ledger is still exactly what it scanned; failures to write a checkpoint are ignored (it is
 //! only a cache, and one that does not vouch for the file is never used).
 
+use crate::case::event::ONCALL;
 use crate::case::{Event, NewEvent, Record};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -127,7 +129,7 @@ const HEADER_LINE: &[u8] = b"{\"esc_ledger\":1}\n";
 const MORE_MARK: &[u8] = b",\"more\":true}";
 
 /// The version of the checkpoint file's own format.
-const CHECKPOINT_VERSION: u32 = 2;
+const CHECKPOINT_VERSION: u32 = 3;
 
 /// A checkpoint file is tiny; reading more than this means it is not one.
 const MAX_CHECKPOINT_BYTES: u64 = 64 * 1024;
@@ -234,6 +236,9 @@ pub struct Summary {
     pub last_seq: u64,
     /// The number the next case gets: the highest `ESC-<n>` in the ledger plus one.
     pub next_case_number: u64,
+    /// Whether the ledger holds on-call overrides (events of the reserved id `ONCALL`), so
+    /// commands read them only when there are some.
+    pub has_oncall: bool,
     pub torn_tail: Option<TornTail>,
 }
 
@@ -540,7 +545,8 @@ impl Ledger {
                     batch_cases.push(record.case);
                     if !continues(line) {
                         report.events += batch_cases.len() as u64;
-                        cases.extend(batch_cases.drain(..));
+                        // On-call overrides belong to no case.
+                        cases.extend(batch_cases.drain(..).filter(|c| c != ONCALL));
                         report.last_seq = record.seq;
                         committed_len = offset;
                         committed_lines = line_no;
@@ -767,10 +773,12 @@ impl WriteGuard<'_> {
         let mut buf = Vec::with_capacity(256 * count);
         let mut records = Vec::with_capacity(count);
         let mut max_case = state.max_case;
+        let mut oncall = state.oncall;
         let mut last_line_start = 0;
         for (i, (seq, event)) in (state.last_seq + 1..).zip(events).enumerate() {
             let record = event.into_record(seq);
             max_case = admit(path, &record, max_case)?;
+            oncall |= record.case == ONCALL;
             last_line_start = buf.len();
             encode(path, &record, &mut buf)?;
             debug_assert!(!buf[last_line_start..].contains(&b'\n'));
@@ -827,6 +835,7 @@ impl WriteGuard<'_> {
                 valid_len: expected_len,
                 last_seq,
                 max_case,
+                oncall,
                 tail_lines: 0,
             };
             let last = &buf[last_line_start..buf.len() - 1];
@@ -896,6 +905,8 @@ struct Layout {
     last_seq: u64,
     /// The highest case number among committed events.
     max_case: u64,
+    /// Whether a committed event belongs to the reserved id `ONCALL`.
+    oncall: bool,
     /// Complete lines after `valid_len` (an unfinished batch).
     tail_lines: usize,
 }
@@ -910,6 +921,8 @@ struct State {
     last_seq: u64,
     /// The highest `n` among `ESC-<n>` case ids, 0 if none.
     max_case: u64,
+    /// Whether any event belongs to the reserved id `ONCALL` (on-call overrides).
+    oncall: bool,
     /// Complete lines of an unfinished batch after `valid_len`.
     tail_lines: usize,
 }
@@ -920,6 +933,7 @@ impl State {
         valid_len: 0,
         last_seq: 0,
         max_case: 0,
+        oncall: false,
         tail_lines: 0,
     };
 
@@ -929,6 +943,7 @@ impl State {
             valid_len: layout.valid_len,
             last_seq: layout.last_seq,
             max_case: layout.max_case,
+            oncall: layout.oncall,
             tail_lines: layout.tail_lines,
         }
     }
@@ -950,6 +965,7 @@ impl State {
         Summary {
             last_seq: self.last_seq,
             next_case_number: self.max_case.saturating_add(1),
+            has_oncall: self.oncall,
             torn_tail: self.torn_tail(),
         }
     }
@@ -1004,6 +1020,7 @@ struct Checkpoint {
     valid_len: u64,
     last_seq: u64,
     max_case: u64,
+    oncall: bool,
     /// A hash of every field above and the bytes of the last committed line.
     check: u64,
 }
@@ -1018,6 +1035,7 @@ impl Checkpoint {
             valid_len: state.valid_len,
             last_seq: state.last_seq,
             max_case: state.max_case,
+            oncall: state.oncall,
             check: 0,
         };
         checkpoint.check = checkpoint.hash(last_line);
@@ -1040,6 +1058,7 @@ impl Checkpoint {
             self.valid_len,
             self.last_seq,
             self.max_case,
+            u64::from(self.oncall),
         ] {
             h.write_u64(n);
         }
@@ -1052,6 +1071,7 @@ impl Checkpoint {
     fn vouches_for(&self, last_line: &[u8]) -> bool {
         if self.last_seq == 0 {
             return self.max_case == 0
+                && !self.oncall
                 && last_line.len() + 1 == HEADER_LINE.len()
                 && HEADER_LINE.starts_with(last_line);
         }
@@ -1065,6 +1085,7 @@ impl Checkpoint {
             valid_len: self.valid_len,
             last_seq: self.last_seq,
             max_case: self.max_case,
+            oncall: self.oncall,
             tail_lines: 0,
         }
     }
@@ -1089,6 +1110,10 @@ struct Checker {
 impl Checker {
     /// Why `record` cannot follow the records checked so far, if it cannot.
     fn check(&mut self, record: &Record) -> Result<(), String> {
+        if record.case == ONCALL {
+            // On-call overrides belong to no case: none of the case rules apply.
+            return Ok(());
+        }
         let n = checked_case_number(&record.case)?;
         let opened = matches!(record.event, Event::Opened { .. });
         let Some(last) = self.slot(n, opened) else {
@@ -1164,6 +1189,9 @@ fn admit(path: &Path, record: &Record, max_case: u64) -> Result<u64, LedgerError
         path: path.to_owned(),
         message,
     };
+    if record.case == ONCALL {
+        return Ok(max_case);
+    }
     let n = checked_case_number(&record.case).map_err(refused)?;
     if matches!(record.event, Event::Opened { .. }) {
         if n <= max_case {
@@ -1222,6 +1250,7 @@ fn walk(
     let mut last_seq = 0;
     let mut seen_seq = 0;
     let mut max_case = 0;
+    let mut oncall = false;
     let mut line_no = 0;
     let mut checker = Checker::default();
     let mut batch: Vec<Record> = Vec::new();
@@ -1264,6 +1293,7 @@ fn walk(
         if !continues(content) {
             for record in &batch {
                 max_case = max_case.max(case_number(&record.case));
+                oncall |= record.case == ONCALL;
             }
             commit(&mut batch);
             batch.clear();
@@ -1276,6 +1306,7 @@ fn walk(
         valid_len,
         last_seq,
         max_case,
+        oncall,
         tail_lines: batch.len(),
     })
 }
@@ -1737,6 +1768,7 @@ mod tests {
 
     fn note(case: &str, text: &str) -> NewEvent {
         NewEvent {
+            policy: None,
             at: at(1),
             actor: "ana".into(),
             case: case.into(),
@@ -1746,6 +1778,7 @@ mod tests {
 
     fn opened(case: &str) -> NewEvent {
         NewEvent {
+            policy: None,
             at: at(0),
             actor: "ana".into(),
             case: case.into(),
@@ -2101,6 +2134,33 @@ mod tests {
             })
         );
         assert_eq!((report.events, report.last_seq), (3, 5));
+    }
+
+    #[test]
+    fn the_summary_knows_whether_there_are_oncall_overrides() {
+        let (_dir, ledger) = setup();
+        append(&ledger, vec![opened("ESC-1")]);
+        assert!(!ledger.summary().unwrap().has_oncall);
+        let e = Event::OncallOverride {
+            role: "agent".into(),
+            person: "ana".into(),
+            from: at(0),
+            to: at(30),
+        };
+        let mut o = note(ONCALL, "");
+        o.event = e;
+        append(&ledger, vec![o]);
+        assert!(
+            ledger.summary().unwrap().has_oncall,
+            "from the append's checkpoint"
+        );
+        // Rebuilt by a scan when the checkpoint is gone.
+        fs::remove_file(ledger.sidecar("idx")).unwrap();
+        assert!(ledger.summary().unwrap().has_oncall, "from a scan");
+        assert_eq!(ledger.next_case_number().unwrap(), 2, "ONCALL is no case");
+        let report = ledger.verify().unwrap();
+        assert!(report.is_ok(), "{report:?}");
+        assert_eq!((report.events, report.cases), (2, 1));
     }
 
     fn read_checkpoint(ledger: &Ledger) -> Checkpoint {
