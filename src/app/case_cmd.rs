@@ -8,6 +8,7 @@ use super::settings::Settings;
 use crate::case::transition::{self, OpenRequest, Request};
 use crate::case::{Case, Event, NewEvent, Record, describe, id, raci, view};
 use crate::cli::ListArgs;
+use crate::notify::compose;
 use crate::policy::duration;
 use crate::policy::{Policy, Status};
 use crate::render::{colour, local_time, state_cell, table};
@@ -38,14 +39,30 @@ pub fn open(settings: &Settings, req: &OpenRequest, out: &mut Output) -> Result<
     let policy = policy_cmd::load(&settings.policy)?;
     let event = transition::open(&policy, req, settings.now)?;
     let ledger = ledger(settings)?;
+    // The notifications name the case, so they are composed for the number the case will
+    // most likely get, before the lock; if another writer took it meanwhile, again.
+    let compose_for = |number: u64| -> Result<(String, Vec<Event>)> {
+        let case_id = id::format(number);
+        let record = NewEvent {
+            at: settings.now,
+            actor: settings.actor.clone(),
+            case: case_id.clone(),
+            event: event.clone(),
+        }
+        .into_record(0);
+        let case = fold_case(&case_id, vec![record], settings)?;
+        let notices = compose::for_open(&policy, &case, &event, settings.now)?;
+        Ok((case_id, notices))
+    };
+    let (mut case_id, mut notices) = compose_for(ledger.next_case_number()?)?;
     let mut guard = ledger.lock()?;
-    let case_id = id::format(guard.next_case_number()?);
-    let records = guard.append(vec![NewEvent {
-        at: settings.now,
-        actor: settings.actor.clone(),
-        case: case_id.clone(),
-        event,
-    }])?;
+    let number = guard.next_case_number()?;
+    if id::format(number) != case_id {
+        (case_id, notices) = compose_for(number)?;
+    }
+    let mut batch = vec![event.clone()];
+    batch.extend(notices);
+    let records = guard.append(to_new(settings, &case_id, batch))?;
     drop(guard);
     let case = fold_case(&case_id, records, settings)?;
     let dues = clocks(&policy, &case, settings.now)
@@ -72,28 +89,74 @@ pub fn open(settings: &Settings, req: &OpenRequest, out: &mut Output) -> Result<
     })
 }
 
-/// Any move on an existing case.
-pub fn change(settings: &Settings, input_id: &str, req: &Request, out: &mut Output) -> Result<()> {
-    let case_id = id::parse(input_id)?;
-    let policy = policy_cmd::load(&settings.policy)?;
-    let ledger = ledger(settings)?;
-    let mut guard = ledger.lock()?;
-    let mut case = fold_case(&case_id, guard.read_case(&case_id)?, settings)?;
-    let events = transition::decide(&policy, &case, req, settings.now)?;
-    let new: Vec<NewEvent> = events
+/// The events of one command on one case, ready to append.
+fn to_new(settings: &Settings, case_id: &str, events: Vec<Event>) -> Vec<NewEvent> {
+    events
         .into_iter()
         .map(|event| NewEvent {
             at: settings.now,
             actor: settings.actor.clone(),
-            case: case_id.clone(),
+            case: case_id.to_string(),
             event,
         })
-        .collect();
-    let records = guard.append(new)?;
-    drop(guard);
+        .collect()
+}
+
+/// Decide a request on a case and append the events with their notifications in one batch.
+/// Deciding and composing (which renders templates) happen before the write lock is taken;
+/// under the lock the case is read again, and if another writer changed it meanwhile the
+/// decision is taken again on what is there now. Returns the case as it was and the records.
+pub fn decide_and_append(
+    settings: &Settings,
+    policy: &Policy,
+    case_id: &str,
+    decide: impl Fn(&Case) -> Result<Vec<Event>>,
+) -> Result<(Case, Vec<Record>)> {
+    let ledger = ledger(settings)?;
+    let plan = |case: &Case| -> Result<Vec<Event>> {
+        let mut events = decide(case)?;
+        let notices = compose::for_events(policy, case, &events, settings.now)?;
+        events.extend(notices);
+        Ok(events)
+    };
+    let last_seq = |case: &Case| case.events.last().map(|r| r.seq);
+    let mut seen = fold_case(case_id, ledger.read_case(case_id)?, settings)?;
+    let mut planned = plan(&seen)?;
+    let mut attempt = 0;
+    loop {
+        let mut guard = ledger.lock()?;
+        let case = fold_case(case_id, guard.read_case(case_id)?, settings)?;
+        if last_seq(&case) != last_seq(&seen) {
+            if attempt < 3 {
+                attempt += 1;
+                drop(guard);
+                seen = fold_case(case_id, ledger.read_case(case_id)?, settings)?;
+                planned = plan(&seen)?;
+                continue;
+            }
+            // Busy case: decide under the lock (templates are bounded by their fuel).
+            planned = plan(&case)?;
+        }
+        let records = guard.append(to_new(settings, case_id, planned))?;
+        return Ok((case, records));
+    }
+}
+
+/// Any move on an existing case.
+pub fn change(settings: &Settings, input_id: &str, req: &Request, out: &mut Output) -> Result<()> {
+    let case_id = id::parse(input_id)?;
+    let policy = policy_cmd::load(&settings.policy)?;
+    let (mut case, records) = decide_and_append(settings, &policy, &case_id, |case| {
+        Ok(transition::decide(&policy, case, req, settings.now)?)
+    })?;
     let described: Vec<String> = records
         .iter()
         .map(|r| match &r.event {
+            Event::NotificationQueued {
+                recipients,
+                audience: crate::case::event::Audience::Customer,
+                ..
+            } => format!("customer {} to be told", recipients.join(", ")),
             Event::NotificationQueued { recipients, .. } => {
                 format!("notified {}", recipients.join(", "))
             }

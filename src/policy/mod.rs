@@ -4,6 +4,7 @@ pub mod calendar_spec;
 pub mod duration;
 pub mod explain;
 pub mod model;
+mod notify_spec;
 pub mod parse;
 pub mod schema;
 pub mod source;
