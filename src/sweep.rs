@@ -190,6 +190,7 @@ fn promise_action(policy: &Policy, case: &Case, now: DateTime<Utc>) -> Option<Pl
 /// The notifications telling people of a fact: `events` are what the fact records on
 /// `before`; `with` adds the fact's particulars. Who is told and in which words is
 /// [`compose`]'s to decide.
+#[allow(clippy::too_many_arguments)]
 fn told(
     policy: &Policy,
     before: &Case,
@@ -722,6 +723,7 @@ fn trigger_action(
 mod tests {
     use super::*;
     use crate::case::{Event, Record};
+    use crate::policy::Step;
     use chrono::TimeDelta;
     use proptest::prelude::*;
 
