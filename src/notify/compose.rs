@@ -326,8 +326,15 @@ pub fn compose(
     let customer = customer_recipients(policy, fact);
     if !customer.is_empty() {
         let promise = promise_for(policy, fact, now);
-        let ctx = customer_context(policy, fact, promise.as_ref());
-        let message = templates::render(templates, "customer_notice", &ctx)?;
+        let mut ctx = customer_context(policy, fact, promise.as_ref());
+        // An explicit customer update has its own template (`customer_update`).
+        let name = if fact.kind == NoticeKind::CustomerUpdate {
+            ctx["text"] = json!(fact.customer_text);
+            "customer_update"
+        } else {
+            "customer_notice"
+        };
+        let message = templates::render(templates, name, &ctx)?;
         out.push(Event::NotificationQueued {
             action: fact.kind.as_str().to_string(),
             recipients: customer,

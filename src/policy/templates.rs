@@ -33,7 +33,9 @@ What happens next: {{ next }}{% if by %} by {{ by }}{% endif %}.
         r#"Update on your case {{ id }} ({{ title }}):
 
 {{ text }}
-"#,
+{% if promise %}
+{% if promise.what == "respond" %}We aim to respond by {{ promise.by }}.{% else %}We aim to resolve it by {{ promise.by }}.{% endif %}
+{% endif %}"#,
     ),
     (
         "situation_update",
