@@ -185,7 +185,9 @@ pub fn internal_recipients(policy: &Policy, fact: &Fact<'_>, now: DateTime<Utc>)
     }
     push_unique(&mut out, staff(&fact.also));
     push_unique(&mut out, fact.involved.iter().cloned());
-    if out.is_empty() && !policy.notify.on.contains_key(&fact.kind) {
+    let customer = Recipient::Party(Party::Reporter);
+    let for_staff = defaults(fact.kind).iter().any(|r| *r != customer);
+    if out.is_empty() && for_staff && !policy.notify.on.contains_key(&fact.kind) {
         push_unique(&mut out, [case.owner.clone()]);
     }
     // The customer is never an internal recipient, even when a staff name equals theirs.
