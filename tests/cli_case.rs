@@ -297,7 +297,10 @@ fn ack_once() {
     assert_eq!(e["event"], "acknowledged");
     // The notifications of the open come before it, those of the ack after it.
     let all = common::ledger_events(&env);
-    let at_ack = all.iter().position(|x| x["event"] == "acknowledged").unwrap();
+    let at_ack = all
+        .iter()
+        .position(|x| x["event"] == "acknowledged")
+        .unwrap();
     assert_eq!(e["seq"].as_u64(), Some(at_ack as u64 + 1));
     assert_eq!(e["at"], at(5));
     refused_at(&env, &at(6), &["ack", "ESC-1"], &["already acknowledged"]);

@@ -1616,7 +1616,10 @@ fn customer_update_without_channel_or_reporter() {
         .iter()
         .map(|n| n["action"].as_str().unwrap().to_string())
         .collect();
-    assert!(actions.iter().any(|a| a == "customer_update"), "{actions:?}");
+    assert!(
+        actions.iter().any(|a| a == "customer_update"),
+        "{actions:?}"
+    );
 
     // No reporter: the update is recorded, nobody to send it to.
     let quiet = open(&env, "Found by monitoring", &[]);
@@ -1919,7 +1922,10 @@ fn spec_excerpt_customer_update_with_a_missing_variable() {
         .filter(|n| n["action"] == "customer_update" && n["audience"] == "customer")
         .collect();
     assert_eq!(queued.len(), 1);
-    assert_eq!(queued[0]["message"], "Hi", "trailing white space is trimmed");
+    assert_eq!(
+        queued[0]["message"], "Hi",
+        "trailing white space is trimmed"
+    );
     assert_eq!(strings(&queued[0]["recipients"]), ["ap@acme.example"]);
     // The built-in customer_status still applies; acme's sponsor is a person.
     let status = text_at(&env, &at(6), &["status", &id, "--customer"]);

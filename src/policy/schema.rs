@@ -24,7 +24,12 @@ fn closed(properties: Value, required: &[&str]) -> Value {
 fn notify() -> Value {
     let kinds: serde_json::Map<String, Value> = crate::policy::NoticeKind::ALL
         .iter()
-        .map(|k| (k.as_str().to_string(), json!({"type": "array", "items": {"type": "string"}})))
+        .map(|k| {
+            (
+                k.as_str().to_string(),
+                json!({"type": "array", "items": {"type": "string"}}),
+            )
+        })
         .collect();
     closed(
         json!({
