@@ -519,3 +519,180 @@ pub fn for_open(
     );
     compose(policy, &policy.templates, &fact, now)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::Record;
+    use crate::policy::Party;
+
+    /// Every policy esc ships: the examples and the `esc init` starter.
+    const SHIPPED: [(&str, &str); 4] = [
+        (
+            "customer-support",
+            include_str!("../../policies/customer-support.toml"),
+        ),
+        ("it-helpdesk", include_str!("../../policies/it-helpdesk.toml")),
+        ("sre-incident", include_str!("../../policies/sre-incident.toml")),
+        ("starter", include_str!("../policy/starter.toml")),
+    ];
+
+    fn t0() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-23T09:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn opened(policy: &Policy) -> Case {
+        let event = crate::case::transition::open(
+            policy,
+            &crate::case::OpenRequest {
+                title: "Cannot print invoices".into(),
+                reporter: Some("jo@customer.example".into()),
+                channel: Some("email".into()),
+                ..Default::default()
+            },
+            t0(),
+        )
+        .expect("opens");
+        let r = Record {
+            seq: 1,
+            at: t0(),
+            actor: "tester".into(),
+            case: "ESC-1".into(),
+            step: event.step(),
+            event,
+        };
+        Case::fold(vec![r]).unwrap().unwrap()
+    }
+
+    /// Whole words of `text`, lower-cased.
+    fn words(text: &str) -> Vec<String> {
+        text.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '_'))
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    }
+
+    /// What a customer message must never contain: tier ids, people, trigger names (as
+    /// words) and the vocabulary of clocks.
+    fn forbidden(policy: &Policy, message: &str) -> Vec<String> {
+        let w = words(message);
+        let mut names: Vec<String> = policy.tiers.iter().map(|t| t.id.clone()).collect();
+        names.extend(policy.people().iter().map(|p| p.to_string()));
+        names.extend(policy.triggers.iter().map(|t| t.name.clone()));
+        let mut hits: Vec<String> = names
+            .into_iter()
+            .filter(|n| w.contains(&n.to_lowercase()))
+            .collect();
+        let lower = message.to_lowercase();
+        for jargon in [
+            "clock", "sla", "breach", "warning", "budget", "trigger", "tier", "escalat",
+        ] {
+            if lower.contains(jargon) {
+                hits.push(jargon.to_string());
+            }
+        }
+        hits
+    }
+
+    #[test]
+    fn customer_messages_name_no_tier_person_clock_or_trigger_under_every_shipped_policy() {
+        for (name, text) in SHIPPED {
+            let policy = crate::policy::parse(text).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            let case = opened(&policy);
+            let mut told = 0;
+            for kind in NoticeKind::ALL {
+                // Every kind, as if the policy told the customer of it where allowed.
+                let mut p = policy.clone();
+                if !kind.internal_only() {
+                    let mut who = told_list(&policy, kind);
+                    who.push(Recipient::Party(Party::Reporter));
+                    p.notify.on.insert(kind, who);
+                }
+                let mut fact = Fact::new(kind, &case, &case, "internal text".into(), t0());
+                fact.customer_text = Some("we replaced the print driver".into());
+                let notices = compose(&p, &p.templates, &fact, t0()).expect("renders");
+                for n in &notices {
+                    let Event::NotificationQueued {
+                        audience, message, ..
+                    } = n
+                    else {
+                        panic!("only notifications")
+                    };
+                    if *audience == Audience::Customer {
+                        told += 1;
+                        let hits = forbidden(&policy, message);
+                        assert!(hits.is_empty(), "{name} {kind:?}: {hits:?} in {message:?}");
+                    }
+                }
+                let customer = notices.iter().any(|n| {
+                    matches!(
+                        n,
+                        Event::NotificationQueued {
+                            audience: Audience::Customer,
+                            ..
+                        }
+                    )
+                });
+                assert_eq!(customer, !kind.internal_only(), "{name} {kind:?}");
+            }
+            assert_eq!(told, 16, "{name}");
+        }
+    }
+
+    fn told_list(policy: &Policy, kind: NoticeKind) -> Vec<Recipient> {
+        told(policy, kind)
+    }
+
+    #[test]
+    fn by_default_the_customer_hears_only_of_what_concerns_them() {
+        for (name, text) in SHIPPED {
+            let policy = crate::policy::parse(text).unwrap();
+            let case = opened(&policy);
+            let heard: Vec<&str> = NoticeKind::ALL
+                .into_iter()
+                .filter(|k| {
+                    let fact = Fact::new(*k, &case, &case, "x".into(), t0());
+                    !customer_recipients(&policy, &fact).is_empty()
+                })
+                .map(NoticeKind::as_str)
+                .collect();
+            assert_eq!(
+                heard,
+                [
+                    "open",
+                    "escalated",
+                    "resolve",
+                    "customer_update",
+                    "followup_request",
+                    "promise_missed"
+                ],
+                "{name}"
+            );
+            // Staff lists never hold the customer.
+            for k in NoticeKind::ALL {
+                let fact = Fact::new(k, &case, &case, "x".into(), t0());
+                let staff = internal_recipients(&policy, &fact, t0());
+                assert!(
+                    !staff.contains(&"jo@customer.example".to_string()),
+                    "{name} {k:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_warning_goes_to_the_owner_and_the_accountable() {
+        let policy = crate::policy::parse(SHIPPED[3].1).unwrap();
+        let case = opened(&policy);
+        let mut fact = Fact::new(NoticeKind::Warning, &case, &case, "x".into(), t0());
+        fact.clock = Some(ClockKind::Response);
+        let who = internal_recipients(&policy, &fact, t0());
+        assert_eq!(who[0], case.owner, "{who:?}");
+        assert!(
+            customer_recipients(&policy, &fact).is_empty(),
+            "never the customer"
+        );
+    }
+}
