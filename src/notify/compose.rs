@@ -532,8 +532,14 @@ mod tests {
             "customer-support",
             include_str!("../../policies/customer-support.toml"),
         ),
-        ("it-helpdesk", include_str!("../../policies/it-helpdesk.toml")),
-        ("sre-incident", include_str!("../../policies/sre-incident.toml")),
+        (
+            "it-helpdesk",
+            include_str!("../../policies/it-helpdesk.toml"),
+        ),
+        (
+            "sre-incident",
+            include_str!("../../policies/sre-incident.toml"),
+        ),
         ("starter", include_str!("../policy/starter.toml")),
     ];
 
