@@ -722,13 +722,16 @@ fn promises_are_never_in_the_past() {
 
 /// A local HTTP server answering each request by the next behaviour (the last one repeats):
 /// a status code, or `0` to hang without answering. Returns its URL and the bodies received.
-fn http_server(behaviours: Vec<u16>) -> (String, Arc<Mutex<Vec<(u16, String)>>>) {
+/// What a test server received: (the answer it gave, the request body).
+type Received = Arc<Mutex<Vec<(u16, String)>>>;
+
+fn http_server(behaviours: Vec<u16>) -> (String, Received) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!(
         "http://{}/hook/secret-token",
         listener.local_addr().unwrap()
     );
-    let seen: Arc<Mutex<Vec<(u16, String)>>> = Arc::new(Mutex::new(Vec::new()));
+    let seen: Received = Arc::new(Mutex::new(Vec::new()));
     let log = Arc::clone(&seen);
     std::thread::spawn(move || {
         for (i, stream) in listener.incoming().enumerate() {
@@ -869,7 +872,7 @@ fn smtp_server(dir: &std::path::Path) -> Option<(std::process::Child, u16)> {
         .local_addr()
         .unwrap()
         .port();
-    let child = std::process::Command::new(python)
+    let mut child = std::process::Command::new(python)
         .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
         .args(["-c", "aiosmtpd.handlers.Mailbox"])
         .arg(dir)
@@ -883,6 +886,8 @@ fn smtp_server(dir: &std::path::Path) -> Option<(std::process::Child, u16)> {
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("aiosmtpd did not start listening on {port}");
 }
 
