@@ -36,7 +36,7 @@ fn fold_case(case_id: &str, records: Vec<Record>, settings: &Settings) -> Result
 
 /// `esc open`.
 pub fn open(settings: &Settings, req: &OpenRequest, out: &mut Output) -> Result<()> {
-    let policy = policy_cmd::load(&settings.policy)?;
+    let policy = policy_cmd::load_effective(settings)?;
     let event = transition::open(&policy, req, settings.now)?;
     let ledger = ledger(settings)?;
     // The notifications name the case, so they are composed for the number the case will
@@ -48,6 +48,7 @@ pub fn open(settings: &Settings, req: &OpenRequest, out: &mut Output) -> Result<
             actor: settings.actor.clone(),
             case: case_id.clone(),
             event: event.clone(),
+            policy: Some(policy.hash.clone()),
         }
         .into_record(0);
         let case = fold_case(&case_id, vec![record], settings)?;
@@ -62,7 +63,7 @@ pub fn open(settings: &Settings, req: &OpenRequest, out: &mut Output) -> Result<
     }
     let mut batch = vec![event.clone()];
     batch.extend(notices);
-    let records = guard.append(to_new(settings, &case_id, batch))?;
+    let records = guard.append(to_new(settings, &policy, &case_id, batch))?;
     drop(guard);
     let case = fold_case(&case_id, records, settings)?;
     let dues = clocks(&policy, &case, settings.now)
@@ -90,7 +91,12 @@ pub fn open(settings: &Settings, req: &OpenRequest, out: &mut Output) -> Result<
 }
 
 /// The events of one command on one case, ready to append.
-fn to_new(settings: &Settings, case_id: &str, events: Vec<Event>) -> Vec<NewEvent> {
+fn to_new(
+    settings: &Settings,
+    policy: &Policy,
+    case_id: &str,
+    events: Vec<Event>,
+) -> Vec<NewEvent> {
     events
         .into_iter()
         .map(|event| NewEvent {
@@ -98,6 +104,7 @@ fn to_new(settings: &Settings, case_id: &str, events: Vec<Event>) -> Vec<NewEven
             actor: settings.actor.clone(),
             case: case_id.to_string(),
             event,
+            policy: Some(policy.hash.clone()),
         })
         .collect()
 }
@@ -137,7 +144,7 @@ pub fn decide_and_append(
             // Busy case: decide under the lock (templates are bounded by their fuel).
             planned = plan(&case)?;
         }
-        let records = guard.append(to_new(settings, case_id, planned))?;
+        let records = guard.append(to_new(settings, policy, case_id, planned))?;
         return Ok((case, records));
     }
 }
@@ -145,7 +152,7 @@ pub fn decide_and_append(
 /// Any move on an existing case.
 pub fn change(settings: &Settings, input_id: &str, req: &Request, out: &mut Output) -> Result<()> {
     let case_id = id::parse(input_id)?;
-    let policy = policy_cmd::load(&settings.policy)?;
+    let policy = policy_cmd::load_effective(settings)?;
     let (mut case, records) = decide_and_append(settings, &policy, &case_id, |case| {
         Ok(transition::decide(&policy, case, req, settings.now)?)
     })?;
@@ -226,11 +233,10 @@ fn report(
 /// `esc show`.
 pub fn show(settings: &Settings, input_id: &str, out: &mut Output) -> Result<()> {
     let case_id = id::parse(input_id)?;
-    let policy = policy_cmd::load(&settings.policy)?;
+    let policy = policy_cmd::load_effective(settings)?;
     let case = fold_case(&case_id, ledger(settings)?.read_case(&case_id)?, settings)?;
     let tz: Tz = policy.defaults.timezone;
-    let date = settings.now.with_timezone(&tz).date_naive();
-    let raci = raci::resolve(&policy, &case, date);
+    let raci = raci::resolve(&policy, &case, settings.now);
     if settings.json {
         return out.json(&view::case_json(
             &policy,
@@ -356,17 +362,26 @@ pub fn show(settings: &Settings, input_id: &str, out: &mut Output) -> Result<()>
         ]);
     }
     text.push_str(&format!("{t}\n\nTimeline\n"));
-    let mut t = table(["#", "when", "who", "what"]);
+    let mut t = table(["#", "when", "who", "what", "policy"]);
+    // The policy version is shown where it changed (the first event shows the first one).
+    let mut version: Option<&str> = None;
     for r in case
         .events
         .iter()
         .filter(|r| !matches!(r.event, Event::NotificationDelivered { .. }))
     {
+        let this = r.policy.as_deref();
+        let shown = match this {
+            Some(h) if this != version => h.to_string(),
+            _ => String::new(),
+        };
+        version = this.or(version);
         t.add_row(vec![
             r.seq.to_string(),
             local_time(r.at, tz),
             r.actor.clone(),
             describe::event(&r.event),
+            shown,
         ]);
     }
     text.push_str(&format!("{t}\n"));

@@ -50,6 +50,7 @@ pub fn exit_status(d: &Delivery) -> ExitCode {
 
 fn record(
     guard: &mut WriteGuard<'_>,
+    policy: &Policy,
     settings: &Settings,
     n: &Notification,
     event: Event,
@@ -59,6 +60,7 @@ fn record(
         actor: settings.actor.clone(),
         case: n.case.clone(),
         event,
+        policy: Some(policy.hash.clone()),
     }])?;
     Ok(())
 }
@@ -92,6 +94,7 @@ pub fn deliver_due(
         {
             record(
                 guard,
+                policy,
                 settings,
                 n,
                 Event::NotificationEnded {
@@ -113,6 +116,7 @@ pub fn deliver_due(
             Ok(()) => {
                 record(
                     guard,
+                    policy,
                     settings,
                     n,
                     Event::NotificationDelivered {
@@ -126,6 +130,7 @@ pub fn deliver_due(
                 let attempt = n.attempts + 1;
                 record(
                     guard,
+                    policy,
                     settings,
                     n,
                     Event::NotificationFailed {
@@ -309,6 +314,7 @@ fn drop_some(
     }
     let seqs = seqs(ids)?;
     let case = case.map(id::parse).transpose()?;
+    let policy_hash = policy_cmd::load(&settings.policy).ok().map(|p| p.hash);
     let older = older_than
         .map(|d| duration::parse(d).map_err(|e| anyhow!("--older-than: {e}")))
         .transpose()?;
@@ -340,6 +346,7 @@ fn drop_some(
                 outcome: Ending::Dropped,
                 reason: Some(format!("dropped by {}", settings.actor)),
             },
+            policy: policy_hash.clone(),
         })
         .collect();
     if !new.is_empty() {

@@ -11,7 +11,7 @@ use super::settings::Settings;
 use crate::case::event::Ending;
 use crate::case::{Case, Event, NewEvent, Record, id};
 use crate::notify::outbox;
-use crate::policy::duration;
+use crate::policy::{Policy, duration};
 use crate::render::local_time;
 use crate::store::ledger::{Ledger, WriteGuard};
 use crate::sweep::{self, ActionKind, Planned};
@@ -20,7 +20,8 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::process::ExitCode;
 
-fn action_json(p: &Planned) -> Value {
+/// An action as `esc sweep --json` prints it (also the items of `esc simulate --json`).
+pub(super) fn action_json(p: &Planned) -> Value {
     let mut v = json!({"case": p.case, "action": p.kind.name()});
     if let Value::Object(m) = &mut v {
         match &p.kind {
@@ -45,8 +46,9 @@ fn action_json(p: &Planned) -> Value {
     v
 }
 
-fn action_line(p: &Planned, tz: chrono_tz::Tz) -> String {
-    let what = match &p.kind {
+/// What an action did, in words.
+pub(super) fn action_what(kind: &ActionKind) -> String {
+    match kind {
         ActionKind::Warning { clock } => format!("warning: {} clock", clock.as_str()),
         ActionKind::Breach { clock } => format!("breach: {} clock", clock.as_str()),
         ActionKind::Escalated { path, from, to, by } => format!(
@@ -59,14 +61,19 @@ fn action_line(p: &Planned, tz: chrono_tz::Tz) -> String {
         }
         ActionKind::PromiseMissed { by } => format!(
             "promise to the customer missed; new expected time {}",
-            local_time(*by, tz)
+            crate::render::rfc3339(*by)
         ),
-    };
+    }
+}
+
+fn action_line(p: &Planned, tz: chrono_tz::Tz) -> String {
+    let what = action_what(&p.kind);
     format!("{:<8} {what} (due {})", p.case, local_time(p.due, tz))
 }
 
 fn append(
     guard: &mut WriteGuard<'_>,
+    policy: &Policy,
     settings: &Settings,
     case: &str,
     events: Vec<Event>,
@@ -78,6 +85,7 @@ fn append(
             actor: settings.actor.clone(),
             case: case.to_string(),
             event,
+            policy: Some(policy.hash.clone()),
         })
         .collect();
     Ok(guard.append(new)?)
@@ -90,7 +98,7 @@ pub fn sweep(
     budget: &str,
     out: &mut Output,
 ) -> Result<ExitCode> {
-    let policy = policy_cmd::load(&settings.policy)?;
+    let policy = policy_cmd::load_effective(settings)?;
     let budget = duration::parse(budget)
         .map_err(|e| anyhow!("--delivery-budget: {e}"))?
         .to_std()
@@ -151,6 +159,7 @@ pub fn sweep(
                 actor: settings.actor.clone(),
                 case: p.case.clone(),
                 event,
+                policy: Some(policy.hash.clone()),
             });
         }
     }
@@ -260,7 +269,7 @@ pub fn decide(
     out: &mut Output,
 ) -> Result<()> {
     let case_id = id::parse(input_id)?;
-    let policy = policy_cmd::load(&settings.policy)?;
+    let policy = policy_cmd::load_effective(settings)?;
     let ledger = Ledger::open(&settings.ledger)?;
     let mut guard = ledger.lock()?;
     let case = Case::fold(guard.read_case(&case_id)?)
@@ -277,7 +286,7 @@ pub fn decide(
         reason.as_deref(),
         settings.now,
     )?;
-    let records = append(&mut guard, settings, &case_id, events)?;
+    let records = append(&mut guard, &policy, settings, &case_id, events)?;
     drop(guard);
     let mut case = case;
     let described: Vec<String> = records

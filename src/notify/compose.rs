@@ -15,8 +15,7 @@ use crate::policy::templates::{self, RenderError};
 use crate::policy::{NoticeKind, Party, Policy, Recipient, Step, Templates};
 use crate::render::local_time;
 use crate::sla::clock::ClockKind;
-use chrono::{DateTime, NaiveDate, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 /// What happened, as the deciders hand it over.
@@ -142,11 +141,6 @@ pub fn told(policy: &Policy, kind: NoticeKind) -> Vec<Recipient> {
         .unwrap_or_else(|| defaults(kind))
 }
 
-fn date(policy: &Policy, now: DateTime<Utc>) -> NaiveDate {
-    now.with_timezone::<Tz>(&policy.defaults.timezone)
-        .date_naive()
-}
-
 fn push_unique(out: &mut Vec<String>, people: impl IntoIterator<Item = String>) {
     for p in people {
         if !p.is_empty() && !out.contains(&p) {
@@ -159,7 +153,7 @@ fn push_unique(out: &mut Vec<String>, people: impl IntoIterator<Item = String>) 
 /// and everyone the event brought in. When that is nobody and the policy kept the defaults,
 /// the owner is told, so no event goes unnoticed.
 pub fn internal_recipients(policy: &Policy, fact: &Fact<'_>, now: DateTime<Utc>) -> Vec<String> {
-    let d = date(policy, now);
+    let d = now;
     let case = fact.after;
     let row = policy.raci_for(&case.case_type, step(fact.kind, fact.clock));
     let staff = |parties: &[Party]| -> Vec<String> {
@@ -371,7 +365,7 @@ pub fn tell_internal(
     due: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Option<Event>, RenderError> {
-    let d = date(policy, now);
+    let d = now;
     let mut who: Vec<String> = Vec::new();
     for p in parties.iter().filter(|p| **p != Party::Reporter) {
         push_unique(&mut who, raci::people(policy, case, p, d));
@@ -407,6 +401,7 @@ pub fn after(case: &Case, events: &[Event], now: DateTime<Utc>) -> Case {
             case: case.id.clone(),
             step: e.step(),
             event: e.clone(),
+            policy: None,
         };
         // Decided events are legal by construction; a fold error cannot happen here.
         let _ = work.apply(r, false);
@@ -568,6 +563,7 @@ mod tests {
             case: "ESC-1".into(),
             step: event.step(),
             event,
+            policy: None,
         };
         Case::fold(vec![r]).unwrap().unwrap()
     }
