@@ -780,7 +780,18 @@ fn webhook_policy(url: &str, retries: u32) -> String {
 fn a_webhook_gets_the_payload_with_a_slack_text_field() {
     let (url, seen) = http_server(vec![200]);
     let env = TestEnv::with_policy(&webhook_policy(&url, 2));
-    ok_at(&env, NOW, &["open", "Webhook", "--reporter", CUSTOMER]);
+    ok_at(
+        &env,
+        NOW,
+        &[
+            "open",
+            "Webhook",
+            "--reporter",
+            CUSTOMER,
+            "--channel",
+            "portal",
+        ],
+    );
     let (out, code, _) = sweep(&env, &at(1));
     assert_eq!(code, 0, "{out:#}");
     // The team webhook takes internal notifications only.
@@ -790,6 +801,7 @@ fn a_webhook_gets_the_payload_with_a_slack_text_field() {
     assert_eq!(body["audience"], "internal");
     assert_eq!(body["action"], "open");
     assert_eq!(body["text"], body["message"]);
+    assert_eq!(body["channel"], "portal", "the case's intake channel");
     assert!(body["text"].as_str().unwrap().contains("ESC-1 Webhook"));
 }
 

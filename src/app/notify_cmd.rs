@@ -66,13 +66,13 @@ fn record(
 }
 
 /// Deliver the due notifications of `queue` (every open one with `force`), within `budget`.
-/// `cases` holds (title, severity) per case for the payloads.
+/// `cases` holds what the payloads say about each case.
 pub fn deliver_due(
     policy: &Policy,
     settings: &Settings,
     guard: &mut WriteGuard<'_>,
     queue: &BTreeMap<u64, Notification>,
-    cases: &HashMap<String, (String, String)>,
+    cases: &HashMap<String, deliver::CaseFacts>,
     budget: Duration,
     force: bool,
 ) -> Result<Delivery> {
@@ -110,8 +110,8 @@ pub fn deliver_due(
         if started.elapsed() >= budget {
             continue;
         }
-        let (title, severity) = cases.get(&n.case).cloned().unwrap_or_default();
-        let payload = deliver::payload(n, &title, &severity);
+        let facts = cases.get(&n.case).cloned().unwrap_or_default();
+        let payload = deliver::payload(n, &facts);
         match deliver::deliver(&channels, n, &payload) {
             Ok(()) => {
                 record(
@@ -398,9 +398,9 @@ fn retry(
         .into_iter()
         .map(|n| (n.seq, n.clone()))
         .collect();
-    let titles: HashMap<String, (String, String)> = cases
+    let titles: HashMap<String, deliver::CaseFacts> = cases
         .iter()
-        .map(|c| (c.id.clone(), (c.title.clone(), c.severity.clone())))
+        .map(|c| (c.id.clone(), deliver::CaseFacts::of(c)))
         .collect();
     let d = deliver_due(
         &policy,

@@ -176,10 +176,10 @@ pub fn sweep(
     }
     // Titles and severities for the payloads of what will be delivered.
     let queued: std::collections::HashSet<&str> = queue.values().map(|n| n.case.as_str()).collect();
-    let titles: HashMap<String, (String, String)> = cases
+    let titles: HashMap<String, crate::notify::deliver::CaseFacts> = cases
         .iter()
         .filter(|c| queued.contains(c.id.as_str()))
-        .map(|c| (c.id.clone(), (c.title.clone(), c.severity.clone())))
+        .map(|c| (c.id.clone(), crate::notify::deliver::CaseFacts::of(c)))
         .collect();
     drop(cases);
     let mut delivery = notify_cmd::deliver_due(

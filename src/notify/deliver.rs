@@ -60,14 +60,34 @@ pub struct Failure {
     pub stop: bool,
 }
 
+/// What a payload says about the case a notification is about.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaseFacts {
+    pub title: String,
+    pub severity: String,
+    /// The case's intake channel (`esc open --channel`), for routing customer messages.
+    pub channel: Option<String>,
+}
+
+impl CaseFacts {
+    pub fn of(case: &crate::case::Case) -> CaseFacts {
+        CaseFacts {
+            title: case.title.clone(),
+            severity: case.severity.clone(),
+            channel: case.channel.clone(),
+        }
+    }
+}
+
 /// The payload a notify command reads on stdin and a webhook receives (`text` is the message
 /// again, for Slack-compatible receivers).
-pub fn payload(n: &Notification, title: &str, severity: &str) -> Value {
+pub fn payload(n: &Notification, case: &CaseFacts) -> Value {
     json!({
         "id": n.id,
         "case": n.case,
-        "title": title,
-        "severity": severity,
+        "title": case.title,
+        "severity": case.severity,
+        "channel": case.channel,
         "action": n.action,
         "audience": n.audience.as_str(),
         "recipients": n.recipients,
