@@ -93,6 +93,11 @@ pub struct Case {
     pub resolved_spans: Vec<(DateTime<Utc>, Option<DateTime<Utc>>)>,
     /// The last status update (any `update`), for the cadence clock.
     pub last_update_at: Option<DateTime<Utc>>,
+    /// The last time promised to the customer (in a customer notification or by
+    /// `esc update --customer --eta`), and when it was promised.
+    pub promise: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// The last explicit `esc update --customer --eta`.
+    pub eta: Option<DateTime<Utc>>,
     pub escalations: u32,
     pub reopened: u32,
     pub resolution: Option<String>,
@@ -274,6 +279,8 @@ impl Case {
             marks: BTreeSet::new(),
             triggers: BTreeMap::new(),
             auto_escalations: 0,
+            promise: None,
+            eta: None,
             review: None,
             last_event_at: r.at,
             events: Vec::new(),
@@ -308,7 +315,13 @@ impl Case {
             }
             Event::Assigned { to } => self.owner = to.clone(),
             Event::Noted { .. } => {}
-            Event::Updated { .. } => self.last_update_at = Some(r.at),
+            Event::Updated { eta, .. } => {
+                self.last_update_at = Some(r.at);
+                if let Some(t) = eta {
+                    self.promise = Some((*t, r.at));
+                    self.eta = Some(*t);
+                }
+            }
             Event::Escalated {
                 path,
                 to,
@@ -464,9 +477,15 @@ impl Case {
                     }
                 }
             }
+            Event::NotificationQueued {
+                promise: Some(t), ..
+            } => self.promise = Some((*t, r.at)),
             Event::NotificationQueued { .. }
             | Event::NotificationDelivered { .. }
-            | Event::NotificationFailed { .. } => {}
+            | Event::NotificationFailed { .. }
+            | Event::NotificationEnded { .. }
+            | Event::FollowupRequested {} => {}
+            Event::PromiseMissed { by, .. } => self.promise = Some((*by, r.at)),
             Event::ReviewRecorded {
                 root_cause,
                 went_well,

@@ -11,6 +11,7 @@ pub mod fold;
 pub mod id;
 pub mod import;
 pub mod incident;
+pub mod promise;
 pub mod raci;
 pub mod transition;
 pub mod view;

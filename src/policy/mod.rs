@@ -5,6 +5,7 @@ pub mod diff;
 pub mod duration;
 pub mod explain;
 pub mod model;
+mod notify_spec;
 pub mod parse;
 pub mod schema;
 pub mod source;
