@@ -411,11 +411,10 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
         )
     });
     if settings.json {
-        let arr: Vec<_> = selected
+        let each = selected
             .iter()
-            .map(|(c, _)| view::case_json(&policy, c, settings.now, None, false))
-            .collect();
-        return out.json(&arr);
+            .map(|(c, _)| view::case_json(&policy, c, settings.now, None, false));
+        return out.json(&super::output::Each::new(each));
     }
     if selected.is_empty() {
         return out.say("no cases match");

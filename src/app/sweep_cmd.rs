@@ -176,6 +176,16 @@ fn deliver_due(
     Ok(d)
 }
 
+/// `esc --json sweep --dry-run`, written as it is made.
+#[derive(serde::Serialize)]
+#[serde(bound(serialize = "super::output::Each<I>: serde::Serialize"))]
+struct DryRunJson<I> {
+    now: chrono::DateTime<chrono::Utc>,
+    dry_run: bool,
+    actions: super::output::Each<I>,
+    notifications: Value,
+}
+
 /// `esc sweep`.
 pub fn sweep(
     settings: &Settings,
@@ -189,7 +199,8 @@ pub fn sweep(
         .to_std()
         .unwrap_or_default();
     let ledger = Ledger::open(&settings.ledger)?;
-    let mut guard = ledger.lock()?;
+    // A dry run only reads: no lock (and so no lock file).
+    let guard = if dry_run { None } else { Some(ledger.lock()?) };
     // Fold while reading: the whole ledger's records are never held at once. Only
     // undelivered notifications are kept, and only when there is a command to deliver them;
     // otherwise they are just counted.
@@ -197,7 +208,7 @@ pub fn sweep(
     let mut queue = std::collections::BTreeMap::new();
     let mut undelivered: usize = 0;
     let mut folder = crate::case::Folder::new(false);
-    guard.visit(|r| {
+    let mut visitor = |r: Record| {
         match &r.event {
             Event::NotificationQueued { .. } => undelivered += 1,
             Event::NotificationDelivered { .. } => undelivered = undelivered.saturating_sub(1),
@@ -207,35 +218,19 @@ pub fn sweep(
             outbox::push_pending(&mut queue, &r);
         }
         folder.push(r);
-    })?;
+    };
+    match &guard {
+        Some(guard) => guard.visit(&mut visitor)?,
+        None => ledger.visit(&mut visitor)?,
+    };
     let cases = folder
         .finish()
         .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))?;
-    let mut planned = sweep::plan(&policy, &cases, settings.now);
     let tz = policy.defaults.timezone;
-    if dry_run {
-        let pending = undelivered;
-        if settings.json {
-            let actions: Vec<Value> = planned.iter().map(action_json).collect();
-            out.json(
-                &json!({"now": settings.now, "dry_run": true, "actions": actions,
-                "notifications": {"sent": 0, "failed": 0, "pending": pending}}),
-            )?;
-        } else if planned.is_empty() {
-            out.say(&format!(
-                "dry run: nothing to do ({pending} notifications queued)"
-            ))?;
-        } else {
-            out.line(&format!(
-                "dry run: {} actions would be taken",
-                planned.len()
-            ))?;
-            for p in &planned {
-                out.line(&action_line(p, tz))?;
-            }
-        }
-        return Ok(ExitCode::SUCCESS);
-    }
+    let Some(mut guard) = guard else {
+        return dry_run_report(settings, &policy, &cases, undelivered, out);
+    };
+    let mut planned = sweep::plan(&policy, &cases, settings.now);
     let mut new: Vec<NewEvent> = Vec::new();
     for p in &mut planned {
         for event in std::mem::take(&mut p.events) {
@@ -320,6 +315,53 @@ pub fn sweep(
             delivery.failed.len(),
             delivery.pending
         ))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `esc sweep --dry-run`: the plan, written nowhere. With `--quiet` only the number of
+/// actions is printed, and the actions are counted, never held.
+fn dry_run_report(
+    settings: &Settings,
+    policy: &Policy,
+    cases: &[Case],
+    pending: usize,
+    out: &mut Output,
+) -> Result<ExitCode> {
+    let now = settings.now;
+    if out.quiet && !settings.json {
+        let mut count: usize = 0;
+        sweep::plan_each(policy, cases, now, |_| count += 1);
+        out.line(&count.to_string())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    // What a dry run shows of an action does not include the events it would append.
+    let mut planned = Vec::new();
+    sweep::plan_each(policy, cases, now, |mut p| {
+        p.events = Vec::new();
+        planned.push(p);
+    });
+    planned.sort_by_key(|p| p.order);
+    if settings.json {
+        out.json(&DryRunJson {
+            now,
+            dry_run: true,
+            actions: super::output::Each::new(planned.iter().map(action_json)),
+            notifications: json!({"sent": 0, "failed": 0, "pending": pending}),
+        })?;
+    } else if planned.is_empty() {
+        out.say(&format!(
+            "dry run: nothing to do ({pending} notifications queued)"
+        ))?;
+    } else {
+        out.line(&format!(
+            "dry run: {} actions would be taken",
+            planned.len()
+        ))?;
+        let tz = policy.defaults.timezone;
+        for p in &planned {
+            out.line(&action_line(p, tz))?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
