@@ -9,6 +9,7 @@ pub mod id;
 pub mod import;
 pub mod incident;
 pub mod raci;
+mod record_de;
 pub mod transition;
 pub mod view;
 
