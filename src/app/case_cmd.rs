@@ -413,7 +413,7 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
     if settings.json {
         let each = selected
             .iter()
-            .map(|(c, _)| view::case_json(&policy, c, settings.now, None, false));
+            .map(|(c, k)| view::CaseView::new(&policy, c, settings.now, k.clone()));
         return out.json(&super::output::Each::new(each));
     }
     if selected.is_empty() {

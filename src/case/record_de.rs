@@ -130,12 +130,11 @@ impl<'de> Deserialize<'de> for Record {
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Record, A::Error> {
                 let mut envelope = Envelope::default();
-                let event = Event::deserialize(de::value::MapAccessDeserializer::new(
-                    EventFields {
+                let event =
+                    Event::deserialize(de::value::MapAccessDeserializer::new(EventFields {
                         map,
                         envelope: &mut envelope,
-                    },
-                ))?;
+                    }))?;
                 let missing = <A::Error as de::Error>::missing_field;
                 Ok(Record {
                     seq: envelope.seq.ok_or_else(|| missing("seq"))?,
@@ -188,7 +187,14 @@ mod tests {
             let derived = derived.expect(line);
             let ours = ours.expect(line);
             assert_eq!(
-                (ours.seq, ours.at, &ours.actor, &ours.case, ours.step, &ours.event),
+                (
+                    ours.seq,
+                    ours.at,
+                    &ours.actor,
+                    &ours.case,
+                    ours.step,
+                    &ours.event
+                ),
                 (
                     derived.seq,
                     derived.at,
