@@ -163,8 +163,10 @@ impl Folder {
     }
 
     /// Fold one more record (ledger order). The first inconsistency is kept for `finish`.
+    /// Records of the reserved case id `ONCALL` (on-call overrides) belong to no case and
+    /// are skipped.
     pub fn push(&mut self, r: Record) {
-        if self.error.is_some() {
+        if self.error.is_some() || r.case == super::event::ONCALL {
             return;
         }
         let result = match self.find(&r.case) {
@@ -176,6 +178,9 @@ impl Folder {
                 Ok(mut c) => {
                     self.remember(&r.case, self.cases.len());
                     if (self.keep)(&r.event) {
+                        // Most cases keep one or two events: room for one, not the four a
+                        // first push reserves (a record is a few hundred bytes).
+                        c.events.reserve_exact(1);
                         c.events.push(r);
                     }
                     self.cases.push(c);
@@ -523,6 +528,8 @@ impl Case {
                     review.mark_done(*item, r.at, &r.actor);
                 }
             }
+            // Belongs to no case (see `Folder::push`); nothing to fold.
+            Event::OncallOverride { .. } => {}
             Event::Reopened { .. } => {
                 self.reopened += 1;
                 if let Some(last) = self.resolved_spans.last_mut()
@@ -537,6 +544,10 @@ impl Case {
             }
         }
         if keep {
+            if self.events.len() == self.events.capacity() {
+                // Grow by half, not double: whole-ledger commands hold every case at once.
+                self.events.reserve_exact(self.events.len() / 2 + 1);
+            }
             self.events.push(r);
         }
         Ok(())

@@ -1,7 +1,7 @@
 //! Reading a ledger line into a [`Record`] in one pass.
 //!
-//! A line is the envelope (`seq`, `at`, `actor`, `case`, `step`) and the event's own fields,
-//! tagged by `event`, in one flat object. Derived with `#[serde(flatten)]`, serde first
+//! A line is the envelope (`seq`, `at`, `actor`, `case`, `step`, optionally `policy`) and the
+//! event's own fields, tagged by `event`, in one flat object. Derived with `#[serde(flatten)]`, serde first
 //! copies every field of the line into a buffer of its generic `Content` and then reads the
 //! envelope and the event from that buffer; reading the whole ledger is the floor of every
 //! whole-ledger command, and that copy was a large share of it. Here the envelope's fields
@@ -24,6 +24,7 @@ struct Envelope {
     actor: Option<String>,
     case: Option<String>,
     step: Option<Step>,
+    policy: Option<String>,
 }
 
 /// `at`, read like the derived field was (the fast path for esc's own form, else chrono).
@@ -42,6 +43,7 @@ enum Key<'de> {
     Actor,
     Case,
     Step,
+    Policy,
     Other(std::borrow::Cow<'de, str>),
 }
 
@@ -72,6 +74,7 @@ impl Key<'_> {
             "actor" => Key::Actor,
             "case" => Key::Case,
             "step" => Key::Step,
+            "policy" => Key::Policy,
             _ => return None,
         })
     }
@@ -101,6 +104,7 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for EventFields<'_, A> {
                 Key::Actor => e.actor = Some(self.map.next_value()?),
                 Key::Case => e.case = Some(self.map.next_value()?),
                 Key::Step => e.step = Some(self.map.next_value()?),
+                Key::Policy => e.policy = self.map.next_value()?,
                 Key::Other(std::borrow::Cow::Borrowed(name)) => {
                     return seed
                         .deserialize(de::value::BorrowedStrDeserializer::new(name))
@@ -142,6 +146,7 @@ impl<'de> Deserialize<'de> for Record {
                     actor: envelope.actor.ok_or_else(|| missing("actor"))?,
                     case: envelope.case.ok_or_else(|| missing("case"))?,
                     step: envelope.step.ok_or_else(|| missing("step"))?,
+                    policy: envelope.policy,
                     event,
                 })
             }
@@ -163,6 +168,8 @@ mod tests {
         actor: String,
         case: String,
         step: Step,
+        #[serde(default)]
+        policy: Option<String>,
         #[serde(flatten)]
         event: Event,
     }
@@ -179,7 +186,7 @@ mod tests {
         let lines = [
             r#"{"seq":1,"at":"2026-11-23T09:00:00Z","actor":"ana","case":"ESC-1","step":"open","event":"opened","title":"VPN \"down\"","severity":"sev2","type":"incident","labels":["a","b"],"path":"technical","tier":"l1","owner":"ana"}"#,
             r#"{"event":"noted","text":"x","step":"update","case":"ESC-2","actor":"bo","at":"2026-11-23T09:00:00+01:00","seq":7}"#,
-            r#"{"seq":2,"at":"2026-11-23T09:00:00Z","actor":"esc","case":"ESC-1","step":"acknowledge","event":"sla_warning","clock":"response","started":"2026-11-23T08:00:00Z","due":"2026-11-23T10:00:00Z","extra":[1,{"a":2}]}"#,
+            r#"{"seq":2,"at":"2026-11-23T09:00:00Z","actor":"esc","case":"ESC-1","step":"acknowledge","policy":"a1b2c3","event":"sla_warning","clock":"response","started":"2026-11-23T08:00:00Z","due":"2026-11-23T10:00:00Z","extra":[1,{"a":2}]}"#,
             r#"{"seq":3,"at":"2026-11-23T09:00:00Z","actor":"a\u00e9","case":"ESC-1","step":"update","event":"noted","text":"caf\u00e9"}"#,
         ];
         for line in lines {
@@ -193,6 +200,7 @@ mod tests {
                     &ours.actor,
                     &ours.case,
                     ours.step,
+                    &ours.policy,
                     &ours.event
                 ),
                 (
@@ -201,6 +209,7 @@ mod tests {
                     &derived.actor,
                     &derived.case,
                     derived.step,
+                    &derived.policy,
                     &derived.event
                 ),
                 "{line}"
