@@ -33,6 +33,8 @@ struct Interval {
     close: DateTime<Utc>,
     /// Open time from the window's start to `open`.
     before: TimeDelta,
+    /// Open time from the window's start to `close` (`before` + the interval's length).
+    after: TimeDelta,
 }
 
 /// The open intervals of one calendar in `[lo, hi]`, as the walk from `lo` hands them out.
@@ -55,12 +57,14 @@ impl Table {
         let mut intervals = Vec::new();
         let mut before = TimeDelta::zero();
         for (open, close) in walk {
+            let after = before + (close - open);
             intervals.push(Interval {
                 open,
                 close,
                 before,
+                after,
             });
-            before += close - open;
+            before = after;
             if open > hi {
                 break;
             }
@@ -81,7 +85,7 @@ impl Table {
             None => self
                 .intervals
                 .last()
-                .map_or(TimeDelta::zero(), |iv| iv.before + (iv.close - iv.open)),
+                .map_or(TimeDelta::zero(), |iv| iv.after),
         }
     }
 
@@ -98,9 +102,7 @@ impl Table {
         }
         let target = self.before(start).checked_add(&amount)?;
         // The first interval whose end is at or past the target: the walk stops in it.
-        let i = self
-            .intervals
-            .partition_point(|iv| iv.before + (iv.close - iv.open) < target);
+        let i = self.intervals.partition_point(|iv| iv.after < target);
         let iv = self.intervals.get(i)?;
         let at = iv.open.checked_add_signed(target - iv.before)?;
         self.covers(at).then_some(at)
