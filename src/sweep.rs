@@ -72,13 +72,22 @@ impl ActionKind {
 
 /// Plan every action due at `now`, in the order they fell due.
 pub fn plan(policy: &Policy, cases: &[Case], now: DateTime<Utc>) -> Vec<Planned> {
+    let mut out: Vec<Planned> = Vec::new();
+    plan_each(policy, cases, now, |p| out.push(p));
+    // Stable: per-case order (monotone in `order`) is kept.
+    out.sort_by_key(|p| p.order);
+    out
+}
+
+/// The actions of [`plan`], handed to `f` one case at a time (in case order, not sorted by
+/// due), so a caller that only counts them, or keeps less of each, never holds them all.
+pub fn plan_each(policy: &Policy, cases: &[Case], now: DateTime<Utc>, mut f: impl FnMut(Planned)) {
     let mut open_per_account: HashMap<&str, u32> = HashMap::new();
     for c in cases.iter().filter(|c| c.is_active()) {
         if let Some(a) = &c.account {
             *open_per_account.entry(a.as_str()).or_default() += 1;
         }
     }
-    let mut out: Vec<Planned> = Vec::new();
     for case in cases {
         if !case.is_active() && !has_status_trigger(policy) {
             continue;
@@ -89,11 +98,10 @@ pub fn plan(policy: &Policy, cases: &[Case], now: DateTime<Utc>) -> Vec<Planned>
             .and_then(|a| open_per_account.get(a))
             .copied()
             .unwrap_or(0);
-        out.extend(plan_case(policy, case, now, open_for_account));
+        plan_case(policy, case, now, open_for_account)
+            .into_iter()
+            .for_each(&mut f);
     }
-    // Stable: per-case order (monotone in `order`) is kept.
-    out.sort_by_key(|p| p.order);
-    out
 }
 
 fn has_status_trigger(policy: &Policy) -> bool {

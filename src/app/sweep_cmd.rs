@@ -91,6 +91,17 @@ fn append(
     Ok(guard.append(new)?)
 }
 
+/// `esc --json sweep --dry-run`, written as it is made.
+#[derive(serde::Serialize)]
+#[serde(bound(serialize = "super::output::Each<I>: serde::Serialize"))]
+struct DryRunJson<'a, I> {
+    now: chrono::DateTime<chrono::Utc>,
+    dry_run: bool,
+    actions: super::output::Each<I>,
+    notifications: Value,
+    skipped: &'a [Value],
+}
+
 /// `esc sweep`.
 pub fn sweep(
     settings: &Settings,
@@ -104,7 +115,8 @@ pub fn sweep(
         .to_std()
         .unwrap_or_default();
     let ledger = Ledger::open(&settings.ledger)?;
-    let mut guard = ledger.lock()?;
+    // A dry run only reads: no lock (and so no lock file).
+    let guard = if dry_run { None } else { Some(ledger.lock()?) };
     let settings = &if dry_run {
         settings.clone()
     } else {
@@ -117,7 +129,7 @@ pub fn sweep(
     let mut queue = std::collections::BTreeMap::new();
     let mut undelivered: usize = 0;
     let mut folder = crate::case::Folder::new(false);
-    guard.visit(|r| {
+    let mut visitor = |r: Record| {
         match &r.event {
             Event::NotificationQueued { .. } => undelivered += 1,
             Event::NotificationDelivered { .. } => undelivered = undelivered.saturating_sub(1),
@@ -127,7 +139,11 @@ pub fn sweep(
             outbox::push_pending(&mut queue, &r);
         }
         folder.push(r);
-    })?;
+    };
+    match &guard {
+        Some(guard) => guard.visit(&mut visitor)?,
+        None => ledger.visit(&mut visitor)?,
+    };
     let cases = folder
         .finish()
         .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))?;
@@ -143,37 +159,11 @@ pub fn sweep(
         .collect();
     let ahead: std::collections::HashSet<String> = ahead.into_iter().map(|c| c.id).collect();
     queue.retain(|_, n: &mut outbox::Notification| !ahead.contains(&n.case));
-    let mut planned = sweep::plan(&policy, &cases, settings.now);
     let tz = policy.defaults.timezone;
-    if dry_run {
-        let pending = undelivered;
-        if settings.json {
-            let actions: Vec<Value> = planned.iter().map(action_json).collect();
-            out.json(
-                &json!({"now": settings.now, "dry_run": true, "actions": actions,
-                "notifications": {"sent": 0, "failed": 0, "pending": pending},
-                "skipped": skipped}),
-            )?;
-        } else if planned.is_empty() {
-            out.say(&format!(
-                "dry run: nothing to do ({pending} notifications queued)"
-            ))?;
-        } else {
-            out.line(&format!(
-                "dry run: {} actions would be taken",
-                planned.len()
-            ))?;
-            for p in &planned {
-                out.line(&action_line(p, tz))?;
-            }
-        }
-        if !settings.json {
-            for s in &skipped {
-                out.line(&skipped_line(s))?;
-            }
-        }
-        return Ok(ExitCode::SUCCESS);
-    }
+    let Some(mut guard) = guard else {
+        return dry_run_report(settings, &policy, &cases, undelivered, &skipped, out);
+    };
+    let mut planned = sweep::plan(&policy, &cases, settings.now);
     let mut new: Vec<NewEvent> = Vec::new();
     for p in &mut planned {
         for event in std::mem::take(&mut p.events) {
@@ -302,6 +292,60 @@ pub fn sweep(
         ));
     }
     Ok(notify_cmd::exit_status(&delivery))
+}
+
+/// `esc sweep --dry-run`: the plan, written nowhere. With `--quiet` only the number of
+/// actions is printed, and the actions are counted, never held.
+fn dry_run_report(
+    settings: &Settings,
+    policy: &Policy,
+    cases: &[Case],
+    pending: usize,
+    skipped: &[Value],
+    out: &mut Output,
+) -> Result<ExitCode> {
+    let now = settings.now;
+    if out.quiet && !settings.json {
+        let mut count: usize = 0;
+        sweep::plan_each(policy, cases, now, |_| count += 1);
+        out.line(&count.to_string())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    // What a dry run shows of an action does not include the events it would append.
+    let mut planned = Vec::new();
+    sweep::plan_each(policy, cases, now, |mut p| {
+        p.events = Vec::new();
+        planned.push(p);
+    });
+    planned.sort_by_key(|p| p.order);
+    if settings.json {
+        out.json(&DryRunJson {
+            now,
+            dry_run: true,
+            actions: super::output::Each::new(planned.iter().map(action_json)),
+            notifications: json!({"sent": 0, "failed": 0, "pending": pending}),
+            skipped,
+        })?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if planned.is_empty() {
+        out.say(&format!(
+            "dry run: nothing to do ({pending} notifications queued)"
+        ))?;
+    } else {
+        out.line(&format!(
+            "dry run: {} actions would be taken",
+            planned.len()
+        ))?;
+        let tz = policy.defaults.timezone;
+        for p in &planned {
+            out.line(&action_line(p, tz))?;
+        }
+    }
+    for s in skipped {
+        out.line(&skipped_line(s))?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The line saying a case was not swept because its history is ahead of `now`.

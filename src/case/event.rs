@@ -10,13 +10,13 @@ use crate::sla::clock::ClockKind;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// One stored event with its envelope.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One stored event with its envelope. Read by the hand-written reader in
+/// `case::record_de` (one pass, no intermediate buffer); written by this derive.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Record {
     /// Position in the ledger, 1 for the first event, gap-free.
     pub seq: u64,
     /// When it happened (the command's `now`).
-    #[serde(deserialize_with = "utc_time")]
     pub at: DateTime<Utc>,
     /// Who did it (`--actor`, `ESC_ACTOR` or the login name; `esc` for sweep).
     pub actor: String,
@@ -36,7 +36,7 @@ pub struct Record {
 /// Reads an RFC 3339 time; the form esc itself writes (`2026-11-23T09:00:00Z`) is read by a
 /// fast path, anything else by chrono. Every ledger line has one, so this is a noticeable
 /// share of reading a large ledger.
-fn utc_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+pub(crate) fn utc_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
     struct Visitor;
     impl serde::de::Visitor<'_> for Visitor {
         type Value = DateTime<Utc>;

@@ -13,6 +13,7 @@ pub mod import;
 pub mod incident;
 pub mod promise;
 pub mod raci;
+mod record_de;
 pub mod transition;
 pub mod view;
 
