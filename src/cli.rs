@@ -21,9 +21,9 @@ pub struct GlobalArgs {
     /// the config dir's esc/policy.toml]
     #[arg(long, global = true, env = "ESC_POLICY", value_name = "PATH")]
     pub policy: Option<PathBuf>,
-    /// Ledger file [default: $ESC_LEDGER, else .esc/ledger.jsonl beside a discovered policy,
-    /// else the data dir's esc/ledger.jsonl]
-    #[arg(long, global = true, env = "ESC_LEDGER", value_name = "PATH")]
+    /// Ledger file, or a postgres:// URL of a shared ledger [default: $ESC_LEDGER, else
+    /// .esc/ledger.jsonl beside a discovered policy, else the data dir's esc/ledger.jsonl]
+    #[arg(long, global = true, env = "ESC_LEDGER", value_name = "PATH|URL")]
     pub ledger: Option<PathBuf>,
     /// The time every command takes as now (RFC 3339), for tests, back-fills and what-ifs
     #[arg(long, global = true, env = "ESC_NOW", value_name = "RFC3339")]
@@ -269,6 +269,15 @@ pub enum CheckFormat {
 pub enum LedgerCommand {
     /// Check the whole ledger: every line parses, seq is gap-free, every case folds
     Verify,
+    /// Bring a database ledger's schema up to this esc's version (a file needs nothing)
+    Migrate,
+    /// Copy a ledger to an empty place: a file into a database or back, exactly
+    Copy {
+        /// The ledger to copy: a file or a postgres:// URL
+        from: PathBuf,
+        /// Where to copy it: a file that does not exist yet or a database with no events
+        to: PathBuf,
+    },
 }
 
 /// Commands that work on cases.

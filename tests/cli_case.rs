@@ -30,13 +30,9 @@ fn env() -> TestEnv {
     TestEnv::with_policy_file(POLICY)
 }
 
-fn ledger_path(env: &TestEnv) -> PathBuf {
-    env.path("ledger.jsonl")
-}
-
 /// The ledger's bytes, `None` if there is no ledger file.
 fn ledger_bytes(env: &TestEnv) -> Option<Vec<u8>> {
-    std::fs::read(ledger_path(env)).ok()
+    env.ledger_bytes()
 }
 
 /// The last event line of the ledger.

@@ -12,14 +12,9 @@ use crate::policy::duration;
 use crate::policy::{Policy, Status};
 use crate::render::{colour, local_time, state_cell, table};
 use crate::sla::clock::{ClockState, Clocks, clocks};
-use crate::store::ledger::Ledger;
 use anyhow::{Context, Result, anyhow};
 use chrono_tz::Tz;
 use comfy_table::Cell;
-
-fn ledger(settings: &Settings) -> Result<Ledger> {
-    Ok(Ledger::open(&settings.ledger)?)
-}
 
 /// Fold one case from its records, or say it does not exist.
 fn fold_case(case_id: &str, records: Vec<Record>, settings: &Settings) -> Result<Case> {
@@ -37,7 +32,7 @@ fn fold_case(case_id: &str, records: Vec<Record>, settings: &Settings) -> Result
 pub fn open(settings: &Settings, req: &OpenRequest, out: &mut Output) -> Result<()> {
     let policy = policy_cmd::load(&settings.policy)?;
     let event = transition::open(&policy, req, settings.now)?;
-    let ledger = ledger(settings)?;
+    let ledger = settings.store()?;
     let mut guard = ledger.lock()?;
     let case_id = id::format(guard.next_case_number()?);
     let records = guard.append(vec![NewEvent {
@@ -76,7 +71,7 @@ pub fn open(settings: &Settings, req: &OpenRequest, out: &mut Output) -> Result<
 pub fn change(settings: &Settings, input_id: &str, req: &Request, out: &mut Output) -> Result<()> {
     let case_id = id::parse(input_id)?;
     let policy = policy_cmd::load(&settings.policy)?;
-    let ledger = ledger(settings)?;
+    let ledger = settings.store()?;
     let mut guard = ledger.lock()?;
     let mut case = fold_case(&case_id, guard.read_case(&case_id)?, settings)?;
     let events = transition::decide(&policy, &case, req, settings.now)?;
@@ -139,7 +134,7 @@ fn role_cards(policy: &Policy, case: &Case) -> String {
 /// Every case of the ledger (without events), folded while reading.
 pub fn all_cases(settings: &Settings) -> Result<Vec<Case>> {
     let mut folder = crate::case::Folder::new(false);
-    ledger(settings)?.visit(|r| folder.push(r))?;
+    settings.store()?.visit(&mut |r| folder.push(r))?;
     folder
         .finish()
         .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))
@@ -164,7 +159,7 @@ fn report(
 pub fn show(settings: &Settings, input_id: &str, out: &mut Output) -> Result<()> {
     let case_id = id::parse(input_id)?;
     let policy = policy_cmd::load(&settings.policy)?;
-    let case = fold_case(&case_id, ledger(settings)?.read_case(&case_id)?, settings)?;
+    let case = fold_case(&case_id, settings.store()?.read_case(&case_id)?, settings)?;
     let tz: Tz = policy.defaults.timezone;
     let date = settings.now.with_timezone(&tz).date_naive();
     let raci = raci::resolve(&policy, &case, date);

@@ -2,6 +2,7 @@
 //! so the rest of the program never re-reads flags or the environment.
 
 use crate::cli::{ColorChoice, GlobalArgs};
+use crate::store::{Location, Store};
 use anyhow::{Context, Result, anyhow};
 use chrono::{DateTime, Utc};
 use std::io::IsTerminal;
@@ -12,8 +13,9 @@ use std::path::{Path, PathBuf};
 pub struct Settings {
     /// The policy path, whether or not the file exists.
     pub policy: PathBuf,
-    /// The ledger path, whether or not the file exists.
-    pub ledger: PathBuf,
+    /// Where the ledger is: a file (whether or not it exists) or a database URL. Its
+    /// `Display` never shows a password.
+    pub ledger: Location,
     /// The time every command takes as now.
     pub now: DateTime<Utc>,
     /// Who is acting.
@@ -41,11 +43,13 @@ impl Settings {
                 .unwrap_or_else(|| PathBuf::from(".esc/policy.toml")),
         };
         let ledger = match (&args.ledger, &discovered) {
-            (Some(l), _) => l.clone(),
-            (None, Some(p)) => p.with_file_name("ledger.jsonl"),
-            (None, None) => dirs::data_dir()
-                .map(|d| d.join("esc").join("ledger.jsonl"))
-                .unwrap_or_else(|| PathBuf::from(".esc/ledger.jsonl")),
+            (Some(l), _) => Location::parse(l),
+            (None, Some(p)) => Location::File(p.with_file_name("ledger.jsonl")),
+            (None, None) => Location::File(
+                dirs::data_dir()
+                    .map(|d| d.join("esc").join("ledger.jsonl"))
+                    .unwrap_or_else(|| PathBuf::from(".esc/ledger.jsonl")),
+            ),
         };
         let actor = match &args.actor {
             Some(a) if !a.trim().is_empty() => a.trim().to_string(),
@@ -74,6 +78,13 @@ impl Settings {
             color,
             stdout_tty,
         })
+    }
+}
+
+impl Settings {
+    /// Opens the ledger these settings name: the one way commands reach the store.
+    pub fn store(&self) -> Result<Box<dyn Store>> {
+        Ok(crate::store::open(&self.ledger)?)
     }
 }
 

@@ -11,7 +11,7 @@ use crate::case::{Case, Event, NewEvent, Record, id};
 use crate::notify::{command, outbox};
 use crate::policy::{Policy, duration};
 use crate::render::{local_time, table};
-use crate::store::ledger::{Ledger, WriteGuard};
+use crate::store::Writer;
 use crate::sweep::{self, ActionKind, Planned};
 use anyhow::{Context, Result, anyhow};
 use serde_json::{Value, json};
@@ -75,7 +75,7 @@ fn payload(n: &outbox::Notification, cases: &HashMap<String, (String, String)>) 
 }
 
 fn append(
-    guard: &mut WriteGuard<'_>,
+    guard: &mut dyn Writer,
     settings: &Settings,
     case: &str,
     events: Vec<Event>,
@@ -103,7 +103,7 @@ struct Delivery {
 fn deliver_due(
     policy: &Policy,
     settings: &Settings,
-    guard: &mut WriteGuard<'_>,
+    guard: &mut dyn Writer,
     queue: &std::collections::BTreeMap<u64, outbox::Notification>,
     cases: &HashMap<String, (String, String)>,
     budget: std::time::Duration,
@@ -188,7 +188,7 @@ pub fn sweep(
         .map_err(|e| anyhow!("--delivery-budget: {e}"))?
         .to_std()
         .unwrap_or_default();
-    let ledger = Ledger::open(&settings.ledger)?;
+    let ledger = settings.store()?;
     let mut guard = ledger.lock()?;
     // Fold while reading: the whole ledger's records are never held at once. Only
     // undelivered notifications are kept, and only when there is a command to deliver them;
@@ -197,7 +197,7 @@ pub fn sweep(
     let mut queue = std::collections::BTreeMap::new();
     let mut undelivered: usize = 0;
     let mut folder = crate::case::Folder::new(false);
-    guard.visit(|r| {
+    guard.visit(&mut |r| {
         match &r.event {
             Event::NotificationQueued { .. } => undelivered += 1,
             Event::NotificationDelivered { .. } => undelivered = undelivered.saturating_sub(1),
@@ -266,7 +266,7 @@ pub fn sweep(
         .map(|c| (c.id.clone(), (c.title.clone(), c.severity.clone())))
         .collect();
     drop(cases);
-    let mut delivery = deliver_due(&policy, settings, &mut guard, &queue, &titles, budget)?;
+    let mut delivery = deliver_due(&policy, settings, &mut *guard, &queue, &titles, budget)?;
     if !deliver {
         delivery.pending = undelivered;
     }
@@ -335,7 +335,7 @@ pub fn decide(
 ) -> Result<()> {
     let case_id = id::parse(input_id)?;
     let policy = policy_cmd::load(&settings.policy)?;
-    let ledger = Ledger::open(&settings.ledger)?;
+    let ledger = settings.store()?;
     let mut guard = ledger.lock()?;
     let case = Case::fold(guard.read_case(&case_id)?)
         .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))?
@@ -351,7 +351,7 @@ pub fn decide(
         reason.as_deref(),
         settings.now,
     )?;
-    let records = append(&mut guard, settings, &case_id, events)?;
+    let records = append(&mut *guard, settings, &case_id, events)?;
     drop(guard);
     let mut case = case;
     let described: Vec<String> = records
@@ -383,12 +383,12 @@ pub fn list(
 ) -> Result<()> {
     let policy = policy_cmd::load(&settings.policy)?;
     let case = case.map(id::parse).transpose()?;
-    let ledger = Ledger::open(&settings.ledger)?;
+    let ledger = settings.store()?;
     let queue = match &case {
         Some(c) => outbox::fold(&ledger.read_case(c)?),
         None => {
             let mut queue = std::collections::BTreeMap::new();
-            ledger.visit(|r| outbox::push(&mut queue, &r))?;
+            ledger.visit(&mut |r| outbox::push(&mut queue, &r))?;
             queue
         }
     };
