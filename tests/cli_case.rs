@@ -13,7 +13,6 @@ mod common;
 
 use common::{NOW, TestEnv, ledger_events, ok_at};
 use serde_json::Value;
-use std::path::PathBuf;
 
 const POLICY: &str = "tests/fixtures/spec-excerpt.toml";
 
