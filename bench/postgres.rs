@@ -97,11 +97,12 @@ struct Databases {
 
 impl Databases {
     fn create(&mut self, name: &str) -> Result<String, String> {
-        self.admin
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE); CREATE DATABASE {name}"
-            ))
-            .map_err(|e| e.to_string())?;
+        for sql in [
+            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            format!("CREATE DATABASE {name}"),
+        ] {
+            self.admin.batch_execute(&sql).map_err(db_error)?;
+        }
         self.names.push(name.to_owned());
         let base = &self.admin_url[..self.admin_url.rfind('/').ok_or("admin URL has no path")?];
         Ok(format!("{base}/{name}"))
@@ -115,6 +116,14 @@ impl Drop for Databases {
                 .admin
                 .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
         }
+    }
+}
+
+/// The server's message, not just "db error".
+fn db_error(e: postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => db.message().to_owned(),
+        None => e.to_string(),
     }
 }
 
@@ -262,9 +271,9 @@ fn run(args: &Args) -> Result<(), String> {
                             'template case', 'case ' || g)
              FROM esc_events, generate_series(2, {n}) g WHERE seq = 1;
              UPDATE esc_counter SET last_seq = {n}, last_batch = {n}, max_case = {n};
-             VACUUM ANALYZE esc_events;"
+             ANALYZE esc_events;"
         ))
-        .map_err(|e| e.to_string())?;
+        .map_err(db_error)?;
     let insert_s = t.elapsed().as_secs_f64();
     let size: String = client
         .query_one(
