@@ -665,3 +665,25 @@ fn sixteen_writers_and_three_sweeps_lose_and_repeat_nothing() {
         assert!(Path::new(env.dir.path()).exists());
     }
 }
+
+#[test]
+fn a_batch_the_database_refuses_leaves_nothing() {
+    let Some(db) = TestDb::create() else {
+        return;
+    };
+    let store = store::open(&Location::Postgres(db.url.clone())).unwrap();
+    let mut writer = store.lock().unwrap();
+    writer.append(vec![opened("ESC-1")]).unwrap();
+    // A second opening of ESC-1 breaks the one-opening index: the whole batch is refused.
+    let err = writer
+        .append(vec![note("ESC-1", "x"), opened("ESC-1")])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("duplicate key"), "{err}");
+    assert!(err.contains("esc_events_one_opening"), "{err}");
+    let next = writer.append(vec![note("ESC-1", "y")]).unwrap();
+    assert_eq!(seqs(&next), [2], "no seq was used by the refused batch");
+    drop(writer);
+    assert_eq!(seqs(&all(&*store)), [1, 2]);
+    assert!(store.verify().unwrap().is_ok());
+}

@@ -9,7 +9,7 @@
 //! - `esc_events`: one row per event — `seq` (primary key, gap-free from 1), `batch` (the
 //!   append that wrote it), `case_id` and `case_number`, `event` (the event name), and
 //!   `line`, the event's exact JSON text (type `text`, not `jsonb`, so the bytes copy back
-//!   unchanged).
+//!   unchanged). A case is opened once: a unique index on `case_id` of `opened` rows.
 //! - `esc_counter`: one row holding the last `seq`, the last batch id and the highest case
 //!   number. Every append updates it in its own transaction, so numbering is gap-free and
 //!   totally ordered across all writers (a sequence could leave gaps).
@@ -43,6 +43,8 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
         CREATE INDEX esc_events_case ON esc_events (case_number, seq);
         CREATE INDEX esc_events_event ON esc_events (event);
         CREATE INDEX esc_events_batch ON esc_events (batch);
+        CREATE UNIQUE INDEX esc_events_one_opening ON esc_events (case_id)
+            WHERE event = 'opened';
         CREATE TABLE esc_counter (
             id         boolean PRIMARY KEY DEFAULT true CHECK (id),
             last_seq   bigint NOT NULL,
