@@ -65,6 +65,7 @@ fn note(case: &str, text: &str) -> NewEvent {
         actor: "ana".into(),
         case: case.into(),
         event: Event::Noted { text: text.into() },
+        policy: None,
     }
 }
 
@@ -86,6 +87,7 @@ fn opened(case: &str) -> NewEvent {
             tier: "l1".into(),
             owner: "ana".into(),
         },
+        policy: None,
     }
 }
 

@@ -49,7 +49,7 @@ pub fn import(settings: &Settings, file: &Path, out: &mut Output) -> Result<()> 
 
     bar.set_message(format!("writing {} cases", cases.len()));
     let count = cases.len() as u64;
-    let written = append(settings, cases);
+    let written = append(settings, &policy.hash, cases);
     bar.finish_and_clear();
     let first = written
         .with_context(|| format!("cannot import {}: nothing was imported", file.display()))?;
@@ -67,14 +67,14 @@ pub fn import(settings: &Settings, file: &Path, out: &mut Output) -> Result<()> 
 
 /// Under one lock: number the cases from the next free number and append all their events
 /// in one write and one sync. Returns the first case number.
-fn append(settings: &Settings, cases: Vec<ValidCase>) -> Result<u64> {
+fn append(settings: &Settings, policy: &str, cases: Vec<ValidCase>) -> Result<u64> {
     let ledger = settings.store()?;
     let mut guard = ledger.lock()?;
     let first = guard.next_case_number()?;
     let events: Vec<NewEvent> = cases
         .into_iter()
         .zip(first..)
-        .flat_map(|(case, n)| case.into_events(&id::format(n), &settings.actor))
+        .flat_map(|(case, n)| case.into_events(&id::format(n), &settings.actor, Some(policy)))
         .collect();
     guard.append(events)?;
     Ok(first)

@@ -6,11 +6,14 @@ pub mod comms_cmd;
 pub mod import;
 pub mod init;
 pub mod ledger_cmd;
+pub mod oncall_cmd;
 pub mod output;
 pub mod policy_cmd;
+pub mod policy_diff_cmd;
 pub mod report_cmd;
 pub mod review_cmd;
 pub mod settings;
+pub mod simulate_cmd;
 pub mod sweep_cmd;
 
 use crate::case::transition::SituationForm;
@@ -27,6 +30,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let settings = Settings::resolve(&cli.global, &cwd)?;
     let mut out = Output::new(settings.quiet);
+    if settings.policies.len() > 1 && !matches!(cli.command, Command::Simulate(_)) {
+        bail!(
+            "--policy is given {} times: only `esc simulate` compares policies; give one",
+            settings.policies.len()
+        );
+    }
     match cli.command {
         Command::Policy(PolicyCommand::Check { files, format }) => {
             let files: Vec<PathBuf> = if files.is_empty() {
@@ -57,6 +66,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             out.raw(&crate::policy::explain::explain(&policy, today))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Policy(PolicyCommand::Diff { old, new, fail_on }) => {
+            policy_diff_cmd::diff(&settings, &old, &new, fail_on, &mut out)
+        }
+        Command::Policy(PolicyCommand::Log) => policy_diff_cmd::log(&settings, &mut out),
         Command::Policy(PolicyCommand::Schema) => {
             out.json(&crate::policy::schema::schema())?;
             Ok(ExitCode::SUCCESS)
@@ -100,6 +113,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Report { report } => report_cmd::report(&settings, report, &mut out),
         Command::Review(args) => review_cmd::review(&settings, args, &mut out),
         Command::Actions(args) => review_cmd::actions(&settings, args, &mut out),
+        Command::Oncall(args) => {
+            oncall_cmd::oncall(&settings, args, &mut out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Simulate(args) => {
+            simulate_cmd::simulate(&settings, &args, &mut out)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Case(cmd) => {
             run_case(&settings, cmd, &mut out)?;
             Ok(ExitCode::SUCCESS)

@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 pub struct Settings {
     /// The policy path, whether or not the file exists.
     pub policy: PathBuf,
+    /// Every `--policy` given, in order (more than one only for `esc simulate`).
+    pub policies: Vec<PathBuf>,
     /// Where the ledger is: a file (whether or not it exists) or a database URL. Its
     /// `Display` never shows a password.
     pub ledger: Location,
@@ -35,7 +37,7 @@ impl Settings {
             None => Utc::now(),
         };
         let discovered = discover_policy(cwd);
-        let policy = match (&args.policy, &discovered) {
+        let policy = match (args.policy.first(), &discovered) {
             (Some(p), _) => p.clone(),
             (None, Some(p)) => p.clone(),
             (None, None) => dirs::config_dir()
@@ -69,6 +71,11 @@ impl Settings {
             }
         };
         Ok(Settings {
+            policies: if args.policy.is_empty() {
+                vec![policy.clone()]
+            } else {
+                args.policy.clone()
+            },
             policy,
             ledger,
             now,

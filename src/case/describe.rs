@@ -140,5 +140,15 @@ pub fn event(e: &Event) -> String {
             if actions.len() == 1 { "" } else { "s" }
         ),
         Event::ActionDone { item } => format!("action item {item} done"),
+        Event::OncallOverride {
+            role,
+            person,
+            from,
+            to,
+        } => format!(
+            "on-call override: {person} on duty for {role} from {} to {}",
+            crate::render::rfc3339(*from),
+            crate::render::rfc3339(*to)
+        ),
     }
 }

@@ -83,6 +83,10 @@ pub trait Store {
     /// The number the next case gets: the highest `ESC-<n>` plus one.
     fn next_case_number(&self) -> Result<u64, StoreError>;
 
+    /// Whether any event belongs to the reserved id `ONCALL` (on-call overrides), answered
+    /// cheaply: the file's checkpoint, an index lookup in a database.
+    fn has_oncall(&self) -> Result<bool, StoreError>;
+
     /// Takes the exclusive right to write, waiting for any other writer to finish. Dropping
     /// the writer gives it up; so does the end of the process (even a killed one).
     fn lock(&self) -> Result<Box<dyn Writer + '_>, StoreError>;

@@ -46,6 +46,10 @@ impl Store for FileStore {
         Ok(self.ledger.next_case_number()?)
     }
 
+    fn has_oncall(&self) -> Result<bool, StoreError> {
+        Ok(self.ledger.summary()?.has_oncall)
+    }
+
     fn lock(&self) -> Result<Box<dyn Writer + '_>, StoreError> {
         Ok(Box::new(FileWriter {
             guard: self.ledger.lock()?,

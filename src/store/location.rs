@@ -31,6 +31,15 @@ impl Location {
         self
     }
 
+    /// Whether there may be a ledger there: the file exists, or it is a database (which is
+    /// asked when opened).
+    pub fn exists(&self) -> bool {
+        match self {
+            Location::File(path) => path.exists(),
+            Location::Postgres(_) => true,
+        }
+    }
+
     /// The file path, for a file ledger.
     pub fn as_file(&self) -> Option<&Path> {
         match self {

@@ -295,6 +295,21 @@ impl Store for PgStore {
         self.next_case_number_now()
     }
 
+    fn has_oncall(&self) -> Result<bool, StoreError> {
+        if !self.has_tables()? {
+            return Ok(false);
+        }
+        let row = self
+            .client
+            .borrow_mut()
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM esc_events WHERE case_number = 0 AND case_id = $1)",
+                &[&crate::case::event::ONCALL],
+            )
+            .map_err(self.err("read"))?;
+        Ok(row.get(0))
+    }
+
     fn lock(&self) -> Result<Box<dyn Writer + '_>, StoreError> {
         if self.version.get().is_none() {
             self.ensure_schema()?;
