@@ -52,6 +52,9 @@ struct Args {
     no_build: bool,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Only the open/ack/show part (skip the whole-ledger comparison)
+    #[arg(long)]
+    skip_whole: bool,
 }
 
 const WHOLE: [(&str, &[&str]); 9] = [
@@ -196,62 +199,17 @@ fn run(args: &Args) -> Result<(), String> {
     let runs = args.runs.max(1);
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
 
-    // 1. Whole-ledger commands: file against database, on the same ledger.
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let file = dir.path().join("ledger.jsonl");
-    let file_str = file.to_str().ok_or("temp path is not UTF-8")?.to_owned();
-    eprintln!("generating {} cases", args.cases);
-    let ledger = generator::generate(
-        &policy,
-        &generator::Options {
-            cases: args.cases,
-            seed: args.seed,
-            start: "2026-01-05T08:00:00Z".parse().map_err(|e| format!("{e}"))?,
-            open_share: 0.3,
-        },
-    );
-    generator::write(&file, &ledger.records).map_err(|e| e.to_string())?;
-    let now = ledger
-        .last_at()
-        .map_or_else(chrono::Utc::now, |t| t + Duration::hours(1))
-        .to_rfc3339_opts(SecondsFormat::Secs, true);
-    let events = ledger.records.len();
-    drop(ledger);
+    let now = "2026-11-23T09:00:00Z".to_owned();
+    let now = if args.skip_whole {
+        now
+    } else {
+        whole(args, &bin, &policy_path, &policy, &mut dbs, runs, cores)?
+    };
     let esc = Esc {
         bin: &bin,
         policy: &policy_path,
         now,
     };
-    eprintln!("esc sweep over the file (once, so it holds what a real ledger holds)");
-    esc.time(&file_str, &["sweep"], false)?;
-    let url = dbs.create("esc_bench_whole")?;
-    let t = Instant::now();
-    esc.time(&file_str, &["ledger", "copy", &file_str, &url], false)?;
-    let copy_ms = t.elapsed().as_secs_f64() * 1000.0;
-    let bytes = std::fs::metadata(&file).map_err(|e| e.to_string())?.len();
-    println!(
-        "## Whole-ledger commands: {} cases ({events}+ events, {:.1} MB), file vs PostgreSQL\n",
-        args.cases,
-        bytes as f64 / 1e6
-    );
-    let t = Instant::now();
-    common::parse_only(&file)?;
-    let parse_ms = t.elapsed().as_secs_f64() * 1000.0;
-    println!(
-        "`esc ledger copy` file → database: {:.1} s; parsing the file in-process: {parse_ms:.0} ms. {cores} cores; median of {runs} runs after a warm-up.\n",
-        copy_ms / 1000.0
-    );
-    println!("| command | file ms | PostgreSQL ms | × file |");
-    println!("|---|---:|---:|---:|");
-    for (label, argv) in WHOLE {
-        eprintln!("{label}");
-        let args_for = |_| argv.iter().map(|s| s.to_string()).collect();
-        let may_fail = label.contains("breaches");
-        let f = esc.median(&file_str, runs, args_for, may_fail)?;
-        let p = esc.median(&url, runs, args_for, may_fail)?;
-        println!("| {label} | {f:.0} | {p:.0} | {:.2} |", p / f);
-    }
-
     // 2. open/ack/show: a database of `big` cases against an empty one.
     let empty = dbs.create("esc_bench_empty")?;
     let big = dbs.create("esc_bench_big")?;
@@ -314,4 +272,74 @@ fn run(args: &Args) -> Result<(), String> {
         println!("| {label} | {e:.1} | {b:.1} | {:.2} |", b / e);
     }
     Ok(())
+}
+
+/// Part 1: every whole-ledger command on the file and on a copy in the database. Returns the
+/// `now` used (an hour after the ledger's last event).
+fn whole(
+    args: &Args,
+    bin: &Path,
+    policy_path: &Path,
+    policy: &esc::policy::Policy,
+    dbs: &mut Databases,
+    runs: usize,
+    cores: usize,
+) -> Result<String, String> {
+    // 1. Whole-ledger commands: file against database, on the same ledger.
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let file = dir.path().join("ledger.jsonl");
+    let file_str = file.to_str().ok_or("temp path is not UTF-8")?.to_owned();
+    eprintln!("generating {} cases", args.cases);
+    let ledger = generator::generate(
+        policy,
+        &generator::Options {
+            cases: args.cases,
+            seed: args.seed,
+            start: "2026-01-05T08:00:00Z".parse().map_err(|e| format!("{e}"))?,
+            open_share: 0.3,
+        },
+    );
+    generator::write(&file, &ledger.records).map_err(|e| e.to_string())?;
+    let now = ledger
+        .last_at()
+        .map_or_else(chrono::Utc::now, |t| t + Duration::hours(1))
+        .to_rfc3339_opts(SecondsFormat::Secs, true);
+    let events = ledger.records.len();
+    drop(ledger);
+    let esc = Esc {
+        bin,
+        policy: policy_path,
+        now,
+    };
+    eprintln!("esc sweep over the file (once, so it holds what a real ledger holds)");
+    esc.time(&file_str, &["sweep"], false)?;
+    let url = dbs.create("esc_bench_whole")?;
+    let t = Instant::now();
+    esc.time(&file_str, &["ledger", "copy", &file_str, &url], false)?;
+    let copy_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let bytes = std::fs::metadata(&file).map_err(|e| e.to_string())?.len();
+    println!(
+        "## Whole-ledger commands: {} cases ({events}+ events, {:.1} MB), file vs PostgreSQL\n",
+        args.cases,
+        bytes as f64 / 1e6
+    );
+    let t = Instant::now();
+    common::parse_only(&file)?;
+    let parse_ms = t.elapsed().as_secs_f64() * 1000.0;
+    println!(
+        "`esc ledger copy` file → database: {:.1} s; parsing the file in-process: {parse_ms:.0} ms. {cores} cores; median of {runs} runs after a warm-up.\n",
+        copy_ms / 1000.0
+    );
+    println!("| command | file ms | PostgreSQL ms | × file |");
+    println!("|---|---:|---:|---:|");
+    for (label, argv) in WHOLE {
+        eprintln!("{label}");
+        let args_for = |_| argv.iter().map(|s| s.to_string()).collect();
+        let may_fail = label.contains("breaches");
+        let f = esc.median(&file_str, runs, args_for, may_fail)?;
+        let p = esc.median(&url, runs, args_for, may_fail)?;
+        println!("| {label} | {f:.0} | {p:.0} | {:.2} |", p / f);
+    }
+
+    Ok(esc.now)
 }

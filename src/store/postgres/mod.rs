@@ -402,7 +402,9 @@ impl Store for PgStore {
                                 report.events += 1;
                                 report.last_seq = seq;
                                 max_case = max_case.max(number);
-                                cases.insert(record.case);
+                                if record.case != crate::case::event::ONCALL {
+                                    cases.insert(record.case);
+                                }
                             } else {
                                 problems.push((
                                     seq,
