@@ -12,6 +12,7 @@
 pub mod app;
 pub mod case;
 pub mod cli;
+pub mod complete;
 pub mod notify;
 pub mod oncall;
 pub mod policy;
@@ -22,3 +23,4 @@ pub mod simulate;
 pub mod sla;
 pub mod store;
 pub mod sweep;
+pub mod timefmt;

@@ -83,6 +83,7 @@ impl Rig {
             .env("XDG_DATA_HOME", self.dir.path().join("xdg-data"))
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("ESC_NOW", NOW)
+            .env("ESC_ALLOW_FUTURE", "1")
             .env("ESC_ACTOR", "tester")
             .env("ESC_POLICY", self.dir.path().join("policy.toml"))
             .env("ESC_LEDGER", self.location())
@@ -579,8 +580,9 @@ fn refused_commands_leave_the_ledger_byte_for_byte_unchanged() {
         assert!(String::from_utf8_lossy(&out.stderr).starts_with("error:"));
         assert_eq!(rig.bytes(), before, "esc {args:?} changed the ledger");
     }
+    // A bad value is bad input: exit 1, like the refusals above.
     let out = rig.run(&["followup", "1", "--csat", "9"]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(1));
     assert_eq!(rig.bytes(), before);
     rig.verify_ok();
 }

@@ -70,6 +70,7 @@ pub fn import(settings: &Settings, file: &Path, out: &mut Output) -> Result<()> 
 fn append(settings: &Settings, policy: &str, cases: Vec<ValidCase>) -> Result<u64> {
     let ledger = settings.store()?;
     let mut guard = ledger.lock()?;
+    settings.for_write()?;
     let first = guard.next_case_number()?;
     let events: Vec<NewEvent> = cases
         .into_iter()

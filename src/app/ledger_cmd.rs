@@ -1,5 +1,6 @@
 //! `esc ledger verify`: check the whole ledger — every line parses, `seq` is gap-free, every
-//! case folds — and say what was found. `esc ledger migrate` and `esc ledger copy`.
+//! case keeps the ledger's rules and folds — and say what was found, a torn or uncommitted
+//! tail apart from damage. `esc ledger migrate` and `esc ledger copy`.
 
 use super::output::Output;
 use super::settings::Settings;
@@ -57,17 +58,22 @@ pub fn verify(settings: &Settings, out: &mut Output) -> Result<ExitCode> {
     let ledger = settings.store()?;
     let report = ledger.verify()?;
     let mut fold_problem: Option<String> = None;
+    let mut cases = Vec::new();
     if report.is_ok() {
         let mut folder = crate::case::Folder::new(false);
         match ledger.visit(&mut |r| folder.push(r)) {
-            Ok(_) => {
-                if let Err(e) = folder.finish() {
-                    fold_problem = Some(e.to_string());
-                }
-            }
+            Ok(_) => match folder.finish() {
+                Ok(c) => cases = c,
+                Err(e) => fold_problem = Some(e.to_string()),
+            },
             Err(e) => fold_problem = Some(e.to_string()),
         }
     }
+    // Cases the policy no longer describes: named, not damage (the ledger is sound).
+    let drift = super::policy_cmd::load(&settings.policy)
+        .ok()
+        .map(|p| crate::case::drift::findings(&p, &cases))
+        .unwrap_or_default();
     let ok = report.is_ok() && fold_problem.is_none();
     if settings.json {
         out.json(&json!({
@@ -81,6 +87,10 @@ pub fn verify(settings: &Settings, out: &mut Output) -> Result<ExitCode> {
             "problems": report.problems,
             "more_problems": report.more_problems,
             "fold_problem": fold_problem,
+            "undescribed": {
+                "counts": crate::case::drift::counts(&drift),
+                "findings": drift,
+            },
         }))?;
     } else {
         let path = report.path.display();
@@ -95,11 +105,19 @@ pub fn verify(settings: &Settings, out: &mut Output) -> Result<ExitCode> {
             ))?;
         }
         if let Some(t) = report.torn_tail {
+            let what = if t.lines > 0 {
+                format!(
+                    "uncommitted tail: from line {} ({} bytes), {} complete lines of a batch whose last line never reached the disk (a crash mid-write)",
+                    t.line, t.bytes, t.lines
+                )
+            } else {
+                format!(
+                    "torn tail: line {} ({} bytes) is an incomplete write from a crash",
+                    t.line, t.bytes
+                )
+            };
             out.line(&format!(
-                "torn tail: line {} ({} bytes) is an incomplete write from a crash; it is not data, and the next command that writes sets it aside in {}.torn",
-                t.line,
-                t.bytes,
-                path
+                "{what}; it is not data, and the next command that writes sets it aside in {path}.torn"
             ))?;
         }
         for p in &report.problems {
@@ -110,6 +128,12 @@ pub fn verify(settings: &Settings, out: &mut Output) -> Result<ExitCode> {
         }
         if let Some(p) = &fold_problem {
             out.line(&format!("case history: {p}"))?;
+        }
+        for f in &drift {
+            out.line(&f.to_string())?;
+        }
+        if let Some(s) = crate::case::drift::summary(&drift) {
+            out.line(&s)?;
         }
         if ok {
             out.say("ok")?;

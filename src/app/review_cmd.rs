@@ -116,6 +116,7 @@ fn record(settings: &Settings, case_id: &str, args: &ReviewArgs, out: &mut Outpu
     };
     check(&policy, settings, &draft)?;
     let mut guard = ledger.lock()?;
+    let settings = &settings.for_write()?;
     let mut case = fold_case(case_id, guard.read_case(case_id)?, settings)?;
     if let Some(why) = refusal(&case) {
         bail!(why);
@@ -424,7 +425,12 @@ fn list(settings: &Settings, args: &ActionsArgs, out: &mut Output) -> Result<()>
             ),
             (None, true) => {
                 late += 1;
-                format!("LATE by {} days", (today - a.item.due).num_days())
+                format!(
+                    "LATE by {}",
+                    crate::timefmt::duration(chrono::TimeDelta::days(
+                        (today - a.item.due).num_days()
+                    ))
+                )
             }
             (None, false) => "open".into(),
         };
@@ -445,6 +451,7 @@ fn done(settings: &Settings, item: &str, out: &mut Output) -> Result<()> {
     let policy = policy_cmd::load(&settings.policy)?;
     let ledger = settings.store()?;
     let mut guard = ledger.lock()?;
+    let settings = &settings.for_write()?;
     let mut case = fold_case(&case_id, guard.read_case(&case_id)?, settings)?;
     let Some(review) = &case.review else {
         bail!("{case_id} has no review, so no action items; `esc actions` lists them");

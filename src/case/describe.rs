@@ -150,5 +150,6 @@ pub fn event(e: &Event) -> String {
             crate::render::rfc3339(*from),
             crate::render::rfc3339(*to)
         ),
+        Event::Edited { .. } => super::edit::describe(e),
     }
 }

@@ -94,6 +94,9 @@ impl Store for FileStore {
         let mut reader = io::BufReader::with_capacity(1 << 20, file);
         let mut line = Vec::new();
         let mut line_no = 0;
+        // Lines of a batch are handed on once its last line is read: an unfinished batch at
+        // the end (an uncommitted tail) is not data.
+        let mut batch: Vec<RawLine> = Vec::new();
         loop {
             line.clear();
             let n = reader.read_until(b'\n', &mut line).map_err(read_err)?;
@@ -113,7 +116,14 @@ impl Store for FileStore {
             };
             let text =
                 String::from_utf8(std::mem::take(&mut line)).map_err(|e| damaged(e.to_string()))?;
-            sink.push(RawLine::parse(text).map_err(damaged)?)?;
+            let raw = RawLine::parse(text).map_err(damaged)?;
+            let end = raw.batch_end;
+            batch.push(raw);
+            if end {
+                for raw in batch.drain(..) {
+                    sink.push(raw)?;
+                }
+            }
         }
     }
 

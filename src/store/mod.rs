@@ -1,4 +1,5 @@
-//! Storage: where the ledger lives and how commands read and write it.
+//! Storage: where the ledger lives and how commands read and write it, and the discovery
+//! of policy and ledger paths.
 //!
 //! [`backend::Store`] is the interface every command goes through; [`open`] picks the
 //! backend from the [`Location`]: the JSON Lines file ([`file`], over [`ledger`]) or a
@@ -8,6 +9,7 @@ pub mod backend;
 pub mod file;
 pub mod ledger;
 pub mod location;
+pub mod paths;
 pub mod postgres;
 
 pub use backend::{Store, StoreError, Writer};

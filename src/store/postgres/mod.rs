@@ -28,6 +28,9 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 use std::path::PathBuf;
 
+/// How the file marks every line of a batch but the last (replacing the line's final `}`).
+const MORE_MARK: &str = ",\"more\":true}";
+
 /// Rows fetched per round trip when streaming the whole ledger.
 const FETCH_ROWS: i32 = 5000;
 
@@ -583,7 +586,8 @@ impl Writer for PgWriter<'_> {
         let batch_id = last_batch + 1;
         let mut records = Vec::with_capacity(batch.len());
         let mut texts = Vec::with_capacity(batch.len());
-        for (seq, event) in (last_seq as u64 + 1..).zip(batch) {
+        let count = batch.len();
+        for (i, (seq, event)) in (last_seq as u64 + 1..).zip(batch).enumerate() {
             let record = event.into_record(seq);
             // Never store a line that does not read back as the same event.
             let text = serde_json::to_string(&record)
@@ -598,6 +602,12 @@ impl Writer for PgWriter<'_> {
                     ),
                 })?;
             max_case = max_case.max(id::number(&record.case).unwrap_or(0) as i64);
+            // The line the file would hold: all but a batch's last line carry its mark.
+            let text = if i + 1 < count {
+                format!("{}{MORE_MARK}", &text[..text.len() - 1])
+            } else {
+                text
+            };
             texts.push(text);
             records.push(record);
         }
