@@ -26,9 +26,9 @@ pub struct GlobalArgs {
     /// (`esc simulate` takes it twice to compare two policies side by side)
     #[arg(long, global = true, value_name = "PATH")]
     pub policy: Vec<PathBuf>,
-    /// Ledger file [default: $ESC_LEDGER, else .esc/ledger.jsonl beside a discovered policy,
-    /// else the data dir's esc/ledger.jsonl]
-    #[arg(long, global = true, value_name = "PATH")]
+    /// Ledger file, or a postgres:// URL of a shared ledger [default: $ESC_LEDGER, else
+    /// .esc/ledger.jsonl beside a discovered policy, else the data dir's esc/ledger.jsonl]
+    #[arg(long, global = true, value_name = "PATH|URL")]
     pub ledger: Option<PathBuf>,
     /// The time every command takes as now [default: $ESC_NOW, else the clock]: RFC 3339,
     /// a date, a local date and time (2026-12-21 09:30), -2h, yesterday 17:00
@@ -389,6 +389,15 @@ pub enum CheckFormat {
 pub enum LedgerCommand {
     /// Check the whole ledger: every line parses, seq is gap-free, every case folds
     Verify,
+    /// Bring a database ledger's schema up to this esc's version (a file needs nothing)
+    Migrate,
+    /// Copy a ledger to an empty place: a file into a database or back, exactly
+    Copy {
+        /// The ledger to copy: a file or a postgres:// URL
+        from: PathBuf,
+        /// Where to copy it: a file that does not exist yet or a database with no events
+        to: PathBuf,
+    },
 }
 
 /// Commands that work on cases.

@@ -80,11 +80,11 @@ pub fn case_candidates() -> ArgValueCandidates {
                 None => return Vec::new(),
             },
         };
-        let Ok(ledger) = crate::store::ledger::Ledger::open(&path) else {
+        let Ok(ledger) = crate::store::open(&crate::store::Location::parse(&path)) else {
             return Vec::new();
         };
         let mut folder = crate::case::Folder::new(false);
-        if ledger.visit(|r| folder.push(r)).is_err() {
+        if ledger.visit(&mut |r| folder.push(r)).is_err() {
             return Vec::new();
         }
         let mut cases = folder.finish().unwrap_or_default();

@@ -13,7 +13,6 @@ mod common;
 
 use common::{NOW, TestEnv, case_events, is_notification, ok_at};
 use serde_json::Value;
-use std::path::PathBuf;
 
 const POLICY: &str = "tests/fixtures/spec-excerpt.toml";
 
@@ -30,13 +29,9 @@ fn env() -> TestEnv {
     TestEnv::with_policy_file(POLICY)
 }
 
-fn ledger_path(env: &TestEnv) -> PathBuf {
-    env.path("ledger.jsonl")
-}
-
 /// The ledger's bytes, `None` if there is no ledger file.
 fn ledger_bytes(env: &TestEnv) -> Option<Vec<u8>> {
-    std::fs::read(ledger_path(env)).ok()
+    env.ledger_bytes()
 }
 
 /// The last event line of the ledger.

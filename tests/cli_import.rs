@@ -242,17 +242,16 @@ fn assert_refused(env: &TestEnv, file: &str, line_and_field: &str, words: &str) 
 fn a_bad_record_imports_nothing_and_leaves_the_ledger_byte_for_byte() {
     let env = env();
     env.esc(&["open", "Existing case"]).assert().success();
-    let ledger = env.path("ledger.jsonl");
-    let before = std::fs::read(&ledger).expect("ledger");
+    let before = env.ledger_bytes().expect("ledger");
     for (i, (bad, field, words)) in BAD_RECORDS.iter().enumerate() {
         let file = format!("bad-{i}.jsonl");
         env.write(&file, &with_bad_line(bad));
         assert_refused(&env, &file, &format!("line 3, field {field}: "), words);
-        assert_eq!(std::fs::read(&ledger).expect("ledger"), before, "{file}");
+        assert_eq!(env.ledger_bytes().expect("ledger"), before, "{file}");
     }
     let csv = fixture(&env, "bad-severity.csv");
     assert_refused(&env, &csv, "line 3, field severity: ", "sev9");
-    assert_eq!(std::fs::read(&ledger).expect("ledger"), before);
+    assert_eq!(env.ledger_bytes().expect("ledger"), before);
 
     // The same files without their bad line import fine, numbered after the existing case.
     env.write("good.jsonl", &format!("{GOOD_1}\n{GOOD_4}\n"));
@@ -265,16 +264,15 @@ fn a_bad_record_imports_nothing_and_leaves_the_ledger_byte_for_byte() {
 #[test]
 fn a_bad_record_creates_no_ledger() {
     let env = env();
-    let ledger = env.path("ledger.jsonl");
     for (i, (bad, field, words)) in BAD_RECORDS.iter().enumerate() {
         let file = format!("bad-{i}.jsonl");
         env.write(&file, &with_bad_line(bad));
         assert_refused(&env, &file, &format!("line 3, field {field}: "), words);
-        assert!(!ledger.exists(), "{file} created the ledger");
+        assert!(env.ledger_bytes().is_none(), "{file} created the ledger");
     }
     let csv = fixture(&env, "bad-severity.csv");
     assert_refused(&env, &csv, "line 3, field severity: ", "sev9");
-    assert!(!ledger.exists());
+    assert!(env.ledger_bytes().is_none());
     assert!(!env.path("ledger.jsonl.lock").exists());
 }
 
@@ -298,7 +296,7 @@ fn every_problem_is_listed() {
     assert!(stderr.contains("later than now"), "{stderr}");
     assert!(stderr.contains("line 5, field closed_at: "), "{stderr}");
     assert!(stderr.contains("needs resolved_at"), "{stderr}");
-    assert!(!env.path("ledger.jsonl").exists());
+    assert!(env.ledger_bytes().is_none());
 }
 
 #[test]
@@ -314,7 +312,7 @@ fn unknown_csv_columns_are_refused_on_the_header_line() {
         "line 1, field Sevrity: unknown field",
         "did you mean severity?",
     );
-    assert!(!env.path("ledger.jsonl").exists());
+    assert!(env.ledger_bytes().is_none());
 }
 
 #[test]
@@ -330,7 +328,7 @@ fn an_empty_file_imports_nothing() {
         env.json(&["import", "empty.csv"]),
         serde_json::json!({"imported": 0, "first": null, "last": null})
     );
-    assert!(!env.path("ledger.jsonl").exists());
+    assert!(env.ledger_bytes().is_none());
 }
 
 #[test]
@@ -409,6 +407,6 @@ fn two_thousand_records_in_one_append() {
     assert_eq!(case("ESC-3")["levels"]["technical"], "L2");
     assert_eq!(case("ESC-4")["status"], "resolved");
     // One append: the new lines' seq numbers follow the existing event without a gap.
-    let ledger = env.read("ledger.jsonl");
+    let ledger = env.ledger_text();
     assert_eq!(ledger.lines().count() as u64, 1 + before + 5000);
 }

@@ -194,7 +194,7 @@ fn env_with(extra: &str) -> TestEnv {
 
 /// The ledger's bytes (empty if there is no ledger yet).
 fn ledger_bytes(env: &TestEnv) -> Vec<u8> {
-    std::fs::read(env.path("ledger.jsonl")).unwrap_or_default()
+    env.ledger_bytes().unwrap_or_default()
 }
 
 /// Events of a case in the ledger with the given `event` name.

@@ -300,7 +300,7 @@ fn edit_records_the_changes_and_rebases_the_targets() {
 fn edit_refusals_leave_the_ledger_alone() {
     let env = TestEnv::with_policy_file(POLICY);
     ok_at(&env, NOW, &["open", "x"]);
-    let before = std::fs::read(env.path("ledger.jsonl")).unwrap();
+    let before = env.ledger_bytes().unwrap();
     for (args, needle) in [
         (vec!["edit", "1", "--severity", "sev9"], "did you mean"),
         (vec!["edit", "1", "--type", "nope"], "unknown type"),
@@ -320,7 +320,7 @@ fn edit_refusals_leave_the_ledger_alone() {
     // No change named at all: a usage error.
     let (code, _, _) = run(&env, &at(5), &["edit", "1"]);
     assert_eq!(code, 2);
-    assert_eq!(std::fs::read(env.path("ledger.jsonl")).unwrap(), before);
+    assert_eq!(env.ledger_bytes().unwrap(), before);
 }
 
 #[test]

@@ -169,7 +169,7 @@ fn a_bad_override_is_refused_and_writes_nothing() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(!env.path("ledger.jsonl").exists(), "nothing written");
+    assert!(env.ledger_bytes().is_none(), "nothing written");
 }
 
 #[test]

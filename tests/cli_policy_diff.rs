@@ -22,7 +22,7 @@ fn a_renamed_severity_orphans_open_cases_and_fails_ci() {
     // sev2 becomes "high" everywhere it is named; the sev2 case would be orphaned.
     let new = old.replace("sev2", "high");
     env.write("new.toml", &new);
-    let before = std::fs::read(env.path("ledger.jsonl")).unwrap();
+    let before = env.ledger_bytes().unwrap();
     let out = env
         .esc(&[
             "policy",
@@ -42,7 +42,7 @@ fn a_renamed_severity_orphans_open_cases_and_fails_ci() {
     assert!(!text.contains("ESC-2: orphaned"), "{text}");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("1 open case would be orphaned"), "{err}");
-    assert_eq!(std::fs::read(env.path("ledger.jsonl")).unwrap(), before);
+    assert_eq!(env.ledger_bytes().unwrap(), before);
     // Without --fail-on it only reports.
     let v = env.json(&["policy", "diff", "policy.toml", "new.toml"]);
     assert_eq!(v["cases"]["orphaned"][0]["case"], "ESC-1");

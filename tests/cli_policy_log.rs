@@ -74,9 +74,7 @@ fn events_record_the_policy_version_and_the_log_lists_them() {
 #[test]
 fn a_ledger_from_before_provenance_still_reads() {
     let env = TestEnv::with_policy_file("policies/it-helpdesk.toml");
-    env.write(
-        "ledger.jsonl",
-        concat!(
+    env.put_ledger(concat!(
             "{\"esc_ledger\":1}\n",
             "{\"seq\":1,\"at\":\"2026-11-23T09:00:00Z\",\"actor\":\"ana\",\"case\":\"ESC-1\",\"step\":\"open\",\"event\":\"opened\",\"title\":\"old\",\"severity\":\"sev3\",\"type\":\"incident\",\"path\":\"technical\",\"tier\":\"L1\",\"owner\":\"lena\"}\n",
         ),

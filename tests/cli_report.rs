@@ -28,7 +28,7 @@ fn env() -> TestEnv {
     let env = TestEnv::with_policy_file("tests/fixtures/report/policy.toml");
     let ledger = std::fs::read_to_string(repo_file("tests/fixtures/report/ledger.jsonl"))
         .expect("fixture ledger");
-    env.write("ledger.jsonl", &ledger);
+    env.put_ledger(&ledger);
     env
 }
 

@@ -38,7 +38,7 @@ fn refused_at(
     args: &[&str],
     cmd: impl FnOnce(&mut assert_cmd::Command),
 ) -> String {
-    let before = std::fs::read(env.path("ledger.jsonl")).unwrap_or_default();
+    let before = env.ledger_bytes().unwrap_or_default();
     let mut c = env.esc(args);
     c.env("ESC_NOW", now);
     cmd(&mut c);
@@ -52,7 +52,7 @@ fn refused_at(
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.starts_with("error: "), "{err}");
     assert_eq!(
-        std::fs::read(env.path("ledger.jsonl")).unwrap_or_default(),
+        env.ledger_bytes().unwrap_or_default(),
         before,
         "the ledger changed"
     );

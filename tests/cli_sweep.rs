@@ -187,7 +187,7 @@ fn open_at(env: &TestEnv, now: &str, title: &str, extra: &[&str]) -> String {
 }
 
 fn ledger_bytes(env: &TestEnv) -> Vec<u8> {
-    std::fs::read(env.path("ledger.jsonl")).expect("ledger")
+    env.ledger_bytes().expect("ledger")
 }
 
 fn events_of<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
@@ -565,7 +565,7 @@ fn two_sweeps_at_once_act_and_notify_exactly_once() {
             .env("ESC_ALLOW_FUTURE", "1")
             .env("ESC_ACTOR", "cron")
             .env("ESC_POLICY", env.path("policy.toml"))
-            .env("ESC_LEDGER", env.path("ledger.jsonl"))
+            .env("ESC_LEDGER", env.ledger())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -1327,7 +1327,7 @@ fn hostile_titles_reach_the_notify_command_verbatim_as_data() {
     let mut found = Vec::new();
     find_named(env.dir.path(), "pwned", &mut found);
     assert!(found.is_empty(), "{found:?}");
-    assert!(env.path("policy.toml").exists() && env.path("ledger.jsonl").exists());
+    assert!(env.path("policy.toml").exists() && env.ledger_bytes().is_some());
 }
 
 // ---------------------------------------------------------------------------------------

@@ -273,6 +273,9 @@ fn check_import_recovers(env: &TestEnv, before_len: usize, cut: usize, complete:
 
 #[test]
 fn import_is_all_or_nothing_at_every_cut_point() {
+    if common::file_only("the fault-injection suite") {
+        return;
+    }
     let env = env();
     let (before, after) = before_and_after_import(&env);
     let cuts = cut_points(&after, before.len(), after.len());
@@ -286,6 +289,9 @@ fn import_is_all_or_nothing_at_every_cut_point() {
 
 #[test]
 fn import_killed_at_any_byte_of_its_write_is_all_or_nothing() {
+    if common::file_only("the fault-injection suite") {
+        return;
+    }
     let Some(shim) = shim() else { return };
     let env = env();
     let (before, after) = before_and_after_import(&env);
@@ -351,6 +357,9 @@ fn before_and_after_sweep(env: &TestEnv) -> (Vec<u8>, Vec<u8>, BTreeMap<String, 
 
 #[test]
 fn a_sweep_cut_at_any_point_is_redone_whole_and_requeues_its_notifications() {
+    if common::file_only("the fault-injection suite") {
+        return;
+    }
     let env = env();
     let (before, after, expected) = before_and_after_sweep(&env);
     let n = 2;
@@ -384,6 +393,9 @@ fn a_sweep_cut_at_any_point_is_redone_whole_and_requeues_its_notifications() {
 
 #[test]
 fn a_sweep_killed_mid_write_loses_no_notification() {
+    if common::file_only("the fault-injection suite") {
+        return;
+    }
     let Some(shim) = shim() else { return };
     let env = env();
     let (before, after, expected) = before_and_after_sweep(&env);
@@ -415,6 +427,9 @@ fn a_sweep_killed_mid_write_loses_no_notification() {
 
 #[test]
 fn a_failed_directory_sync_of_a_new_ledger_writes_no_event_so_a_retry_opens_one_case() {
+    if common::file_only("the fault-injection suite") {
+        return;
+    }
     let Some(shim) = shim() else { return };
     let env = env();
     let faults = [("ESC_FAULT_FSYNC", "dirs".to_string())];
@@ -442,6 +457,9 @@ fn a_failed_directory_sync_of_a_new_ledger_writes_no_event_so_a_retry_opens_one_
 
 #[test]
 fn a_failed_file_sync_is_a_failure_and_leaves_the_ledger_as_it_was() {
+    if common::file_only("the fault-injection suite") {
+        return;
+    }
     let Some(shim) = shim() else { return };
     let env = env();
     ok_at(&env, NOW, &["open", "First"]);
@@ -459,6 +477,9 @@ fn a_failed_file_sync_is_a_failure_and_leaves_the_ledger_as_it_was() {
 
 #[test]
 fn a_sweep_whose_delivery_record_fails_still_prints_what_it_recorded() {
+    if common::file_only("the fault-injection suite") {
+        return;
+    }
     let Some(shim) = shim() else { return };
     let env = env_with_notify();
     ok_at(&env, NOW, &["open", "Checkout down", "--severity", "sev1"]);
@@ -509,6 +530,9 @@ fn a_sweep_whose_delivery_record_fails_still_prints_what_it_recorded() {
 
 #[test]
 fn eight_writers_on_the_real_clock_all_succeed() {
+    if common::file_only("the fault-injection suite") {
+        return;
+    }
     let env = env();
     // No ESC_NOW: every command reads the clock, the writers under the lock.
     let real = |args: &[&str]| env.esc(args).env_remove("ESC_NOW").output().expect("run");
@@ -542,6 +566,9 @@ fn eight_writers_on_the_real_clock_all_succeed() {
 
 #[test]
 fn deleting_the_lock_file_under_writers_never_lets_two_in() {
+    if common::file_only("the fault-injection suite") {
+        return;
+    }
     let env = env();
     ok_at(&env, NOW, &["open", "First"]);
     let lock = env.path("ledger.jsonl.lock");
@@ -596,6 +623,9 @@ fn deleting_the_lock_file_under_writers_never_lets_two_in() {
 
 #[test]
 fn a_forged_or_stale_checkpoint_is_ignored() {
+    if common::file_only("the fault-injection suite") {
+        return;
+    }
     let env = env();
     ok_at(&env, NOW, &["open", "First"]);
     ok_at(&env, NOW, &["open", "Second"]);
@@ -640,6 +670,9 @@ fn a_forged_or_stale_checkpoint_is_ignored() {
 
 #[test]
 fn links_beside_the_ledger_are_never_followed() {
+    if common::file_only("the fault-injection suite") {
+        return;
+    }
     use std::os::unix::fs::symlink;
     let env = env();
     ok_at(&env, NOW, &["open", "First"]);
@@ -683,6 +716,9 @@ fn links_beside_the_ledger_are_never_followed() {
 
 #[test]
 fn a_ledger_that_is_not_a_regular_file_is_refused_at_once() {
+    if common::file_only("the fault-injection suite") {
+        return;
+    }
     let env = env();
     let fifo = env.path("fifo.jsonl");
     let made = std::process::Command::new("mkfifo").arg(&fifo).status();
@@ -736,6 +772,9 @@ type Edit = Box<dyn Fn(&mut Value)>;
 
 #[test]
 fn verify_names_damage_that_commands_would_act_on_and_writers_refuse_it() {
+    if common::file_only("the fault-injection suite") {
+        return;
+    }
     let env = env();
     let cases: [(&str, Edit); 7] = [
         ("time goes backwards", Box::new(|l| l["at"] = at(5).into())),
@@ -788,6 +827,9 @@ fn verify_names_damage_that_commands_would_act_on_and_writers_refuse_it() {
 
 #[test]
 fn open_refuses_past_the_highest_case_number() {
+    if common::file_only("the fault-injection suite") {
+        return;
+    }
     let env = env();
     let highest = 1_000_000_000_000_000_u64;
     let ledger = ledger_with(&env, |l| {
@@ -813,6 +855,9 @@ fn open_refuses_past_the_highest_case_number() {
 
 #[test]
 fn future_now_is_refused_for_writes_and_sweep_skips_cases_ahead_of_now() {
+    if common::file_only("the fault-injection suite") {
+        return;
+    }
     let env = env();
     ok_at(&env, NOW, &["open", "First"]);
     let before = bytes(&env);

@@ -12,14 +12,9 @@ use crate::policy::Policy;
 use crate::policy::duration;
 use crate::render::{Grid, local_time, state_cell, table};
 use crate::sla::clock::{ClockState, Clocks, clocks};
-use crate::store::ledger::Ledger;
 use anyhow::{Context, Result, anyhow};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-
-fn ledger(settings: &Settings) -> Result<Ledger> {
-    Ok(Ledger::open(&settings.ledger)?)
-}
 
 /// Fold one case from its records, or say it does not exist.
 fn fold_case(case_id: &str, records: Vec<Record>, settings: &Settings) -> Result<Case> {
@@ -36,7 +31,7 @@ fn fold_case(case_id: &str, records: Vec<Record>, settings: &Settings) -> Result
 /// `esc open`.
 pub fn open(settings: &Settings, req: &OpenRequest, out: &mut Output) -> Result<()> {
     let policy = policy_cmd::load_effective(settings)?;
-    let ledger = ledger(settings)?;
+    let ledger = settings.store()?;
     // The case is decided and its notifications composed (templates rendered) before the
     // lock, for the number the case will most likely get; bad input is refused here, before
     // anything is touched. Under the lock, now is taken again (see Settings::for_write), and
@@ -122,7 +117,7 @@ pub fn decide_and_append(
     case_id: &str,
     decide: impl Fn(&Case, DateTime<Utc>) -> Result<Vec<Event>>,
 ) -> Result<(Case, Vec<Record>)> {
-    let ledger = ledger(settings)?;
+    let ledger = settings.store()?;
     let plan = |case: &Case, now: DateTime<Utc>| -> Result<Vec<Event>> {
         let mut events = decide(case, now)?;
         let notices = compose::for_events(policy, case, &events, now)?;
@@ -222,7 +217,7 @@ fn role_cards(policy: &Policy, case: &Case) -> String {
 /// Every case of the ledger (without events), folded while reading.
 pub fn all_cases(settings: &Settings) -> Result<Vec<Case>> {
     let mut folder = crate::case::Folder::new(false);
-    ledger(settings)?.visit(|r| folder.push(r))?;
+    settings.store()?.visit(&mut |r| folder.push(r))?;
     folder
         .finish()
         .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))
@@ -247,7 +242,7 @@ fn report(
 pub fn show(settings: &Settings, input_id: &str, out: &mut Output) -> Result<()> {
     let case_id = id::parse(input_id)?;
     let policy = policy_cmd::load_effective(settings)?;
-    let case = fold_case(&case_id, ledger(settings)?.read_case(&case_id)?, settings)?;
+    let case = fold_case(&case_id, settings.store()?.read_case(&case_id)?, settings)?;
     let tz: Tz = policy.defaults.timezone;
     let raci = raci::resolve(&policy, &case, settings.now);
     if settings.json {

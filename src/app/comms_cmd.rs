@@ -5,13 +5,12 @@ use super::policy_cmd;
 use super::settings::Settings;
 use crate::case::{Case, comms, id};
 use crate::policy::templates;
-use crate::store::ledger::Ledger;
 use anyhow::{Context, Result, anyhow};
 
 fn load(settings: &Settings, input_id: &str) -> Result<(crate::policy::Policy, Case)> {
     let case_id = id::parse(input_id)?;
     let policy = policy_cmd::load(&settings.policy)?;
-    let records = Ledger::open(&settings.ledger)?.read_case(&case_id)?;
+    let records = settings.store()?.read_case(&case_id)?;
     let case = Case::fold(records)
         .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))?
         .ok_or_else(|| {

@@ -10,7 +10,6 @@ use super::settings::Settings;
 use crate::case::NewEvent;
 use crate::case::id;
 use crate::case::import::{self, Format, Importer, Rejected, ValidCase};
-use crate::store::ledger::Ledger;
 use anyhow::{Context, Result, anyhow};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
@@ -69,7 +68,7 @@ pub fn import(settings: &Settings, file: &Path, out: &mut Output) -> Result<()> 
 /// Under one lock: number the cases from the next free number and append all their events
 /// in one write and one sync. Returns the first case number.
 fn append(settings: &Settings, policy: &str, cases: Vec<ValidCase>) -> Result<u64> {
-    let ledger = Ledger::open(&settings.ledger)?;
+    let ledger = settings.store()?;
     let mut guard = ledger.lock()?;
     settings.for_write()?;
     let first = guard.next_case_number()?;

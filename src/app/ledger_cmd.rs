@@ -1,24 +1,67 @@
 //! `esc ledger verify`: check the whole ledger — every line parses, `seq` is gap-free, every
 //! case keeps the ledger's rules and folds — and say what was found, a torn or uncommitted
-//! tail apart from damage.
+//! tail apart from damage. `esc ledger migrate` and `esc ledger copy`.
 
 use super::output::Output;
 use super::settings::Settings;
-use crate::store::ledger::Ledger;
-use anyhow::Result;
+use crate::store::Location;
+use anyhow::{Context, Result};
 use serde_json::json;
+use std::path::Path;
 use std::process::ExitCode;
+
+/// `esc ledger migrate`: apply the schema migrations a database ledger lacks.
+pub fn migrate(settings: &Settings, out: &mut Output) -> Result<ExitCode> {
+    let store = settings.store()?;
+    let applied = store.migrate()?;
+    if settings.json {
+        out.json(&json!({"ledger": store.location(), "applied": applied}))?;
+    } else if applied.is_empty() {
+        out.say(&format!("{}: up to date", store.location()))?;
+    } else {
+        let list: Vec<String> = applied.iter().map(i64::to_string).collect();
+        out.say(&format!(
+            "{}: applied migration {}",
+            store.location(),
+            list.join(", ")
+        ))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `esc ledger copy FROM TO`: every line, exactly, into an empty ledger; all or nothing.
+pub fn copy(from: &Path, to: &Path, settings: &Settings, out: &mut Output) -> Result<ExitCode> {
+    let (from, to) = (Location::parse(from), Location::parse(to));
+    if from == to {
+        anyhow::bail!("cannot copy {from} onto itself: name another target");
+    }
+    let source = crate::store::open(&from)?;
+    let target = crate::store::open(&to)?;
+    let mut sink = target.importer()?;
+    source
+        .export(&mut *sink)
+        .with_context(|| format!("cannot copy {from} to {to}: nothing was written"))?;
+    let count = sink
+        .finish()
+        .with_context(|| format!("cannot copy {from} to {to}: nothing was written"))?;
+    if settings.json {
+        out.json(&json!({"from": from.to_string(), "to": to.to_string(), "events": count}))?;
+    } else {
+        out.say(&format!("copied {count} events from {from} to {to}"))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
 
 /// `esc ledger verify`: exit 0 when the ledger is sound (a torn tail is named but is not
 /// damage), 1 when anything is damaged.
 pub fn verify(settings: &Settings, out: &mut Output) -> Result<ExitCode> {
-    let ledger = Ledger::open(&settings.ledger)?;
+    let ledger = settings.store()?;
     let report = ledger.verify()?;
     let mut fold_problem: Option<String> = None;
     let mut cases = Vec::new();
     if report.is_ok() {
         let mut folder = crate::case::Folder::new(false);
-        match ledger.visit(|r| folder.push(r)) {
+        match ledger.visit(&mut |r| folder.push(r)) {
             Ok(_) => match folder.finish() {
                 Ok(c) => cases = c,
                 Err(e) => fold_problem = Some(e.to_string()),

@@ -86,7 +86,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Init { dir } => {
-            init::init(&dir.unwrap_or(cwd), &mut out)?;
+            init::init(&dir.unwrap_or(cwd), &settings.ledger, &mut out)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Completions { shell } => {
@@ -97,6 +97,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Ledger(LedgerCommand::Verify) => ledger_cmd::verify(&settings, &mut out),
+        Command::Ledger(LedgerCommand::Migrate) => ledger_cmd::migrate(&settings, &mut out),
+        Command::Ledger(LedgerCommand::Copy { from, to }) => {
+            ledger_cmd::copy(&from, &to, &settings, &mut out)
+        }
         Command::Sweep {
             dry_run,
             delivery_budget,

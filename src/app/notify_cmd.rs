@@ -13,7 +13,7 @@ use crate::notify::deliver::{self, Channels};
 use crate::notify::outbox::{self, Notification};
 use crate::policy::{Policy, duration};
 use crate::render::{local_time, table};
-use crate::store::ledger::{Ledger, WriteGuard};
+use crate::store::{Store, Writer};
 use anyhow::{Result, anyhow, bail};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
@@ -49,7 +49,7 @@ pub fn exit_status(d: &Delivery) -> ExitCode {
 }
 
 fn record(
-    guard: &mut WriteGuard<'_>,
+    guard: &mut dyn Writer,
     policy: &Policy,
     settings: &Settings,
     n: &Notification,
@@ -72,7 +72,7 @@ fn record(
 pub fn deliver_due(
     policy: &Policy,
     settings: &Settings,
-    guard: &mut WriteGuard<'_>,
+    guard: &mut dyn Writer,
     queue: &BTreeMap<u64, Notification>,
     cases: &HashMap<String, deliver::CaseFacts>,
     budget: Duration,
@@ -214,12 +214,12 @@ pub fn notifications(
 }
 
 /// Every notification in the ledger (of one case, if given).
-fn queue_of(ledger: &Ledger, case: Option<&str>) -> Result<BTreeMap<u64, Notification>> {
+fn queue_of(ledger: &dyn Store, case: Option<&str>) -> Result<BTreeMap<u64, Notification>> {
     Ok(match case {
         Some(c) => outbox::fold(&ledger.read_case(c)?),
         None => {
             let mut queue = BTreeMap::new();
-            ledger.visit(|r| outbox::push(&mut queue, &r))?;
+            ledger.visit(&mut |r| outbox::push(&mut queue, &r))?;
             queue
         }
     })
@@ -228,8 +228,8 @@ fn queue_of(ledger: &Ledger, case: Option<&str>) -> Result<BTreeMap<u64, Notific
 fn list(settings: &Settings, args: &NotificationsArgs, out: &mut Output) -> Result<()> {
     let policy = policy_cmd::load(&settings.policy)?;
     let case = args.case.as_deref().map(id::parse).transpose()?;
-    let ledger = Ledger::open(&settings.ledger)?;
-    let queue = queue_of(&ledger, case.as_deref())?;
+    let ledger = settings.store()?;
+    let queue = queue_of(&*ledger, case.as_deref())?;
     let selected: Vec<&Notification> = queue
         .values()
         .filter(|n| args.state.as_deref().is_none_or(|s| n.state.as_str() == s))
@@ -320,7 +320,7 @@ fn drop_some(
     let older = older_than
         .map(|d| duration::parse(d).map_err(|e| anyhow!("--older-than: {e}")))
         .transpose()?;
-    let ledger = Ledger::open(&settings.ledger)?;
+    let ledger = settings.store()?;
     let mut guard = ledger.lock()?;
     let mut queue = BTreeMap::new();
     match &case {
@@ -330,7 +330,7 @@ fn drop_some(
             }
         }
         None => {
-            guard.visit(|r| outbox::push(&mut queue, &r))?;
+            guard.visit(&mut |r| outbox::push(&mut queue, &r))?;
         }
     }
     let picked: Vec<&Notification> = chosen(&queue, &seqs)?
@@ -385,11 +385,11 @@ fn retry(
     }
     let seqs = seqs(ids)?;
     let case = case.map(id::parse).transpose()?;
-    let ledger = Ledger::open(&settings.ledger)?;
+    let ledger = settings.store()?;
     let mut guard = ledger.lock()?;
     let mut queue = BTreeMap::new();
     let mut folder = crate::case::Folder::new(false);
-    guard.visit(|r| {
+    guard.visit(&mut |r| {
         if case.as_ref().is_none_or(|c| *c == r.case) {
             outbox::push_pending(&mut queue, &r);
         }
@@ -408,7 +408,7 @@ fn retry(
     deliver_due(
         &policy,
         settings,
-        &mut guard,
+        &mut *guard,
         &picked,
         &titles,
         Duration::from_secs(u64::MAX / 4),

@@ -10,7 +10,6 @@ use crate::case::NewEvent;
 use crate::case::event::ONCALL;
 use crate::cli::{OncallArgs, OncallCommand};
 use crate::render::{local_time, table};
-use crate::store::ledger::Ledger;
 use anyhow::{Context, Result, anyhow};
 
 /// `esc oncall [--at TIME] [--role R]` and `esc oncall override …`.
@@ -27,7 +26,7 @@ pub fn oncall(settings: &Settings, args: OncallArgs, out: &mut Output) -> Result
         let from = parse_time(&from, settings.now, tz).context("--from")?;
         let to = parse_time(&to, settings.now, tz).context("--to")?;
         let event = crate::oncall::record_override(&policy, &role, &person, from, to)?;
-        let ledger = Ledger::open(&settings.ledger)?;
+        let ledger = settings.store()?;
         let mut guard = ledger.lock()?;
         let settings = &settings.for_write()?;
         guard.append(vec![NewEvent {

@@ -55,10 +55,10 @@ fn check_file(path: &Path) -> Checked {
 pub fn load_effective(settings: &super::settings::Settings) -> Result<Policy> {
     let mut policy = load(&settings.policy)?;
     if settings.ledger.exists() {
-        let ledger = crate::store::ledger::Ledger::open(&settings.ledger)?;
-        // The summary (usually the checkpoint alone) says whether there are any overrides;
-        // only then is the ledger searched for them.
-        if ledger.summary()?.has_oncall {
+        let ledger = settings.store()?;
+        // The store says cheaply whether there are any overrides (the file's checkpoint, an
+        // index in a database); only then is the ledger searched for them.
+        if ledger.has_oncall()? {
             policy.overrides =
                 crate::oncall::overrides(&ledger.read_case(crate::case::event::ONCALL)?);
         }

@@ -8,7 +8,6 @@ use crate::case::Folder;
 use crate::cli::FailOn;
 use crate::policy::{diff, version};
 use crate::render::{local_time, table};
-use crate::store::ledger::Ledger;
 use anyhow::{Context, Result};
 use serde_json::json;
 use std::path::Path;
@@ -27,7 +26,7 @@ pub fn diff(
     let changes = diff::changes(&before, &after);
     let impact = if settings.ledger.exists() {
         let mut folder = Folder::new(false);
-        Ledger::open(&settings.ledger)?.visit(|r| folder.push(r))?;
+        settings.store()?.visit(&mut |r| folder.push(r))?;
         let cases = folder
             .finish()
             .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))?;
@@ -131,7 +130,9 @@ pub fn log(settings: &Settings, out: &mut Output) -> Result<ExitCode> {
         .map(|t| version::content_hash(&t));
     let mut log = version::Log::default();
     if settings.ledger.exists() {
-        Ledger::open(&settings.ledger)?.visit(|r| log.push(r.policy.as_deref(), r.at, &r.case))?;
+        settings
+            .store()?
+            .visit(&mut |r| log.push(r.policy.as_deref(), r.at, &r.case))?;
     }
     if settings.json {
         out.json(&json!({"current": current, "versions": log.versions,

@@ -12,7 +12,6 @@ use crate::policy::{Policy, duration};
 use crate::render::{local_time, table};
 use crate::report::render::{Format, render};
 use crate::report::{self, GroupBy, Kind, Options};
-use crate::store::ledger::Ledger;
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, Utc};
 use std::process::ExitCode;
@@ -60,7 +59,7 @@ fn kept(e: &Event) -> bool {
 pub fn cases_as_of(settings: &Settings) -> Result<Vec<Case>> {
     let now = settings.now;
     let mut folder = crate::case::Folder::keeping(kept);
-    Ledger::open(&settings.ledger)?.visit(|r| {
+    settings.store()?.visit(&mut |r| {
         if r.at <= now {
             folder.push(r);
         }

@@ -16,7 +16,6 @@ use crate::policy::{Policy, Status, templates};
 use crate::render::{local_time, table};
 use crate::report::render::human_elapsed;
 use crate::review::{self, Draft, FormError, State};
-use crate::store::ledger::Ledger;
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::NaiveDate;
 use serde_json::json;
@@ -84,7 +83,7 @@ fn refusal(case: &Case) -> Option<String> {
 
 fn record(settings: &Settings, case_id: &str, args: &ReviewArgs, out: &mut Output) -> Result<()> {
     let policy = policy_cmd::load(&settings.policy)?;
-    let ledger = Ledger::open(&settings.ledger)?;
+    let ledger = settings.store()?;
     // Check before anyone writes a review that could not be recorded.
     let case = fold_case(case_id, ledger.read_case(case_id)?, settings)?;
     if let Some(why) = refusal(&case) {
@@ -282,7 +281,7 @@ fn from_editor(case: &Case) -> Result<Draft> {
 /// context).
 fn show(settings: &Settings, case_id: &str, out: &mut Output) -> Result<()> {
     let policy = policy_cmd::load(&settings.policy)?;
-    let ledger = Ledger::open(&settings.ledger)?;
+    let ledger = settings.store()?;
     let case = fold_case(case_id, ledger.read_case(case_id)?, settings)?;
     if case.review.is_none() {
         bail!(
@@ -381,7 +380,7 @@ fn list(settings: &Settings, args: &ActionsArgs, out: &mut Output) -> Result<()>
     }
     let case = args.case.as_deref().map(id::parse).transpose()?;
     let cases = match &case {
-        Some(c) => Case::fold(Ledger::open(&settings.ledger)?.read_case(c)?)
+        Some(c) => Case::fold(settings.store()?.read_case(c)?)
             .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))?
             .into_iter()
             .collect(),
@@ -450,7 +449,7 @@ fn list(settings: &Settings, args: &ActionsArgs, out: &mut Output) -> Result<()>
 fn done(settings: &Settings, item: &str, out: &mut Output) -> Result<()> {
     let (case_id, number) = review::parse_item_id(item).map_err(|e| anyhow!(e))?;
     let policy = policy_cmd::load(&settings.policy)?;
-    let ledger = Ledger::open(&settings.ledger)?;
+    let ledger = settings.store()?;
     let mut guard = ledger.lock()?;
     let settings = &settings.for_write()?;
     let mut case = fold_case(&case_id, guard.read_case(&case_id)?, settings)?;

@@ -2,6 +2,7 @@
 //! so the rest of the program never re-reads flags or the environment.
 
 use crate::cli::{ColorChoice, GlobalArgs};
+use crate::store::{Location, Store};
 use anyhow::{Result, anyhow, bail};
 use chrono::{DateTime, TimeDelta, Utc};
 use std::io::IsTerminal;
@@ -14,8 +15,9 @@ pub struct Settings {
     pub policy: PathBuf,
     /// Every `--policy` given, in order (more than one only for `esc simulate`).
     pub policies: Vec<PathBuf>,
-    /// The ledger path, whether or not the file exists.
-    pub ledger: PathBuf,
+    /// Where the ledger is: a file (whether or not it exists) or a database URL. Its
+    /// `Display` never shows a password.
+    pub ledger: Location,
     /// The time every command takes as now: `--now` if given, else the clock when the
     /// command started. A writer takes its own from [`Settings::for_write`] under the lock.
     pub now: DateTime<Utc>,
@@ -44,11 +46,13 @@ impl Settings {
             (None, None) => crate::store::paths::config_policy(),
         };
         let ledger = match (&args.ledger, &discovered) {
-            (Some(l), _) => l.clone(),
-            (None, Some(p)) => p.with_file_name("ledger.jsonl"),
-            (None, None) => dirs::data_dir()
-                .map(|d| d.join("esc").join("ledger.jsonl"))
-                .unwrap_or_else(|| PathBuf::from(".esc/ledger.jsonl")),
+            (Some(l), _) => Location::parse(l),
+            (None, Some(p)) => Location::File(p.with_file_name("ledger.jsonl")),
+            (None, None) => Location::File(
+                dirs::data_dir()
+                    .map(|d| d.join("esc").join("ledger.jsonl"))
+                    .unwrap_or_else(|| PathBuf::from(".esc/ledger.jsonl")),
+            ),
         };
         // A discovered policy or ledger must be the user's own (see store::paths); a path
         // given by flag or variable is the user's explicit choice.
@@ -59,8 +63,10 @@ impl Settings {
             if args.policy.is_empty() {
                 crate::store::paths::check_discovered("policy", &policy, &trusted)?;
             }
-            if args.ledger.is_none() {
-                crate::store::paths::check_discovered("ledger", &ledger, &trusted)?;
+            if args.ledger.is_none()
+                && let Some(path) = ledger.as_file()
+            {
+                crate::store::paths::check_discovered("ledger", path, &trusted)?;
             }
         }
         let now = match &args.now {
@@ -131,6 +137,11 @@ fn with_env(args: &GlobalArgs) -> GlobalArgs {
 pub const MAX_FUTURE_SKEW: TimeDelta = TimeDelta::minutes(5);
 
 impl Settings {
+    /// Opens the ledger these settings name: the one way commands reach the store.
+    pub fn store(&self) -> Result<Box<dyn Store>> {
+        Ok(crate::store::open(&self.ledger)?)
+    }
+
     /// These settings as a writer needs them once it holds the ledger lock. Without
     /// `--now`, `now` is read from the clock here, so a writer that waited for the lock never
     /// dates its events before those written while it waited. A fixed `--now` is kept, but

@@ -13,7 +13,7 @@ use crate::case::{Case, Event, NewEvent, Record, id};
 use crate::notify::outbox;
 use crate::policy::{Policy, duration};
 use crate::render::local_time;
-use crate::store::ledger::{Ledger, WriteGuard};
+use crate::store::Writer;
 use crate::sweep::{self, ActionKind, Planned};
 use anyhow::{Context, Result, anyhow};
 use serde_json::{Value, json};
@@ -72,7 +72,7 @@ fn action_line(p: &Planned, tz: chrono_tz::Tz) -> String {
 }
 
 fn append(
-    guard: &mut WriteGuard<'_>,
+    guard: &mut dyn Writer,
     policy: &Policy,
     settings: &Settings,
     case: &str,
@@ -114,9 +114,9 @@ pub fn sweep(
         .map_err(|e| anyhow!("--delivery-budget: {e}"))?
         .to_std()
         .unwrap_or_default();
-    let ledger = Ledger::open(&settings.ledger)?;
+    let ledger = settings.store()?;
     // A dry run only reads: no lock (and so no lock file).
-    let guard = if dry_run { None } else { Some(ledger.lock()?) };
+    let mut guard = if dry_run { None } else { Some(ledger.lock()?) };
     let settings = &if dry_run {
         settings.clone()
     } else {
@@ -140,7 +140,7 @@ pub fn sweep(
         }
         folder.push(r);
     };
-    match &guard {
+    match &mut guard {
         Some(guard) => guard.visit(&mut visitor)?,
         None => ledger.visit(&mut visitor)?,
     };
@@ -200,7 +200,7 @@ pub fn sweep(
     let failed_step = notify_cmd::deliver_due(
         &policy,
         settings,
-        &mut guard,
+        &mut *guard,
         &queue,
         &titles,
         budget,
@@ -368,7 +368,7 @@ pub fn decide(
 ) -> Result<()> {
     let case_id = id::parse(input_id)?;
     let policy = policy_cmd::load_effective(settings)?;
-    let ledger = Ledger::open(&settings.ledger)?;
+    let ledger = settings.store()?;
     let mut guard = ledger.lock()?;
     let settings = &settings.for_write()?;
     let case = Case::fold(guard.read_case(&case_id)?)
@@ -385,7 +385,7 @@ pub fn decide(
         reason.as_deref(),
         settings.now,
     )?;
-    let records = append(&mut guard, &policy, settings, &case_id, events)?;
+    let records = append(&mut *guard, &policy, settings, &case_id, events)?;
     drop(guard);
     let mut case = case;
     let described: Vec<String> = records

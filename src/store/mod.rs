@@ -1,4 +1,25 @@
-//! Storage: the append-only ledger and the discovery of policy and ledger paths.
+//! Storage: where the ledger lives and how commands read and write it, and the discovery
+//! of policy and ledger paths.
+//!
+//! [`backend::Store`] is the interface every command goes through; [`open`] picks the
+//! backend from the [`Location`]: the JSON Lines file ([`file`], over [`ledger`]) or a
+//! PostgreSQL database ([`postgres`]).
 
+pub mod backend;
+pub mod file;
 pub mod ledger;
+pub mod location;
 pub mod paths;
+pub mod postgres;
+
+pub use backend::{Store, StoreError, Writer};
+pub use location::Location;
+
+/// Opens the ledger at `location`: a file (nothing is read yet) or a database (connected,
+/// its schema version checked).
+pub fn open(location: &Location) -> Result<Box<dyn Store>, StoreError> {
+    Ok(match location {
+        Location::File(path) => Box::new(file::FileStore::open(path)?),
+        Location::Postgres(url) => Box::new(postgres::PgStore::open(url)?),
+    })
+}

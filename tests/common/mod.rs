@@ -1,5 +1,10 @@
 //! Shared test helpers: a temp directory with a policy, and a builder that runs the real
 //! binary with a fixed `now` and actor and a cleared environment.
+//!
+//! The backend under test comes from `ESC_TEST_BACKEND`: unset (or `file`) runs every test
+//! on a ledger file; `postgres` gives each [`TestEnv`] a fresh database (created from
+//! `ESC_TEST_DATABASE_URL`, dropped afterwards) and sets `ESC_LEDGER` to its URL. Tests
+//! that read the ledger go through [`TestEnv::ledger_text`], which works on both.
 #![allow(dead_code)]
 
 use assert_cmd::Command;
@@ -14,16 +19,179 @@ pub fn repo_file(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
+/// The server the database tests use unless `ESC_TEST_DATABASE_URL` names another.
+pub const DEFAULT_DATABASE_URL: &str = "postgres://root@127.0.0.1:5432/test";
+
+/// Whether this run tests the PostgreSQL backend (`ESC_TEST_BACKEND=postgres`).
+pub fn postgres_backend() -> bool {
+    std::env::var("ESC_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+/// Whether a missing database server must fail the run (CI) rather than skip.
+pub fn services_required() -> bool {
+    std::env::var("ESC_REQUIRE_SERVICES").is_ok_and(|v| v == "1") || postgres_backend()
+}
+
+/// Skips a file-specific test (torn tails, file modes, lock files) in a PostgreSQL run.
+/// Returns true when the test should return at once.
+pub fn file_only(what: &str) -> bool {
+    if postgres_backend() {
+        eprintln!("skipped in the postgres run: {what} is about the ledger file");
+        return true;
+    }
+    false
+}
+
+/// A fresh, empty database for one test, dropped when this is.
+pub struct TestDb {
+    pub url: String,
+    admin_url: String,
+    name: String,
+}
+
+impl TestDb {
+    /// A new database on the test server, or `None` (with a notice on stderr) when the server
+    /// cannot be reached and services are not required. Panics when they are.
+    pub fn create() -> Option<TestDb> {
+        let admin_url = std::env::var("ESC_TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        let mut admin = match postgres::Client::connect(&admin_url, postgres::NoTls) {
+            Ok(client) => client,
+            Err(e) if !services_required() => {
+                eprintln!(
+                    "notice: PostgreSQL is not reachable at {admin_url} ({e}); skipping the database test (set ESC_REQUIRE_SERVICES=1 to fail instead)"
+                );
+                return None;
+            }
+            Err(e) => panic!("PostgreSQL is required but not reachable at {admin_url}: {e}"),
+        };
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let name = format!(
+            "esc_t_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            nanos
+        );
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create test database");
+        // The same server and user, another database.
+        let (base, query) = match admin_url.split_once('?') {
+            Some((base, query)) => (base, format!("?{query}")),
+            None => (admin_url.as_str(), String::new()),
+        };
+        let base = &base[..base.rfind('/').expect("a database URL has a path")];
+        let url = format!("{base}/{name}{query}");
+        Some(TestDb {
+            url,
+            admin_url,
+            name,
+        })
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = postgres::Client::connect(&self.admin_url, postgres::NoTls) {
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
 /// A temporary working directory with its own HOME, policy and ledger paths.
 pub struct TestEnv {
     pub dir: TempDir,
+    /// The test's own database in a PostgreSQL run.
+    pub db: Option<TestDb>,
 }
 
 impl TestEnv {
-    /// An empty environment.
+    /// An empty environment (with its own database in a PostgreSQL run).
     pub fn new() -> Self {
+        let db = if postgres_backend() {
+            Some(TestDb::create().expect("a database for the postgres run"))
+        } else {
+            None
+        };
         TestEnv {
             dir: tempfile::tempdir().expect("temp dir"),
+            db,
+        }
+    }
+
+    /// What `ESC_LEDGER` is set to: the database URL or `ledger.jsonl` in the directory.
+    pub fn ledger(&self) -> std::ffi::OsString {
+        match &self.db {
+            Some(db) => db.url.clone().into(),
+            None => self.path("ledger.jsonl").into(),
+        }
+    }
+
+    /// The ledger as file text (`None` if there is none yet): the file itself, or for a
+    /// database its exact copy made by `esc ledger copy` (`None` if it holds no events).
+    pub fn ledger_bytes(&self) -> Option<Vec<u8>> {
+        let Some(db) = &self.db else {
+            return std::fs::read(self.path("ledger.jsonl")).ok();
+        };
+        let copy = self.dir.path().join(format!(
+            "copy-{}.jsonl",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0)
+        ));
+        let out = Command::cargo_bin("esc")
+            .expect("binary")
+            .env_clear()
+            .env("HOME", self.dir.path())
+            .args(["ledger", "copy"])
+            .arg(&db.url)
+            .arg(&copy)
+            .output()
+            .expect("run esc ledger copy");
+        assert!(
+            out.status.success(),
+            "esc ledger copy failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let bytes = std::fs::read(&copy).expect("copied ledger");
+        let _ = std::fs::remove_file(&copy);
+        (bytes.len() > r#"{"esc_ledger":1}"#.len() + 1).then_some(bytes)
+    }
+
+    /// [`TestEnv::ledger_bytes`] as text, empty if there is no ledger.
+    pub fn ledger_text(&self) -> String {
+        String::from_utf8(self.ledger_bytes().unwrap_or_default()).expect("utf-8 ledger")
+    }
+
+    /// Replaces the ledger with `text` (a ledger file's content): writes the file, or copies
+    /// it into the (empty) database.
+    pub fn put_ledger(&self, text: &str) {
+        let file = self.write("ledger.jsonl", text);
+        if let Some(db) = &self.db {
+            let out = Command::cargo_bin("esc")
+                .expect("binary")
+                .env_clear()
+                .env("HOME", self.dir.path())
+                .args(["ledger", "copy"])
+                .arg(&file)
+                .arg(&db.url)
+                .output()
+                .expect("run esc ledger copy");
+            assert!(
+                out.status.success(),
+                "esc ledger copy failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
     }
 
@@ -74,7 +242,7 @@ impl TestEnv {
             .env("ESC_ALLOW_FUTURE", "1")
             .env("ESC_ACTOR", "tester")
             .env("ESC_POLICY", self.path("policy.toml"))
-            .env("ESC_LEDGER", self.path("ledger.jsonl"))
+            .env("ESC_LEDGER", self.ledger())
             .args(args);
         cmd
     }
@@ -109,7 +277,7 @@ pub fn ok_at(env: &TestEnv, now: &str, args: &[&str]) -> serde_json::Value {
 /// Every event line of the env's ledger, parsed; checks the header and that every line ends
 /// with a newline.
 pub fn ledger_events(env: &TestEnv) -> Vec<serde_json::Value> {
-    let text = std::fs::read_to_string(env.path("ledger.jsonl")).expect("ledger");
+    let text = env.ledger_text();
     assert!(text.ends_with('\n'), "every line ends with a newline");
     let mut lines = text.lines();
     assert_eq!(lines.next(), Some(r#"{"esc_ledger":1}"#), "header");
