@@ -66,6 +66,9 @@ pub fn case_json(
         if let Some(d) = &case.description {
             m.insert("description".into(), json!(d));
         }
+        if let Some(k) = &case.dedup_key {
+            m.insert("dedup_key".into(), json!(k));
+        }
         m.insert("sla".into(), sla.unwrap_or(Value::Null));
         m.insert("escalations".into(), json!(case.escalations));
         m.insert("reopened".into(), json!(case.reopened));

@@ -3,6 +3,7 @@
 pub mod calendar_spec;
 pub mod duration;
 pub mod explain;
+pub mod intake;
 pub mod model;
 pub mod parse;
 pub mod schema;

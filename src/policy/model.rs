@@ -38,6 +38,8 @@ pub struct Policy {
     pub triggers: Vec<Trigger>,
     pub notify: Notify,
     pub templates: Templates,
+    /// `[[intake]]` routing rules for monitoring alerts, in the order written.
+    pub intake: Vec<super::intake::IntakeRule>,
 }
 
 /// `[defaults]`.

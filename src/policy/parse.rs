@@ -98,6 +98,7 @@ fn read_policy(root: &Table<'_, '_>) -> Policy {
     let triggers = triggers::read(root, &names, &paths);
     let notify = read_notify(root);
     let templates = super::templates::read(root);
+    let intake = super::intake::read(root, &names, &paths);
 
     Policy {
         name,
@@ -118,6 +119,7 @@ fn read_policy(root: &Table<'_, '_>) -> Policy {
         triggers,
         notify,
         templates,
+        intake,
     }
 }
 

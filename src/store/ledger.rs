@@ -1231,6 +1231,7 @@ mod tests {
                 path: "support".into(),
                 tier: "l1".into(),
                 owner: "ana".into(),
+                dedup_key: None,
             },
         }
     }
