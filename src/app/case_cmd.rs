@@ -39,6 +39,23 @@ pub fn open(settings: &Settings, req: &OpenRequest, out: &mut Output) -> Result<
     let event = transition::open(&policy, req, settings.now)?;
     let ledger = ledger(settings)?;
     let mut guard = ledger.lock()?;
+    if let Some(key) = &req.dedup_key {
+        let mut state = crate::intake::IntakeState::new();
+        guard.visit(|r| state.push(&r))?;
+        if let Some(c) = state.case_for(key.trim()).filter(|c| c.is_active()) {
+            let case_id = c.id.clone();
+            let case = fold_case(&case_id, guard.read_case(&case_id)?, settings)?;
+            drop(guard);
+            return report(settings, &policy, &case, out, |c| {
+                format!(
+                    "{} is already {} with dedup key `{}`: nothing recorded",
+                    c.id,
+                    c.status.as_str(),
+                    crate::intake::decide::printable(key.trim())
+                )
+            });
+        }
+    }
     let case_id = id::format(guard.next_case_number()?);
     let records = guard.append(vec![NewEvent {
         at: settings.now,
