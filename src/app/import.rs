@@ -7,9 +7,9 @@
 use super::output::Output;
 use super::policy_cmd;
 use super::settings::Settings;
-use crate::case::{Event, NewEvent};
 use crate::case::id;
 use crate::case::import::{self, Format, Importer, Rejected, ValidCase};
+use crate::case::{Event, NewEvent};
 use crate::store::ledger::Ledger;
 use anyhow::{Context, Result, anyhow};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -60,18 +60,16 @@ pub fn import(settings: &Settings, file: &Path, out: &mut Output) -> Result<()> 
     };
     if count == 0 {
         if settings.json {
-            return out.json(
-                &json!({"imported": 0, "skipped": skipped, "first": null, "last": null}),
-            );
+            return out
+                .json(&json!({"imported": 0, "skipped": skipped, "first": null, "last": null}));
         }
         return out.say(&format!("imported nothing{skipped_text}"));
     }
 
     let (first, last) = (id::format(first), id::format(first + count - 1));
     if settings.json {
-        return out.json(
-            &json!({"imported": count, "skipped": skipped, "first": first, "last": last}),
-        );
+        return out
+            .json(&json!({"imported": count, "skipped": skipped, "first": first, "last": last}));
     }
     out.say(&if count == 1 {
         format!("imported 1 case ({first}){skipped_text}")
