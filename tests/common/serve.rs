@@ -105,12 +105,19 @@ impl Server {
         Self::answer(Self::agent().get(format!("{}{path}", self.base)).call())
     }
 
+    /// Send SIGTERM (a graceful stop) without waiting.
+    pub fn terminate(&self) {
+        if let Some(child) = &self.child {
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+        }
+    }
+
     /// SIGTERM, then wait for the exit; the exit status and stderr.
     pub fn stop(mut self) -> (ExitStatus, String) {
+        self.terminate();
         let mut child = self.child.take().expect("running");
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status();
         let status = child.wait().expect("wait");
         let mut err = String::new();
         if let Some(mut e) = child.stderr.take() {
