@@ -21,7 +21,8 @@ pub struct Answer {
 }
 
 impl Server {
-    /// `esc serve --listen 127.0.0.1:0 EXTRA…` in `env`, with extra environment variables.
+    /// `esc serve --listen 127.0.0.1:0 EXTRA…` in `env` (at the env's fixed `now`), with
+    /// extra environment variables.
     pub fn start(env: &TestEnv, extra: &[&str], vars: &[(&str, &str)]) -> Server {
         let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
         args.extend_from_slice(extra);
@@ -29,6 +30,22 @@ impl Server {
         for (k, v) in vars {
             cmd.env(k, v);
         }
+        Server::spawn(cmd)
+    }
+
+    /// As [`Server::start`], on the real clock (no `ESC_NOW`).
+    pub fn start_on_clock(env: &TestEnv, extra: &[&str], vars: &[(&str, &str)]) -> Server {
+        let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
+        args.extend_from_slice(extra);
+        let mut cmd = env.std_esc(&args);
+        cmd.env_remove("ESC_NOW");
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        Server::spawn(cmd)
+    }
+
+    fn spawn(mut cmd: std::process::Command) -> Server {
         let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
