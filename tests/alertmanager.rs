@@ -15,10 +15,13 @@ use std::time::Duration;
 const TOKEN: &str = "am-test-token";
 
 fn alertmanager_binary() -> Option<PathBuf> {
-    ["/usr/bin/prometheus-alertmanager", "/usr/local/bin/alertmanager"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.is_file())
+    [
+        "/usr/bin/prometheus-alertmanager",
+        "/usr/local/bin/alertmanager",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.is_file())
 }
 
 struct Running(Child);
@@ -143,7 +146,10 @@ receivers:
         })
     };
     let later = now + chrono::TimeDelta::hours(1);
-    post_alerts(&base, &json!([alert("web-1", later), alert("web-2", later)]));
+    post_alerts(
+        &base,
+        &json!([alert("web-1", later), alert("web-2", later)]),
+    );
 
     // One group (alertname) → one case, whichever order the alerts arrive in.
     let opened = wait_for(80, || {
@@ -163,7 +169,11 @@ receivers:
         let c = cases(&env);
         (c.len() == 1 && c[0]["status"] == "resolved").then_some(c)
     });
-    assert!(resolved.is_some(), "the case was resolved: {:#?}", cases(&env));
+    assert!(
+        resolved.is_some(),
+        "the case was resolved: {:#?}",
+        cases(&env)
+    );
     drop(am);
     let (status, _) = server.stop();
     assert!(status.success());

@@ -96,7 +96,10 @@ fn serve_refuses_to_listen_beyond_loopback_without_a_token() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("refusing to listen on 0.0.0.0:0 without a token"), "{err}");
+    assert!(
+        err.contains("refusing to listen on 0.0.0.0:0 without a token"),
+        "{err}"
+    );
     assert!(err.contains("$ESC_SERVE_TOKEN"), "{err}");
 }
 
@@ -132,7 +135,10 @@ fn a_busy_ledger_gets_503_with_retry_after_and_nothing_is_written_later() {
     // Once the lock is free the next request is written; the abandoned one never is.
     let b = server.post("/v1/alertmanager", &firing(), None);
     assert_eq!(b.status, 200);
-    assert_eq!(b.body["results"][0]["count"], 2, "the 503'd payload was dropped");
+    assert_eq!(
+        b.body["results"][0]["count"], 2,
+        "the 503'd payload was dropped"
+    );
     let after = ledger_bytes(&env);
     assert!(after.starts_with(&before));
 }
@@ -164,5 +170,8 @@ fn sigterm_lets_an_in_flight_write_finish() {
         .iter()
         .filter(|e| e["event"] == "alerted")
         .count();
-    assert_eq!(alerted, 2, "the in-flight payload was written before the stop");
+    assert_eq!(
+        alerted, 2,
+        "the in-flight payload was written before the stop"
+    );
 }

@@ -153,8 +153,8 @@ pub fn decide(
             message,
         };
         let existing = state.case_for(&s.key).cloned();
-        let result = match (s.status, existing) {
-            (Arrived::Firing, Some(c)) if c.is_active() => {
+        let result = match (s.status, existing, opened) {
+            (Arrived::Firing, Some(c), _) if c.is_active() => {
                 let n = c.fired + 1;
                 emit(
                     state,
@@ -172,7 +172,7 @@ pub fn decide(
                     format!("noted {} (fired again, {} time)", c.id, ordinal(n)),
                 )
             }
-            (Arrived::Firing, Some(c))
+            (Arrived::Firing, Some(c), _)
                 if rule
                     .reopen_within
                     .zip(c.resolved_at)
@@ -203,8 +203,7 @@ pub fn decide(
                     format!("reopened {} (fired again, {} time)", c.id, ordinal(n)),
                 )
             }
-            (Arrived::Firing, _) => {
-                let opened = opened.unwrap_or_else(|| unreachable_opening(s));
+            (Arrived::Firing, _, Some(opened)) => {
                 if storm_full(state, rule, now) {
                     storm(policy, state, &mut emit, s, rule, now, &outcome)?
                 } else {
@@ -214,7 +213,7 @@ pub fn decide(
                     outcome(Verdict::Opened, Some(&case), 1, format!("opened {case}"))
                 }
             }
-            (Arrived::Resolved, Some(c)) if c.is_active() => {
+            (Arrived::Resolved, Some(c), _) if c.is_active() => {
                 emit(
                     state,
                     &c.id,
@@ -251,7 +250,7 @@ pub fn decide(
                     )
                 }
             }
-            (Arrived::Acknowledged, Some(c)) if c.is_active() => {
+            (Arrived::Acknowledged, Some(c), _) if c.is_active() => {
                 emit(
                     state,
                     &c.id,
@@ -278,7 +277,7 @@ pub fn decide(
                     )
                 }
             }
-            (_, Some(c)) => outcome(
+            (_, Some(c), _) => outcome(
                 Verdict::Ignored,
                 Some(&c.id),
                 c.fired,
@@ -290,7 +289,7 @@ pub fn decide(
                     c.status.as_str()
                 ),
             ),
-            (_, None) => outcome(
+            (_, None, _) => outcome(
                 Verdict::Ignored,
                 None,
                 0,
@@ -304,13 +303,6 @@ pub fn decide(
         d.outcomes.push(result);
     }
     Ok(d)
-}
-
-/// Firing signals always have their opening event; this only names the impossible case.
-fn unreachable_opening(s: &Signal) -> Event {
-    Event::Noted {
-        text: format!("alert {} could not be opened", s.key),
-    }
 }
 
 /// Whether the rule's `max_new` window is full.
@@ -440,4 +432,177 @@ fn open_event(
         path.clone_from(&o.path);
     }
     Ok(event)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::intake::{Source, signals};
+
+    const POLICY: &str = r#"
+version = 1
+types = ["technical"]
+[defaults]
+severity = "sev2"
+type = "technical"
+path = "technical"
+timezone = "UTC"
+[calendars.always]
+timezone = "UTC"
+hours = "24x7"
+[severities.sev1]
+calendar = "always"
+response = "15m"
+resolution = "4h"
+[severities.sev2]
+calendar = "always"
+response = "1h"
+resolution = "8h"
+[roles.agent]
+members = ["ana"]
+[[tiers]]
+id = "L1"
+role = "agent"
+escalate_after = { sev1 = "10m", sev2 = "1h" }
+[raci.default]
+open = { r = ["agent"], a = "agent", i = ["agent"] }
+[[intake]]
+name = "all"
+severity_from = "severity"
+resolve_on_clear = true
+reopen_within = "30m"
+max_new = { count = 1, per = "10m" }
+"#;
+
+    fn at(min: i64) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-23T09:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+            + chrono::TimeDelta::minutes(min)
+    }
+
+    fn ev(key: &str, action: &str, severity: &str) -> Vec<Signal> {
+        let policy = crate::policy::parse(POLICY).unwrap();
+        let body = format!(
+            r#"{{"dedup_key":"{key}","action":"{action}","summary":"s {key}","severity":"{severity}"}}"#
+        );
+        signals(&policy, Source::Event, body.as_bytes()).unwrap()
+    }
+
+    fn run(state: &mut IntakeState, min: i64, sig: &[Signal]) -> Vec<(Verdict, Option<String>)> {
+        let policy = crate::policy::parse(POLICY).unwrap();
+        decide(&policy, state, sig, at(min), "t")
+            .unwrap()
+            .outcomes
+            .into_iter()
+            .map(|o| (o.action, o.case))
+            .collect()
+    }
+
+    #[test]
+    fn ordinals_read_as_english() {
+        let got: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111]
+            .map(ordinal)
+            .into();
+        assert_eq!(
+            got,
+            [
+                "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st",
+                "111th"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_key_decides_open_note_resolve_reopen_and_storm() {
+        let mut st = IntakeState::new();
+        let id = |n: &str| Some(n.to_string());
+        assert_eq!(
+            run(&mut st, 0, &ev("a", "trigger", "sev1")),
+            [(Verdict::Opened, id("ESC-1"))]
+        );
+        assert_eq!(
+            run(&mut st, 1, &ev("a", "trigger", "sev1")),
+            [(Verdict::Noted, id("ESC-1"))]
+        );
+        // max_new = 1 per 10m: a second key within the window goes to the storm case.
+        assert_eq!(
+            run(&mut st, 2, &ev("b", "trigger", "sev2")),
+            [(Verdict::Storm, id("ESC-2"))]
+        );
+        assert_eq!(
+            run(&mut st, 3, &ev("c", "trigger", "sev2")),
+            [(Verdict::Storm, id("ESC-2"))]
+        );
+        assert_eq!(
+            run(&mut st, 4, &ev("a", "resolve", "sev1")),
+            [(Verdict::Resolved, id("ESC-1"))]
+        );
+        assert_eq!(
+            run(&mut st, 5, &ev("a", "resolve", "sev1")),
+            [(Verdict::Ignored, id("ESC-1"))]
+        );
+        assert_eq!(
+            run(&mut st, 6, &ev("zz", "resolve", "sev1")),
+            [(Verdict::Ignored, None)]
+        );
+        // Within reopen_within (30m): reopened; the count goes on.
+        assert_eq!(
+            run(&mut st, 20, &ev("a", "trigger", "sev1")),
+            [(Verdict::Reopened, id("ESC-1"))]
+        );
+        assert_eq!(st.case_for("a").unwrap().fired, 3);
+        assert_eq!(
+            run(&mut st, 21, &ev("a", "resolve", "sev1")),
+            [(Verdict::Resolved, id("ESC-1"))]
+        );
+        // Past reopen_within and past the storm window: a new case.
+        assert_eq!(
+            run(&mut st, 60, &ev("a", "trigger", "sev1")),
+            [(Verdict::Opened, id("ESC-3"))]
+        );
+        assert_eq!(
+            run(&mut st, 61, &ev("a", "acknowledge", "sev1")),
+            [(Verdict::Acknowledged, id("ESC-3"))]
+        );
+        assert_eq!(
+            run(&mut st, 62, &ev("a", "acknowledge", "sev1")),
+            [(Verdict::Noted, id("ESC-3"))]
+        );
+    }
+
+    #[test]
+    fn a_refusal_leaves_the_state_as_it_was() {
+        let policy = crate::policy::parse(POLICY).unwrap();
+        let mut st = IntakeState::new();
+        run(&mut st, 10, &ev("a", "trigger", "sev1"));
+        let before = format!("{st:?}");
+        let err = decide(&policy, &mut st, &ev("a", "trigger", "sev1"), at(5), "t").unwrap_err();
+        assert!(matches!(err, IntakeError::BeforeLastEvent { .. }));
+        assert_eq!(format!("{st:?}"), before);
+    }
+
+    #[test]
+    fn the_severity_comes_from_the_label_when_it_names_one() {
+        let mut st = IntakeState::new();
+        let policy = crate::policy::parse(POLICY).unwrap();
+        let d = decide(&policy, &mut st, &ev("a", "trigger", "sev1"), at(0), "t").unwrap();
+        let Event::Opened {
+            severity,
+            channel,
+            dedup_key,
+            ..
+        } = &d.events[0].event
+        else {
+            panic!("opened first");
+        };
+        assert_eq!(severity, "sev1");
+        assert_eq!(channel.as_deref(), Some(CHANNEL));
+        assert_eq!(dedup_key.as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn printable_escapes_control_characters() {
+        assert_eq!(printable("a\u{1b}[31mb\n"), "a\\u{1b}[31mb\\n");
+    }
 }

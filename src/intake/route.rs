@@ -291,3 +291,86 @@ fn opening(
         reporter,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(rules: &str) -> Policy {
+        let text = format!(
+            r#"
+version = 1
+types = ["technical"]
+[defaults]
+severity = "sev2"
+type = "technical"
+path = "technical"
+timezone = "UTC"
+[calendars.always]
+timezone = "UTC"
+hours = "24x7"
+[severities.sev1]
+calendar = "always"
+response = "15m"
+resolution = "4h"
+[severities.sev2]
+calendar = "always"
+response = "1h"
+resolution = "8h"
+[roles.agent]
+members = ["ana"]
+[[tiers]]
+id = "L1"
+role = "agent"
+escalate_after = {{ sev1 = "10m", sev2 = "1h" }}
+[raci.default]
+open = {{ r = ["agent"], a = "agent" }}
+{rules}"#
+        );
+        crate::policy::parse(&text).unwrap()
+    }
+
+    fn labels(pairs: &[(&str, &str)]) -> Labels {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn regex_matchers_match_whole_values_and_the_first_rule_wins() {
+        let p = policy(
+            r#"
+[[intake]]
+name = "prod"
+match = { env = "~prod|staging", team = "db" }
+[[intake]]
+name = "rest"
+"#,
+        );
+        let name = |l: &Labels| rule_for(&p, l).map(|(_, r)| r.name.clone());
+        assert_eq!(
+            name(&labels(&[("env", "prod"), ("team", "db")])).as_deref(),
+            Some("prod")
+        );
+        assert_eq!(
+            name(&labels(&[("env", "staging"), ("team", "db")])).as_deref(),
+            Some("prod")
+        );
+        assert_eq!(
+            name(&labels(&[("env", "production"), ("team", "db")])).as_deref(),
+            Some("rest")
+        );
+        assert_eq!(name(&labels(&[("env", "prod")])).as_deref(), Some("rest"));
+        assert_eq!(name(&labels(&[])).as_deref(), Some("rest"));
+    }
+
+    #[test]
+    fn nothing_matches_without_a_catch_all() {
+        let p = policy("[[intake]]\nname = \"only\"\nmatch = { team = \"db\" }\n");
+        assert!(rule_for(&p, &labels(&[("team", "web")])).is_none());
+        // A missing label is the empty value.
+        let q = policy("[[intake]]\nname = \"unset\"\nmatch = { team = \"\" }\n");
+        assert!(rule_for(&q, &labels(&[])).is_some());
+    }
+}
