@@ -32,8 +32,9 @@ for _ in $(seq 1 50); do
 done
 url=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/serve.out" | head -1)
 [ -n "$url" ] || { cat "$work/serve.out" >&2; exit 1; }
-echo "esc serve at $url; wrk -t2 -c$connections -d$duration --latency" >&2
-wrk -t2 -c"$connections" -d"$duration" --timeout 10s -s bench/serve_post.lua "$url/v1/alertmanager"
+threads=$(( connections < 2 ? connections : 2 ))
+echo "esc serve at $url; wrk -t$threads -c$connections -d$duration" >&2
+wrk -t"$threads" -c"$connections" -d"$duration" --timeout 10s -s bench/serve_post.lua "$url/v1/alertmanager"
 kill -TERM "$pid"
 wait "$pid" || true
 echo "ledger: $(($(wc -l <"$ESC_LEDGER") - 1)) events; $("$esc" ledger verify 2>&1 | tail -1)"
