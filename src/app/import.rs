@@ -40,7 +40,7 @@ pub fn import(settings: &Settings, file: &Path, out: &mut Output) -> Result<()> 
     if cases.is_empty() {
         bar.finish_and_clear();
         if settings.json {
-            return out.json(&json!({"imported": 0, "first": null, "last": null}));
+            return out.json(&json!({"imported": 0, "skipped": 0, "first": null, "last": null}));
         }
         return out.say(&format!(
             "nothing to import: {} has no records",
