@@ -175,3 +175,33 @@ fn sigterm_lets_an_in_flight_write_finish() {
         "the in-flight payload was written before the stop"
     );
 }
+
+#[test]
+fn serve_and_other_commands_write_the_same_ledger_at_once() {
+    let env = TestEnv::with_policy_file(POLICY);
+    let server = Server::start(&env, &[], &[]);
+    std::thread::scope(|s| {
+        let posts = s.spawn(|| {
+            (0..40)
+                .map(|_| server.post("/v1/alertmanager", &firing(), None).status)
+                .collect::<Vec<u16>>()
+        });
+        for i in 0..8 {
+            env.esc(&["open", &format!("phone call {i}")])
+                .assert()
+                .success();
+        }
+        assert!(posts.join().unwrap().iter().all(|s| *s == 200));
+    });
+    let (status, _) = server.stop();
+    assert!(status.success());
+    env.esc(&["ledger", "verify"]).assert().success();
+    let events = ledger_events(&env);
+    assert_eq!(events.iter().filter(|e| e["event"] == "opened").count(), 9);
+    let counts: Vec<u64> = events
+        .iter()
+        .filter(|e| e["event"] == "alerted")
+        .map(|e| e["count"].as_u64().unwrap())
+        .collect();
+    assert_eq!(counts, (1..=40).collect::<Vec<u64>>(), "no post lost or counted twice");
+}
