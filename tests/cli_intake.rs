@@ -521,3 +521,26 @@ fn the_schema_describes_intake_rules() {
         assert!(intake.get(key).is_some(), "schema lacks intake.{key}");
     }
 }
+
+#[test]
+fn policy_explain_lists_the_intake_rules_in_order() {
+    let env = TestEnv::with_policy_file(POLICY);
+    let out = env.esc(&["policy", "explain"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let section = text
+        .split("Intake rules (alerts from monitoring; the first that matches wins)")
+        .nth(1)
+        .expect("an intake section");
+    let probes = section.find("probes").expect("probes");
+    let disks = section.find("disks").expect("disks");
+    assert!(probes < disks, "in the order written");
+    for phrase in [
+        "env ~ prod|staging",
+        "fingerprint",
+        "within 1h",
+        "over 2 per 5m",
+    ] {
+        assert!(section.contains(phrase), "{phrase} in {section}");
+    }
+}

@@ -203,5 +203,9 @@ fn serve_and_other_commands_write_the_same_ledger_at_once() {
         .filter(|e| e["event"] == "alerted")
         .map(|e| e["count"].as_u64().unwrap())
         .collect();
-    assert_eq!(counts, (1..=40).collect::<Vec<u64>>(), "no post lost or counted twice");
+    assert_eq!(
+        counts,
+        (1..=40).collect::<Vec<u64>>(),
+        "no post lost or counted twice"
+    );
 }

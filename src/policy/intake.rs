@@ -301,3 +301,60 @@ fn positive(v: &Val<'_, '_>) -> Option<u32> {
         }
     }
 }
+
+/// The rules as a table for `esc policy explain`, in the order they are tried.
+pub fn explain_table(rules: &[IntakeRule]) -> comfy_table::Table {
+    use super::duration::format as dur;
+    let mut t = crate::render::table([
+        "rule", "matches", "new case", "key", "on clear", "reopen", "storm",
+    ]);
+    for r in rules {
+        let matches = if r.matchers.is_empty() {
+            "everything".to_string()
+        } else {
+            r.matchers
+                .iter()
+                .map(|m| match &m.pattern {
+                    Pattern::Equals(v) => format!("{} = {v}", m.label),
+                    Pattern::Regex { source, .. } => format!("{} ~ {source}", m.label),
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let mut severity = r.severity.clone().unwrap_or_else(|| "default".into());
+        if let Some(label) = &r.severity_from {
+            severity = format!("from `{label}`, else {severity}");
+        }
+        let mut case = format!("severity {severity}");
+        if let Some(ty) = &r.case_type {
+            case.push_str(&format!("\ntype {ty}"));
+        }
+        if let Some(path) = &r.path {
+            case.push_str(&format!("\npath {path}"));
+        }
+        t.add_row(vec![
+            r.name.clone(),
+            matches,
+            case,
+            if r.per_alert {
+                "fingerprint"
+            } else {
+                "groupKey / dedup_key"
+            }
+            .to_string(),
+            if r.resolve_on_clear {
+                "resolve"
+            } else {
+                "note"
+            }
+            .to_string(),
+            r.reopen_within
+                .map_or_else(|| "-".to_string(), |d| format!("within {}", dur(d))),
+            r.max_new.map_or_else(
+                || "-".to_string(),
+                |m| format!("over {} per {}", m.count, dur(m.per)),
+            ),
+        ]);
+    }
+    t
+}
