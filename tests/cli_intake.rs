@@ -544,3 +544,20 @@ fn policy_explain_lists_the_intake_rules_in_order() {
         assert!(section.contains(phrase), "{phrase} in {section}");
     }
 }
+
+#[test]
+fn keys_from_payloads_never_reach_the_terminal_raw() {
+    let env = TestEnv::with_policy_file(POLICY);
+    let out = env
+        .esc(&["intake", "event"])
+        .write_stdin(r#"{"dedup_key":"evil\u001b[2J\u0007","action":"resolve","source":"x"}"#)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+    assert!(text.contains("evil\\u{1b}[2J\\u{7}"), "{text:?}");
+}
