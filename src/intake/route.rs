@@ -235,14 +235,12 @@ fn opening(
     reporter: String,
 ) -> Result<Opening, IntakeError> {
     let render = |what: &str, template: &str| -> Result<String, IntakeError> {
-        let mut env = minijinja::Environment::new();
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
-        env.render_str(template, minijinja::value::Serde(ctx))
+        crate::policy::templates::render_text(template, ctx)
             .map(|s| s.trim().to_string())
-            .map_err(|e| IntakeError::Template {
+            .map_err(|message| IntakeError::Template {
                 rule: rule.name.clone(),
                 what: what.to_string(),
-                message: e.to_string(),
+                message,
             })
     };
     let title = match &rule.title {

@@ -148,13 +148,17 @@ pub fn render(
         message,
     };
     let text = source(templates, name).ok_or_else(|| err("there is no such template".into()))?;
+    render_text(text, ctx).map_err(err)
+}
+
+/// Render template text with `ctx` in the house setup: missing values render as empty text.
+/// The error is minijinja's message.
+pub fn render_text(text: &str, ctx: &serde_json::Value) -> Result<String, String> {
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
-    let tmpl = env
-        .template_from_str(text)
-        .map_err(|e| err(e.to_string()))?;
+    let tmpl = env.template_from_str(text).map_err(|e| e.to_string())?;
     tmpl.render(minijinja::value::Serde(ctx))
-        .map_err(|e| err(e.to_string()))
+        .map_err(|e| e.to_string())
 }
 
 /// Compile a template; on error, the byte offset within the template and the message.
