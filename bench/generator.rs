@@ -374,6 +374,7 @@ impl Sim<'_> {
                 let actor = actor.unwrap_or(&self.case.owner).to_string();
                 for event in events {
                     let record = NewEvent {
+                        policy: None,
                         at: self.now,
                         actor: actor.clone(),
                         case: self.case.id.clone(),
@@ -497,6 +498,7 @@ fn simulate<'p>(
         unreachable!("open gives an opened event")
     };
     let opened = NewEvent {
+        policy: None,
         at: opened_at,
         actor: owner.clone(),
         case: esc::case::id::format(n),

@@ -19,8 +19,9 @@ pub struct Cli {
 pub struct GlobalArgs {
     /// Policy file [default: $ESC_POLICY, else .esc/policy.toml here or in a parent, else
     /// the config dir's esc/policy.toml]
+    /// (`esc simulate` takes it twice to compare two policies side by side)
     #[arg(long, global = true, env = "ESC_POLICY", value_name = "PATH")]
-    pub policy: Option<PathBuf>,
+    pub policy: Vec<PathBuf>,
     /// Ledger file [default: $ESC_LEDGER, else .esc/ledger.jsonl beside a discovered policy,
     /// else the data dir's esc/ledger.jsonl]
     #[arg(long, global = true, env = "ESC_LEDGER", value_name = "PATH")]
@@ -115,6 +116,10 @@ pub enum Command {
     Intake(IntakeCommand),
     /// An HTTP receiver for monitoring: POST /v1/alertmanager, POST /v1/events, GET /healthz
     Serve(ServeArgs),
+    /// The timeline the policy produces for a hypothetical case; nothing is written
+    Simulate(SimulateArgs),
+    /// Who is on duty for each role (now or --at a time) and why; or record an override
+    Oncall(OncallArgs),
 }
 
 /// `esc intake …`.
@@ -155,6 +160,83 @@ pub struct ServeArgs {
     /// How long a request waits for the ledger (busy with a sweep, say) before 503
     #[arg(long = "busy-timeout", value_name = "DUR", default_value = "5s")]
     pub busy_timeout: String,
+}
+
+/// `esc oncall`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct OncallArgs {
+    #[command(subcommand)]
+    pub command: Option<OncallCommand>,
+    /// The time to ask about: "YYYY-MM-DD HH:MM" in the policy's time zone, or RFC 3339
+    /// [default: now]
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// Only this role
+    #[arg(long)]
+    pub role: Option<String>,
+}
+
+/// `esc oncall …`.
+#[derive(Debug, Subcommand)]
+pub enum OncallCommand {
+    /// Put PERSON on duty for ROLE from --from until --to (a swap or a vacation), recorded
+    /// in the ledger; owners of new cases and notifications follow it
+    Override {
+        /// The role
+        role: String,
+        /// Who is on duty instead
+        #[arg(long)]
+        person: String,
+        /// Start: "YYYY-MM-DD HH:MM" in the policy's time zone, or RFC 3339
+        #[arg(long, value_name = "TIME")]
+        from: String,
+        /// End (exclusive), same forms
+        #[arg(long, value_name = "TIME")]
+        to: String,
+    },
+}
+
+/// `esc simulate`.
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// When the case opens: "YYYY-MM-DD HH:MM" in the policy's time zone, or RFC 3339
+    #[arg(long, value_name = "TIME")]
+    pub opened: String,
+    /// Severity [default: the policy's default]
+    #[arg(long)]
+    pub severity: Option<String>,
+    /// Escalation type [default: the policy's default]
+    #[arg(long = "type", value_name = "TYPE")]
+    pub case_type: Option<String>,
+    /// Account
+    #[arg(long)]
+    pub account: Option<String>,
+    /// A label (repeat for more)
+    #[arg(long = "label", value_name = "LABEL")]
+    pub labels: Vec<String>,
+    /// Intake channel
+    #[arg(long)]
+    pub channel: Option<String>,
+    /// Open this many identical cases at once (a pile-up on one account)
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub cases: u32,
+    /// Stop at the resolution (`--resolve`), or this long after the opening
+    #[arg(long, value_name = "resolved|DUR", default_value = "14d")]
+    pub until: String,
+    /// The first response: a time, or +DUR after the opening
+    #[arg(long, value_name = "AT")]
+    pub ack: Option<String>,
+    /// The resolution: a time, or +DUR after the opening
+    #[arg(long, value_name = "AT")]
+    pub resolve: Option<String>,
+    /// Something a person does: "AT ACTION [TEXT]", ACTION one of ack, note, update,
+    /// escalate, deescalate, pause, resume, resolve, close, reopen (repeat for more)
+    #[arg(long = "event", value_name = "AT ACTION [TEXT]")]
+    pub events: Vec<String>,
+    /// How often the sweep runs (your cron interval)
+    #[arg(long, value_name = "DUR", default_value = "1m")]
+    pub every: String,
 }
 
 /// `esc report …`.
@@ -300,6 +382,27 @@ pub enum PolicyCommand {
     },
     /// Print the JSON Schema of the policy format (for editors)
     Schema,
+    /// What changing OLD into NEW does: changes in words; with a ledger (--ledger, or the
+    /// discovered one if it exists), the open cases whose deadlines move, whose tier owner
+    /// changes, that NEW no longer describes, and the triggers that would fire at once
+    Diff {
+        /// The policy as it is
+        old: PathBuf,
+        /// The policy as proposed
+        new: PathBuf,
+        /// Exit 1 when open cases would be orphaned (for CI on a policy change)
+        #[arg(long = "fail-on", value_enum, value_name = "WHAT")]
+        fail_on: Option<FailOn>,
+    },
+    /// The policy versions seen in the ledger, with their first and last use
+    Log,
+}
+
+/// `esc policy diff --fail-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Open cases the new policy no longer describes
+    Orphaned,
 }
 
 /// `esc policy check --format`.

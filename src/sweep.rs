@@ -104,6 +104,7 @@ fn apply(case: &mut Case, events: &[Event], now: DateTime<Utc>) {
             actor: "esc".into(),
             case: case.id.clone(),
             step: e.step(),
+            policy: None,
             event: e.clone(),
         };
         // Planned events are legal by construction; a fold error cannot happen here.
@@ -345,6 +346,64 @@ fn held_for(
     (due <= now).then_some(due)
 }
 
+/// The earliest time after `after` at which the planner could have something new to do for
+/// these cases, if nothing else happens to them: a clock reaching its warning share or its
+/// target, a trigger's time condition coming to hold, a repeating trigger's next turn. `None`
+/// when no time alone will ever bring new work (every clock stopped or spent). `esc simulate`
+/// steps the planner from one such time to the next instead of every minute.
+pub fn next_due(policy: &Policy, cases: &[Case], after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let mut next: Option<DateTime<Utc>> = None;
+    let mut consider = |t: Option<DateTime<Utc>>| {
+        if let Some(t) = t.filter(|t| *t > after) {
+            next = Some(next.map_or(t, |n| n.min(t)));
+        }
+    };
+    for case in cases {
+        if !case.is_active() && !has_status_trigger(policy) {
+            continue;
+        }
+        if case.is_active()
+            && let Some(k) = clocks(policy, case, after)
+        {
+            for c in k.iter().filter(|c| c.at.is_none()) {
+                consider(c.warn);
+                consider(c.due);
+            }
+        }
+        let cal = policy.case_calendar(&case.severity, case.account.as_deref());
+        let entered = case
+            .levels
+            .get(&case.home_path)
+            .map_or(case.opened_at, |l| l.entered_at);
+        let last_update = [
+            Some(case.opened_at),
+            case.acknowledged_at,
+            case.last_update_at,
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(case.opened_at);
+        let open_after = |from: DateTime<Utc>, d: TimeDelta| {
+            cal.and_then(|cal| calendar::add_open_time(cal, from, d))
+        };
+        for t in &policy.triggers {
+            let w = &t.when;
+            consider(w.age.and_then(|d| open_after(case.opened_at, d)));
+            consider(
+                w.unacknowledged_for
+                    .and_then(|d| open_after(case.opened_at, d)),
+            );
+            consider(w.in_tier_for.and_then(|d| open_after(entered, d)));
+            consider(w.since_update.and_then(|d| open_after(last_update, d)));
+            if let (Some(every), Some(s)) = (t.repeat, case.triggers.get(&t.name)) {
+                consider(s.last.map(|l| l + every));
+            }
+        }
+    }
+    next
+}
+
 /// Whether a trigger's conditions hold at `now`, and since when (the latest time condition).
 pub fn conditions_hold(
     policy: &Policy,
@@ -374,7 +433,7 @@ pub fn conditions_hold(
     if !facts {
         return None;
     }
-    let cal = policy.calendar_for(&case.severity);
+    let cal = policy.case_calendar(&case.severity, case.account.as_deref());
     let mut since: Vec<DateTime<Utc>> = Vec::new();
     if let Some(d) = w.age {
         since.push(held_for(cal, case.opened_at, d, now)?);
@@ -683,6 +742,7 @@ mod tests {
             actor: "ana".into(),
             case: format!("ESC-{n}"),
             step: Step::Open,
+            policy: None,
             event: Event::Opened {
                 title: format!("case {n}"),
                 severity: severity.into(),

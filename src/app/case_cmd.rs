@@ -35,7 +35,7 @@ fn fold_case(case_id: &str, records: Vec<Record>, settings: &Settings) -> Result
 
 /// `esc open`.
 pub fn open(settings: &Settings, req: &OpenRequest, out: &mut Output) -> Result<()> {
-    let policy = policy_cmd::load(&settings.policy)?;
+    let policy = policy_cmd::load_effective(settings)?;
     let event = transition::open(&policy, req, settings.now)?;
     let ledger = ledger(settings)?;
     let mut guard = ledger.lock()?;
@@ -62,6 +62,7 @@ pub fn open(settings: &Settings, req: &OpenRequest, out: &mut Output) -> Result<
         actor: settings.actor.clone(),
         case: case_id.clone(),
         event,
+        policy: Some(policy.hash.clone()),
     }])?;
     drop(guard);
     let case = fold_case(&case_id, records, settings)?;
@@ -92,7 +93,7 @@ pub fn open(settings: &Settings, req: &OpenRequest, out: &mut Output) -> Result<
 /// Any move on an existing case.
 pub fn change(settings: &Settings, input_id: &str, req: &Request, out: &mut Output) -> Result<()> {
     let case_id = id::parse(input_id)?;
-    let policy = policy_cmd::load(&settings.policy)?;
+    let policy = policy_cmd::load_effective(settings)?;
     let ledger = ledger(settings)?;
     let mut guard = ledger.lock()?;
     let mut case = fold_case(&case_id, guard.read_case(&case_id)?, settings)?;
@@ -104,6 +105,7 @@ pub fn change(settings: &Settings, input_id: &str, req: &Request, out: &mut Outp
             actor: settings.actor.clone(),
             case: case_id.clone(),
             event,
+            policy: Some(policy.hash.clone()),
         })
         .collect();
     let records = guard.append(new)?;
@@ -180,11 +182,10 @@ fn report(
 /// `esc show`.
 pub fn show(settings: &Settings, input_id: &str, out: &mut Output) -> Result<()> {
     let case_id = id::parse(input_id)?;
-    let policy = policy_cmd::load(&settings.policy)?;
+    let policy = policy_cmd::load_effective(settings)?;
     let case = fold_case(&case_id, ledger(settings)?.read_case(&case_id)?, settings)?;
     let tz: Tz = policy.defaults.timezone;
-    let date = settings.now.with_timezone(&tz).date_naive();
-    let raci = raci::resolve(&policy, &case, date);
+    let raci = raci::resolve(&policy, &case, settings.now);
     if settings.json {
         return out.json(&view::case_json(
             &policy,
@@ -310,17 +311,26 @@ pub fn show(settings: &Settings, input_id: &str, out: &mut Output) -> Result<()>
         ]);
     }
     text.push_str(&format!("{t}\n\nTimeline\n"));
-    let mut t = table(["#", "when", "who", "what"]);
+    let mut t = table(["#", "when", "who", "what", "policy"]);
+    // The policy version is shown where it changed (the first event shows the first one).
+    let mut version: Option<&str> = None;
     for r in case
         .events
         .iter()
         .filter(|r| !matches!(r.event, Event::NotificationDelivered { .. }))
     {
+        let this = r.policy.as_deref();
+        let shown = match this {
+            Some(h) if this != version => h.to_string(),
+            _ => String::new(),
+        };
+        version = this.or(version);
         t.add_row(vec![
             r.seq.to_string(),
             local_time(r.at, tz),
             r.actor.clone(),
             describe::event(&r.event),
+            shown,
         ]);
     }
     text.push_str(&format!("{t}\n"));

@@ -49,7 +49,7 @@ pub fn import(settings: &Settings, file: &Path, out: &mut Output) -> Result<()> 
     }
 
     bar.set_message(format!("writing {} cases", cases.len()));
-    let written = append(settings, cases);
+    let written = append(settings, &policy.hash, cases);
     bar.finish_and_clear();
     let (first, count, skipped) = written
         .with_context(|| format!("cannot import {}: nothing was imported", file.display()))?;
@@ -90,7 +90,7 @@ fn external_id(case: &ValidCase) -> Option<&str> {
 /// record of the file) already has, number the rest from the next free number and append
 /// all their events in one write and one sync. Returns the first case number, how many were
 /// imported and how many skipped.
-fn append(settings: &Settings, cases: Vec<ValidCase>) -> Result<(u64, u64, u64)> {
+fn append(settings: &Settings, policy: &str, cases: Vec<ValidCase>) -> Result<(u64, u64, u64)> {
     let ledger = Ledger::open(&settings.ledger)?;
     let mut guard = ledger.lock()?;
     let mut seen = std::collections::HashSet::new();
@@ -115,7 +115,7 @@ fn append(settings: &Settings, cases: Vec<ValidCase>) -> Result<(u64, u64, u64)>
     let events: Vec<NewEvent> = fresh
         .into_iter()
         .zip(first..)
-        .flat_map(|(case, n)| case.into_events(&id::format(n), &settings.actor))
+        .flat_map(|(case, n)| case.into_events(&id::format(n), &settings.actor, Some(policy)))
         .collect();
     guard.append(events)?;
     Ok((first, count, total - count))

@@ -6,6 +6,7 @@
 use super::output::Output;
 use super::policy_cmd;
 use super::settings::Settings;
+use crate::case::event::ONCALL;
 use crate::intake::{self, IntakeError, IntakeState, Outcome, Signal, Source};
 use crate::policy::Policy;
 use crate::store::ledger::Ledger;
@@ -20,6 +21,8 @@ use std::path::Path;
 #[derive(Debug)]
 pub struct Writer {
     ledger: Ledger,
+    /// The policy, with the on-call overrides recorded in the ledger as of the cache.
+    policy: Policy,
     /// The state as of ledger `seq`.
     cache: Option<(u64, IntakeState)>,
 }
@@ -28,9 +31,10 @@ pub struct Writer {
 pub type PayloadResult = Result<Vec<Outcome>, IntakeError>;
 
 impl Writer {
-    pub fn new(ledger: Ledger) -> Self {
+    pub fn new(ledger: Ledger, policy: Policy) -> Self {
         Writer {
             ledger,
+            policy,
             cache: None,
         }
     }
@@ -42,7 +46,6 @@ impl Writer {
     /// records nothing at all.
     pub fn write(
         &mut self,
-        policy: &Policy,
         actor: &str,
         take: impl FnOnce() -> (DateTime<Utc>, Vec<Vec<Signal>>),
     ) -> Result<Vec<PayloadResult>> {
@@ -55,11 +58,22 @@ impl Writer {
         let mut state = match self.cache.take() {
             Some((seq, state)) if seq == summary.last_seq => state,
             _ => {
+                // Someone else wrote (or this is the first batch): fold the ledger afresh,
+                // and with it the on-call overrides that decide the owners of new cases.
                 let mut state = IntakeState::new();
-                guard.visit(|r| state.push(&r))?;
+                let mut oncall = Vec::new();
+                guard.visit(|r| {
+                    if r.case == ONCALL {
+                        oncall.push(r);
+                    } else {
+                        state.push(&r);
+                    }
+                })?;
+                self.policy.overrides = crate::oncall::overrides(&oncall);
                 state
             }
         };
+        let policy = &self.policy;
         state.reserve_from(summary.next_case_number);
         let mut events = Vec::new();
         let mut results = Vec::with_capacity(batch.len());
@@ -102,10 +116,10 @@ pub fn run(settings: &Settings, source: Source, file: &Path, out: &mut Output) -
     };
     let refused = |e: IntakeError| anyhow!("nothing recorded from {name}: {e}");
     let signals = intake::signals(&policy, source, &body).map_err(refused)?;
-    let mut writer = Writer::new(Ledger::open(&settings.ledger)?);
+    let mut writer = Writer::new(Ledger::open(&settings.ledger)?, policy);
     let now = settings.now;
     let result = writer
-        .write(&policy, &settings.actor, || (now, vec![signals]))?
+        .write(&settings.actor, || (now, vec![signals]))?
         .pop()
         .unwrap_or_else(|| Ok(Vec::new()));
     let outcomes = result.map_err(refused)?;

@@ -7,12 +7,15 @@ pub mod import;
 pub mod init;
 pub mod intake_cmd;
 pub mod ledger_cmd;
+pub mod oncall_cmd;
 pub mod output;
 pub mod policy_cmd;
+pub mod policy_diff_cmd;
 pub mod report_cmd;
 pub mod review_cmd;
 pub mod serve;
 pub mod settings;
+pub mod simulate_cmd;
 pub mod sweep_cmd;
 
 use crate::case::transition::SituationForm;
@@ -29,6 +32,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let settings = Settings::resolve(&cli.global, &cwd)?;
     let mut out = Output::new(settings.quiet);
+    if settings.policies.len() > 1 && !matches!(cli.command, Command::Simulate(_)) {
+        bail!(
+            "--policy is given {} times: only `esc simulate` compares policies; give one",
+            settings.policies.len()
+        );
+    }
     match cli.command {
         Command::Policy(PolicyCommand::Check { files, format }) => {
             let files: Vec<PathBuf> = if files.is_empty() {
@@ -59,6 +68,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             out.raw(&crate::policy::explain::explain(&policy, today))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Policy(PolicyCommand::Diff { old, new, fail_on }) => {
+            policy_diff_cmd::diff(&settings, &old, &new, fail_on, &mut out)
+        }
+        Command::Policy(PolicyCommand::Log) => policy_diff_cmd::log(&settings, &mut out),
         Command::Policy(PolicyCommand::Schema) => {
             out.json(&crate::policy::schema::schema())?;
             Ok(ExitCode::SUCCESS)
@@ -109,6 +122,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve(args) => {
             let fixed_now = cli.global.now.is_some().then_some(settings.now);
             serve::serve(&settings, &args, fixed_now, &mut out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Oncall(args) => {
+            oncall_cmd::oncall(&settings, args, &mut out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Simulate(args) => {
+            simulate_cmd::simulate(&settings, &args, &mut out)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Case(cmd) => {

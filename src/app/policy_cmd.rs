@@ -40,6 +40,22 @@ fn check_file(path: &Path) -> Checked {
     }
 }
 
+/// Load the policy a command runs under, with the on-call overrides recorded in the ledger
+/// (if there is one) attached, for commands that choose owners or recipients.
+pub fn load_effective(settings: &super::settings::Settings) -> Result<Policy> {
+    let mut policy = load(&settings.policy)?;
+    if settings.ledger.exists() {
+        let ledger = crate::store::ledger::Ledger::open(&settings.ledger)?;
+        // The summary (usually the checkpoint alone) says whether there are any overrides;
+        // only then is the ledger searched for them.
+        if ledger.summary()?.has_oncall {
+            policy.overrides =
+                crate::oncall::overrides(&ledger.read_case(crate::case::event::ONCALL)?);
+        }
+    }
+    Ok(policy)
+}
+
 /// Load and check the policy a command runs under.
 pub fn load(path: &Path) -> Result<Policy> {
     let text = match std::fs::read_to_string(path) {

@@ -133,6 +133,7 @@ fn record(settings: &Settings, case_id: &str, args: &ReviewArgs, out: &mut Outpu
         actor: settings.actor.clone(),
         case: case_id.to_string(),
         event,
+        policy: Some(policy.hash.clone()),
     }])?;
     drop(guard);
     for r in records {
@@ -470,6 +471,7 @@ fn done(settings: &Settings, item: &str, out: &mut Output) -> Result<()> {
         actor: settings.actor.clone(),
         case: case_id.clone(),
         event: Event::ActionDone { item: number },
+        policy: Some(policy.hash.clone()),
     }])?;
     drop(guard);
     for r in records {

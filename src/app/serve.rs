@@ -94,13 +94,12 @@ pub fn serve(
             settings.policy.display()
         );
     }
-    let writer = Writer::new(Ledger::open(&settings.ledger)?);
+    let writer = Writer::new(Ledger::open(&settings.ledger)?, Policy::clone(&policy));
     let (jobs, queue) = mpsc::channel::<Job>();
-    let writer_policy = Arc::clone(&policy);
     let actor = settings.actor.clone();
     let writer_thread = std::thread::Builder::new()
         .name("esc-serve-writer".into())
-        .spawn(move || write_loop(writer, &writer_policy, &actor, fixed_now, &queue))
+        .spawn(move || write_loop(writer, &actor, fixed_now, &queue))
         .context("cannot start the writer thread")?;
 
     let app = Arc::new(App {
@@ -168,7 +167,6 @@ async fn stopped() {
 /// The writer thread: take what is queued, write it as one batch, answer each request.
 fn write_loop(
     mut writer: Writer,
-    policy: &Policy,
     actor: &str,
     fixed_now: Option<DateTime<Utc>>,
     queue: &mpsc::Receiver<Job>,
@@ -182,7 +180,7 @@ fn write_loop(
             }
         }
         let mut claimed: Vec<Job> = Vec::with_capacity(jobs.len());
-        let written = writer.write(policy, actor, || {
+        let written = writer.write(actor, || {
             // Under the lock: keep only requests still waiting.
             let mut batch = Vec::with_capacity(jobs.len());
             for mut job in jobs.drain(..) {

@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 pub struct Settings {
     /// The policy path, whether or not the file exists.
     pub policy: PathBuf,
+    /// Every `--policy` given, in order (more than one only for `esc simulate`).
+    pub policies: Vec<PathBuf>,
     /// The ledger path, whether or not the file exists.
     pub ledger: PathBuf,
     /// The time every command takes as now.
@@ -33,7 +35,7 @@ impl Settings {
             None => Utc::now(),
         };
         let discovered = discover_policy(cwd);
-        let policy = match (&args.policy, &discovered) {
+        let policy = match (args.policy.first(), &discovered) {
             (Some(p), _) => p.clone(),
             (None, Some(p)) => p.clone(),
             (None, None) => dirs::config_dir()
@@ -65,6 +67,11 @@ impl Settings {
             }
         };
         Ok(Settings {
+            policies: if args.policy.is_empty() {
+                vec![policy.clone()]
+            } else {
+                args.policy.clone()
+            },
             policy,
             ledger,
             now,

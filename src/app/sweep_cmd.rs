@@ -20,7 +20,8 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
-fn action_json(p: &Planned) -> Value {
+/// An action as `esc sweep --json` prints it (also the items of `esc simulate --json`).
+pub(super) fn action_json(p: &Planned) -> Value {
     let mut v = json!({"case": p.case, "action": p.kind.name()});
     if let Value::Object(m) = &mut v {
         match &p.kind {
@@ -42,8 +43,9 @@ fn action_json(p: &Planned) -> Value {
     v
 }
 
-fn action_line(p: &Planned, tz: chrono_tz::Tz) -> String {
-    let what = match &p.kind {
+/// What an action did, in words.
+pub(super) fn action_what(kind: &ActionKind) -> String {
+    match kind {
         ActionKind::Warning { clock } => format!("warning: {} clock", clock.as_str()),
         ActionKind::Breach { clock } => format!("breach: {} clock", clock.as_str()),
         ActionKind::Escalated { path, from, to, by } => format!(
@@ -54,7 +56,11 @@ fn action_line(p: &Planned, tz: chrono_tz::Tz) -> String {
         ActionKind::Proposed { trigger } => {
             format!("trigger {trigger} proposes (approve or reject)")
         }
-    };
+    }
+}
+
+fn action_line(p: &Planned, tz: chrono_tz::Tz) -> String {
+    let what = action_what(&p.kind);
     format!("{:<8} {what} (due {})", p.case, local_time(p.due, tz))
 }
 
@@ -76,6 +82,7 @@ fn payload(n: &outbox::Notification, cases: &HashMap<String, (String, String)>) 
 
 fn append(
     guard: &mut WriteGuard<'_>,
+    policy: &Policy,
     settings: &Settings,
     case: &str,
     events: Vec<Event>,
@@ -87,6 +94,7 @@ fn append(
             actor: settings.actor.clone(),
             case: case.to_string(),
             event,
+            policy: Some(policy.hash.clone()),
         })
         .collect();
     Ok(guard.append(new)?)
@@ -138,6 +146,7 @@ fn deliver_due(
             Ok(()) => {
                 append(
                     guard,
+                    policy,
                     settings,
                     &n.case,
                     vec![Event::NotificationDelivered {
@@ -150,6 +159,7 @@ fn deliver_due(
                 let attempt = n.attempts + 1;
                 append(
                     guard,
+                    policy,
                     settings,
                     &n.case,
                     vec![Event::NotificationFailed {
@@ -183,7 +193,7 @@ pub fn sweep(
     budget: &str,
     out: &mut Output,
 ) -> Result<ExitCode> {
-    let policy = policy_cmd::load(&settings.policy)?;
+    let policy = policy_cmd::load_effective(settings)?;
     let budget = duration::parse(budget)
         .map_err(|e| anyhow!("--delivery-budget: {e}"))?
         .to_std()
@@ -244,6 +254,7 @@ pub fn sweep(
                 actor: settings.actor.clone(),
                 case: p.case.clone(),
                 event,
+                policy: Some(policy.hash.clone()),
             });
         }
     }
@@ -334,7 +345,7 @@ pub fn decide(
     out: &mut Output,
 ) -> Result<()> {
     let case_id = id::parse(input_id)?;
-    let policy = policy_cmd::load(&settings.policy)?;
+    let policy = policy_cmd::load_effective(settings)?;
     let ledger = Ledger::open(&settings.ledger)?;
     let mut guard = ledger.lock()?;
     let case = Case::fold(guard.read_case(&case_id)?)
@@ -351,7 +362,7 @@ pub fn decide(
         reason.as_deref(),
         settings.now,
     )?;
-    let records = append(&mut guard, settings, &case_id, events)?;
+    let records = append(&mut guard, &policy, settings, &case_id, events)?;
     drop(guard);
     let mut case = case;
     let described: Vec<String> = records

@@ -141,5 +141,15 @@ pub fn event(e: &Event) -> String {
         ),
         Event::ActionDone { item } => format!("action item {item} done"),
         Event::Alerted { text, .. } => format!("alert: {text}"),
+        Event::OncallOverride {
+            role,
+            person,
+            from,
+            to,
+        } => format!(
+            "on-call override: {person} on duty for {role} from {} to {}",
+            crate::render::rfc3339(*from),
+            crate::render::rfc3339(*to)
+        ),
     }
 }

@@ -24,6 +24,10 @@ pub struct Record {
     pub case: String,
     /// The RACI step the event belongs to (see [`Event::step`]).
     pub step: Step,
+    /// The short content hash of the policy the event was decided under
+    /// ([`crate::policy::version`]); absent in ledgers written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
     /// The event and its fields.
     #[serde(flatten)]
     pub event: Event,
@@ -83,6 +87,8 @@ pub struct NewEvent {
     pub actor: String,
     pub case: String,
     pub event: Event,
+    /// The policy version it is decided under (see [`Record::policy`]).
+    pub policy: Option<String>,
 }
 
 impl NewEvent {
@@ -94,6 +100,7 @@ impl NewEvent {
             actor: self.actor,
             case: self.case,
             step: self.event.step(),
+            policy: self.policy,
             event: self.event,
         }
     }
@@ -298,7 +305,19 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         storm: bool,
     },
+    /// `esc oncall override`: `person` is on duty for `role` from `from` until `to`. Belongs
+    /// to no case: it is recorded under the reserved case id [`ONCALL`], which the fold of
+    /// cases skips.
+    OncallOverride {
+        role: String,
+        person: String,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    },
 }
+
+/// The reserved case id of events that belong to no case (on-call overrides).
+pub const ONCALL: &str = "ONCALL";
 
 impl Event {
     /// The name stored in the `event` field.
@@ -335,6 +354,7 @@ impl Event {
             Event::ReviewRecorded { .. } => "review_recorded",
             Event::ActionDone { .. } => "action_done",
             Event::Alerted { .. } => "alerted",
+            Event::OncallOverride { .. } => "oncall_override",
         }
     }
 
@@ -364,6 +384,7 @@ impl Event {
             | Event::NotificationFailed { .. } => Step::Update,
             Event::ReviewRecorded { .. } | Event::ActionDone { .. } => Step::Review,
             Event::Alerted { .. } => Step::Update,
+            Event::OncallOverride { .. } => Step::Acknowledge,
         }
     }
 }

@@ -161,8 +161,10 @@ impl Folder {
     }
 
     /// Fold one more record (ledger order). The first inconsistency is kept for `finish`.
+    /// Records of the reserved case id `ONCALL` (on-call overrides) belong to no case and
+    /// are skipped.
     pub fn push(&mut self, r: Record) {
-        if self.error.is_some() {
+        if self.error.is_some() || r.case == super::event::ONCALL {
             return;
         }
         let result = match self.index.get(&r.case) {
@@ -490,6 +492,8 @@ impl Case {
                 }
             }
             Event::Alerted { .. } => {}
+            // Belongs to no case (see `Folder::push`); nothing to fold.
+            Event::OncallOverride { .. } => {}
             Event::Reopened { .. } => {
                 self.reopened += 1;
                 if let Some(last) = self.resolved_spans.last_mut()

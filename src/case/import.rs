@@ -588,7 +588,7 @@ pub struct ValidCase {
 
 impl ValidCase {
     /// The events for the ledger, as case `case_id`, recorded by `actor`.
-    pub fn into_events(self, case_id: &str, actor: &str) -> Vec<NewEvent> {
+    pub fn into_events(self, case_id: &str, actor: &str, policy: Option<&str>) -> Vec<NewEvent> {
         self.events
             .into_iter()
             .map(|(at, event)| NewEvent {
@@ -596,6 +596,7 @@ impl ValidCase {
                 actor: actor.to_string(),
                 case: case_id.to_string(),
                 event,
+                policy: policy.map(str::to_string),
             })
             .collect()
     }
@@ -886,7 +887,7 @@ mod tests {
 
     fn fold(case: ValidCase) -> crate::case::Case {
         let records = case
-            .into_events("ESC-1", "tester")
+            .into_events("ESC-1", "tester", None)
             .into_iter()
             .zip(1..)
             .map(|(e, seq)| e.into_record(seq))

@@ -7,19 +7,13 @@ use super::fold::Case;
 use super::raci;
 use super::transition::Refusal;
 use crate::policy::{Party, Policy};
-use chrono::{DateTime, NaiveDate, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
-
-fn today(policy: &Policy, now: DateTime<Utc>) -> NaiveDate {
-    now.with_timezone::<Tz>(&policy.defaults.timezone)
-        .date_naive()
-}
 
 /// A role resolves to its on-duty member, a person to themself; anything else is refused.
 pub fn person_or_role(policy: &Policy, name: &str, now: DateTime<Utc>) -> Result<String, Refusal> {
-    if let Some(role) = policy.roles.get(name) {
-        return Ok(role.on_duty(today(policy, now)).to_string());
+    if let Some(duty) = policy.on_duty(name, now) {
+        return Ok(duty.person);
     }
     if policy.people().contains(name) {
         return Ok(name.to_string());
@@ -202,7 +196,7 @@ pub fn stand_down(case: &Case) -> Result<Event, Refusal> {
 
 /// The people a case's account names as executive sponsor (empty without one).
 pub fn sponsors(policy: &Policy, case: &Case, now: DateTime<Utc>) -> Vec<String> {
-    raci::people(policy, case, &Party::Sponsor, today(policy, now))
+    raci::people(policy, case, &Party::Sponsor, now)
 }
 
 /// Roles a trigger fills by itself when it declares a major incident: the commander is the
@@ -214,11 +208,10 @@ pub fn automatic_major(
     trigger: &str,
     now: DateTime<Utc>,
 ) -> Option<Event> {
-    let d = today(policy, now);
     let commander = policy
         .raci_for(&case.case_type, crate::policy::Step::Major)
         .and_then(|r| {
-            raci::people(policy, case, &r.accountable, d)
+            raci::people(policy, case, &r.accountable, now)
                 .into_iter()
                 .next()
         })
@@ -230,9 +223,8 @@ pub fn automatic_major(
         .filter(|r| *r != "commander")
         .map(|r| {
             let who = policy
-                .roles
-                .get(r)
-                .map(|role| role.on_duty(d).to_string())
+                .on_duty(r, now)
+                .map(|d| d.person)
                 .unwrap_or_else(|| commander.clone());
             (r.clone(), who)
         })

@@ -1,14 +1,13 @@
 //! RACI for a case: the policy's matrix for the case's type, resolved to people.
 //!
-//! A role resolves to its on-duty member (the rotation of the day), a person to themself,
+//! A role resolves to its on-duty member (an on-call override, else the rotation of the day), a person to themself,
 //! `owner` to the case's owner, `reporter` to its reporter (if any), `sponsor` to the
 //! account's executive sponsor (if the account has one) and `commander` to the incident
 //! commander once a major incident is declared (none before).
 
 use super::fold::Case;
 use crate::policy::{Party, Policy, Step};
-use chrono::{DateTime, NaiveDate, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, Utc};
 
 /// One step of the matrix resolved to people.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -20,13 +19,13 @@ pub struct ResolvedRaci {
     pub i: Vec<String>,
 }
 
-/// The people a party stands for on this case and date.
-pub fn people(policy: &Policy, case: &Case, party: &Party, date: NaiveDate) -> Vec<String> {
+/// The people a party stands for on this case at `at` (a role: its on-duty member, an
+/// on-call override included).
+pub fn people(policy: &Policy, case: &Case, party: &Party, at: DateTime<Utc>) -> Vec<String> {
     match party {
         Party::Role(r) => policy
-            .roles
-            .get(r)
-            .map(|role| vec![role.on_duty(date).to_string()])
+            .on_duty(r, at)
+            .map(|d| vec![d.person])
             .unwrap_or_default(),
         Party::Person(p) => vec![p.clone()],
         Party::Owner => vec![case.owner.clone()],
@@ -36,7 +35,7 @@ pub fn people(policy: &Policy, case: &Case, party: &Party, date: NaiveDate) -> V
             .as_ref()
             .and_then(|a| policy.accounts.get(a))
             .and_then(|a| a.sponsor.as_ref())
-            .map(|s| people(policy, case, s, date))
+            .map(|s| people(policy, case, s, at))
             .unwrap_or_default(),
         Party::Commander => case
             .major
@@ -47,10 +46,10 @@ pub fn people(policy: &Policy, case: &Case, party: &Party, date: NaiveDate) -> V
     }
 }
 
-fn all(policy: &Policy, case: &Case, parties: &[Party], date: NaiveDate) -> Vec<String> {
+fn all(policy: &Policy, case: &Case, parties: &[Party], at: DateTime<Utc>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for p in parties {
-        for person in people(policy, case, p, date) {
+        for person in people(policy, case, p, at) {
             if !person.is_empty() && !out.contains(&person) {
                 out.push(person);
             }
@@ -60,19 +59,19 @@ fn all(policy: &Policy, case: &Case, parties: &[Party], date: NaiveDate) -> Vec<
 }
 
 /// Every step the policy defines for the case's type, resolved.
-pub fn resolve(policy: &Policy, case: &Case, date: NaiveDate) -> Vec<ResolvedRaci> {
+pub fn resolve(policy: &Policy, case: &Case, at: DateTime<Utc>) -> Vec<ResolvedRaci> {
     Step::ALL
         .into_iter()
         .filter_map(|step| {
             let raci = policy.raci_for(&case.case_type, step)?;
             Some(ResolvedRaci {
                 step,
-                r: all(policy, case, &raci.responsible, date),
-                a: all(policy, case, std::slice::from_ref(&raci.accountable), date)
+                r: all(policy, case, &raci.responsible, at),
+                a: all(policy, case, std::slice::from_ref(&raci.accountable), at)
                     .into_iter()
                     .next(),
-                c: all(policy, case, &raci.consulted, date),
-                i: all(policy, case, &raci.informed, date),
+                c: all(policy, case, &raci.consulted, at),
+                i: all(policy, case, &raci.informed, at),
             })
         })
         .collect()
@@ -86,9 +85,6 @@ pub fn recipients(
     extra: &[Party],
     now: DateTime<Utc>,
 ) -> Vec<String> {
-    let d = now
-        .with_timezone::<Tz>(&policy.defaults.timezone)
-        .date_naive();
     let mut parties: Vec<Party> = Vec::new();
     if let Some(r) = policy.raci_for(&case.case_type, step) {
         parties.extend(r.consulted.iter().cloned());
@@ -97,7 +93,7 @@ pub fn recipients(
     parties.extend(extra.iter().cloned());
     let mut out: Vec<String> = Vec::new();
     for p in &parties {
-        for person in people(policy, case, p, d) {
+        for person in people(policy, case, p, now) {
             if !person.is_empty() && !out.contains(&person) {
                 out.push(person);
             }

@@ -6,7 +6,6 @@ use super::fold::Case;
 use super::{incident, raci};
 use crate::policy::{HandoffField, Policy, Status, Step};
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 
 /// What a user asks to do to an existing case.
 #[derive(Debug, Clone, PartialEq)]
@@ -158,15 +157,11 @@ fn known(what: &'static str, name: &str, known: Vec<&str>) -> Result<(), Refusal
     }
 }
 
-/// The on-duty member of the role owning `tier` on the local date of `now`.
+/// The on-duty member of the role owning `tier` at `now` (an on-call override included).
 pub fn tier_owner(policy: &Policy, tier: &str, now: DateTime<Utc>) -> String {
-    let date = now
-        .with_timezone::<Tz>(&policy.defaults.timezone)
-        .date_naive();
     policy
         .tier(tier)
-        .and_then(|t| policy.roles.get(&t.role))
-        .map(|r| r.on_duty(date).to_string())
+        .map(|t| policy.on_duty_person(&t.role, now))
         .unwrap_or_default()
 }
 

@@ -133,6 +133,7 @@ pub fn decide(
                 actor: actor.to_string(),
                 case: case.to_string(),
                 event,
+                policy: Some(policy.hash.clone()),
             });
         };
         let alerted = |count: u32, text: String, storm: bool| Event::Alerted {
@@ -358,6 +359,7 @@ fn storm(
             actor: String::new(),
             case: case.clone(),
             event: opened.clone(),
+            policy: None,
         }
         .into_record(0),
     ])

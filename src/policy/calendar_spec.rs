@@ -13,6 +13,24 @@ use std::collections::BTreeSet;
 /// Weekday keys, Monday first.
 pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
+/// A date value, written `"2026-01-05"` or as a bare TOML date `2026-01-05`.
+pub fn read_date(sink: &Sink, v: &super::source::Val<'_, '_>, key: &str) -> Option<NaiveDate> {
+    let text = match v.node.get_ref() {
+        toml::de::DeValue::Datetime(dt) => dt.to_string(),
+        _ => v.str()?.value.to_string(),
+    };
+    match NaiveDate::parse_from_str(&text, "%Y-%m-%d") {
+        Ok(d) => Some(d),
+        Err(_) => {
+            sink.error(
+                v.span(),
+                format!("`{key}` = `{text}` is not a real date: write \"YYYY-MM-DD\", e.g. \"2026-01-05\""),
+            );
+            None
+        }
+    }
+}
+
 /// Read one calendar table.
 pub fn read(name: &str, t: &Table<'_, '_>) -> Calendar {
     let sink = t.sink;

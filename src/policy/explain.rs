@@ -72,7 +72,10 @@ fn matrix(p: &Policy) -> Table {
             let mut row = vec![
                 path.name.clone(),
                 tier.id.clone(),
-                tier.name.clone(),
+                match &tier.calendar {
+                    Some(c) => format!("{} (budget on {c})", tier.name),
+                    None => tier.name.clone(),
+                },
                 tier.role.clone(),
             ];
             row.extend(p.severities.iter().map(|s| {
@@ -221,10 +224,18 @@ fn raci(p: &Policy) -> Table {
 fn roles(p: &Policy, today: NaiveDate) -> Table {
     let mut t = table(["role", "members", "rotation", "on duty"]);
     for r in p.roles.values() {
+        let mut members = r.members.join(", ");
+        for c in &r.roster {
+            members.push_str(&format!("\nfrom {}: {}", c.effective, c.members.join(", ")));
+        }
+        let rotation = match r.start {
+            Some(d) => format!("{} from {d}", r.rotation.as_str()),
+            None => r.rotation.as_str().to_string(),
+        };
         t.add_row(vec![
             r.name.clone(),
-            r.members.join(", "),
-            r.rotation.as_str().to_string(),
+            members,
+            rotation,
             r.on_duty(today).to_string(),
         ]);
     }
@@ -232,7 +243,7 @@ fn roles(p: &Policy, today: NaiveDate) -> Table {
 }
 
 fn accounts(p: &Policy) -> Table {
-    let mut t = table(["account", "name", "key account", "sponsor"]);
+    let mut t = table(["account", "name", "key account", "sponsor", "calendar"]);
     for a in p.accounts.values() {
         t.add_row(vec![
             a.id.clone(),
@@ -241,6 +252,7 @@ fn accounts(p: &Policy) -> Table {
             a.sponsor
                 .as_ref()
                 .map_or_else(|| "-".into(), |s| describe_party(p, s)),
+            a.calendar.clone().unwrap_or_else(|| "-".into()),
         ]);
     }
     t

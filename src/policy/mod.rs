@@ -1,6 +1,7 @@
 //! The policy language: the checked model, parsing with source spans, checks, explain, schema.
 
 pub mod calendar_spec;
+pub mod diff;
 pub mod duration;
 pub mod explain;
 pub mod intake;
@@ -10,6 +11,7 @@ pub mod schema;
 pub mod source;
 pub mod templates;
 mod triggers;
+pub mod version;
 
 pub use model::*;
 pub use parse::parse;

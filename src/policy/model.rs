@@ -4,7 +4,7 @@
 //! something that exists, every duration is positive, every tier has a budget for every
 //! severity. Code past the parser never handles a dangling reference.
 
-use chrono::{NaiveDate, TimeDelta};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,6 +13,9 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct Policy {
     /// Display name of the policy (`name`).
     pub name: String,
+    /// The short content hash of the policy file ([`crate::policy::version`]), recorded on
+    /// every event decided under it.
+    pub hash: String,
     /// Escalation types, in the order written (`types`).
     pub types: Vec<String>,
     pub defaults: Defaults,
@@ -40,6 +43,34 @@ pub struct Policy {
     pub templates: Templates,
     /// `[[intake]]` routing rules for monitoring alerts, in the order written.
     pub intake: Vec<super::intake::IntakeRule>,
+    /// On-call overrides recorded in the ledger (`esc oncall override`). Not part of the
+    /// policy file: the shell attaches them after loading, so every owner and recipient
+    /// chosen from a role honours them. Empty when parsed.
+    pub overrides: Vec<Override>,
+}
+
+/// `esc oncall override ROLE --person P --from T --to T`: P is on duty for ROLE in [from, to).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Override {
+    pub role: String,
+    pub person: String,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// Who recorded it, and when.
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Who is on duty for a role at a time, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Duty {
+    pub role: String,
+    pub person: String,
+    /// `"override"`, `"rotation"` or `"fixed"` (a role without rotation: its first member).
+    pub reason: &'static str,
+    /// The override in force, when the reason is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by_override: Option<Override>,
 }
 
 /// `[defaults]`.
@@ -112,12 +143,25 @@ pub enum Rotation {
     Weekly,
 }
 
+/// `[roles.NAME] roster`: the members from a date on, never before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RosterChange {
+    pub effective: NaiveDate,
+    pub members: Vec<String>,
+}
+
 /// `[roles.NAME]`.
 #[derive(Debug, Clone)]
 pub struct Role {
     pub name: String,
+    /// The members from `start` (or always, without roster changes).
     pub members: Vec<String>,
     pub rotation: Rotation,
+    /// The anchor of the rotation: the first member's turn begins this day. Without one,
+    /// turns count from Monday 1970-01-05.
+    pub start: Option<NaiveDate>,
+    /// Member changes in date order, each taking effect at its `effective` date.
+    pub roster: Vec<RosterChange>,
 }
 
 /// `[[tiers]]`.
@@ -131,6 +175,9 @@ pub struct Tier {
     /// Time budget in this tier per severity id (every severity has one).
     pub escalate_after: BTreeMap<String, TimeDelta>,
     pub authority: Vec<String>,
+    /// The calendar this tier's budget runs on, if not the case's (see
+    /// [`Policy::tier_calendar`]).
+    pub calendar: Option<String>,
 }
 
 /// An escalation path and its tier ids in order.
@@ -187,6 +234,9 @@ pub struct Account {
     pub name: String,
     pub key: bool,
     pub sponsor: Option<Party>,
+    /// The calendar this account's cases run on instead of a business-hours severity
+    /// calendar (see [`Policy::case_calendar`]).
+    pub calendar: Option<String>,
 }
 
 /// A field `esc escalate` can be required to document.
@@ -354,12 +404,82 @@ impl Policy {
             .and_then(|s| self.calendars.get(&s.calendar))
     }
 
-    /// Every person named as a member of some role, sorted.
+    /// The calendar a case's SLA clocks and trigger durations run on. The account's own
+    /// calendar, when it names one, replaces the severity's — unless the severity runs
+    /// around the clock (`"24x7"`), which no account calendar shortens.
+    pub fn case_calendar(&self, severity: &str, account: Option<&str>) -> Option<&Calendar> {
+        let own = self.calendar_for(severity)?;
+        if own.hours == Hours::Always {
+            return Some(own);
+        }
+        account
+            .and_then(|a| self.accounts.get(a))
+            .and_then(|a| a.calendar.as_ref())
+            .and_then(|c| self.calendars.get(c))
+            .or(Some(own))
+    }
+
+    /// The calendar a tier budget runs on: the tier's own calendar if it names one, else the
+    /// case's (see [`Policy::case_calendar`]).
+    pub fn tier_calendar(
+        &self,
+        tier: &str,
+        severity: &str,
+        account: Option<&str>,
+    ) -> Option<&Calendar> {
+        self.tier(tier)
+            .and_then(|t| t.calendar.as_ref())
+            .and_then(|c| self.calendars.get(c))
+            .or_else(|| self.case_calendar(severity, account))
+    }
+
+    /// Every person named as a member of some role (in any roster), sorted.
     pub fn people(&self) -> BTreeSet<&str> {
         self.roles
             .values()
-            .flat_map(|r| r.members.iter().map(String::as_str))
+            .flat_map(|r| {
+                r.members
+                    .iter()
+                    .chain(r.roster.iter().flat_map(|c| c.members.iter()))
+                    .map(String::as_str)
+            })
             .collect()
+    }
+
+    /// Who is on duty for `role` at `at`: the latest-recorded override in force, else the
+    /// rotation on the local date (in the policy's display time zone). `None` for an
+    /// unknown role.
+    pub fn on_duty(&self, role: &str, at: DateTime<Utc>) -> Option<Duty> {
+        let r = self.roles.get(role)?;
+        if let Some(o) = self
+            .overrides
+            .iter()
+            .rev()
+            .find(|o| o.role == role && o.from <= at && at < o.to)
+        {
+            return Some(Duty {
+                role: role.to_string(),
+                person: o.person.clone(),
+                reason: "override",
+                by_override: Some(o.clone()),
+            });
+        }
+        let date = at.with_timezone(&self.defaults.timezone).date_naive();
+        Some(Duty {
+            role: role.to_string(),
+            person: r.on_duty(date).to_string(),
+            reason: if r.rotation == Rotation::None {
+                "fixed"
+            } else {
+                "rotation"
+            },
+            by_override: None,
+        })
+    }
+
+    /// The on-duty member of a role at `at` (see [`Policy::on_duty`]), or "" for no role.
+    pub fn on_duty_person(&self, role: &str, at: DateTime<Utc>) -> String {
+        self.on_duty(role, at).map(|d| d.person).unwrap_or_default()
     }
 
     /// The RACI assignment for a type and step: the type's own table, else `default`.
@@ -479,23 +599,54 @@ impl Severity {
 }
 
 impl Role {
-    /// Who is on duty on a local date: the first member without rotation; otherwise members
-    /// take turns by calendar day (days since 1970-01-01) or by ISO week (weeks since Monday
-    /// 1970-01-05), so the answer depends only on the date.
+    /// The number of the turn a date falls in: days or weeks since the anchor (`start`, else
+    /// Monday 1970-01-05); always 0 without rotation.
+    fn turn(&self, date: NaiveDate) -> i64 {
+        let anchor = self
+            .start
+            .or_else(|| NaiveDate::from_ymd_opt(1970, 1, 5))
+            .unwrap_or_default();
+        let days = (date - anchor).num_days();
+        match self.rotation {
+            Rotation::None => 0,
+            Rotation::Daily => days,
+            Rotation::Weekly => days.div_euclid(7),
+        }
+    }
+
+    /// Who is on duty on a local date. Without rotation, the first member. Otherwise members
+    /// take turns by day or by week counted from the anchor, so the answer depends only on
+    /// the date. A roster change keeps every turn before its `effective` date and the turn in
+    /// progress on it: whoever is on duty then stays on, and later turns go round the new
+    /// members from that person's place (or the same place, if they left).
     pub fn on_duty(&self, date: NaiveDate) -> &str {
-        let n = self.members.len() as i64;
+        // (first turn of the segment, index at that turn, members) of the segment in force.
+        let mut index = self.turn(date);
+        let mut members = &self.members;
+        let mut base_turn = 0i64;
+        let mut base_index = 0i64;
+        for change in self.roster.iter().filter(|c| c.effective <= date) {
+            let t = self.turn(change.effective);
+            let n = members.len().max(1) as i64;
+            let current = (base_index + t - base_turn).rem_euclid(n);
+            let person = members.get(current as usize);
+            base_index = person
+                .and_then(|p| change.members.iter().position(|m| m == p))
+                .map_or(current, |i| i as i64);
+            base_turn = t;
+            members = &change.members;
+        }
+        let n = members.len() as i64;
         if n == 0 {
             return "";
         }
-        let epoch_monday = NaiveDate::from_ymd_opt(1970, 1, 5).unwrap_or_default();
-        let days = (date - epoch_monday).num_days();
-        let turn = match self.rotation {
-            Rotation::None => 0,
-            Rotation::Daily => days.rem_euclid(n),
-            Rotation::Weekly => days.div_euclid(7).rem_euclid(n),
+        index = if self.rotation == Rotation::None {
+            0
+        } else {
+            (base_index + index - base_turn).rem_euclid(n)
         };
-        self.members
-            .get(turn as usize)
+        members
+            .get(index as usize)
             .map(String::as_str)
             .unwrap_or_default()
     }
@@ -520,6 +671,8 @@ mod tests {
             name: "eng".into(),
             members: vec!["carl".into(), "dee".into(), "eve".into()],
             rotation,
+            start: None,
+            roster: vec![],
         }
     }
 
@@ -542,6 +695,59 @@ mod tests {
         assert_ne!(sunday, monday);
         assert_eq!(monday, r.on_duty(date(2026, 11, 29)));
         assert_eq!(r.on_duty(date(2026, 11, 23)), r.on_duty(date(2026, 12, 14)));
+    }
+
+    #[test]
+    fn a_member_added_mid_rotation_keeps_past_and_present_turns() {
+        // Weekly from Monday 2026-01-05: carl, dee, eve, carl, dee (week of 2 Feb) …
+        let mut r = role(Rotation::Weekly);
+        r.start = Some(date(2026, 1, 5));
+        let before: Vec<&str> = (0..5)
+            .map(|w| r.on_duty(date(2026, 1, 5) + TimeDelta::weeks(w)))
+            .collect();
+        assert_eq!(before, ["carl", "dee", "eve", "carl", "dee"]);
+        // fay joins from Wednesday 4 February, mid-way through dee's week.
+        let mut joined = r.clone();
+        joined.roster.push(RosterChange {
+            effective: date(2026, 2, 4),
+            members: vec!["carl".into(), "dee".into(), "eve".into(), "fay".into()],
+        });
+        let past: Vec<&str> = (0..5)
+            .map(|w| joined.on_duty(date(2026, 1, 5) + TimeDelta::weeks(w)))
+            .collect();
+        assert_eq!(past, before, "past turns are kept");
+        assert_eq!(
+            joined.on_duty(date(2026, 2, 4)),
+            "dee",
+            "the present turn is kept"
+        );
+        assert_eq!(joined.on_duty(date(2026, 2, 8)), "dee");
+        let after: Vec<&str> = (5..9)
+            .map(|w| joined.on_duty(date(2026, 1, 5) + TimeDelta::weeks(w)))
+            .collect();
+        assert_eq!(after, ["eve", "fay", "carl", "dee"]);
+        // dee leaves from 16 February, in fay's week: fay stays on, then carl.
+        let mut left = joined.clone();
+        left.roster.push(RosterChange {
+            effective: date(2026, 2, 16),
+            members: vec!["carl".into(), "eve".into(), "fay".into()],
+        });
+        assert_eq!(left.on_duty(date(2026, 2, 9)), "eve");
+        assert_eq!(left.on_duty(date(2026, 2, 16)), "fay");
+        assert_eq!(left.on_duty(date(2026, 2, 23)), "carl");
+    }
+
+    #[test]
+    fn the_anchor_decides_whose_turn_is_first() {
+        let mut r = role(Rotation::Daily);
+        r.start = Some(date(2026, 1, 7));
+        assert_eq!(r.on_duty(date(2026, 1, 7)), "carl");
+        assert_eq!(r.on_duty(date(2026, 1, 8)), "dee");
+        assert_eq!(
+            r.on_duty(date(2026, 1, 6)),
+            "eve",
+            "before the anchor turns run backwards"
+        );
     }
 
     #[test]

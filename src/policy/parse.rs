@@ -47,7 +47,8 @@ pub fn parse(text: &str) -> Result<Policy, Vec<Diagnostic>> {
         sink.error(span, format!("TOML syntax: {}", e.message().trim()));
     }
     let root = Table::root(&sink, &doc);
-    let policy = read_policy(&root);
+    let mut policy = read_policy(&root);
+    policy.hash = super::version::content_hash(text);
     root.finish("key");
     if sink.is_empty() {
         Ok(policy)
@@ -102,6 +103,7 @@ fn read_policy(root: &Table<'_, '_>) -> Policy {
 
     Policy {
         name,
+        hash: String::new(),
         types: names.types.clone(),
         defaults,
         calendars: names.calendars.clone(),
@@ -120,6 +122,7 @@ fn read_policy(root: &Table<'_, '_>) -> Policy {
         notify,
         templates,
         intake,
+        overrides: Vec::new(),
     }
 }
 
@@ -383,16 +386,86 @@ fn read_roles(root: &Table<'_, '_>, names: &mut Names) -> BTreeMap<String, Role>
             },
             None => Rotation::None,
         };
+        let start = rt
+            .get("start")
+            .and_then(|v| calendar_spec::read_date(root.sink, &v, "start"));
+        let roster = read_roster(root, &rt, key.value);
         rt.finish("key");
         names.people.extend(members.iter().cloned());
+        names
+            .people
+            .extend(roster.iter().flat_map(|c| c.members.iter().cloned()));
         out.insert(
             key.value.to_string(),
             Role {
                 name: key.value.to_string(),
                 members,
                 rotation,
+                start,
+                roster,
             },
         );
+    }
+    out
+}
+
+/// `roster = [{ effective = "YYYY-MM-DD", members = [...] }, ...]`: member changes of a role,
+/// in date order.
+fn read_roster(root: &Table<'_, '_>, rt: &Table<'_, '_>, role: &str) -> Vec<RosterChange> {
+    let mut out: Vec<RosterChange> = Vec::new();
+    let Some(v) = rt.get("roster") else {
+        return out;
+    };
+    let Some(items) = v.array() else {
+        root.sink.error(
+            v.span(),
+            "`roster` is a list of changes, e.g. `roster = [{ effective = \"2026-12-07\", members = [\"ana\", \"ben\"] }]`",
+        );
+        return out;
+    };
+    for item in items {
+        let Some(t) = item.table() else {
+            root.sink.error(
+                item.span(),
+                "a roster change is a table: `{ effective = \"YYYY-MM-DD\", members = [...] }`",
+            );
+            continue;
+        };
+        let effective = t
+            .require(
+                "effective",
+                "the date the new members take over, \"YYYY-MM-DD\"",
+            )
+            .and_then(|v| calendar_spec::read_date(root.sink, &v, "effective"));
+        let mut members: Vec<String> = Vec::new();
+        if let Some(m) = t.require("members", "the members from that date on") {
+            for s in m.str_list() {
+                if s.value.trim().is_empty() || members.iter().any(|x| x == s.value) {
+                    root.sink
+                        .error(s.span, "a member needs a name, listed once");
+                } else {
+                    members.push(s.value.to_string());
+                }
+            }
+            if members.is_empty() {
+                root.sink.error(
+                    m.span(),
+                    format!(
+                        "a roster change of role `{role}` has no members: list at least one person"
+                    ),
+                );
+            }
+        }
+        t.finish("key");
+        if let Some(effective) = effective {
+            if out.last().is_some_and(|l| l.effective >= effective) {
+                root.sink.error(
+                    item.span(),
+                    "roster changes must be in date order, one per date",
+                );
+            }
+            out.push(RosterChange { effective, members });
+        }
     }
     out
 }
@@ -506,6 +579,14 @@ fn read_tiers(root: &Table<'_, '_>, names: &mut Names) -> (Vec<Tier>, Vec<Escala
             }
             None => String::new(),
         };
+        let calendar = t.get("calendar").and_then(|c| c.str()).and_then(|c| {
+            let known: Vec<String> = names.calendars.keys().cloned().collect();
+            check_ref(root.sink, &c, "calendar", &known).then(|| c.value.to_string())
+        });
+        let business = calendar
+            .as_ref()
+            .and_then(|c| names.calendars.get(c))
+            .is_some_and(|c| c.hours != Hours::Always);
         let mut escalate_after = BTreeMap::new();
         if let Some(ea) = t.require(
             "escalate_after",
@@ -514,8 +595,25 @@ fn read_tiers(root: &Table<'_, '_>, names: &mut Names) -> (Vec<Tier>, Vec<Escala
         {
             for (sev, d) in et.entries() {
                 if check_ref(root.sink, &sev, "severity", &names.severities)
-                    && let Some(dur) = read_duration(&d, &[sev.value], Some(names))
+                    && let Some(dur) = read_duration(
+                        &d,
+                        &[sev.value],
+                        // A tier's own calendar, not the severity's, decides the units.
+                        calendar.is_none().then_some(&*names),
+                    )
                 {
+                    if business
+                        && let Some(text) = d.str()
+                        && duration::uses_day_unit(text.value)
+                    {
+                        root.sink.error(
+                            text.span,
+                            format!(
+                                "`{}` uses a day unit on the tier's business-hours calendar: write hours instead, e.g. \"16h\" for two 8-hour days",
+                                d.path
+                            ),
+                        );
+                    }
                     escalate_after.insert(sev.value.to_string(), dur);
                 }
             }
@@ -553,6 +651,7 @@ fn read_tiers(root: &Table<'_, '_>, names: &mut Names) -> (Vec<Tier>, Vec<Escala
             role,
             escalate_after,
             authority,
+            calendar,
         });
     }
     if tiers.is_empty() && v.is_array() {
@@ -580,6 +679,10 @@ fn read_accounts(root: &Table<'_, '_>, names: &Names) -> BTreeMap<String, Accoun
             .get("sponsor")
             .and_then(|s| s.str())
             .and_then(|s| read_party(root.sink, &s, names, false));
+        let calendar = at.get("calendar").and_then(|c| c.str()).and_then(|c| {
+            let known: Vec<String> = names.calendars.keys().cloned().collect();
+            check_ref(root.sink, &c, "calendar", &known).then(|| c.value.to_string())
+        });
         at.finish("key");
         out.insert(
             key.value.to_string(),
@@ -588,6 +691,7 @@ fn read_accounts(root: &Table<'_, '_>, names: &Names) -> BTreeMap<String, Accoun
                 name,
                 key: key_account,
                 sponsor,
+                calendar,
             },
         );
     }

@@ -48,10 +48,19 @@ pub fn schema() -> Value {
         }),
         &["calendar", "response", "resolution"],
     );
+    let date = json!({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"});
     let role = closed(
         json!({
             "members": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-            "rotation": {"enum": ["none", "daily", "weekly"]}
+            "rotation": {"enum": ["none", "daily", "weekly"]},
+            "start": date.clone(),
+            "roster": {"type": "array", "items": closed(
+                json!({
+                    "effective": date.clone(),
+                    "members": {"type": "array", "items": {"type": "string"}, "minItems": 1}
+                }),
+                &["effective", "members"],
+            )}
         }),
         &["members"],
     );
@@ -62,7 +71,8 @@ pub fn schema() -> Value {
             "name": {"type": "string"},
             "role": {"type": "string"},
             "escalate_after": {"type": "object", "additionalProperties": duration()},
-            "authority": names()
+            "authority": names(),
+            "calendar": {"type": "string"}
         }),
         &["id", "role", "escalate_after"],
     );
@@ -87,7 +97,8 @@ pub fn schema() -> Value {
     }
     let raci_table = closed(Value::Object(step_props), &[]);
     let account = closed(
-        json!({"name": {"type": "string"}, "key": {"type": "boolean"}, "sponsor": {"type": "string"}}),
+        json!({"name": {"type": "string"}, "key": {"type": "boolean"}, "sponsor": {"type": "string"},
+            "calendar": {"type": "string"}}),
         &[],
     );
     let count = json!({"type": "integer", "minimum": 1});

@@ -188,7 +188,7 @@ fn decided(state: ClockState) -> Option<bool> {
 
 /// A case's SLA figures at `now`, from its clocks.
 pub fn case_sla(policy: &Policy, case: &Case, k: Option<&Clocks>) -> CaseSla {
-    let cal = policy.calendar_for(&case.severity);
+    let cal = policy.case_calendar(&case.severity, case.account.as_deref());
     let span = |to: DateTime<Utc>| {
         (
             (to - case.opened_at).num_seconds(),

@@ -1,7 +1,9 @@
 //! The SLA clocks of a case: response, resolution, update cadence and tier budget. Pure: a
 //! function of (policy, case, now).
 //!
-//! Every clock counts *open time on the calendar of the case's severity* and does not run
+//! Every clock counts *open time on the case's calendar* (its severity's, or its account's
+//! instead of a business-hours one; a tier budget: the tier's own calendar if it names one —
+//! see [`Policy::case_calendar`]) and does not run
 //! while the case is paused. The resolution clock also does not run between a resolution and
 //! the reopening that followed it, so it continues after a reopen where it stopped.
 //!
@@ -257,7 +259,7 @@ fn clock(spec: Spec<'_>, now: DateTime<Utc>) -> Clock {
 /// or its calendar.
 pub fn clocks(policy: &Policy, case: &Case, now: DateTime<Utc>) -> Option<Clocks> {
     let severity = policy.severity(&case.severity)?;
-    let cal = policy.calendars.get(&severity.calendar)?;
+    let cal = policy.case_calendar(&case.severity, case.account.as_deref())?;
     let paused = case.pauses.last().is_some_and(|p| p.1.is_none()) && case.is_active();
     let pauses = normalise(case.pauses.clone());
     let mut resolution_stops = case.pauses.clone();
@@ -346,10 +348,9 @@ pub fn clocks(policy: &Policy, case: &Case, now: DateTime<Utc>) -> Option<Clocks
             .escalate_after
             .get(&case.severity)?;
         let start = reopened_at.map_or(level.entered_at, |r| r.max(level.entered_at));
-        Some(clock(
-            base(ClockKind::Tier, start, *budget, &pauses, resolved_at),
-            now,
-        ))
+        let mut spec = base(ClockKind::Tier, start, *budget, &pauses, resolved_at);
+        spec.cal = policy.tier_calendar(&level.tier, &case.severity, case.account.as_deref())?;
+        Some(clock(spec, now))
     });
     Some(Clocks {
         response,
@@ -380,6 +381,7 @@ mod tests {
             actor: "ana".into(),
             case: "ESC-1".into(),
             step: Step::Open,
+            policy: None,
             event,
         }
     }

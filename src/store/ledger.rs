@@ -71,6 +71,7 @@
 //! ledger is still exactly what it scanned; failures to write a checkpoint are ignored (it is
 //! only a cache, and a stale one is never used).
 
+use crate::case::event::ONCALL;
 use crate::case::{NewEvent, Record};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -85,7 +86,7 @@ pub const FORMAT_VERSION: u64 = 1;
 const HEADER_LINE: &[u8] = b"{\"esc_ledger\":1}\n";
 
 /// The version of the checkpoint file's own format.
-const CHECKPOINT_VERSION: u32 = 1;
+const CHECKPOINT_VERSION: u32 = 2;
 
 /// Mode of every file esc creates beside and for the ledger.
 #[cfg(unix)]
@@ -167,6 +168,9 @@ pub struct Summary {
     pub last_seq: u64,
     /// The number the next case gets: the highest `ESC-<n>` in the ledger plus one.
     pub next_case_number: u64,
+    /// Whether the ledger holds on-call overrides (events of the reserved id `ONCALL`), so
+    /// commands read them only when there are some.
+    pub has_oncall: bool,
     pub torn_tail: Option<TornTail>,
 }
 
@@ -312,9 +316,11 @@ impl Ledger {
         }
         let mut records = Vec::new();
         let mut max_case = 0;
+        let mut oncall = false;
         let layout = walk(path, &image.bytes[..], |line_no, line| {
             let record = parse_record(path, line_no, line)?;
             max_case = max_case.max(case_number(&record.case));
+            oncall |= record.case == ONCALL;
             let seq = record.seq;
             if record.case == case {
                 records.push(record);
@@ -322,7 +328,11 @@ impl Ledger {
             Ok(seq)
         })?;
         if let Some(stamp) = image.stamp {
-            self.refresh_checkpoint(stamp, State::new(layout, max_case), Access::Unlocked);
+            self.refresh_checkpoint(
+                stamp,
+                State::new(layout, max_case, oncall),
+                Access::Unlocked,
+            );
         }
         Ok(records)
     }
@@ -410,7 +420,10 @@ impl Ledger {
                     expected = record.seq.saturating_add(1);
                     report.events += 1;
                     report.last_seq = record.seq;
-                    cases.insert(record.case);
+                    // On-call overrides belong to no case.
+                    if record.case != ONCALL {
+                        cases.insert(record.case);
+                    }
                 }
                 Err(error) => {
                     report.problem(line_no, problem_message(error));
@@ -456,19 +469,21 @@ impl Ledger {
         }
         // Streamed through a buffer: the file is never held in memory whole.
         let mut max_case = 0;
+        let mut oncall = false;
         let layout = walk(
             path,
             io::BufReader::with_capacity(1 << 20, &file),
             |line_no, line| {
                 let record = parse_record(path, line_no, line)?;
                 max_case = max_case.max(case_number(&record.case));
+                oncall |= record.case == ONCALL;
                 let seq = record.seq;
                 f(record);
                 Ok(seq)
             },
         )?;
         let after = file.metadata().map_err(read_err)?;
-        let state = State::new(layout, max_case);
+        let state = State::new(layout, max_case, oncall);
         if let (Some(a), Some(b)) = (Stamp::of(&before), Stamp::of(&after))
             && a == b
             && a.len == layout.len
@@ -503,12 +518,14 @@ impl Ledger {
         let image = read_from(&self.path, file)?;
         let path = &self.path;
         let mut max_case = 0;
+        let mut oncall = false;
         let layout = walk(path, &image.bytes[..], |line_no, line| {
             let record = parse_record(path, line_no, line)?;
             max_case = max_case.max(case_number(&record.case));
+            oncall |= record.case == ONCALL;
             Ok(record.seq)
         })?;
-        let state = State::new(layout, max_case);
+        let state = State::new(layout, max_case, oncall);
         if let Some(stamp) = image.stamp {
             self.refresh_checkpoint(stamp, state, access);
         }
@@ -626,6 +643,7 @@ impl WriteGuard<'_> {
         }
         let mut records = Vec::with_capacity(events.len());
         let mut max_case = state.max_case;
+        let mut oncall = state.oncall;
         for (seq, event) in (state.last_seq + 1..).zip(events) {
             let record = event.into_record(seq);
             let start = buf.len();
@@ -633,6 +651,7 @@ impl WriteGuard<'_> {
             debug_assert!(!buf[start..].contains(&b'\n'));
             buf.push(b'\n');
             max_case = max_case.max(case_number(&record.case));
+            oncall |= record.case == ONCALL;
             records.push(record);
         }
         let last_seq = state.last_seq + records.len() as u64;
@@ -664,6 +683,7 @@ impl WriteGuard<'_> {
                 valid_len: expected_len,
                 last_seq,
                 max_case,
+                oncall,
             };
             let _ = ledger.write_checkpoint(&Checkpoint::new(stamp, after));
         }
@@ -738,6 +758,8 @@ struct State {
     last_seq: u64,
     /// The highest `n` among `ESC-<n>` case ids, 0 if none.
     max_case: u64,
+    /// Whether any event belongs to the reserved id `ONCALL` (on-call overrides).
+    oncall: bool,
 }
 
 impl State {
@@ -746,14 +768,16 @@ impl State {
         valid_len: 0,
         last_seq: 0,
         max_case: 0,
+        oncall: false,
     };
 
-    fn new(layout: Layout, max_case: u64) -> State {
+    fn new(layout: Layout, max_case: u64, oncall: bool) -> State {
         State {
             len: layout.len,
             valid_len: layout.valid_len,
             last_seq: layout.last_seq,
             max_case,
+            oncall,
         }
     }
 
@@ -774,6 +798,7 @@ impl State {
         Summary {
             last_seq: self.last_seq,
             next_case_number: self.max_case.saturating_add(1),
+            has_oncall: self.oncall,
             torn_tail: self.torn_tail(),
         }
     }
@@ -828,6 +853,7 @@ struct Checkpoint {
     valid_len: u64,
     last_seq: u64,
     max_case: u64,
+    oncall: bool,
 }
 
 impl Checkpoint {
@@ -838,6 +864,7 @@ impl Checkpoint {
             valid_len: state.valid_len,
             last_seq: state.last_seq,
             max_case: state.max_case,
+            oncall: state.oncall,
         }
     }
 
@@ -847,6 +874,7 @@ impl Checkpoint {
             valid_len: self.valid_len,
             last_seq: self.last_seq,
             max_case: self.max_case,
+            oncall: self.oncall,
         }
     }
 }
@@ -1207,6 +1235,7 @@ mod tests {
 
     fn note(case: &str, text: &str) -> NewEvent {
         NewEvent {
+            policy: None,
             at: at(1),
             actor: "ana".into(),
             case: case.into(),
@@ -1216,6 +1245,7 @@ mod tests {
 
     fn opened(case: &str) -> NewEvent {
         NewEvent {
+            policy: None,
             at: at(0),
             actor: "ana".into(),
             case: case.into(),
@@ -1478,6 +1508,30 @@ mod tests {
         assert_eq!(lines, [3, 5], "{report:?}");
         assert_eq!(report.torn_tail, Some(TornTail { line: 7, bytes: 8 }));
         assert_eq!((report.events, report.last_seq), (3, 5));
+    }
+
+    #[test]
+    fn the_summary_knows_whether_there_are_oncall_overrides() {
+        let (_dir, ledger) = setup();
+        append(&ledger, vec![opened("ESC-1")]);
+        assert!(!ledger.summary().unwrap().has_oncall);
+        let e = Event::OncallOverride {
+            role: "agent".into(),
+            person: "ana".into(),
+            from: at(0),
+            to: at(30),
+        };
+        let mut o = note(ONCALL, "");
+        o.event = e;
+        append(&ledger, vec![o]);
+        assert!(
+            ledger.summary().unwrap().has_oncall,
+            "from the append's checkpoint"
+        );
+        // Rebuilt by a scan when the checkpoint is gone.
+        fs::remove_file(ledger.sidecar("idx")).unwrap();
+        assert!(ledger.summary().unwrap().has_oncall, "from a scan");
+        assert_eq!(ledger.next_case_number().unwrap(), 2, "ONCALL is no case");
     }
 
     #[test]
