@@ -561,3 +561,24 @@ fn keys_from_payloads_never_reach_the_terminal_raw() {
     );
     assert!(text.contains("evil\\u{1b}[2J\\u{7}"), "{text:?}");
 }
+
+#[test]
+fn cases_from_monitoring_go_to_whoever_is_on_call() {
+    let env = TestEnv::with_policy_file(POLICY);
+    env.esc(&[
+        "oncall",
+        "override",
+        "agent",
+        "--person",
+        "fay",
+        "--from",
+        "2026-11-23T08:00:00Z",
+        "--to",
+        "2026-11-23T12:00:00Z",
+    ])
+    .assert()
+    .success();
+    let r = am(&env, common::NOW, "firing.json");
+    assert_eq!(actions(&r), vec![pair("opened", "ESC-1")]);
+    assert_eq!(ok_at(&env, common::NOW, &["show", "1"])["owner"], "fay");
+}
