@@ -1,6 +1,7 @@
 //! Command-line definitions (clap). Doc comments here are the `--help` text; nothing here
 //! decides anything — [`crate::app`] resolves these values into settings and runs commands.
 
+use crate::complete::{Kind, case_candidates, policy_candidates, status_candidates};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -14,23 +15,27 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Flags every command takes.
+/// Flags every command takes. The `ESC_*` variables are read when settings are resolved
+/// (not by clap), so a value from the environment never shows in a usage line as if it had
+/// to be typed.
 #[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Policy file [default: $ESC_POLICY, else .esc/policy.toml here or in a parent, else
     /// the config dir's esc/policy.toml]
     /// (`esc simulate` takes it twice to compare two policies side by side)
-    #[arg(long, global = true, env = "ESC_POLICY", value_name = "PATH")]
+    #[arg(long, global = true, value_name = "PATH")]
     pub policy: Vec<PathBuf>,
     /// Ledger file [default: $ESC_LEDGER, else .esc/ledger.jsonl beside a discovered policy,
     /// else the data dir's esc/ledger.jsonl]
-    #[arg(long, global = true, env = "ESC_LEDGER", value_name = "PATH")]
+    #[arg(long, global = true, value_name = "PATH")]
     pub ledger: Option<PathBuf>,
-    /// The time every command takes as now (RFC 3339), for tests, back-fills and what-ifs
-    #[arg(long, global = true, env = "ESC_NOW", value_name = "RFC3339")]
+    /// The time every command takes as now [default: $ESC_NOW, else the clock]: RFC 3339,
+    /// a date, a local date and time (2026-12-21 09:30), -2h, yesterday 17:00
+    #[arg(long, global = true, value_name = "TIME", allow_hyphen_values = true)]
     pub now: Option<String>,
     /// Who is acting [default: $ESC_ACTOR, else the login name]
-    #[arg(long, global = true, env = "ESC_ACTOR", value_name = "NAME")]
+    #[arg(long, global = true, value_name = "NAME")]
     pub actor: Option<String>,
     /// Machine-readable JSON on stdout
     #[arg(long, global = true)]
@@ -82,15 +87,21 @@ pub enum Command {
     },
     /// Approve a trigger's proposal on a case: its actions are taken
     Approve {
+        /// Case id (ESC-7, esc-7 or 7)
+        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
         id: String,
         /// The trigger's name
         trigger: String,
     },
     /// Reject a trigger's proposal on a case
     Reject {
+        /// Case id (ESC-7, esc-7 or 7)
+        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
         id: String,
+        /// The trigger's name
         trigger: String,
-        #[arg(long)]
+        /// Why the proposal is rejected
+        #[arg(long, value_name = "TEXT")]
         reason: Option<String>,
     },
     /// The notification queue (pending, failed, delivered)
@@ -99,7 +110,7 @@ pub enum Command {
         #[arg(long, value_parser = ["pending", "failed", "delivered"])]
         state: Option<String>,
         /// Only this case's notifications
-        #[arg(long)]
+        #[arg(long, value_name = "ID")]
         case: Option<String>,
     },
     /// Reports
@@ -273,8 +284,9 @@ pub enum ReportCommand {
 #[derive(Debug, Args, Clone)]
 pub struct ReportArgs {
     /// Only cases opened since: a duration back from now (30d, 12w), a date (YYYY-MM-DD, in
-    /// the policy's time zone) or an RFC 3339 time
-    #[arg(long, value_name = "DUR|DATE")]
+    /// the policy's time zone), a local time (2026-12-21 09:30), -2h, yesterday 17:00 or an
+    /// RFC 3339 time
+    #[arg(long, value_name = "DUR|TIME", allow_hyphen_values = true)]
     pub since: Option<String>,
     /// Group the rows by [default: severity; trends: week]
     #[arg(long, value_enum)]
@@ -310,7 +322,7 @@ pub enum ReportFormat {
 #[derive(Debug, Args)]
 pub struct ReviewArgs {
     /// Case id (ESC-7, esc-7 or 7)
-    #[arg(required_unless_present = "pending")]
+    #[arg(required_unless_present = "pending", add = case_candidates(), value_hint = clap::ValueHint::Other)]
     pub id: Option<String>,
     /// List the reviews due and overdue
     #[arg(long, conflicts_with_all = ["id", "show", "file", "root_cause", "went_well", "improve", "actions"])]
@@ -374,6 +386,10 @@ pub enum PolicyCommand {
         /// Output format
         #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
         format: CheckFormat,
+        /// Also check the ledger's cases against the (first) policy: name every case whose
+        /// severity, type, tier, path or owner the policy no longer has
+        #[arg(long)]
+        cases: bool,
     },
     /// The escalation matrix, SLA targets, RACI, roles and triggers as tables
     Explain {
@@ -427,17 +443,26 @@ pub enum CaseCommand {
     /// First response: stops the response clock
     Ack {
         /// Case id (ESC-7, esc-7 or 7)
+        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
         id: String,
     },
     /// Give a case a new owner
     Assign {
+        /// Case id (ESC-7, esc-7 or 7)
+        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
         id: String,
         /// The new owner (a person in the policy)
-        #[arg(long)]
+        #[arg(long, value_name = "PERSON", add = policy_candidates(Kind::Person), value_hint = clap::ValueHint::Other)]
         to: String,
     },
     /// Add a note to the timeline
-    Note { id: String, text: String },
+    Note {
+        /// Case id (ESC-7, esc-7 or 7)
+        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
+        id: String,
+        /// The note
+        text: String,
+    },
     /// Record a status update; restarts the update-cadence clock. On a major incident, give
     /// the situation-update form (--status, --impact, --actions, --next)
     Update(UpdateArgs),
@@ -445,67 +470,95 @@ pub enum CaseCommand {
     Escalate(EscalateArgs),
     /// Move back one tier
     Deescalate {
+        /// Case id (ESC-7, esc-7 or 7)
+        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
         id: String,
-        #[arg(long)]
+        /// Why the case goes back
+        #[arg(long, value_name = "TEXT")]
         reason: String,
         /// Path to step back on [default: the policy's default path]
-        #[arg(long)]
+        #[arg(long, value_name = "PATH", add = policy_candidates(Kind::Path), value_hint = clap::ValueHint::Other)]
         path: Option<String>,
     },
     /// Stop the SLA clocks (e.g. waiting on the customer)
     Pause {
+        /// Case id (ESC-7, esc-7 or 7)
+        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
         id: String,
-        #[arg(long)]
+        /// Why the clocks stop (e.g. waiting on the customer)
+        #[arg(long, value_name = "TEXT")]
         reason: String,
     },
     /// Restart the SLA clocks
-    Resume { id: String },
+    Resume {
+        /// Case id (ESC-7, esc-7 or 7)
+        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
+        id: String,
+    },
     /// Mark a case resolved
     Resolve {
+        /// Case id (ESC-7, esc-7 or 7)
+        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
         id: String,
-        #[arg(long)]
+        /// What fixed it
+        #[arg(long, value_name = "TEXT")]
         resolution: String,
-        #[arg(long = "root-cause")]
+        /// The root cause, if known
+        #[arg(long = "root-cause", value_name = "TEXT")]
         root_cause: Option<String>,
     },
     /// Record that the customer confirmed, with satisfaction
     Followup {
+        /// Case id (ESC-7, esc-7 or 7)
+        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
         id: String,
         /// Satisfaction from 1 (poor) to 5 (excellent)
         #[arg(long, value_parser = clap::value_parser!(u8).range(1..=5))]
         csat: Option<u8>,
-        #[arg(long)]
+        /// The customer's words
+        #[arg(long, value_name = "TEXT")]
         comment: Option<String>,
     },
     /// Close a resolved case
-    Close { id: String },
+    Close {
+        /// Case id (ESC-7, esc-7 or 7)
+        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
+        id: String,
+    },
     /// Reopen a resolved or closed case
     Reopen {
+        /// Case id (ESC-7, esc-7 or 7)
+        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
         id: String,
-        #[arg(long)]
+        /// Why the case is reopened
+        #[arg(long, value_name = "TEXT")]
         reason: String,
     },
     /// Turn a case into a swarm, or end its swarm
     Swarm {
+        /// Case id (ESC-7, esc-7 or 7)
+        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
         id: String,
         /// Members: roles (their on-duty member joins) or people
         #[arg(long = "with", num_args = 1.., value_name = "WHO")]
         with: Vec<String>,
         /// The facilitator [default: the on-duty member of [swarm] facilitator]
-        #[arg(long)]
+        #[arg(long, value_name = "PERSON", add = policy_candidates(Kind::Person), value_hint = clap::ValueHint::Other)]
         facilitator: Option<String>,
         /// End the running swarm
         #[arg(long, conflicts_with_all = ["with", "facilitator"])]
         end: bool,
         /// Lessons learned (with --end; required if the policy says so)
-        #[arg(long, conflicts_with_all = ["with", "facilitator"])]
+        #[arg(long, value_name = "TEXT", conflicts_with_all = ["with", "facilitator"])]
         lessons: Option<String>,
     },
     /// Declare a major incident, or stand it down
     Major {
+        /// Case id (ESC-7, esc-7 or 7)
+        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
         id: String,
         /// The incident commander
-        #[arg(long, required_unless_present = "stand_down")]
+        #[arg(long, value_name = "PERSON", required_unless_present = "stand_down", add = policy_candidates(Kind::Person), value_hint = clap::ValueHint::Other)]
         commander: Option<String>,
         /// Fill an incident role: ROLE=PERSON (repeat for each role)
         #[arg(long = "role", value_name = "ROLE=PERSON")]
@@ -514,17 +567,30 @@ pub enum CaseCommand {
         #[arg(long = "stand-down", conflicts_with_all = ["commander", "roles"])]
         stand_down: bool,
     },
+    /// Change a case's title, severity, type, account or labels (recorded as an `edited`
+    /// event; a new severity re-bases the SLA targets from the original open time)
+    Edit(EditArgs),
     /// Where a case stands, in plain words, with the promised times
     Status {
+        /// Case id (ESC-7, esc-7 or 7)
+        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
         id: String,
         /// For the customer: no internal tier names
         #[arg(long)]
         customer: bool,
     },
     /// An executive briefing for a customer's case
-    Brief { id: String },
+    Brief {
+        /// Case id (ESC-7, esc-7 or 7)
+        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
+        id: String,
+    },
     /// Everything about a case: levels, owner, RACI, timeline
-    Show { id: String },
+    Show {
+        /// Case id (ESC-7, esc-7 or 7)
+        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
+        id: String,
+    },
     /// Cases in a table
     List(ListArgs),
     /// Bulk import of existing cases (JSON Lines or CSV)
@@ -537,21 +603,28 @@ pub enum CaseCommand {
 /// `esc open`.
 #[derive(Debug, Args)]
 pub struct OpenArgs {
+    /// One line saying what is wrong
     pub title: String,
-    #[arg(long)]
+    /// Severity, as named in the policy [default: the policy's default severity]
+    #[arg(long, value_name = "SEV", add = policy_candidates(Kind::Severity), value_hint = clap::ValueHint::Other)]
     pub severity: Option<String>,
-    #[arg(long = "type")]
+    /// Escalation type, as named in the policy [default: the policy's default type]
+    #[arg(long = "type", value_name = "TYPE", add = policy_candidates(Kind::Type), value_hint = clap::ValueHint::Other)]
     pub case_type: Option<String>,
-    #[arg(long)]
+    /// The customer account (key accounts get their policy settings)
+    #[arg(long, value_name = "ACCOUNT", add = policy_candidates(Kind::Account), value_hint = clap::ValueHint::Other)]
     pub account: Option<String>,
-    #[arg(long)]
+    /// Who reported it
+    #[arg(long, value_name = "NAME")]
     pub reporter: Option<String>,
     /// Intake channel (email, phone, chat, portal, monitoring …)
-    #[arg(long)]
+    #[arg(long, value_name = "CHANNEL")]
     pub channel: Option<String>,
-    #[arg(long = "label")]
+    /// A label (repeat for each)
+    #[arg(long = "label", value_name = "LABEL")]
     pub labels: Vec<String>,
-    #[arg(long)]
+    /// Longer description
+    #[arg(long, value_name = "TEXT")]
     pub description: Option<String>,
     /// A de-duplication key: while a case opened with this key is unresolved, opening again
     /// records nothing and names that case (monitoring scripts can run `esc open` freely)
@@ -559,9 +632,39 @@ pub struct OpenArgs {
     pub dedup_key: Option<String>,
 }
 
+/// `esc edit`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("change").required(true).multiple(true)
+    .args(["title", "severity", "case_type", "account", "label", "unlabel"])))]
+pub struct EditArgs {
+    /// Case id (ESC-7, esc-7 or 7)
+    #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
+    pub id: String,
+    /// The new title
+    #[arg(long, value_name = "TEXT")]
+    pub title: Option<String>,
+    /// The new severity (re-bases the SLA targets from the original open time)
+    #[arg(long, value_name = "SEV", add = policy_candidates(Kind::Severity), value_hint = clap::ValueHint::Other)]
+    pub severity: Option<String>,
+    /// The new escalation type
+    #[arg(long = "type", value_name = "TYPE", add = policy_candidates(Kind::Type), value_hint = clap::ValueHint::Other)]
+    pub case_type: Option<String>,
+    /// The new account
+    #[arg(long, value_name = "ACCOUNT", add = policy_candidates(Kind::Account), value_hint = clap::ValueHint::Other)]
+    pub account: Option<String>,
+    /// Add a label (repeat or separate with commas)
+    #[arg(long, value_name = "LABEL", value_delimiter = ',')]
+    pub label: Vec<String>,
+    /// Remove a label (repeat or separate with commas)
+    #[arg(long, value_name = "LABEL", value_delimiter = ',')]
+    pub unlabel: Vec<String>,
+}
+
 /// `esc update`.
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
+    /// Case id (ESC-7, esc-7 or 7)
+    #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
     pub id: String,
     /// The update (on a major incident: extra notes after the form)
     pub text: Option<String>,
@@ -569,54 +672,74 @@ pub struct UpdateArgs {
     #[arg(long)]
     pub customer: bool,
     /// Situation update: current status
-    #[arg(long)]
+    #[arg(long, value_name = "TEXT")]
     pub status: Option<String>,
     /// Situation update: customer and business impact
-    #[arg(long)]
+    #[arg(long, value_name = "TEXT")]
     pub impact: Option<String>,
     /// Situation update: actions under way
-    #[arg(long)]
+    #[arg(long, value_name = "TEXT")]
     pub actions: Option<String>,
     /// Situation update: when the next update comes
-    #[arg(long)]
+    #[arg(long, value_name = "TEXT")]
     pub next: Option<String>,
 }
 
 /// `esc escalate`.
 #[derive(Debug, Args)]
 pub struct EscalateArgs {
+    /// Case id (ESC-7, esc-7 or 7)
+    #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
     pub id: String,
-    #[arg(long)]
+    /// Handoff: why the case goes up
+    #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
-    #[arg(long)]
+    /// Handoff: what is known so far
+    #[arg(long, value_name = "TEXT")]
     pub summary: Option<String>,
-    #[arg(long)]
+    /// Handoff: what has been tried
+    #[arg(long, value_name = "TEXT")]
     pub tried: Option<String>,
     /// Path to escalate on [default: the policy's default path]
-    #[arg(long)]
+    #[arg(long, value_name = "PATH", add = policy_candidates(Kind::Path), value_hint = clap::ValueHint::Other)]
     pub path: Option<String>,
     /// Jump to this tier (only if the case's severity has skip_tiers)
-    #[arg(long)]
+    #[arg(long, value_name = "TIER", add = policy_candidates(Kind::Tier), value_hint = clap::ValueHint::Other)]
     pub to: Option<String>,
 }
 
 /// `esc list`.
 #[derive(Debug, Args, Default)]
 pub struct ListArgs {
+    /// Only cases in these states: open, acknowledged, paused, resolved, closed, or
+    /// unresolved (open, acknowledged or paused); repeat or separate with commas
+    #[arg(long, value_name = "STATUS", value_delimiter = ',', add = status_candidates(), value_hint = clap::ValueHint::Other)]
+    pub status: Vec<String>,
+    /// Only cases of these severities (as named in the policy)
+    #[arg(long, value_name = "SEV", value_delimiter = ',', add = policy_candidates(Kind::Severity), value_hint = clap::ValueHint::Other)]
+    pub severity: Vec<String>,
+    /// Only cases at these tiers on any path
+    #[arg(long, value_name = "TIER", value_delimiter = ',', add = policy_candidates(Kind::Tier), value_hint = clap::ValueHint::Other)]
+    pub tier: Vec<String>,
+    /// Only cases owned by these people
+    #[arg(long, value_name = "PERSON", value_delimiter = ',', add = policy_candidates(Kind::Person), value_hint = clap::ValueHint::Other)]
+    pub owner: Vec<String>,
+    /// Only cases owned by the actor (--actor / ESC_ACTOR / the login name)
     #[arg(long)]
-    pub status: Option<String>,
-    #[arg(long)]
-    pub severity: Option<String>,
-    #[arg(long)]
-    pub tier: Option<String>,
-    #[arg(long)]
-    pub owner: Option<String>,
-    #[arg(long)]
-    pub account: Option<String>,
-    #[arg(long = "type")]
-    pub case_type: Option<String>,
-    #[arg(long)]
-    pub label: Option<String>,
+    pub mine: bool,
+    /// Only cases of these accounts
+    #[arg(long, value_name = "ACCOUNT", value_delimiter = ',', add = policy_candidates(Kind::Account), value_hint = clap::ValueHint::Other)]
+    pub account: Vec<String>,
+    /// Only cases of these types
+    #[arg(long = "type", value_name = "TYPE", value_delimiter = ',', add = policy_candidates(Kind::Type), value_hint = clap::ValueHint::Other)]
+    pub case_type: Vec<String>,
+    /// Only cases with any of these labels
+    #[arg(long, value_name = "LABEL", value_delimiter = ',')]
+    pub label: Vec<String>,
+    /// Only cases whose title, description, account, reporter or labels contain TEXT
+    /// (ignoring case)
+    #[arg(long, value_name = "TEXT")]
+    pub grep: Option<String>,
     /// Only cases with a breached SLA clock
     #[arg(long)]
     pub breached: bool,
@@ -626,6 +749,18 @@ pub struct ListArgs {
     /// Include closed cases (hidden by default unless --status closed)
     #[arg(long)]
     pub all: bool,
+    /// Output format (--json is the same as --format json)
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+/// `esc list --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum ListFormat {
+    #[default]
+    Table,
+    Json,
+    Csv,
 }
 
 #[cfg(test)]
@@ -636,5 +771,30 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// Every argument and option of every command has a one-line help.
+    #[test]
+    fn every_argument_has_help() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if matches!(id, "help" | "version") || arg.is_hide_set() {
+                    continue;
+                }
+                if arg
+                    .get_help()
+                    .is_none_or(|h| h.to_string().trim().is_empty())
+                {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "esc", &mut missing);
+        assert!(missing.is_empty(), "arguments without help: {missing:#?}");
     }
 }

@@ -13,6 +13,7 @@
 pub mod app;
 pub mod case;
 pub mod cli;
+pub mod complete;
 pub mod intake;
 pub mod notify;
 pub mod oncall;
@@ -24,3 +25,4 @@ pub mod simulate;
 pub mod sla;
 pub mod store;
 pub mod sweep;
+pub mod timefmt;

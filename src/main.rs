@@ -1,11 +1,26 @@
-//! The `esc` binary: parse arguments, run, map errors to exit codes (1 for errors and
-//! refusals, 2 for usage errors — clap's own).
+//! The `esc` binary: parse arguments, run, map errors to exit codes — 1 for errors, refusals
+//! and bad values (an unknown `--by`, like an unknown `--status`), 2 for other usage errors
+//! (an unknown flag, a missing argument). `COMPLETE=SHELL esc` prints dynamic completions.
 
-use clap::Parser;
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = esc::cli::Cli::parse();
+    clap_complete::CompleteEnv::with_factory(esc::cli::Cli::command).complete();
+    let cli = match esc::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => ExitCode::SUCCESS,
+                ErrorKind::InvalidValue | ErrorKind::ValueValidation => ExitCode::from(1),
+                _ => ExitCode::from(2),
+            };
+        }
+    };
     match esc::app::run(cli) {
         Ok(code) => code,
         Err(e) => {

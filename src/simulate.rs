@@ -126,6 +126,7 @@ pub fn request_name(r: &Request) -> &'static str {
         Request::Followup { .. } => "followup",
         Request::Close => "close",
         Request::Reopen { .. } => "reopen",
+        Request::Edit(_) => "edit",
     }
 }
 

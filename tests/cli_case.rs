@@ -728,8 +728,9 @@ fn resolve_followup_close_reopen() {
     );
 
     // --csat is 1 to 5: anything else is a usage error.
-    refused_with(&env, &at(11), &["followup", "1", "--csat", "6"], &["6"], 2);
-    refused_with(&env, &at(11), &["followup", "1", "--csat", "0"], &["0"], 2);
+    // A bad value is bad input (exit 1), like an unknown --status.
+    refused_with(&env, &at(11), &["followup", "1", "--csat", "6"], &["6"], 1);
+    refused_with(&env, &at(11), &["followup", "1", "--csat", "0"], &["0"], 1);
     refused_at(
         &env,
         &at(11),
@@ -1061,9 +1062,11 @@ fn list_filters() {
         )),
         ["ESC-3"]
     );
-    assert_eq!(
-        ids(&ok_at(&env, &now, &["list", "--owner", "nobody"])),
-        Vec::<String>::new()
+    refused_at(
+        &env,
+        &now,
+        &["list", "--owner", "nobody"],
+        &["nobody", "not a person in the policy", "known: ana"],
     );
     refused_at(
         &env,
@@ -1110,8 +1113,9 @@ fn completions_for_each_shell() {
         );
         assert!(text.contains("escalate"), "{shell} completes subcommands");
     }
+    // An unknown shell is a bad value: exit 1.
     let out = env.esc(&["completions", "tcsh"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(1));
     assert!(ledger_bytes(&env).is_none());
 }
 
@@ -1140,8 +1144,8 @@ fn now_earlier_than_the_last_event_is_refused() {
     refused_at(
         &env,
         &at(31),
-        &["--now", "yesterday", "note", "1", "x"],
-        &["yesterday"],
+        &["--now", "soon", "note", "1", "x"],
+        &["soon", "RFC 3339", "yesterday 17:00"],
     );
     // The same instant is fine.
     ok_at(&env, &at(30), &["note", "1", "same time"]);
@@ -1262,9 +1266,9 @@ fn every_refusal_leaves_the_ledger_unchanged() {
         json.extend_from_slice(args);
         refused_at(&env, &now, &json, &[]);
     }
-    // Usage errors: exit 2, also unchanged.
+    // A bad value: exit 1; usage errors: exit 2; both leave the ledger unchanged.
+    refused_with(&env, &now, &["followup", "3", "--csat", "6"], &[], 1);
     for args in [
-        vec!["followup", "3", "--csat", "6"],
         vec!["ack"],
         vec!["frobnicate", "1"],
         vec!["note", "1", "x", "--bogus"],

@@ -457,7 +457,8 @@ fn formats_and_sections() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("2026-11-01"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("RFC 3339") && err.contains("30d"), "{err}");
 }
 
 #[test]

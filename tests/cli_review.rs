@@ -663,7 +663,7 @@ fn action_items_are_listed_marked_late_and_done() {
     let late = ok_at(&env, now, &["actions", "--late"]);
     assert_eq!(late.as_array().unwrap().len(), 1);
     let table = text_at(&env, now, &["actions"]);
-    assert!(table.contains("LATE by 2 days"), "{table}");
+    assert!(table.contains("LATE by 48h"), "{table}");
     assert!(table.contains("3 open, 1 late"), "{table}");
 
     // Done.

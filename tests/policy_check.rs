@@ -325,7 +325,7 @@ fn a_missing_file_is_reported() {
     assert_eq!(files[1]["file"], "no-such-policy.toml");
     assert_eq!(files[1]["ok"], false);
     let message = files[1]["errors"][0]["message"].as_str().unwrap();
-    assert!(message.contains("cannot read the policy file"), "{message}");
+    assert!(message.contains("the file does not exist"), "{message}");
 
     let out = env
         .esc(&["policy", "check", "no-such-policy.toml"])
@@ -334,5 +334,5 @@ fn a_missing_file_is_reported() {
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("no-such-policy.toml"), "{stdout}");
-    assert!(stdout.contains("cannot read the policy file"), "{stdout}");
+    assert!(stdout.contains("the file does not exist"), "{stdout}");
 }

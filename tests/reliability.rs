@@ -526,8 +526,9 @@ fn refused_commands_leave_the_ledger_byte_for_byte_unchanged() {
         assert!(String::from_utf8_lossy(&out.stderr).starts_with("error:"));
         assert_eq!(rig.bytes(), before, "esc {args:?} changed the ledger");
     }
+    // A bad value is bad input: exit 1, like the refusals above.
     let out = rig.run(&["followup", "1", "--csat", "9"]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(1));
     assert_eq!(rig.bytes(), before);
     rig.verify_ok();
 }

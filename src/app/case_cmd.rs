@@ -7,15 +7,13 @@ use super::policy_cmd;
 use super::settings::Settings;
 use crate::case::transition::{self, OpenRequest, Request};
 use crate::case::{Case, Event, NewEvent, Record, describe, id, raci, view};
-use crate::cli::ListArgs;
+use crate::policy::Policy;
 use crate::policy::duration;
-use crate::policy::{Policy, Status};
-use crate::render::{colour, local_time, state_cell, table};
+use crate::render::{Grid, local_time, state_cell, table};
 use crate::sla::clock::{ClockState, Clocks, clocks};
 use crate::store::ledger::Ledger;
 use anyhow::{Context, Result, anyhow};
 use chrono_tz::Tz;
-use comfy_table::Cell;
 
 fn ledger(settings: &Settings) -> Result<Ledger> {
     Ok(Ledger::open(&settings.ledger)?)
@@ -51,7 +49,7 @@ pub fn open(settings: &Settings, req: &OpenRequest, out: &mut Output) -> Result<
                     "{} is already {} with dedup key `{}`: nothing recorded",
                     c.id,
                     c.status.as_str(),
-                    crate::intake::decide::printable(key.trim())
+                    crate::render::one_line(key.trim())
                 )
             });
         }
@@ -195,6 +193,7 @@ pub fn show(settings: &Settings, input_id: &str, out: &mut Output) -> Result<()>
             true,
         ));
     }
+    let case = crate::case::view::for_people(&case);
     let mut text = format!("{}  {}\n", case.id, case.title);
     let sev_label = policy
         .severity(&case.severity)
@@ -248,10 +247,7 @@ pub fn show(settings: &Settings, input_id: &str, out: &mut Output) -> Result<()>
         }
     }
     if let Some(k) = clocks(&policy, &case, settings.now) {
-        text.push_str(&format!(
-            "\n\nSLA\n{}",
-            sla_table(&k, settings.now, tz, settings.color)
-        ));
+        text.push_str(&format!("\n\nSLA\n{}", sla_table(&k, settings.now, tz)));
     }
     if let Some(sw) = &case.swarm {
         let state = match sw.ended_at {
@@ -314,10 +310,11 @@ pub fn show(settings: &Settings, input_id: &str, out: &mut Output) -> Result<()>
     let mut t = table(["#", "when", "who", "what", "policy"]);
     // The policy version is shown where it changed (the first event shows the first one).
     let mut version: Option<&str> = None;
-    for r in case
+    for (n, r) in case
         .events
         .iter()
         .filter(|r| !matches!(r.event, Event::NotificationDelivered { .. }))
+        .enumerate()
     {
         let this = r.policy.as_deref();
         let shown = match this {
@@ -326,7 +323,7 @@ pub fn show(settings: &Settings, input_id: &str, out: &mut Output) -> Result<()>
         };
         version = this.or(version);
         t.add_row(vec![
-            r.seq.to_string(),
+            (n + 1).to_string(),
             local_time(r.at, tz),
             r.actor.clone(),
             describe::event(&r.event),
@@ -346,134 +343,25 @@ fn left(due: Option<chrono::DateTime<chrono::Utc>>, now: chrono::DateTime<chrono
     }
 }
 
-fn sla_table(
-    k: &Clocks,
-    now: chrono::DateTime<chrono::Utc>,
-    tz: Tz,
-    color: bool,
-) -> comfy_table::Table {
+fn sla_table(k: &Clocks, now: chrono::DateTime<chrono::Utc>, tz: Tz) -> Grid {
     let mut t = table(["clock", "state", "due", "left", "stopped"]);
-    colour(&mut t, color);
     for c in k.iter() {
         let running = matches!(
             c.state,
             ClockState::Pending | ClockState::Warning | ClockState::Breached
         ) && c.at.is_none();
         t.add_row(vec![
-            Cell::new(c.kind.as_str()),
+            c.kind.as_str().into(),
             state_cell(c.state.as_str()),
-            Cell::new(c.due.map_or("-".into(), |d| local_time(d, tz))),
-            Cell::new(if running {
+            c.due.map_or("-".into(), |d| local_time(d, tz)).into(),
+            if running {
                 left(c.due, now)
             } else {
                 String::new()
-            }),
-            Cell::new(c.at.map_or(String::new(), |a| local_time(a, tz))),
+            }
+            .into(),
+            c.at.map_or(String::new(), |a| local_time(a, tz)).into(),
         ]);
     }
     t
-}
-
-/// `esc list`.
-pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()> {
-    let policy = policy_cmd::load(&settings.policy)?;
-    let status = match &args.status {
-        Some(s) => Some(Status::parse(s).ok_or_else(|| {
-            anyhow!(
-                "--status `{s}` is not a status: use open, acknowledged, paused, resolved or closed"
-            )
-        })?),
-        None => None,
-    };
-    let due_within = match &args.due_within {
-        Some(d) => Some(duration::parse(d).map_err(|e| anyhow!("--due-within: {e}"))?),
-        None => None,
-    };
-    let cases = all_cases(settings)?;
-    let matches = |c: &Case| {
-        let status_ok = match status {
-            Some(s) => c.status == s,
-            None => args.all || c.status != Status::Closed,
-        };
-        status_ok
-            && args.severity.as_ref().is_none_or(|s| c.severity == *s)
-            && args.case_type.as_ref().is_none_or(|t| c.case_type == *t)
-            && args
-                .tier
-                .as_ref()
-                .is_none_or(|t| c.levels.values().any(|l| l.tier == *t))
-            && args.owner.as_ref().is_none_or(|o| c.owner == *o)
-            && args
-                .account
-                .as_ref()
-                .is_none_or(|a| c.account.as_ref() == Some(a))
-            && args.label.as_ref().is_none_or(|l| c.labels.contains(l))
-    };
-    let now = settings.now;
-    let mut selected: Vec<(&Case, Option<Clocks>)> = cases
-        .iter()
-        .filter(|c| matches(c))
-        .map(|c| (c, clocks(&policy, c, now)))
-        .filter(|(_, k)| {
-            let breached_ok = !args.breached || k.as_ref().is_some_and(Clocks::any_breached);
-            let due_ok = due_within.is_none_or(|w| {
-                k.as_ref()
-                    .and_then(Clocks::next_due)
-                    .is_some_and(|d| d <= now + w)
-            });
-            breached_ok && due_ok
-        })
-        .collect();
-    // Closest to a breach first: breached cases, then by the next due time; then the rest.
-    selected.sort_by_key(|(c, k)| {
-        let breached = k
-            .as_ref()
-            .is_some_and(|k| k.any_breached() && c.is_active());
-        let next = k.as_ref().and_then(Clocks::next_due);
-        (
-            !breached,
-            next.is_none(),
-            next,
-            crate::case::id::number(&c.id),
-        )
-    });
-    if settings.json {
-        let arr: Vec<_> = selected
-            .iter()
-            .map(|(c, _)| view::case_json(&policy, c, settings.now, None, false))
-            .collect();
-        return out.json(&arr);
-    }
-    if selected.is_empty() {
-        return out.say("no cases match");
-    }
-    let tz = policy.defaults.timezone;
-    let mut t = table([
-        "id", "sev", "status", "levels", "owner", "sla", "next due", "title",
-    ]);
-    colour(&mut t, settings.color);
-    for (c, k) in &selected {
-        let levels: Vec<&str> = c.levels.values().map(|l| l.tier.as_str()).collect();
-        let sla = match k {
-            Some(k) if k.any_breached() => "breached",
-            Some(k) if k.any_warning() => "warning",
-            Some(k) if k.iter().any(|c| c.state == ClockState::Paused) => "paused",
-            Some(_) if c.is_active() => "ok",
-            _ => "",
-        };
-        let next = k.as_ref().and_then(Clocks::next_due);
-        t.add_row(vec![
-            Cell::new(&c.id),
-            Cell::new(&c.severity),
-            Cell::new(c.status.as_str()),
-            Cell::new(levels.join(", ")),
-            Cell::new(&c.owner),
-            state_cell(sla),
-            Cell::new(next.map_or(String::new(), |d| {
-                format!("{} ({})", local_time(d, tz), left(Some(d), now))
-            })),
-            Cell::new(&c.title),
-        ]);
-    }
-    out.raw(&format!("{t}\n"))
 }

@@ -17,6 +17,12 @@ fn load(settings: &Settings, input_id: &str) -> Result<(crate::policy::Policy, C
         .ok_or_else(|| {
             anyhow!("there is no case {case_id}: `esc list` shows the cases there are")
         })?;
+    // Text for people: single-line fields stay on one line (JSON keeps them exact).
+    let case = if settings.json {
+        case
+    } else {
+        crate::case::view::for_people(&case)
+    };
     Ok((policy, case))
 }
 

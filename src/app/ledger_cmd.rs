@@ -14,17 +14,22 @@ pub fn verify(settings: &Settings, out: &mut Output) -> Result<ExitCode> {
     let ledger = Ledger::open(&settings.ledger)?;
     let report = ledger.verify()?;
     let mut fold_problem: Option<String> = None;
+    let mut cases = Vec::new();
     if report.is_ok() {
         let mut folder = crate::case::Folder::new(false);
         match ledger.visit(|r| folder.push(r)) {
-            Ok(_) => {
-                if let Err(e) = folder.finish() {
-                    fold_problem = Some(e.to_string());
-                }
-            }
+            Ok(_) => match folder.finish() {
+                Ok(c) => cases = c,
+                Err(e) => fold_problem = Some(e.to_string()),
+            },
             Err(e) => fold_problem = Some(e.to_string()),
         }
     }
+    // Cases the policy no longer describes: named, not damage (the ledger is sound).
+    let drift = super::policy_cmd::load(&settings.policy)
+        .ok()
+        .map(|p| crate::case::drift::findings(&p, &cases))
+        .unwrap_or_default();
     let ok = report.is_ok() && fold_problem.is_none();
     if settings.json {
         out.json(&json!({
@@ -38,6 +43,10 @@ pub fn verify(settings: &Settings, out: &mut Output) -> Result<ExitCode> {
             "problems": report.problems,
             "more_problems": report.more_problems,
             "fold_problem": fold_problem,
+            "undescribed": {
+                "counts": crate::case::drift::counts(&drift),
+                "findings": drift,
+            },
         }))?;
     } else {
         let path = report.path.display();
@@ -67,6 +76,12 @@ pub fn verify(settings: &Settings, out: &mut Output) -> Result<ExitCode> {
         }
         if let Some(p) = &fold_problem {
             out.line(&format!("case history: {p}"))?;
+        }
+        for f in &drift {
+            out.line(&f.to_string())?;
+        }
+        if let Some(s) = crate::case::drift::summary(&drift) {
+            out.line(&s)?;
         }
         if ok {
             out.say("ok")?;

@@ -7,6 +7,7 @@ pub mod import;
 pub mod init;
 pub mod intake_cmd;
 pub mod ledger_cmd;
+pub mod list_cmd;
 pub mod oncall_cmd;
 pub mod output;
 pub mod policy_cmd;
@@ -39,7 +40,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         );
     }
     match cli.command {
-        Command::Policy(PolicyCommand::Check { files, format }) => {
+        Command::Policy(PolicyCommand::Check {
+            files,
+            format,
+            cases,
+        }) => {
             let files: Vec<PathBuf> = if files.is_empty() {
                 vec![settings.policy.clone()]
             } else {
@@ -51,7 +56,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 format
             };
-            policy_cmd::check(&refs, format, &mut out)
+            let drift = if cases {
+                policy_cmd::drift(&settings, &files[0])?
+            } else {
+                None
+            };
+            policy_cmd::check(&refs, format, drift.as_deref(), &mut out)
         }
         Command::Policy(PolicyCommand::Explain { file }) => {
             let path = file.unwrap_or_else(|| settings.policy.clone());
@@ -156,9 +166,20 @@ fn run_case(settings: &Settings, cmd: CaseCommand, out: &mut Output) -> Result<(
             return case_cmd::open(settings, &req, out);
         }
         CaseCommand::Show { id } => return case_cmd::show(settings, &id, out),
-        CaseCommand::List(args) => return case_cmd::list(settings, &args, out),
+        CaseCommand::List(args) => return list_cmd::list(settings, &args, out),
         CaseCommand::Import { file } => return import::import(settings, &file, out),
         CaseCommand::Ack { id } => (id, Request::Ack),
+        CaseCommand::Edit(a) => (
+            a.id,
+            Request::Edit(crate::case::edit::EditRequest {
+                title: a.title,
+                severity: a.severity,
+                case_type: a.case_type,
+                account: a.account,
+                label: a.label,
+                unlabel: a.unlabel,
+            }),
+        ),
         CaseCommand::Assign { id, to } => (id, Request::Assign { to }),
         CaseCommand::Note { id, text } => (id, Request::Note { text }),
         CaseCommand::Update(a) => (

@@ -24,8 +24,8 @@ pub fn oncall(settings: &Settings, args: OncallArgs, out: &mut Output) -> Result
         to,
     }) = args.command
     {
-        let from = parse_time(&from, tz).context("--from")?;
-        let to = parse_time(&to, tz).context("--to")?;
+        let from = parse_time(&from, settings.now, tz).context("--from")?;
+        let to = parse_time(&to, settings.now, tz).context("--to")?;
         let event = crate::oncall::record_override(&policy, &role, &person, from, to)?;
         let ledger = Ledger::open(&settings.ledger)?;
         let mut guard = ledger.lock()?;
@@ -48,7 +48,7 @@ pub fn oncall(settings: &Settings, args: OncallArgs, out: &mut Output) -> Result
         ));
     }
     let at = match &args.at {
-        Some(t) => parse_time(t, tz).context("--at")?,
+        Some(t) => parse_time(t, settings.now, tz).context("--at")?,
         None => settings.now,
     };
     let roles: Vec<&String> = match &args.role {

@@ -1,4 +1,10 @@
 //! Writing to stdout: a closed pipe (`esc list | head`) is a quiet success, not a panic.
+//!
+//! This is the one place human output is made safe for a terminal: everything written with
+//! [`Output::raw`], [`Output::line`] or [`Output::say`] passes through
+//! [`crate::render::neutralise`] (escape sequences, carriage returns, other control and bidi
+//! characters from case text become visible escapes). Machine formats (`--json`, CSV) go
+//! through [`Output::data`] and stay byte-exact.
 
 use anyhow::Result;
 use serde::Serialize;
@@ -19,8 +25,15 @@ impl Output {
         }
     }
 
-    /// Write text as is.
+    /// Write text for people, made safe for a terminal.
     pub fn raw(&mut self, text: &str) -> Result<()> {
+        let colour = crate::render::layout().color;
+        let safe = crate::render::neutralise(text, colour);
+        self.data(&crate::render::fit(&safe))
+    }
+
+    /// Write machine-readable text (JSON, CSV) exactly as given.
+    pub fn data(&mut self, text: &str) -> Result<()> {
         if self.closed {
             return Ok(());
         }
@@ -53,7 +66,8 @@ impl Output {
 
     /// Pretty JSON on one document.
     pub fn json<T: Serialize>(&mut self, value: &T) -> Result<()> {
-        let text = serde_json::to_string_pretty(value)?;
-        self.line(&text)
+        let mut text = serde_json::to_string_pretty(value)?;
+        text.push('\n');
+        self.data(&text)
     }
 }

@@ -1,6 +1,7 @@
 //! `esc policy check / explain / schema`, and loading the policy for every other command.
 
 use super::output::Output;
+use crate::case::drift::Finding;
 use crate::cli::CheckFormat;
 use crate::policy::{self, Diagnostic, Policy, source::line_col};
 use anyhow::{Result, bail};
@@ -16,6 +17,8 @@ struct Checked {
     file: String,
     text: String,
     problems: Vec<Diagnostic>,
+    /// The file could not be read: there is no source to draw a snippet from.
+    unreadable: bool,
 }
 
 fn check_file(path: &Path) -> Checked {
@@ -27,6 +30,7 @@ fn check_file(path: &Path) -> Checked {
                 file,
                 text,
                 problems,
+                unreadable: false,
             }
         }
         Err(e) => Checked {
@@ -34,8 +38,14 @@ fn check_file(path: &Path) -> Checked {
             text: String::new(),
             problems: vec![Diagnostic {
                 span: 0..0,
-                message: format!("cannot read the policy file: {e}; check the path"),
+                message: if e.kind() == std::io::ErrorKind::NotFound {
+                    "the file does not exist: check the path (or run `esc init` to create a policy)"
+                        .to_string()
+                } else {
+                    format!("cannot read the policy file: {e}; check the path and its permissions")
+                },
             }],
+            unreadable: true,
         },
     }
 }
@@ -60,10 +70,24 @@ pub fn load_effective(settings: &super::settings::Settings) -> Result<Policy> {
 pub fn load(path: &Path) -> Result<Policy> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
-            "no policy at {}: run `esc init` to create one, or point --policy / ESC_POLICY at yours",
-            path.display()
-        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if path == crate::store::paths::config_policy() {
+                // Nothing was given and nothing discovered: say everywhere we looked.
+                let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
+                let places: Vec<String> = crate::store::paths::searched(&cwd)
+                    .iter()
+                    .map(|p| format!("  {}", p.display()))
+                    .collect();
+                bail!(
+                    "no policy found; looked in:\n{}\nrun `esc init` to create .esc/policy.toml here, or point --policy / ESC_POLICY at yours",
+                    places.join("\n")
+                )
+            }
+            bail!(
+                "no policy at {}: run `esc init` to create one, or point --policy / ESC_POLICY at yours",
+                path.display()
+            )
+        }
         Err(e) => bail!("cannot read the policy {}: {e}", path.display()),
     };
     match policy::parse(&text) {
@@ -83,10 +107,27 @@ pub fn load(path: &Path) -> Result<Policy> {
     }
 }
 
-/// `esc policy check`.
-pub fn check(files: &[&Path], format: CheckFormat, out: &mut Output) -> Result<ExitCode> {
+/// The ledger's cases that the policy at `path` no longer describes; `None` when that
+/// policy does not load (its own problems are reported by the check).
+pub fn drift(settings: &super::settings::Settings, path: &Path) -> Result<Option<Vec<Finding>>> {
+    let Ok(policy) = load(path) else {
+        return Ok(None);
+    };
+    let cases = super::case_cmd::all_cases(settings)?;
+    Ok(Some(crate::case::drift::findings(&policy, &cases)))
+}
+
+/// `esc policy check`; with `drift`, also the cases the policy no longer describes (and a
+/// failure when there are any).
+pub fn check(
+    files: &[&Path],
+    format: CheckFormat,
+    drift: Option<&[Finding]>,
+    out: &mut Output,
+) -> Result<ExitCode> {
     let results: Vec<Checked> = files.iter().map(|f| check_file(f)).collect();
-    let failed = results.iter().any(|r| !r.problems.is_empty());
+    let failed =
+        results.iter().any(|r| !r.problems.is_empty()) || drift.is_some_and(|d| !d.is_empty());
     match format {
         CheckFormat::Json => {
             let files: Vec<_> = results
@@ -103,25 +144,42 @@ pub fn check(files: &[&Path], format: CheckFormat, out: &mut Output) -> Result<E
                     json!({"file": r.file, "ok": r.problems.is_empty(), "errors": errors})
                 })
                 .collect();
-            out.json(&json!({ "files": files }))?;
+            let mut doc = json!({ "files": files });
+            if let Some(d) = drift {
+                doc["cases"] = json!({
+                    "ok": d.is_empty(),
+                    "counts": crate::case::drift::counts(d),
+                    "findings": d,
+                });
+            }
+            out.json(&doc)?;
         }
         CheckFormat::Github => {
             for r in &results {
                 for d in &r.problems {
                     let (line, col) = line_col(&r.text, d.span.start);
-                    out.line(&format!(
-                        "::error file={},line={line},col={col}::{}",
+                    // Workflow commands are for the CI runner: one exact line each.
+                    out.data(&format!(
+                        "::error file={},line={line},col={col}::{}\n",
                         github_property(&r.file),
                         github_data(&d.message)
                     ))?;
                 }
+            }
+            for f in drift.unwrap_or_default() {
+                out.data(&format!("::error::{}\n", github_data(&f.to_string())))?;
             }
         }
         CheckFormat::Human => {
             for r in &results {
                 let simple = SimpleFile::new(r.file.as_str(), r.text.as_str());
                 let config = Config::default();
-                for d in &r.problems {
+                if r.unreadable {
+                    for d in &r.problems {
+                        out.line(&format!("error: {}: {}", r.file, d.message))?;
+                    }
+                }
+                for d in r.problems.iter().filter(|_| !r.unreadable) {
                     let end = d.span.end.max(d.span.start + 1).min(r.text.len());
                     let start = d.span.start.min(end);
                     let report = Report::error()
@@ -140,6 +198,15 @@ pub fn check(files: &[&Path], format: CheckFormat, out: &mut Output) -> Result<E
                     out.line(&summary)?;
                 }
             }
+            if let Some(d) = drift {
+                for f in d {
+                    out.line(&f.to_string())?;
+                }
+                match crate::case::drift::summary(d) {
+                    Some(s) => out.line(&s)?,
+                    None => out.say("cases: every case is described by the policy")?,
+                }
+            }
         }
     }
     Ok(if failed {
@@ -151,6 +218,7 @@ pub fn check(files: &[&Path], format: CheckFormat, out: &mut Output) -> Result<E
 
 /// Escape a GitHub workflow-command message.
 fn github_data(s: &str) -> String {
+    let s = crate::render::neutralise(s, false);
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")

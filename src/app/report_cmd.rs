@@ -14,31 +14,18 @@ use crate::report::render::{Format, render};
 use crate::report::{self, GroupBy, Kind, Options};
 use crate::store::ledger::Ledger;
 use anyhow::{Context, Result, anyhow, bail};
-use chrono::{DateTime, LocalResult, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use std::process::ExitCode;
 
-/// `--since`: an RFC 3339 time, a date (local midnight in the policy's time zone) or a
-/// duration back from `now`.
+/// `--since`: a duration back from now (30d, 12w), or any time argument
+/// ([`crate::timefmt::parse_time`]; a date is local midnight in the policy's time zone).
 pub fn parse_since(text: &str, policy: &Policy, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
-    let t = text.trim();
-    if let Ok(at) = DateTime::parse_from_rfc3339(t) {
-        return Ok(at.with_timezone(&Utc));
+    if let Ok(d) = duration::parse(text) {
+        return Ok(now - d);
     }
-    if let Ok(date) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-        let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
-        let tz = policy.defaults.timezone;
-        return match tz.from_local_datetime(&midnight) {
-            LocalResult::Single(x) | LocalResult::Ambiguous(x, _) => Ok(x.with_timezone(&Utc)),
-            LocalResult::None => Ok(Utc.from_utc_datetime(&midnight)),
-        };
-    }
-    match duration::parse(t) {
-        Ok(d) => Ok(now - d),
-        Err(_) => bail!(
-            "--since `{text}`: write a duration back from now (30d, 12w), a date (2026-11-01) or an RFC 3339 time"
-        ),
-    }
+    crate::timefmt::parse_time(text, now, policy.defaults.timezone)
+        .map_err(|e| anyhow!("--since: {e}; or a duration back from now (30d, 12w)"))
 }
 
 fn group_by(b: ReportBy) -> GroupBy {
@@ -160,7 +147,12 @@ fn run(
         }
         built.sections.retain(|s| s.key == name);
     }
-    out.raw(&render(&built, format, policy.defaults.timezone))?;
+    let text = render(&built, format, policy.defaults.timezone);
+    if matches!(format, Format::Json | Format::Csv) {
+        out.data(&text)?;
+    } else {
+        out.raw(&text)?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -251,7 +243,11 @@ pub fn breaches(
         } else {
             Format::Md
         };
-        out.raw(&render(&rep, fmt, tz))?;
+        if fmt == Format::Csv {
+            out.data(&render(&rep, fmt, tz))?;
+        } else {
+            out.raw(&render(&rep, fmt, tz))?;
+        }
     } else if settings.json || matches!(format, ReportFormat::Json) {
         let items: Vec<Value> = rows
             .iter()
@@ -273,12 +269,12 @@ pub fn breaches(
                 format!("{} left", duration::format(*due - now))
             };
             t.add_row(vec![
-                case.clone(),
-                clock.to_string(),
-                state.to_string(),
-                local_time(*due, tz),
-                rel,
-                title.clone(),
+                case.into(),
+                clock.to_string().into(),
+                crate::render::state_cell(state),
+                local_time(*due, tz).into(),
+                rel.into(),
+                title.replace('\n', " ").into(),
             ]);
         }
         out.raw(&format!(

@@ -425,7 +425,12 @@ fn list(settings: &Settings, args: &ActionsArgs, out: &mut Output) -> Result<()>
             ),
             (None, true) => {
                 late += 1;
-                format!("LATE by {} days", (today - a.item.due).num_days())
+                format!(
+                    "LATE by {}",
+                    crate::timefmt::duration(chrono::TimeDelta::days(
+                        (today - a.item.due).num_days()
+                    ))
+                )
             }
             (None, false) => "open".into(),
         };

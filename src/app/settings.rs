@@ -2,7 +2,7 @@
 //! so the rest of the program never re-reads flags or the environment.
 
 use crate::cli::{ColorChoice, GlobalArgs};
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 use chrono::{DateTime, Utc};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -30,17 +30,12 @@ pub struct Settings {
 impl Settings {
     /// Resolve the global flags; `cwd` is where discovery starts.
     pub fn resolve(args: &GlobalArgs, cwd: &Path) -> Result<Settings> {
-        let now = match &args.now {
-            Some(text) => parse_now(text)?,
-            None => Utc::now(),
-        };
-        let discovered = discover_policy(cwd);
+        let args = &with_env(args);
+        let discovered = crate::store::paths::discover_policy(cwd);
         let policy = match (args.policy.first(), &discovered) {
             (Some(p), _) => p.clone(),
             (None, Some(p)) => p.clone(),
-            (None, None) => dirs::config_dir()
-                .map(|d| d.join("esc").join("policy.toml"))
-                .unwrap_or_else(|| PathBuf::from(".esc/policy.toml")),
+            (None, None) => crate::store::paths::config_policy(),
         };
         let ledger = match (&args.ledger, &discovered) {
             (Some(l), _) => l.clone(),
@@ -48,6 +43,23 @@ impl Settings {
             (None, None) => dirs::data_dir()
                 .map(|d| d.join("esc").join("ledger.jsonl"))
                 .unwrap_or_else(|| PathBuf::from(".esc/ledger.jsonl")),
+        };
+        // A discovered policy or ledger must be the user's own (see store::paths); a path
+        // given by flag or variable is the user's explicit choice.
+        if discovered.is_some() {
+            let trusted = crate::store::paths::safe_directories(
+                std::env::var_os("ESC_SAFE_DIRECTORIES").as_deref(),
+            );
+            if args.policy.is_empty() {
+                crate::store::paths::check_discovered("policy", &policy, &trusted)?;
+            }
+            if args.ledger.is_none() {
+                crate::store::paths::check_discovered("ledger", &ledger, &trusted)?;
+            }
+        }
+        let now = match &args.now {
+            Some(text) => parse_now(text, &policy)?,
+            None => Utc::now(),
         };
         let actor = match &args.actor {
             Some(a) if !a.trim().is_empty() => a.trim().to_string(),
@@ -66,6 +78,11 @@ impl Settings {
                 stdout_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
             }
         };
+        let columns = std::env::var("COLUMNS").ok();
+        crate::render::set_layout(crate::render::Layout {
+            width: crate::render::width_from(columns.as_deref(), stdout_tty),
+            color,
+        });
         Ok(Settings {
             policies: if args.policy.is_empty() {
                 vec![policy.clone()]
@@ -84,21 +101,44 @@ impl Settings {
     }
 }
 
-/// Parse `--now` / `ESC_NOW`: RFC 3339 with an offset (`2026-11-23T09:00:00Z`).
-pub fn parse_now(text: &str) -> Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text.trim())
-        .map(|t| t.with_timezone(&Utc))
-        .with_context(|| {
-            format!(
-                "--now / ESC_NOW `{text}` is not an RFC 3339 time: write e.g. 2026-11-23T09:00:00Z"
-            )
-        })
+/// The global flags with `ESC_POLICY`, `ESC_LEDGER`, `ESC_NOW` and `ESC_ACTOR` filled in
+/// where the flag was not given (an empty variable counts as unset).
+fn with_env(args: &GlobalArgs) -> GlobalArgs {
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    let mut a = args.clone();
+    if a.policy.is_empty() {
+        a.policy.extend(var("ESC_POLICY").map(PathBuf::from));
+    }
+    a.ledger = a.ledger.or_else(|| var("ESC_LEDGER").map(PathBuf::from));
+    a.now = a
+        .now
+        .or_else(|| var("ESC_NOW").map(|v| v.to_string_lossy().into_owned()));
+    a.actor = a
+        .actor
+        .or_else(|| var("ESC_ACTOR").map(|v| v.to_string_lossy().into_owned()));
+    a
 }
 
-/// `.esc/policy.toml` in `start` or the nearest parent that has one.
-pub fn discover_policy(start: &Path) -> Option<PathBuf> {
-    start
-        .ancestors()
-        .map(|dir| dir.join(".esc").join("policy.toml"))
-        .find(|p| p.is_file())
+/// Parse `--now` / `ESC_NOW` with the tool's one time parser
+/// ([`crate::timefmt::parse_time`]): local forms are read in the policy's time zone (UTC when
+/// there is no readable policy), relative forms count from the real clock.
+pub fn parse_now(text: &str, policy: &Path) -> Result<DateTime<Utc>> {
+    let tz = policy_zone(policy);
+    crate::timefmt::parse_time(text, Utc::now(), tz).map_err(|e| anyhow!("--now / ESC_NOW: {e}"))
+}
+
+/// The display time zone a policy file names (`[defaults] timezone`), read without checking
+/// the rest of the file; UTC when there is none.
+pub fn policy_zone(policy: &Path) -> chrono_tz::Tz {
+    std::fs::read_to_string(policy)
+        .ok()
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .and_then(|t| {
+            t.get("defaults")?
+                .get("timezone")?
+                .as_str()?
+                .parse::<chrono_tz::Tz>()
+                .ok()
+        })
+        .unwrap_or(chrono_tz::Tz::UTC)
 }

@@ -14,38 +14,20 @@ use crate::render::{local_time, table};
 use crate::simulate::{self, Entry, Scenario};
 use crate::sla::calendar;
 use anyhow::{Context, Result, anyhow, bail};
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::{Value, json};
 
-/// A time on the command line: RFC 3339, or `YYYY-MM-DD HH:MM` (a `T` may replace the space)
-/// in the policy's time zone. The one place simulate reads a time: switch it to the shared
-/// time parser once there is one.
-pub fn parse_time(text: &str, tz: Tz) -> Result<DateTime<Utc>> {
-    let t = text.trim();
-    if let Ok(at) = DateTime::parse_from_rfc3339(t) {
-        return Ok(at.with_timezone(&Utc));
-    }
-    let naive = ["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
-        .ok_or_else(|| {
-            anyhow!(
-                "`{text}` is not a time: write \"2026-12-04 16:55\" (in {tz}) or RFC 3339, e.g. 2026-12-04T16:55:00Z"
-            )
-        })?;
-    tz.from_local_datetime(&naive)
-        .earliest()
-        .map(|at| at.with_timezone(&Utc))
-        .ok_or_else(|| anyhow!("`{text}` does not exist in {tz} (a clock change skips it)"))
+/// A time on the command line, read by the tool's one time parser
+/// ([`crate::timefmt::parse_time`]): RFC 3339, a date, a local date and time in the
+/// policy's zone, or a form relative to `now`.
+pub fn parse_time(text: &str, now: DateTime<Utc>, tz: Tz) -> Result<DateTime<Utc>> {
+    crate::timefmt::parse_time(text, now, tz).map_err(|e| anyhow!("{e}"))
 }
 
-/// A time, or `+DUR` after `opened`.
+/// A time; relative forms (`+2h`) count from `opened`.
 fn parse_at(text: &str, tz: Tz, opened: DateTime<Utc>) -> Result<DateTime<Utc>> {
-    match text.trim().strip_prefix('+') {
-        Some(d) => Ok(opened + duration::parse(d).map_err(|e| anyhow!("`{text}`: {e}"))?),
-        None => parse_time(text, tz),
-    }
+    parse_time(text, opened, tz)
 }
 
 /// A request named on the command line, with its text (or a placeholder).
@@ -109,9 +91,10 @@ fn parse_event(text: &str, tz: Tz, opened: DateTime<Utc>) -> Result<(DateTime<Ut
 }
 
 /// The scenario the flags describe, under one policy (local times use its time zone).
-fn scenario(policy: &Policy, a: &SimulateArgs) -> Result<Scenario> {
+fn scenario(policy: &Policy, a: &SimulateArgs, now: DateTime<Utc>) -> Result<Scenario> {
     let tz = policy.defaults.timezone;
-    let opened = parse_time(&a.opened, tz).context("--opened")?;
+    // Relative forms of `--opened` (`yesterday 17:00`, `+1h`) count from the command's now.
+    let opened = parse_time(&a.opened, now, tz).context("--opened")?;
     let mut actions = Vec::new();
     if let Some(at) = &a.ack {
         actions.push((parse_at(at, tz, opened).context("--ack")?, Request::Ack));
@@ -263,7 +246,7 @@ pub fn simulate(settings: &Settings, args: &SimulateArgs, out: &mut Output) -> R
         let policy = policy_cmd::load(path)?;
         let s = match &first {
             Some(s) => s.clone(),
-            None => scenario(&policy, args)?,
+            None => scenario(&policy, args, settings.now)?,
         };
         first.get_or_insert_with(|| s.clone());
         let timeline = simulate::run(&policy, &s)
@@ -360,15 +343,15 @@ mod tests {
     #[test]
     fn local_times_and_offsets_parse() {
         let tz: Tz = "Europe/London".parse().unwrap();
-        let opened = parse_time("2026-12-04 16:55", tz).unwrap();
+        let opened = parse_time("2026-12-04 16:55", Utc::now(), tz).unwrap();
         assert_eq!(opened.to_rfc3339(), "2026-12-04T16:55:00+00:00");
-        let summer = parse_time("2026-07-04T16:55", tz).unwrap();
+        let summer = parse_time("2026-07-04T16:55", Utc::now(), tz).unwrap();
         assert_eq!(summer.to_rfc3339(), "2026-07-04T15:55:00+00:00");
         assert_eq!(
             parse_at("+2h", tz, opened).unwrap().to_rfc3339(),
             "2026-12-04T18:55:00+00:00"
         );
-        assert!(parse_time("friday", tz).is_err());
+        assert!(parse_time("friday", Utc::now(), tz).is_err());
         let (at, req) = parse_event("2026-12-07 09:30 pause waiting on them", tz, opened).unwrap();
         assert_eq!(at.to_rfc3339(), "2026-12-07T09:30:00+00:00");
         assert_eq!(

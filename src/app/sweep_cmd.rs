@@ -316,17 +316,19 @@ pub fn sweep(
                 n.case, n.id
             ))?;
         }
-        if !acted {
-            out.line("nothing to do")?;
-        }
+        // One summary line, whether or not anything was done.
+        let done = if acted {
+            format!("{} actions", planned.len())
+        } else {
+            "nothing to do".to_string()
+        };
         let command = if policy.notify.command.is_some() {
             ""
         } else {
             " (no notify command configured: see `esc notifications`)"
         };
         out.line(&format!(
-            "{} actions; notifications: {} sent, {} failed, {} pending{command}",
-            planned.len(),
+            "{done}; notifications: {} sent, {} failed, {} pending{command}",
             delivery.sent.len(),
             delivery.failed.len(),
             delivery.pending

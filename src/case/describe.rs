@@ -151,5 +151,6 @@ pub fn event(e: &Event) -> String {
             crate::render::rfc3339(*from),
             crate::render::rfc3339(*to)
         ),
+        Event::Edited { .. } => super::edit::describe(e),
     }
 }

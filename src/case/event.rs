@@ -314,6 +314,25 @@ pub enum Event {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     },
+    /// `esc edit`: fields changed after opening; only changed fields are present, and
+    /// `previous` keeps the values they replaced (see [`crate::case::edit`] for what a
+    /// change of severity or type does to the clocks).
+    Edited {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        title: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        severity: Option<String>,
+        #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+        case_type: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        account: Option<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        labels_added: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        labels_removed: Vec<String>,
+        #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        previous: std::collections::BTreeMap<String, String>,
+    },
 }
 
 /// The reserved case id of events that belong to no case (on-call overrides).
@@ -355,6 +374,7 @@ impl Event {
             Event::ActionDone { .. } => "action_done",
             Event::Alerted { .. } => "alerted",
             Event::OncallOverride { .. } => "oncall_override",
+            Event::Edited { .. } => "edited",
         }
     }
 
@@ -385,6 +405,7 @@ impl Event {
             Event::ReviewRecorded { .. } | Event::ActionDone { .. } => Step::Review,
             Event::Alerted { .. } => Step::Update,
             Event::OncallOverride { .. } => Step::Acknowledge,
+            Event::Edited { .. } => Step::Update,
         }
     }
 }

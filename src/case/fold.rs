@@ -486,6 +486,7 @@ impl Case {
                     actions,
                 ));
             }
+            Event::Edited { .. } => super::edit::apply(self, &r.event),
             Event::ActionDone { item } => {
                 if let Some(review) = &mut self.review {
                     review.mark_done(*item, r.at, &r.actor);

@@ -3,7 +3,10 @@
 
 pub mod comms;
 pub mod describe;
+pub mod drift;
+pub mod edit;
 pub mod event;
+pub mod filter;
 pub mod fold;
 pub mod id;
 pub mod import;

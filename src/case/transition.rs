@@ -65,6 +65,8 @@ pub enum Request {
     Reopen {
         reason: String,
     },
+    /// Change fields after opening ([`super::edit`]).
+    Edit(super::edit::EditRequest),
 }
 
 /// The standard situation-update form of a major incident.
@@ -281,6 +283,7 @@ pub fn decide(
             }
             Event::Assigned { to: to.clone() }
         }
+        Request::Edit(edit) => super::edit::decide(policy, case, edit)?,
         Request::Note { text } => Event::Noted {
             text: non_empty("the note", text)?,
         },

@@ -100,3 +100,19 @@ pub fn case_json(
     }
     v
 }
+
+/// A copy of the case for text shown to people: single-line fields (title, owner, reporter,
+/// account, channel, labels) on one line each, so a newline in them cannot start a line that
+/// looks like esc's own (`ESC-9 resolved`). Control characters are neutralised later, by the
+/// output layer.
+pub fn for_people(case: &Case) -> Case {
+    use crate::render::one_line;
+    let mut c = case.clone();
+    c.title = one_line(&c.title);
+    c.owner = one_line(&c.owner);
+    c.reporter = c.reporter.as_deref().map(one_line);
+    c.account = c.account.as_deref().map(one_line);
+    c.channel = c.channel.as_deref().map(one_line);
+    c.labels = c.labels.iter().map(|l| one_line(l)).collect();
+    c
+}

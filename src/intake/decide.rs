@@ -68,20 +68,6 @@ pub struct Decision {
     pub outcomes: Vec<Outcome>,
 }
 
-/// Text from a payload made safe to print: control characters are escaped, so a key can
-/// never drive a terminal.
-pub fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
-
 /// `1st`, `2nd`, `3rd`, `4th`, … `11th`, `21st`.
 pub fn ordinal(n: u32) -> String {
     let suffix = match (n % 10, n % 100) {
@@ -285,7 +271,7 @@ pub fn decide(
                 format!(
                     "ignored {} alert for key `{}`: {} is already {}",
                     s.status.as_str(),
-                    printable(&s.key),
+                    crate::render::one_line(&s.key),
                     c.id,
                     c.status.as_str()
                 ),
@@ -297,7 +283,7 @@ pub fn decide(
                 format!(
                     "ignored {} alert for key `{}`: no case has this key",
                     s.status.as_str(),
-                    printable(&s.key)
+                    crate::render::one_line(&s.key)
                 ),
             ),
         };
@@ -601,10 +587,5 @@ max_new = { count = 1, per = "10m" }
         assert_eq!(severity, "sev1");
         assert_eq!(channel.as_deref(), Some(CHANNEL));
         assert_eq!(dedup_key.as_deref(), Some("a"));
-    }
-
-    #[test]
-    fn printable_escapes_control_characters() {
-        assert_eq!(printable("a\u{1b}[31mb\n"), "a\\u{1b}[31mb\\n");
     }
 }

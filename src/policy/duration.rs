@@ -62,27 +62,9 @@ pub fn uses_day_unit(text: &str) -> bool {
         })
 }
 
-/// A compact human form in hours and smaller units: `1h30m`, `52h`, `45s` — never days,
-/// because a day of business time is ambiguous. Zero and negatives print as `0m` / `-1h`.
+/// A duration for people: the tool's one formatter, [`crate::timefmt::duration`].
 pub fn format(d: TimeDelta) -> String {
-    let mut secs = d.num_seconds();
-    let mut out = String::new();
-    if secs < 0 {
-        out.push('-');
-        secs = -secs;
-    }
-    let hours = secs / 3600;
-    let minutes = secs % 3600 / 60;
-    let seconds = secs % 60;
-    for (n, unit) in [(hours, "h"), (minutes, "m"), (seconds, "s")] {
-        if n > 0 {
-            out.push_str(&format!("{n}{unit}"));
-        }
-    }
-    if secs == 0 {
-        out.push_str("0m");
-    }
-    out
+    crate::timefmt::duration(d)
 }
 
 #[cfg(test)]

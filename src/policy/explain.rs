@@ -4,9 +4,8 @@
 use super::calendar_spec::WEEKDAYS;
 use super::duration::format as dur;
 use super::model::*;
-use crate::render::table;
+use crate::render::{Grid, table};
 use chrono::NaiveDate;
-use comfy_table::Table;
 
 /// Every table, with headings, as one text.
 pub fn explain(p: &Policy, today: NaiveDate) -> String {
@@ -56,7 +55,7 @@ fn defaults(p: &Policy) -> String {
     )
 }
 
-fn matrix(p: &Policy) -> Table {
+fn matrix(p: &Policy) -> Grid {
     let mut header = vec![
         "path".into(),
         "tier".into(),
@@ -90,7 +89,7 @@ fn matrix(p: &Policy) -> Table {
     t
 }
 
-fn sla(p: &Policy) -> Table {
+fn sla(p: &Policy) -> Grid {
     let mut t = table([
         "severity",
         "label",
@@ -166,7 +165,7 @@ fn clock(minutes: u16) -> String {
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
 
-fn calendars(p: &Policy) -> Table {
+fn calendars(p: &Policy) -> Grid {
     let mut t = table(["calendar", "time zone", "hours", "holidays"]);
     for c in p.calendars.values() {
         t.add_row(vec![
@@ -201,7 +200,7 @@ fn parties(p: &Policy, list: &[Party]) -> String {
         .join("\n")
 }
 
-fn raci(p: &Policy) -> Table {
+fn raci(p: &Policy) -> Grid {
     let mut t = table(["type", "step", "R", "A", "C", "I"]);
     for ty in &p.types {
         for step in Step::ALL {
@@ -221,7 +220,7 @@ fn raci(p: &Policy) -> Table {
     t
 }
 
-fn roles(p: &Policy, today: NaiveDate) -> Table {
+fn roles(p: &Policy, today: NaiveDate) -> Grid {
     let mut t = table(["role", "members", "rotation", "on duty"]);
     for r in p.roles.values() {
         let mut members = r.members.join(", ");
@@ -242,7 +241,7 @@ fn roles(p: &Policy, today: NaiveDate) -> Table {
     t
 }
 
-fn accounts(p: &Policy) -> Table {
+fn accounts(p: &Policy) -> Grid {
     let mut t = table(["account", "name", "key account", "sponsor", "calendar"]);
     for a in p.accounts.values() {
         t.add_row(vec![
@@ -258,7 +257,7 @@ fn accounts(p: &Policy) -> Table {
     t
 }
 
-fn cards(p: &Policy) -> Table {
+fn cards(p: &Policy) -> Grid {
     let mut t = table(["incident role", "duties"]);
     for role in &p.major.roles {
         let duties = p

@@ -303,7 +303,7 @@ fn positive(v: &Val<'_, '_>) -> Option<u32> {
 }
 
 /// The rules as a table for `esc policy explain`, in the order they are tried.
-pub fn explain_table(rules: &[IntakeRule]) -> comfy_table::Table {
+pub fn explain_table(rules: &[IntakeRule]) -> crate::render::Grid {
     use super::duration::format as dur;
     let mut t = crate::render::table([
         "rule", "matches", "new case", "key", "on clear", "reopen", "storm",

@@ -6,7 +6,6 @@
 //! measure. Tables and Markdown show durations as `7h12m` and percentages as `93.3%`.
 
 use super::{Cell, Report, Section};
-use crate::policy::duration;
 use crate::render::{local_time, table};
 use chrono::TimeDelta;
 use chrono_tz::Tz;
@@ -26,28 +25,14 @@ fn round(x: f64, places: i32) -> f64 {
     (x * f).round() / f
 }
 
-/// A duration for people, to the minute (seconds only below a minute).
+/// A duration for people: the tool's one formatter, [`crate::timefmt::duration`].
 pub fn human_secs(secs: i64) -> String {
-    let rounded = if secs.abs() >= 60 {
-        (secs as f64 / 60.0).round() as i64 * 60
-    } else {
-        secs
-    };
-    duration::format(TimeDelta::seconds(rounded))
+    crate::timefmt::seconds(secs)
 }
 
-/// Plain elapsed time for people (review due dates, the repeat window): `5h20m` below two
-/// days, else `3d 4h` (a day is 24 hours; whole days print as `7d`).
+/// Elapsed time for people: the same formatter as every other duration.
 pub fn human_elapsed(d: TimeDelta) -> String {
-    let secs = d.num_seconds();
-    if secs < 2 * 86_400 {
-        return human_secs(secs);
-    }
-    let hours = (secs + 1_800) / 3_600;
-    match hours % 24 {
-        0 => format!("{}d", hours / 24),
-        h => format!("{}d {h}h", hours / 24),
-    }
+    crate::timefmt::duration(d)
 }
 
 fn human(cell: &Cell) -> String {
@@ -189,13 +174,12 @@ pub fn to_table(report: &Report, tz: Tz) -> String {
             t.add_row(cells);
         }
         for (at, i) in shown.iter().enumerate() {
-            if let Some(c) = t.column_mut(at)
-                && s.rows
-                    .first()
-                    .and_then(|r| r.get(*i))
-                    .is_some_and(|cell| !matches!(cell, Cell::Text(_) | Cell::Date(_)))
+            if s.rows
+                .first()
+                .and_then(|r| r.get(*i))
+                .is_some_and(|cell| !matches!(cell, Cell::Text(_) | Cell::Date(_)))
             {
-                c.set_cell_alignment(comfy_table::CellAlignment::Right);
+                t.align_right(at);
             }
         }
         out.push_str(&format!("{t}\n"));
@@ -249,7 +233,14 @@ pub fn to_csv(report: &Report) -> String {
         b.push_str(&header.join(","));
         b.push('\n');
         for row in &s.rows {
-            let cells: Vec<String> = row.iter().map(|c| csv_field(&raw(c))).collect();
+            let cells: Vec<String> = row
+                .iter()
+                .map(|c| match c {
+                    // Text comes from people: defuse spreadsheet formulas (OWASP).
+                    Cell::Text(t) => csv_field(&crate::render::csv_cell(t)),
+                    c => csv_field(&raw(c)),
+                })
+                .collect();
             b.push_str(&cells.join(","));
             b.push('\n');
         }

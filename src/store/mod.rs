@@ -1,3 +1,4 @@
 //! Storage: the append-only ledger and the discovery of policy and ledger paths.
 
 pub mod ledger;
+pub mod paths;

@@ -1,0 +1,198 @@
+//! `esc list`: the cases that pass the filters, most urgent first — breached cases (longest
+//! overdue first), then by the next due time — as a table, JSON or CSV.
+
+use super::output::Output;
+use super::policy_cmd;
+use super::settings::Settings;
+use crate::case::filter::{Filter, FilterArgs};
+use crate::case::{Case, view};
+use crate::cli::{ListArgs, ListFormat};
+use crate::policy::duration;
+use crate::render::{csv_cell, state_cell, table};
+use crate::sla::clock::{ClockState, Clocks, clocks};
+use crate::timefmt;
+use anyhow::{Result, anyhow};
+use chrono::{DateTime, Utc};
+
+/// One listed case and what its clocks say now.
+struct Row<'a> {
+    case: &'a Case,
+    clocks: Option<Clocks>,
+    /// The earliest due time of a breached running clock, if any.
+    overdue_since: Option<DateTime<Utc>>,
+    next_due: Option<DateTime<Utc>>,
+}
+
+impl Row<'_> {
+    fn sla(&self) -> &'static str {
+        match &self.clocks {
+            Some(_) if self.overdue_since.is_some() => "breached",
+            Some(k) if k.any_breached() => "breached",
+            Some(k) if k.any_warning() => "warning",
+            Some(k) if k.iter().any(|c| c.state == ClockState::Paused) => "paused",
+            Some(_) if self.case.is_active() => "ok",
+            _ => "",
+        }
+    }
+
+    /// "over by 3h" for a breached case, "in 1h30m" for the next due time, else blank.
+    fn due_text(&self, now: DateTime<Utc>) -> String {
+        match (self.overdue_since, self.next_due) {
+            (Some(d), _) => format!("over by {}", timefmt::duration(now - d)),
+            (None, Some(d)) => format!("in {}", timefmt::duration(d - now)),
+            (None, None) => String::new(),
+        }
+    }
+}
+
+/// The filter the command line asks for.
+fn filter_args(args: &ListArgs, actor: &str) -> FilterArgs {
+    FilterArgs {
+        status: args.status.clone(),
+        severity: args.severity.clone(),
+        case_type: args.case_type.clone(),
+        tier: args.tier.clone(),
+        owner: args.owner.clone(),
+        account: args.account.clone(),
+        label: args.label.clone(),
+        mine: args.mine.then(|| actor.to_string()),
+        grep: args.grep.clone(),
+        all: args.all,
+    }
+}
+
+/// `esc list`.
+pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()> {
+    let policy = policy_cmd::load(&settings.policy)?;
+    let filter = Filter::new(&policy, &filter_args(args, &settings.actor))?;
+    let due_within = match &args.due_within {
+        Some(d) => Some(duration::parse(d).map_err(|e| anyhow!("--due-within: {e}"))?),
+        None => None,
+    };
+    let cases = super::case_cmd::all_cases(settings)?;
+    let now = settings.now;
+    let mut rows: Vec<Row<'_>> = cases
+        .iter()
+        .filter(|c| filter.matches(c, now))
+        .map(|case| {
+            let clocks = clocks(&policy, case, now);
+            let overdue_since = clocks.as_ref().and_then(|k| {
+                k.iter()
+                    .filter(|c| c.state == ClockState::Breached && c.at.is_none())
+                    .filter_map(|c| c.due)
+                    .min()
+            });
+            let next_due = clocks.as_ref().and_then(Clocks::next_due);
+            Row {
+                case,
+                clocks,
+                overdue_since,
+                next_due,
+            }
+        })
+        .filter(|r| {
+            let breached_ok = !args.breached || r.clocks.as_ref().is_some_and(Clocks::any_breached);
+            let due_ok = due_within.is_none_or(|w| r.next_due.is_some_and(|d| d <= now + w));
+            breached_ok && due_ok
+        })
+        .collect();
+    // Most urgent first: breached (longest overdue first), then the next due time, then the
+    // rest in case order.
+    rows.sort_by_key(|r| {
+        (
+            r.overdue_since.is_none(),
+            r.overdue_since,
+            r.next_due.is_none(),
+            r.next_due,
+            crate::case::id::number(&r.case.id),
+        )
+    });
+    let format = if settings.json {
+        ListFormat::Json
+    } else {
+        args.format
+    };
+    match format {
+        ListFormat::Json => {
+            let arr: Vec<_> = rows
+                .iter()
+                .map(|r| view::case_json(&policy, r.case, now, None, false))
+                .collect();
+            out.json(&arr)
+        }
+        ListFormat::Csv => out.data(&csv(&rows, now)?),
+        ListFormat::Table => {
+            if rows.is_empty() {
+                let hint = if cases.is_empty() {
+                    "no cases yet: open one with `esc open \"TITLE\"`".to_string()
+                } else {
+                    format!(
+                        "no cases match as of {} (closed cases are hidden: --all shows them)",
+                        crate::render::local_time(now, policy.defaults.timezone)
+                    )
+                };
+                return out.say(&hint);
+            }
+            let mut t = table([
+                "id", "sev", "status", "tier", "owner", "sla", "due", "title",
+            ]);
+            // On a narrow terminal the tier, then the owner, make room for the rest.
+            t.short_rows().optional(3).optional(4);
+            for r in &rows {
+                let levels: Vec<&str> = r.case.levels.values().map(|l| l.tier.as_str()).collect();
+                t.add_row(vec![
+                    r.case.id.as_str().into(),
+                    r.case.severity.as_str().into(),
+                    r.case.status.as_str().into(),
+                    levels.join(", ").into(),
+                    r.case.owner.as_str().into(),
+                    state_cell(r.sla()),
+                    r.due_text(now).into(),
+                    r.case.title.replace('\n', " ").into(),
+                ]);
+            }
+            out.raw(&format!("{t}\n"))
+        }
+    }
+}
+
+/// The rows as CSV: raw values (RFC 3339 times, whole seconds), text cells defused for
+/// spreadsheets.
+fn csv(rows: &[Row<'_>], now: DateTime<Utc>) -> Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "id",
+        "severity",
+        "type",
+        "status",
+        "levels",
+        "owner",
+        "account",
+        "labels",
+        "sla",
+        "next_due",
+        "overdue_seconds",
+        "title",
+    ])?;
+    for r in rows {
+        let levels: Vec<&str> = r.case.levels.values().map(|l| l.tier.as_str()).collect();
+        let text = |s: &str| csv_cell(s).into_owned();
+        w.write_record([
+            r.case.id.clone(),
+            text(&r.case.severity),
+            text(&r.case.case_type),
+            r.case.status.as_str().to_string(),
+            text(&levels.join(",")),
+            text(&r.case.owner),
+            text(r.case.account.as_deref().unwrap_or("")),
+            text(&r.case.labels.join(",")),
+            r.sla().to_string(),
+            r.next_due.map(timefmt::rfc3339).unwrap_or_default(),
+            r.overdue_since
+                .map(|d| (now - d).num_seconds().to_string())
+                .unwrap_or_default(),
+            text(&r.case.title),
+        ])?;
+    }
+    Ok(String::from_utf8(w.into_inner()?)?)
+}

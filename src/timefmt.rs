@@ -1,0 +1,198 @@
+//! Times and durations for people: the one formatter every command and output format uses,
+//! and the one parser for time arguments (`--now`, `--since` …). Pure: the zone and the
+//! instant that relative forms count from are arguments.
+//!
+//! Durations print as `45s` below a minute, `1h30m` / `52h` below three days, and `4d7h`
+//! from three days on (a day is 24 hours; minutes are dropped there). Seconds are shown only
+//! below a minute; longer durations are rounded to the minute.
+
+use chrono::{
+    DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Utc,
+};
+use chrono_tz::Tz;
+
+/// The forms a time argument accepts, for error messages and help.
+pub const TIME_FORMS: &str = "an RFC 3339 time (2026-12-21T09:30:00Z, 2026-12-21T09:30:00+01:00), \
+a date (2026-12-21: midnight in the policy's time zone), a local date and time (2026-12-21 09:30), \
+a time relative to now (-2h, +30m, now), or today / yesterday / tomorrow with an optional time \
+(yesterday 17:00)";
+
+/// Why a time argument was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TimeError {
+    #[error("`{0}` is not a time: write {TIME_FORMS}")]
+    Syntax(String),
+    #[error(
+        "`{text}` does not exist in {zone} (the clocks skip it); give the time with an offset, e.g. 2026-03-29T03:30:00+01:00"
+    )]
+    Skipped { text: String, zone: String },
+}
+
+/// Parse a time argument. Local forms are read in `tz`; relative forms count from `base`.
+pub fn parse_time(text: &str, base: DateTime<Utc>, tz: Tz) -> Result<DateTime<Utc>, TimeError> {
+    let t = text.trim();
+    let syntax = || TimeError::Syntax(text.to_string());
+    if t.is_empty() {
+        return Err(syntax());
+    }
+    if let Ok(at) = DateTime::parse_from_rfc3339(t) {
+        return Ok(at.with_timezone(&Utc));
+    }
+    if t.eq_ignore_ascii_case("now") {
+        return Ok(base);
+    }
+    if let Some(rest) = t.strip_prefix('-').or_else(|| t.strip_prefix('+')) {
+        let d = crate::policy::duration::parse(rest).map_err(|_| syntax())?;
+        return if t.starts_with('-') {
+            base.checked_sub_signed(d).ok_or_else(syntax)
+        } else {
+            base.checked_add_signed(d).ok_or_else(syntax)
+        };
+    }
+    let (day, time) = match t.split_once([' ', 'T']) {
+        Some((d, tm)) => (d.trim(), Some(tm.trim())),
+        None => (t, None),
+    };
+    let today = base.with_timezone(&tz).date_naive();
+    let date = match day.to_ascii_lowercase().as_str() {
+        "today" => today,
+        "yesterday" => today.pred_opt().ok_or_else(syntax)?,
+        "tomorrow" => today.succ_opt().ok_or_else(syntax)?,
+        _ => NaiveDate::parse_from_str(day, "%Y-%m-%d").map_err(|_| syntax())?,
+    };
+    let time = match time {
+        None => NaiveTime::MIN,
+        Some(tm) => NaiveTime::parse_from_str(tm, "%H:%M")
+            .or_else(|_| NaiveTime::parse_from_str(tm, "%H:%M:%S"))
+            .map_err(|_| syntax())?,
+    };
+    local(NaiveDateTime::new(date, time), tz).ok_or_else(|| TimeError::Skipped {
+        text: text.to_string(),
+        zone: tz.name().to_string(),
+    })
+}
+
+/// A wall-clock time in a zone as an instant; in a repeated hour, the first.
+pub fn local(at: NaiveDateTime, tz: Tz) -> Option<DateTime<Utc>> {
+    match tz.from_local_datetime(&at) {
+        LocalResult::Single(x) | LocalResult::Ambiguous(x, _) => Some(x.with_timezone(&Utc)),
+        LocalResult::None => None,
+    }
+}
+
+/// A time for people, in the policy's display time zone: `2026-11-23 09:00 GMT`.
+pub fn local_time(at: DateTime<Utc>, tz: Tz) -> String {
+    at.with_timezone(&tz)
+        .format("%Y-%m-%d %H:%M %Z")
+        .to_string()
+}
+
+/// An instant as RFC 3339 in UTC with a `Z`, as in the JSON: `2026-11-23T09:00:00Z`.
+pub fn rfc3339(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+/// A duration for people (see the module doc): `45s`, `1h30m`, `52h`, `4d7h`; zero is `0m`,
+/// negatives get a `-`.
+pub fn duration(d: TimeDelta) -> String {
+    let secs = d.num_seconds();
+    let sign = if secs < 0 { "-" } else { "" };
+    let secs = secs.unsigned_abs();
+    if secs == 0 {
+        return "0m".into();
+    }
+    if secs < 60 {
+        return format!("{sign}{secs}s");
+    }
+    let minutes = (secs + 30) / 60;
+    let (h, m) = (minutes / 60, minutes % 60);
+    if h < 72 {
+        return match (h, m) {
+            (0, m) => format!("{sign}{m}m"),
+            (h, 0) => format!("{sign}{h}h"),
+            (h, m) => format!("{sign}{h}h{m}m"),
+        };
+    }
+    let hours = (minutes + 30) / 60;
+    match hours % 24 {
+        0 => format!("{sign}{}d", hours / 24),
+        r => format!("{sign}{}d{r}h", hours / 24),
+    }
+}
+
+/// [`duration`] from whole seconds.
+pub fn seconds(secs: i64) -> String {
+    duration(Duration::seconds(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    const BASE: &str = "2026-12-21T15:00:00Z";
+
+    #[test]
+    fn accepts_every_documented_form() {
+        let base = utc(BASE);
+        let london: Tz = "Europe/London".parse().unwrap();
+        let paris: Tz = "Europe/Paris".parse().unwrap();
+        let p = |s: &str, tz| parse_time(s, base, tz).unwrap();
+        assert_eq!(
+            p("2026-12-21T09:30:00+01:00", london),
+            utc("2026-12-21T08:30:00Z")
+        );
+        assert_eq!(p("2026-12-21", paris), utc("2026-12-20T23:00:00Z"));
+        assert_eq!(p("2026-12-21 09:30", paris), utc("2026-12-21T08:30:00Z"));
+        assert_eq!(p("2026-12-21T09:30", london), utc("2026-12-21T09:30:00Z"));
+        assert_eq!(p("-2h", london), utc("2026-12-21T13:00:00Z"));
+        assert_eq!(p("+30m", london), utc("2026-12-21T15:30:00Z"));
+        assert_eq!(p("now", london), base);
+        assert_eq!(p("yesterday 17:00", london), utc("2026-12-20T17:00:00Z"));
+        assert_eq!(p("today 09:00", paris), utc("2026-12-21T08:00:00Z"));
+        assert_eq!(p("tomorrow", london), utc("2026-12-22T00:00:00Z"));
+    }
+
+    #[test]
+    fn refusals_name_the_accepted_forms() {
+        let base = utc(BASE);
+        for bad in [
+            "",
+            "soon",
+            "2026-13-01",
+            "-2",
+            "yesterday 25:00",
+            "12/21/2026",
+        ] {
+            let e = parse_time(bad, base, Tz::UTC).unwrap_err().to_string();
+            assert!(
+                e.contains("RFC 3339") && e.contains("yesterday 17:00"),
+                "{e}"
+            );
+        }
+        let london: Tz = "Europe/London".parse().unwrap();
+        let e = parse_time("2026-03-29 01:30", base, london).unwrap_err();
+        assert!(matches!(e, TimeError::Skipped { .. }));
+    }
+
+    #[test]
+    fn one_duration_format() {
+        assert_eq!(duration(TimeDelta::seconds(45)), "45s");
+        assert_eq!(duration(TimeDelta::minutes(90)), "1h30m");
+        assert_eq!(duration(TimeDelta::hours(52)), "52h");
+        assert_eq!(duration(TimeDelta::zero()), "0m");
+        assert_eq!(duration(TimeDelta::minutes(-60)), "-1h");
+        assert_eq!(
+            duration(TimeDelta::seconds(793 * 3600 + 27 * 60 + 43)),
+            "33d1h"
+        );
+        assert_eq!(duration(TimeDelta::days(3)), "3d");
+        assert_eq!(
+            duration(TimeDelta::seconds(3 * 3600 + 20 * 60 + 29)),
+            "3h20m"
+        );
+    }
+}
