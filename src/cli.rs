@@ -34,6 +34,14 @@ pub struct GlobalArgs {
     /// a date, a local date and time (2026-12-21 09:30), -2h, yesterday 17:00
     #[arg(long, global = true, value_name = "TIME", allow_hyphen_values = true)]
     pub now: Option<String>,
+    /// Let --now / ESC_NOW record events more than 5 minutes ahead of this machine's clock
+    #[arg(
+        long,
+        global = true,
+        env = "ESC_ALLOW_FUTURE",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub allow_future: bool,
     /// Who is acting [default: $ESC_ACTOR, else the login name]
     #[arg(long, global = true, value_name = "NAME")]
     pub actor: Option<String>,

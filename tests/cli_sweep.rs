@@ -520,6 +520,7 @@ fn two_sweeps_at_once_act_and_notify_exactly_once() {
             .env("HOME", env.dir.path())
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("ESC_NOW", at(20))
+            .env("ESC_ALLOW_FUTURE", "1")
             .env("ESC_ACTOR", "cron")
             .env("ESC_POLICY", env.path("policy.toml"))
             .env("ESC_LEDGER", env.path("ledger.jsonl"))

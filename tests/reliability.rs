@@ -51,6 +51,7 @@ impl Rig {
             .env("XDG_DATA_HOME", self.dir.path().join("xdg-data"))
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("ESC_NOW", NOW)
+            .env("ESC_ALLOW_FUTURE", "1")
             .env("ESC_ACTOR", "tester")
             .env("ESC_POLICY", self.dir.path().join("policy.toml"))
             .env("ESC_LEDGER", self.ledger())

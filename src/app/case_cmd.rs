@@ -34,9 +34,12 @@ fn fold_case(case_id: &str, records: Vec<Record>, settings: &Settings) -> Result
 /// `esc open`.
 pub fn open(settings: &Settings, req: &OpenRequest, out: &mut Output) -> Result<()> {
     let policy = policy_cmd::load_effective(settings)?;
-    let event = transition::open(&policy, req, settings.now)?;
+    // Refuse bad input before touching anything; decide again at the time taken under the lock.
+    transition::open(&policy, req, settings.now)?;
     let ledger = ledger(settings)?;
     let mut guard = ledger.lock()?;
+    let settings = &settings.for_write()?;
+    let event = transition::open(&policy, req, settings.now)?;
     if let Some(key) = &req.dedup_key {
         let mut state = crate::intake::IntakeState::new();
         guard.visit(|r| state.push(&r))?;
@@ -94,6 +97,7 @@ pub fn change(settings: &Settings, input_id: &str, req: &Request, out: &mut Outp
     let policy = policy_cmd::load_effective(settings)?;
     let ledger = ledger(settings)?;
     let mut guard = ledger.lock()?;
+    let settings = &settings.for_write()?;
     let mut case = fold_case(&case_id, guard.read_case(&case_id)?, settings)?;
     let events = transition::decide(&policy, &case, req, settings.now)?;
     let new: Vec<NewEvent> = events

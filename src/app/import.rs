@@ -93,6 +93,7 @@ fn external_id(case: &ValidCase) -> Option<&str> {
 fn append(settings: &Settings, policy: &str, cases: Vec<ValidCase>) -> Result<(u64, u64, u64)> {
     let ledger = Ledger::open(&settings.ledger)?;
     let mut guard = ledger.lock()?;
+    settings.for_write()?;
     let mut seen = std::collections::HashSet::new();
     if cases.iter().any(|c| external_id(c).is_some()) {
         let mut state = crate::intake::IntakeState::new();

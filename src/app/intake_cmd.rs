@@ -39,18 +39,19 @@ impl Writer {
         }
     }
 
-    /// Take the lock, then call `take` for the time and the payloads (their routed
-    /// signals) to write — so a caller can still drop payloads whose requester gave up while
-    /// the lock was busy. Decide every payload and append all their events in one write. A
-    /// payload the core refuses records nothing and does not stop the others; a ledger error
-    /// records nothing at all.
+    /// Take the lock, then call `take` for the time (read under the lock, see
+    /// [`Settings::for_write`]) and the payloads (their routed signals) to write — so a
+    /// caller can still drop payloads whose requester gave up while the lock was busy.
+    /// Decide every payload and append all their events in one write. A payload the core
+    /// refuses records nothing and does not stop the others; a ledger error records nothing
+    /// at all.
     pub fn write(
         &mut self,
         actor: &str,
-        take: impl FnOnce() -> (DateTime<Utc>, Vec<Vec<Signal>>),
+        take: impl FnOnce() -> Result<(DateTime<Utc>, Vec<Vec<Signal>>)>,
     ) -> Result<Vec<PayloadResult>> {
         let mut guard = self.ledger.lock()?;
-        let (now, batch) = take();
+        let (now, batch) = take()?;
         if batch.is_empty() {
             return Ok(Vec::new());
         }
@@ -117,9 +118,10 @@ pub fn run(settings: &Settings, source: Source, file: &Path, out: &mut Output) -
     let refused = |e: IntakeError| anyhow!("nothing recorded from {name}: {e}");
     let signals = intake::signals(&policy, source, &body).map_err(refused)?;
     let mut writer = Writer::new(Ledger::open(&settings.ledger)?, policy);
-    let now = settings.now;
     let result = writer
-        .write(&settings.actor, || (now, vec![signals]))?
+        .write(&settings.actor, || {
+            Ok((settings.for_write()?.now, vec![signals]))
+        })?
         .pop()
         .unwrap_or_else(|| Ok(Vec::new()));
     let outcomes = result.map_err(refused)?;

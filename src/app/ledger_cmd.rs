@@ -1,5 +1,6 @@
 //! `esc ledger verify`: check the whole ledger — every line parses, `seq` is gap-free, every
-//! case folds — and say what was found.
+//! case keeps the ledger's rules and folds — and say what was found, a torn or uncommitted
+//! tail apart from damage.
 
 use super::output::Output;
 use super::settings::Settings;
@@ -61,11 +62,19 @@ pub fn verify(settings: &Settings, out: &mut Output) -> Result<ExitCode> {
             ))?;
         }
         if let Some(t) = report.torn_tail {
+            let what = if t.lines > 0 {
+                format!(
+                    "uncommitted tail: from line {} ({} bytes), {} complete lines of a batch whose last line never reached the disk (a crash mid-write)",
+                    t.line, t.bytes, t.lines
+                )
+            } else {
+                format!(
+                    "torn tail: line {} ({} bytes) is an incomplete write from a crash",
+                    t.line, t.bytes
+                )
+            };
             out.line(&format!(
-                "torn tail: line {} ({} bytes) is an incomplete write from a crash; it is not data, and the next command that writes sets it aside in {}.torn",
-                t.line,
-                t.bytes,
-                path
+                "{what}; it is not data, and the next command that writes sets it aside in {path}.torn"
             ))?;
         }
         for p in &report.problems {

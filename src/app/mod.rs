@@ -130,8 +130,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve(args) => {
-            let fixed_now = cli.global.now.is_some().then_some(settings.now);
-            serve::serve(&settings, &args, fixed_now, &mut out)?;
+            serve::serve(&settings, &args, &mut out)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Oncall(args) => {

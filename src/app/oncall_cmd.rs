@@ -29,6 +29,7 @@ pub fn oncall(settings: &Settings, args: OncallArgs, out: &mut Output) -> Result
         let event = crate::oncall::record_override(&policy, &role, &person, from, to)?;
         let ledger = Ledger::open(&settings.ledger)?;
         let mut guard = ledger.lock()?;
+        let settings = &settings.for_write()?;
         guard.append(vec![NewEvent {
             at: settings.now,
             actor: settings.actor.clone(),

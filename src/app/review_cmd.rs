@@ -117,6 +117,7 @@ fn record(settings: &Settings, case_id: &str, args: &ReviewArgs, out: &mut Outpu
     };
     check(&policy, settings, &draft)?;
     let mut guard = ledger.lock()?;
+    let settings = &settings.for_write()?;
     let mut case = fold_case(case_id, guard.read_case(case_id)?, settings)?;
     if let Some(why) = refusal(&case) {
         bail!(why);
@@ -451,6 +452,7 @@ fn done(settings: &Settings, item: &str, out: &mut Output) -> Result<()> {
     let policy = policy_cmd::load(&settings.policy)?;
     let ledger = Ledger::open(&settings.ledger)?;
     let mut guard = ledger.lock()?;
+    let settings = &settings.for_write()?;
     let mut case = fold_case(&case_id, guard.read_case(&case_id)?, settings)?;
     let Some(review) = &case.review else {
         bail!("{case_id} has no review, so no action items; `esc actions` lists them");

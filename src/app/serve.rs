@@ -26,7 +26,6 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use chrono::{DateTime, Utc};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -61,12 +60,7 @@ struct App {
 }
 
 /// `esc serve`.
-pub fn serve(
-    settings: &Settings,
-    args: &ServeArgs,
-    fixed_now: Option<DateTime<Utc>>,
-    out: &mut Output,
-) -> Result<()> {
+pub fn serve(settings: &Settings, args: &ServeArgs, out: &mut Output) -> Result<()> {
     let addr: SocketAddr = args.listen.parse().with_context(|| {
         format!(
             "--listen `{}` is not an address and port: write e.g. 127.0.0.1:9095",
@@ -96,10 +90,10 @@ pub fn serve(
     }
     let writer = Writer::new(Ledger::open(&settings.ledger)?, Policy::clone(&policy));
     let (jobs, queue) = mpsc::channel::<Job>();
-    let actor = settings.actor.clone();
+    let writer_settings = settings.clone();
     let writer_thread = std::thread::Builder::new()
         .name("esc-serve-writer".into())
-        .spawn(move || write_loop(writer, &actor, fixed_now, &queue))
+        .spawn(move || write_loop(writer, &writer_settings, &queue))
         .context("cannot start the writer thread")?;
 
     let app = Arc::new(App {
@@ -165,12 +159,7 @@ async fn stopped() {
 }
 
 /// The writer thread: take what is queued, write it as one batch, answer each request.
-fn write_loop(
-    mut writer: Writer,
-    actor: &str,
-    fixed_now: Option<DateTime<Utc>>,
-    queue: &mpsc::Receiver<Job>,
-) {
+fn write_loop(mut writer: Writer, settings: &Settings, queue: &mpsc::Receiver<Job>) {
     while let Ok(first) = queue.recv() {
         let mut jobs = vec![first];
         while jobs.len() < MAX_BATCH {
@@ -180,8 +169,9 @@ fn write_loop(
             }
         }
         let mut claimed: Vec<Job> = Vec::with_capacity(jobs.len());
-        let written = writer.write(actor, || {
-            // Under the lock: keep only requests still waiting.
+        let written = writer.write(&settings.actor, || {
+            // Under the lock: the time to write at, then only the requests still waiting.
+            let now = settings.for_write()?.now;
             let mut batch = Vec::with_capacity(jobs.len());
             for mut job in jobs.drain(..) {
                 if job
@@ -193,7 +183,7 @@ fn write_loop(
                     claimed.push(job);
                 }
             }
-            (fixed_now.unwrap_or_else(Utc::now), batch)
+            Ok((now, batch))
         });
         match written {
             Ok(results) => {

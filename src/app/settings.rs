@@ -2,8 +2,8 @@
 //! so the rest of the program never re-reads flags or the environment.
 
 use crate::cli::{ColorChoice, GlobalArgs};
-use anyhow::{Result, anyhow};
-use chrono::{DateTime, Utc};
+use anyhow::{Result, anyhow, bail};
+use chrono::{DateTime, TimeDelta, Utc};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -16,8 +16,14 @@ pub struct Settings {
     pub policies: Vec<PathBuf>,
     /// The ledger path, whether or not the file exists.
     pub ledger: PathBuf,
-    /// The time every command takes as now.
+    /// The time every command takes as now: `--now` if given, else the clock when the
+    /// command started. A writer takes its own from [`Settings::for_write`] under the lock.
     pub now: DateTime<Utc>,
+    /// Whether `now` was fixed by `--now` / `ESC_NOW` (else it is read from the clock).
+    pub fixed_now: bool,
+    /// `--allow-future`: a fixed `now` may lie further ahead of the clock than
+    /// [`MAX_FUTURE_SKEW`].
+    pub allow_future: bool,
     /// Who is acting.
     pub actor: String,
     pub json: bool,
@@ -92,6 +98,8 @@ impl Settings {
             policy,
             ledger,
             now,
+            fixed_now: args.now.is_some(),
+            allow_future: args.allow_future,
             actor,
             json: args.json,
             quiet: args.quiet,
@@ -119,6 +127,46 @@ fn with_env(args: &GlobalArgs) -> GlobalArgs {
     a
 }
 
+/// How far ahead of this machine's clock a fixed `--now` may date the events it writes.
+pub const MAX_FUTURE_SKEW: TimeDelta = TimeDelta::minutes(5);
+
+impl Settings {
+    /// These settings as a writer needs them once it holds the ledger lock. Without
+    /// `--now`, `now` is read from the clock here, so a writer that waited for the lock never
+    /// dates its events before those written while it waited. A fixed `--now` is kept, but
+    /// refused if it lies more than [`MAX_FUTURE_SKEW`] ahead of the clock (unless
+    /// `--allow-future`): events dated in the future would make every later command on the
+    /// real clock refuse those cases.
+    pub fn for_write(&self) -> Result<Settings> {
+        let clock = Utc::now();
+        let mut settings = self.clone();
+        if self.fixed_now {
+            check_future(self.now, clock, self.allow_future)?;
+        } else {
+            settings.now = clock;
+        }
+        Ok(settings)
+    }
+}
+
+/// Refuses to write at `now` when it is more than [`MAX_FUTURE_SKEW`] after `clock`, unless
+/// `allow`.
+pub fn check_future(now: DateTime<Utc>, clock: DateTime<Utc>, allow: bool) -> Result<()> {
+    if allow || now <= clock + MAX_FUTURE_SKEW {
+        return Ok(());
+    }
+    bail!(
+        "--now / ESC_NOW {} is {} ahead of this machine's clock ({}); esc does not record events \
+         more than {} minutes in the future, because every later command on the real clock \
+         would then be refused for those cases. Check --now / ESC_NOW, or pass --allow-future \
+         (ESC_ALLOW_FUTURE=1) if you mean it",
+        crate::render::rfc3339(now),
+        crate::timefmt::duration(now - clock),
+        crate::render::rfc3339(chrono::SubsecRound::trunc_subsecs(clock, 0)),
+        MAX_FUTURE_SKEW.num_minutes()
+    )
+}
+
 /// Parse `--now` / `ESC_NOW` with the tool's one time parser
 /// ([`crate::timefmt::parse_time`]): local forms are read in the policy's time zone (UTC when
 /// there is no readable policy), relative forms count from the real clock.
@@ -141,4 +189,24 @@ pub fn policy_zone(policy: &Path) -> chrono_tz::Tz {
                 .ok()
         })
         .unwrap_or(chrono_tz::Tz::UTC)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn future_now_is_refused_beyond_the_skew_unless_allowed() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let clock = at("2026-11-23T09:00:00Z");
+        let near = clock + MAX_FUTURE_SKEW;
+        assert!(check_future(near, clock, false).is_ok());
+        assert!(check_future(clock - TimeDelta::days(400), clock, false).is_ok());
+        let far = at("2099-01-01T00:00:00Z");
+        let err = check_future(far, clock, false).unwrap_err().to_string();
+        assert!(err.contains("--allow-future"), "{err}");
+        assert!(err.contains("2099-01-01T00:00:00Z"), "{err}");
+        assert!(check_future(near + TimeDelta::seconds(1), clock, false).is_err());
+        assert!(check_future(far, clock, true).is_ok());
+    }
 }

@@ -115,8 +115,8 @@ fn deliver_due(
     queue: &std::collections::BTreeMap<u64, outbox::Notification>,
     cases: &HashMap<String, (String, String)>,
     budget: std::time::Duration,
-) -> Result<Delivery> {
-    let mut d = Delivery::default();
+    d: &mut Delivery,
+) -> Result<()> {
     let due: Vec<&outbox::Notification> =
         queue.values().filter(|n| n.is_due(settings.now)).collect();
     let Some(argv) = &policy.notify.command else {
@@ -124,7 +124,7 @@ fn deliver_due(
             .values()
             .filter(|n| n.state != outbox::State::Delivered)
             .count();
-        return Ok(d);
+        return Ok(());
     };
     let dir = settings
         .policy
@@ -183,7 +183,7 @@ fn deliver_due(
         .values()
         .filter(|n| n.state != outbox::State::Delivered && !sent.contains(&n.seq))
         .count();
-    Ok(d)
+    Ok(())
 }
 
 /// `esc sweep`.
@@ -200,6 +200,11 @@ pub fn sweep(
         .unwrap_or_default();
     let ledger = Ledger::open(&settings.ledger)?;
     let mut guard = ledger.lock()?;
+    let settings = &if dry_run {
+        settings.clone()
+    } else {
+        settings.for_write()?
+    };
     // Fold while reading: the whole ledger's records are never held at once. Only
     // undelivered notifications are kept, and only when there is a command to deliver them;
     // otherwise they are just counted.
@@ -221,6 +226,18 @@ pub fn sweep(
     let cases = folder
         .finish()
         .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))?;
+    // A case whose last event is after `now` is not swept (nor are its notifications
+    // delivered): events dated before its history would break the order every command
+    // keeps. It is reported instead.
+    let (cases, ahead): (Vec<Case>, Vec<Case>) = cases
+        .into_iter()
+        .partition(|c| c.last_event_at() <= settings.now);
+    let skipped: Vec<Value> = ahead
+        .iter()
+        .map(|c| json!({"case": c.id, "last_event_at": c.last_event_at()}))
+        .collect();
+    let ahead: std::collections::HashSet<String> = ahead.into_iter().map(|c| c.id).collect();
+    queue.retain(|_, n: &mut outbox::Notification| !ahead.contains(&n.case));
     let mut planned = sweep::plan(&policy, &cases, settings.now);
     let tz = policy.defaults.timezone;
     if dry_run {
@@ -229,7 +246,8 @@ pub fn sweep(
             let actions: Vec<Value> = planned.iter().map(action_json).collect();
             out.json(
                 &json!({"now": settings.now, "dry_run": true, "actions": actions,
-                "notifications": {"sent": 0, "failed": 0, "pending": pending}}),
+                "notifications": {"sent": 0, "failed": 0, "pending": pending},
+                "skipped": skipped}),
             )?;
         } else if planned.is_empty() {
             out.say(&format!(
@@ -242,6 +260,11 @@ pub fn sweep(
             ))?;
             for p in &planned {
                 out.line(&action_line(p, tz))?;
+            }
+        }
+        if !settings.json {
+            for s in &skipped {
+                out.line(&skipped_line(s))?;
             }
         }
         return Ok(ExitCode::SUCCESS);
@@ -277,7 +300,18 @@ pub fn sweep(
         .map(|c| (c.id.clone(), (c.title.clone(), c.severity.clone())))
         .collect();
     drop(cases);
-    let mut delivery = deliver_due(&policy, settings, &mut guard, &queue, &titles, budget)?;
+    let mut delivery = Delivery::default();
+    // If recording a delivery result fails, what was recorded before is still printed.
+    let failed_step = deliver_due(
+        &policy,
+        settings,
+        &mut guard,
+        &queue,
+        &titles,
+        budget,
+        &mut delivery,
+    )
+    .err();
     if !deliver {
         delivery.pending = undelivered;
     }
@@ -297,7 +331,7 @@ pub fn sweep(
         out.json(&json!({"now": settings.now, "actions": actions,
             "notifications": {"sent": delivery.sent.len(), "failed": delivery.failed.len(),
                 "pending": delivery.pending},
-            "failures": failures}))?;
+            "failures": failures, "skipped": skipped}))?;
     } else if acted || !out.quiet {
         for p in &planned {
             out.line(&action_line(p, tz))?;
@@ -315,6 +349,9 @@ pub fn sweep(
                 "{:<8} notification {} failed: {e} (stays queued)",
                 n.case, n.id
             ))?;
+        }
+        for s in &skipped {
+            out.line(&skipped_line(s))?;
         }
         // One summary line, whether or not anything was done.
         let done = if acted {
@@ -334,7 +371,23 @@ pub fn sweep(
             delivery.pending
         ))?;
     }
+    if let Some(error) = failed_step {
+        return Err(error.context(
+            "the sweep recorded the actions it printed, but then could not record a delivery \
+             result; an undelivered notification stays queued and the next sweep sends it \
+             (its id lets the receiver drop a duplicate)",
+        ));
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The line saying a case was not swept because its history is ahead of `now`.
+fn skipped_line(s: &Value) -> String {
+    format!(
+        "{:<8} skipped: its last event ({}) is after now; sweep it at a later --now",
+        s["case"].as_str().unwrap_or("?"),
+        s["last_event_at"].as_str().unwrap_or("?")
+    )
 }
 
 /// `esc approve` / `esc reject`.
@@ -350,6 +403,7 @@ pub fn decide(
     let policy = policy_cmd::load_effective(settings)?;
     let ledger = Ledger::open(&settings.ledger)?;
     let mut guard = ledger.lock()?;
+    let settings = &settings.for_write()?;
     let case = Case::fold(guard.read_case(&case_id)?)
         .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))?
         .ok_or_else(|| {

@@ -7,86 +7,135 @@
 //! included, ends with `\n`. Line numbers in messages are 1-based and count the header, so
 //! the event with `seq` n is on line n + 1.
 //!
+//! # Batches: all or nothing
+//!
+//! One append writes a batch of events (one `open`, a whole `import`, everything one sweep
+//! decided). Every line of a batch except its last carries `"more":true` as its last field;
+//! a line without it commits itself and every line before it. So a ledger written before
+//! batches existed — no line has `more` — is all committed, and the format version stays 1.
+//! Readers take only committed lines as data: lines after the last committed one are the
+//! uncommitted tail of a batch cut short by a crash, treated exactly like a torn tail (below).
+//! The marker never leaves this module: [`Record`] and [`NewEvent`] know nothing of it, and a
+//! store on another backend keeps the same rule with a transaction per batch.
+//!
 //! # Files beside the ledger (for `ledger.jsonl`)
 //!
 //! - `ledger.jsonl.lock` — the write lock. It is never deleted (deleting a lock file races).
 //! - `ledger.jsonl.idx` — the checkpoint, a cache (see below). Deleting it loses nothing.
-//! - `ledger.jsonl.torn` — torn fragments cut from the ledger's end, kept for inspection.
+//! - `ledger.jsonl.torn` — torn and uncommitted tails cut from the ledger's end, kept for
+//!   inspection.
 //!
-//! All of them, and the ledger, are created with mode 0600 (owner only).
+//! All of them, and the ledger, are created with mode 0600 (owner only). The sidecar files
+//! are opened with `O_NOFOLLOW`: a symbolic link planted at one of their names is refused,
+//! never followed. The ledger path itself may be a symbolic link, but what it names must be a
+//! regular file: a FIFO, a device (`/dev/zero`) or a directory is refused before any read.
 //!
 //! # Writing: one lock, one write, one sync
 //!
-//! [`Ledger::lock`] takes an exclusive lock ([`File::lock`], `flock` on Unix) on the sibling
-//! file `<ledger>.lock`, not on the ledger itself. A sibling lock can be taken before the
-//! ledger exists (the first append creates it), and the writer opens the ledger by name only
-//! after it holds the lock, so it always appends to the current file even if the ledger was
-//! replaced (a backup restored, an editor's save-by-rename) while it waited. Under the guard
-//! the caller reads the state it needs and calls [`WriteGuard::append`], which numbers the
-//! events from the last `seq`, writes all their lines in one `write`, and `sync_data`s before
+//! [`Ledger::lock`] takes an exclusive lock ([`File::lock`], `flock` on Unix) on the ledger's
+//! directory and then on the sibling file `<ledger>.lock`, not on the ledger itself. These
+//! can be taken before the ledger exists (the first append creates it), and the writer opens
+//! the ledger by name only after it holds them, so it always appends to the current file
+//! even if the ledger was replaced (a backup restored, an editor's save-by-rename) while it
+//! waited. The directory lock cannot be lost: a cleaner that deletes `<ledger>.lock` while a
+//! writer holds it cannot delete the directory holding the ledger, so a second writer still
+//! waits. The sibling lock keeps older versions of esc out; after taking it the writer checks
+//! that the file it locked is still the one at that name (same device and inode) and locks
+//! the new one if not. Under the guard the
+//! caller reads the state it needs and calls [`WriteGuard::append`], which numbers the events
+//! from the last `seq`, writes all their lines in one `write`, and `sync_data`s before
 //! returning. If the write or the sync fails, the file is cut back to where it was, so a
-//! failed append leaves no partial lines. A new ledger file (and any directory created for
-//! it) is synced into its parent directory. [`Ledger::create`] (`esc init`) writes the header
-//! to a temporary file and links it into place without replacing anything, so a ledger file
-//! never exists half-created.
+//! failed append leaves no partial lines (and a crash leaves at most an uncommitted tail).
+//!
+//! A brand-new ledger file gets its header written and synced, and its directory entry
+//! synced, *before* any event is written: if syncing the directory fails, the command fails
+//! with no event written and the new file removed again (so the retry syncs its directory
+//! entry anew): a retry never records a case twice.
+//! Once the events' own sync succeeds, the append has succeeded. [`Ledger::create`] (`esc
+//! init`) writes the header to a temporary file and links it into place without replacing
+//! anything, so a ledger file never exists half-created.
 //!
 //! Each line is read back before anything is written: esc never writes a line it could not
-//! read again. A crash in the middle of a multi-event append can leave its first complete
-//! lines on disk; each of them is a whole, valid event.
+//! read again. An append also refuses events that would damage the ledger (below): a case id
+//! that is not `ESC-<n>`, a number above [`MAX_CASE_NUMBER`], an `opened` for a number already
+//! taken, an event for a case number never given out.
 //!
-//! # Torn tail
+//! # Torn and uncommitted tail
 //!
-//! Bytes after the last `\n` are a torn write from a crash: they are never read as data.
-//! Reads ignore them and report them ([`Scan::torn_tail`], [`Summary::torn_tail`],
-//! [`VerifyReport::torn_tail`]). The next append, under the lock, first copies the fragment
-//! to `<ledger>.torn` (synced) and then cuts the ledger back to its last `\n`; only bytes that
-//! never formed a complete line are ever removed, and even those are kept. So the ledger stays
-//! append-only for every complete line, a torn tail is never data, and `esc ledger verify`
-//! names a torn tail separately from damage. A file whose only (incomplete) line is not the
-//! start of the header is not treated as a torn ledger but as damage, so esc never cuts a
-//! file that is not a ledger.
+//! Bytes after the last `\n` are a torn write from a crash, and complete lines after the last
+//! committed line are an unfinished batch: neither is ever read as data. Reads ignore them
+//! and report them ([`Scan::torn_tail`], [`Summary::torn_tail`], [`VerifyReport::torn_tail`]).
+//! The next append, under the lock, first copies them to `<ledger>.torn` (synced) and then
+//! cuts the ledger back to its last committed line; only bytes that never formed committed
+//! data are ever removed, and even those are kept. So the ledger stays append-only for
+//! every committed line, and `esc ledger verify` names a tail separately from damage. A file
+//! whose only (incomplete) line is not the start of the header is not treated as a torn
+//! ledger but as damage, so esc never cuts a file that is not a ledger.
 //!
 //! # Damage
 //!
-//! Any other problem — a bad header, an empty line, a line that is not a valid [`Record`], a
-//! `seq` that is not the previous one plus one — is [`LedgerError::Damaged`] with the line
-//! number, and every read and every append stops on it. [`Ledger::verify`] lists every
+//! Any other problem is [`LedgerError::Damaged`] with the line number, and every read and
+//! every append stops on it: a bad header, an empty line, a line that is not a valid
+//! [`Record`], a `seq` that is not the previous one plus one, a case id that is not canonical
+//! (`ESC-<n>` with 1 ≤ n ≤ [`MAX_CASE_NUMBER`], no leading zero, no other character), a
+//! second `opened` for one case, an event of a case never opened before it, and time going
+//! backwards within a case (an event earlier than the case's previous event; across cases
+//! time may go back, as a back-fill with `--now` does). [`Ledger::verify`] lists every
 //! problem instead of stopping at the first.
 //!
 //! # Checkpoint (`<ledger>.idx`)
 //!
 //! Whole-ledger reads ([`Ledger::visit`]) stream the file line by line; the others read it
-//! into memory. Appending must not read a 150 MB ledger. The checkpoint records, for one exact state of the
-//! ledger file (length, mtime, ctime, inode and device), the last `seq`, the highest case
-//! number and where the complete lines end. It is written atomically (temporary file and
-//! rename) after each append and after each full validating scan. When it matches the file's
-//! current metadata, [`Ledger::summary`], [`Ledger::last_seq`], [`Ledger::next_case_number`]
-//! and appends use it without reading the ledger; otherwise they do a full validating scan,
-//! which rewrites it. `esc` trusts a checkpoint it wrote itself: any outside change to the
-//! ledger changes its length, mtime or ctime (or inode) and forces a full scan. The reads that
-//! return records ([`Ledger::read_all`], [`Ledger::read_case`]) always read the file and
-//! report damage they meet, checkpoint or not.
+//! into memory. Appending must not read a 150 MB ledger. The checkpoint records, for one exact
+//! state of the ledger file (length, mtime, ctime, inode and device), the last `seq`, the
+//! highest case number, whether any on-call override (an event of the reserved id `ONCALL`,
+//! to which the case rules below do not apply) exists and where the committed lines end, with a hash of those numbers
+//! together with the bytes of the last committed line. It is written atomically (temporary
+//! file and rename) after each append and after each full validating scan. Before it is used
+//! it must vouch for the file: the metadata must match, the byte before its end must be the
+//! `\n` of a committed line whose `seq` is its last `seq`, and the hash must match that line.
+//! A checkpoint that fails any of these — forged, stale, from another ledger — is ignored and
+//! the ledger is scanned in full, which rewrites it. A file with a tail is always scanned.
+//! The reads that return records ([`Ledger::read_all`], [`Ledger::read_case`]) always read
+//! the file and report damage they meet, checkpoint or not. (The checkpoint guards against
+//! mistakes and stale copies, not against someone who may write the ledger's directory: they
+//! could edit the ledger itself.)
 //!
 //! A reader without the lock writes a checkpoint only if it can take the lock at once and the
 //! ledger is still exactly what it scanned; failures to write a checkpoint are ignored (it is
-//! only a cache, and a stale one is never used).
+//! only a cache, and one that does not vouch for the file is never used).
 
 use crate::case::event::ONCALL;
-use crate::case::{NewEvent, Record};
+use crate::case::{Event, NewEvent, Record};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, File, OpenOptions};
+use std::hash::Hasher;
 use std::io::{self, BufRead, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 /// The format version written in the header.
 pub const FORMAT_VERSION: u64 = 1;
 
+/// The highest case number a ledger may hold: far beyond any real ledger, far below where
+/// arithmetic on it could overflow. `esc open` refuses to go past it.
+pub const MAX_CASE_NUMBER: u64 = 1_000_000_000_000_000;
+
 /// The header line, newline included.
 const HEADER_LINE: &[u8] = b"{\"esc_ledger\":1}\n";
 
+/// How every line of a batch but its last ends: the batch goes on.
+const MORE_MARK: &[u8] = b",\"more\":true}";
+
 /// The version of the checkpoint file's own format.
-const CHECKPOINT_VERSION: u32 = 2;
+const CHECKPOINT_VERSION: u32 = 3;
+
+/// A checkpoint file is tiny; reading more than this means it is not one.
+const MAX_CHECKPOINT_BYTES: u64 = 64 * 1024;
+
+/// The longest last line a checkpoint is checked against; a longer one means a full scan.
+const MAX_LAST_LINE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Mode of every file esc creates beside and for the ledger.
 #[cfg(unix)]
@@ -133,6 +182,18 @@ pub enum LedgerError {
         path.display()
     )]
     AlreadyExists { path: PathBuf },
+    /// The ledger path names something that is not a regular file.
+    #[error(
+        "ledger {} is {kind}, not a regular file; point --ledger or ESC_LEDGER at a ledger file such as .esc/ledger.jsonl",
+        path.display()
+    )]
+    NotAFile { path: PathBuf, kind: &'static str },
+    /// A file beside the ledger is a symbolic link, which esc never follows.
+    #[error(
+        "{} is a symbolic link; esc never follows links beside the ledger. Remove it (esc recreates the file)",
+        path.display()
+    )]
+    Symlink { path: PathBuf },
     /// An event could not be turned into a line that reads back as the same event.
     #[error(
         "cannot store an event of case `{case}` in ledger {}: {message}; nothing was written (this is a bug in esc)",
@@ -143,15 +204,22 @@ pub enum LedgerError {
         case: String,
         message: String,
     },
+    /// The events would damage the ledger (a case number out of range or reused).
+    #[error("cannot append to ledger {}: {message}; nothing was written", path.display())]
+    Refused { path: PathBuf, message: String },
 }
 
-/// An incomplete last line: a write torn by a crash. Never read as data.
+/// A tail that is not data: an incomplete last line (a write torn by a crash) and/or complete
+/// lines of a batch whose last line never made it to disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct TornTail {
-    /// The 1-based line number the fragment starts on.
+    /// The 1-based line number the tail starts on.
     pub line: usize,
     /// How many bytes it has.
     pub bytes: u64,
+    /// How many of its lines are complete lines of an unfinished batch (0 for a plain torn
+    /// write).
+    pub lines: usize,
 }
 
 /// Every event of the ledger, and its torn tail if it has one.
@@ -188,13 +256,13 @@ pub struct VerifyReport {
     pub path: PathBuf,
     /// Whether the ledger file exists (a missing ledger is an empty one).
     pub exists: bool,
-    /// Events that read correctly.
+    /// Committed events that read correctly.
     pub events: u64,
     /// Distinct case ids among them.
     pub cases: usize,
-    /// The `seq` of the last event that read correctly.
+    /// The `seq` of the last committed event that read correctly.
     pub last_seq: u64,
-    /// A torn last line: acceptable (the next append removes it), not damage.
+    /// A torn or uncommitted tail: acceptable (the next append sets it aside), not damage.
     pub torn_tail: Option<TornTail>,
     /// Damage, in line order; at most 1000 are kept.
     pub problems: Vec<Problem>,
@@ -227,18 +295,28 @@ pub struct Ledger {
 #[derive(Debug)]
 pub struct WriteGuard<'a> {
     ledger: &'a Ledger,
-    _lock: File,
+    _lock: Locks,
     repaired: Option<TornTail>,
+}
+
+/// The locks a writer holds: the ledger's directory (which a cleaner cannot delete from
+/// under it) and the sibling `<ledger>.lock` (which older esc versions take).
+#[derive(Debug)]
+struct Locks {
+    _dir: Option<File>,
+    _file: File,
 }
 
 impl Ledger {
     /// Opens the ledger at `path`. A missing file is an empty ledger; it is created by the
-    /// first append, not here.
+    /// first append, not here. Anything at `path` that is not a regular file is refused.
     pub fn open(path: impl Into<PathBuf>) -> Result<Ledger, LedgerError> {
         let path = path.into();
         match fs::metadata(&path) {
-            Ok(meta) if meta.is_dir() => Err(is_a_directory(&path)),
-            Ok(_) => Ok(Ledger { path }),
+            Ok(meta) => {
+                check_regular(&path, &meta)?;
+                Ok(Ledger { path })
+            }
             Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(Ledger { path }),
             Err(error) => Err(io_err("open ledger", &path, error)),
         }
@@ -286,13 +364,13 @@ impl Ledger {
         &self.path
     }
 
-    /// Every event, in order. A torn tail is left out (see [`Ledger::scan`] to learn of it);
-    /// a damaged line is an error.
+    /// Every committed event, in order. A torn or uncommitted tail is left out (see
+    /// [`Ledger::scan`] to learn of it); a damaged line is an error.
     pub fn read_all(&self) -> Result<Vec<Record>, LedgerError> {
         Ok(self.scan()?.records)
     }
 
-    /// Every event, in order, and the torn tail if there is one.
+    /// Every committed event, in order, and the torn tail if there is one.
     pub fn scan(&self) -> Result<Scan, LedgerError> {
         self.scan_as(Access::Unlocked)
     }
@@ -303,36 +381,26 @@ impl Ledger {
     /// order; otherwise every line is parsed, so damage anywhere stops this read. A line not
     /// in esc's compact shape — one edited by hand — is always fully parsed.
     pub fn read_case(&self, case: &str) -> Result<Vec<Record>, LedgerError> {
-        let Some(image) = self.read_image()? else {
+        let Some(mut file) = self.open_to_read()? else {
             return Ok(Vec::new());
         };
+        let image = read_from(&self.path, &mut file)?;
         let path = &self.path;
         // The fast path needs the checkpoint's word that esc itself wrote (and so checked)
         // every line; after any outside change, every line is parsed, so damage anywhere
         // stops this read too, and the checkpoint is refreshed for the next command.
-        let checkpoint = image.stamp.and_then(|stamp| self.load_checkpoint(stamp));
+        let checkpoint = image
+            .stamp
+            .and_then(|stamp| self.load_checkpoint(stamp, &file));
         if let Some(checkpoint) = checkpoint {
             return find_case(path, &image.bytes, checkpoint.valid_len, case);
         }
         let mut records = Vec::new();
-        let mut max_case = 0;
-        let mut oncall = false;
-        let layout = walk(path, &image.bytes[..], |line_no, line| {
-            let record = parse_record(path, line_no, line)?;
-            max_case = max_case.max(case_number(&record.case));
-            oncall |= record.case == ONCALL;
-            let seq = record.seq;
-            if record.case == case {
-                records.push(record);
-            }
-            Ok(seq)
+        let layout = walk(path, &image.bytes[..], |batch| {
+            records.extend(batch.drain(..).filter(|r| r.case == case));
         })?;
         if let Some(stamp) = image.stamp {
-            self.refresh_checkpoint(
-                stamp,
-                State::new(layout, max_case, oncall),
-                Access::Unlocked,
-            );
+            self.refresh_checkpoint(stamp, State::new(layout), Access::Unlocked, &file);
         }
         Ok(records)
     }
@@ -348,8 +416,8 @@ impl Ledger {
         Ok(self.summary()?.next_case_number)
     }
 
-    /// Last `seq`, next case number and torn tail: from the checkpoint when it matches the file,
-    /// else from a full validating scan (which refreshes the checkpoint).
+    /// Last `seq`, next case number and torn tail: from the checkpoint when it vouches for
+    /// the file, else from a full validating scan (which refreshes the checkpoint).
     pub fn summary(&self) -> Result<Summary, LedgerError> {
         self.summary_as(Access::Unlocked)
     }
@@ -358,19 +426,64 @@ impl Ledger {
     /// directory if needed (the lock file lives beside the ledger).
     pub fn lock(&self) -> Result<WriteGuard<'_>, LedgerError> {
         ensure_dir(&self.dir())?;
-        let lock_path = self.sidecar("lock");
-        let lock = open_lock_file(&lock_path)?;
-        lock.lock()
-            .map_err(|error| io_err("lock", &lock_path, error))?;
+        let locks = self.take_locks(true)?.ok_or_else(|| {
+            io_err(
+                "lock",
+                &self.sidecar("lock"),
+                io::Error::other("the lock could not be taken"),
+            )
+        })?;
         Ok(WriteGuard {
             ledger: self,
-            _lock: lock,
+            _lock: locks,
             repaired: None,
         })
     }
 
-    /// Checks every line: the header, that each line is a valid event, and that `seq` runs from
-    /// 1 without gaps. Reports every problem with its line number, and a torn tail apart from
+    /// The write locks, waiting for them if `wait`, else `None` when another writer holds
+    /// them. On Unix the ledger's directory is locked first: unlike `<ledger>.lock`, it
+    /// cannot be deleted by a cleaner while a writer holds it, so two writers are never in
+    /// at once. Then `<ledger>.lock` (which older versions of esc lock) is locked, and
+    /// checked to be still the file at that name; if it was deleted or replaced while this
+    /// writer waited, the file now at that name is locked instead.
+    fn take_locks(&self, wait: bool) -> Result<Option<Locks>, LedgerError> {
+        let take = |file: &File, path: &Path| -> Result<bool, LedgerError> {
+            if wait {
+                file.lock().map_err(|error| io_err("lock", path, error))?;
+                return Ok(true);
+            }
+            match file.try_lock() {
+                Ok(()) => Ok(true),
+                Err(fs::TryLockError::WouldBlock) => Ok(false),
+                Err(fs::TryLockError::Error(error)) => Err(io_err("lock", path, error)),
+            }
+        };
+        let dir_path = self.dir();
+        let dir = open_dir_for_lock(&dir_path);
+        if let Some(dir) = &dir
+            && !take(dir, &dir_path)?
+        {
+            return Ok(None);
+        }
+        let lock_path = self.sidecar("lock");
+        loop {
+            let file = open_lock_file(&lock_path)?;
+            if !take(&file, &lock_path)? {
+                return Ok(None);
+            }
+            if is_file_at(&file, &lock_path) {
+                return Ok(Some(Locks {
+                    _dir: dir,
+                    _file: file,
+                }));
+            }
+            // Locked a file no longer at that name: a lock nobody else would ever take.
+        }
+    }
+
+    /// Checks every line: the header, that each line is a valid event, that `seq` runs from
+    /// 1 without gaps, and the rules every case's history keeps (see the module doc).
+    /// Reports every problem with its line number, and a torn or uncommitted tail apart from
     /// damage. Errors only when the file cannot be read at all.
     pub fn verify(&self) -> Result<VerifyReport, LedgerError> {
         let mut report = VerifyReport {
@@ -383,28 +496,36 @@ impl Ledger {
             problems: Vec::new(),
             more_problems: 0,
         };
-        let Some(image) = self.read_image()? else {
+        let Some(mut file) = self.open_to_read()? else {
             return Ok(report);
         };
+        let image = read_from(&self.path, &mut file)?;
         report.exists = true;
         let bytes = &image.bytes;
-        let valid_len = complete_len(bytes);
-        if valid_len == 0 {
+        let complete = complete_len(bytes);
+        if complete == 0 {
             if HEADER_LINE.starts_with(bytes) {
-                report.torn_tail = torn_tail(bytes.len() as u64, 0, 0);
+                report.torn_tail = torn_tail(bytes.len() as u64, 0, 0, 0);
             } else {
                 report.problem(1, NO_COMPLETE_LINE.to_owned());
             }
             return Ok(report);
         }
-        let mut lines = bytes[..valid_len - 1].split(|&b| b == b'\n');
-        if let Err(error) = check_header(&self.path, lines.next().unwrap_or_default()) {
+        let mut lines = bytes[..complete - 1].split(|&b| b == b'\n');
+        let header = lines.next().unwrap_or_default();
+        if let Err(error) = check_header(&self.path, header) {
             report.problem(1, problem_message(error));
         }
+        let mut offset = header.len() + 1;
+        let mut committed_len = offset;
+        let mut committed_lines = 1;
         let mut cases = HashSet::new();
+        let mut batch_cases: Vec<String> = Vec::new();
+        let mut checker = Checker::default();
         let mut expected = 1;
         let mut after_damage = false;
         for (line_no, line) in (2..).zip(lines) {
+            offset += line.len() + 1;
             if line.is_empty() {
                 report.problem(line_no, EMPTY_LINE.to_owned());
                 continue;
@@ -416,13 +537,19 @@ impl Ledger {
                     if record.seq != expected && !after_damage {
                         report.problem(line_no, seq_message(record.seq, expected));
                     }
+                    if let Err(message) = checker.check(&record) {
+                        report.problem(line_no, message);
+                    }
                     after_damage = false;
                     expected = record.seq.saturating_add(1);
-                    report.events += 1;
-                    report.last_seq = record.seq;
-                    // On-call overrides belong to no case.
-                    if record.case != ONCALL {
-                        cases.insert(record.case);
+                    batch_cases.push(record.case);
+                    if !continues(line) {
+                        report.events += batch_cases.len() as u64;
+                        // On-call overrides belong to no case.
+                        cases.extend(batch_cases.drain(..).filter(|c| c != ONCALL));
+                        report.last_seq = record.seq;
+                        committed_len = offset;
+                        committed_lines = line_no;
                     }
                 }
                 Err(error) => {
@@ -433,143 +560,148 @@ impl Ledger {
             }
         }
         report.cases = cases.len();
-        let lines = bytes[..valid_len].iter().filter(|&&b| b == b'\n').count();
-        report.torn_tail = torn_tail(bytes.len() as u64, valid_len as u64, lines);
+        report.torn_tail = torn_tail(
+            bytes.len() as u64,
+            committed_len as u64,
+            committed_lines,
+            batch_cases.len(),
+        );
         Ok(report)
     }
 
     fn scan_as(&self, access: Access) -> Result<Scan, LedgerError> {
         let mut records = Vec::new();
-        let torn_tail = self.visit_as(access, |record| records.push(record))?;
+        let torn_tail = self.visit_as(access, |batch| records.append(batch))?;
         Ok(Scan { records, torn_tail })
     }
 
-    /// Hands every event, in order, to `f` without keeping them: a whole-ledger command
-    /// (sweep, reports) folds as it reads and never holds all records at once. Validates
-    /// exactly as [`Ledger::read_all`] does; returns the torn tail if there is one.
-    pub fn visit(&self, f: impl FnMut(Record)) -> Result<Option<TornTail>, LedgerError> {
-        self.visit_as(Access::Unlocked, f)
+    /// Hands every committed event, in order, to `f` without keeping them: a whole-ledger
+    /// command (sweep, reports) folds as it reads and never holds all records at once (only
+    /// the lines of one batch until its last line commits them). Validates exactly as
+    /// [`Ledger::read_all`] does; returns the torn tail if there is one.
+    pub fn visit(&self, mut f: impl FnMut(Record)) -> Result<Option<TornTail>, LedgerError> {
+        self.visit_as(Access::Unlocked, |batch| batch.drain(..).for_each(&mut f))
+    }
+
+    /// Hands every committed batch — the events one append wrote together — in order, to
+    /// `f`: for copying a ledger to another store with its batch boundaries (one
+    /// transaction per batch there). Validates exactly as [`Ledger::visit`] does.
+    pub fn visit_batches(
+        &self,
+        mut f: impl FnMut(Vec<Record>),
+    ) -> Result<Option<TornTail>, LedgerError> {
+        self.visit_as(Access::Unlocked, |batch| f(std::mem::take(batch)))
     }
 
     fn visit_as(
         &self,
         access: Access,
-        mut f: impl FnMut(Record),
+        f: impl FnMut(&mut Vec<Record>),
     ) -> Result<Option<TornTail>, LedgerError> {
         let path = &self.path;
         let read_err = |error| io_err("read ledger", path, error);
-        let file = match File::open(path) {
-            Ok(file) => file,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(error) => return Err(read_err(error)),
+        let Some(file) = self.open_to_read()? else {
+            return Ok(None);
         };
         let before = file.metadata().map_err(read_err)?;
-        if before.is_dir() {
-            return Err(is_a_directory(path));
-        }
         // Streamed through a buffer: the file is never held in memory whole.
-        let mut max_case = 0;
-        let mut oncall = false;
-        let layout = walk(
-            path,
-            io::BufReader::with_capacity(1 << 20, &file),
-            |line_no, line| {
-                let record = parse_record(path, line_no, line)?;
-                max_case = max_case.max(case_number(&record.case));
-                oncall |= record.case == ONCALL;
-                let seq = record.seq;
-                f(record);
-                Ok(seq)
-            },
-        )?;
+        let layout = walk(path, io::BufReader::with_capacity(1 << 20, &file), f)?;
         let after = file.metadata().map_err(read_err)?;
-        let state = State::new(layout, max_case, oncall);
+        let state = State::new(layout);
         if let (Some(a), Some(b)) = (Stamp::of(&before), Stamp::of(&after))
             && a == b
             && a.len == layout.len
         {
-            self.refresh_checkpoint(a, state, access);
+            self.refresh_checkpoint(a, state, access, &file);
         }
         Ok(state.torn_tail())
     }
 
     fn summary_as(&self, access: Access) -> Result<Summary, LedgerError> {
-        let mut file = match File::open(&self.path) {
-            Ok(file) => file,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => {
-                return Ok(State::EMPTY.summary());
-            }
-            Err(error) => return Err(io_err("read ledger", &self.path, error)),
+        let Some(mut file) = self.open_to_read()? else {
+            return Ok(State::EMPTY.summary());
         };
         Ok(self.state_of(&mut file, access)?.summary())
     }
 
-    /// The state of the open ledger `file`: from the checkpoint if it matches the file, else
-    /// by a full validating scan that then refreshes the checkpoint.
+    /// The state of the open ledger `file`: from the checkpoint if it vouches for the file,
+    /// else by a full validating scan that then refreshes the checkpoint.
     fn state_of(&self, file: &mut File, access: Access) -> Result<State, LedgerError> {
         let meta = file
             .metadata()
             .map_err(|error| io_err("read ledger", &self.path, error))?;
         if let Some(stamp) = Stamp::of(&meta)
-            && let Some(checkpoint) = self.load_checkpoint(stamp)
+            && let Some(checkpoint) = self.load_checkpoint(stamp, file)
         {
             return Ok(checkpoint.state());
         }
         let image = read_from(&self.path, file)?;
-        let path = &self.path;
-        let mut max_case = 0;
-        let mut oncall = false;
-        let layout = walk(path, &image.bytes[..], |line_no, line| {
-            let record = parse_record(path, line_no, line)?;
-            max_case = max_case.max(case_number(&record.case));
-            oncall |= record.case == ONCALL;
-            Ok(record.seq)
-        })?;
-        let state = State::new(layout, max_case, oncall);
+        let layout = walk(&self.path, &image.bytes[..], |_| {})?;
+        let state = State::new(layout);
         if let Some(stamp) = image.stamp {
-            self.refresh_checkpoint(stamp, state, access);
+            self.refresh_checkpoint(stamp, state, access, file);
         }
         Ok(state)
     }
 
-    /// Reads the whole ledger, or `None` if it does not exist.
-    fn read_image(&self) -> Result<Option<Image>, LedgerError> {
-        match File::open(&self.path) {
-            Ok(mut file) => read_from(&self.path, &mut file).map(Some),
-            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(error) => Err(io_err("read ledger", &self.path, error)),
+    /// Opens the ledger for reading, or `None` if it does not exist. Refuses anything that
+    /// is not a regular file without blocking on it (a FIFO is opened non-blocking).
+    fn open_to_read(&self) -> Result<Option<File>, LedgerError> {
+        let mut options = OpenOptions::new();
+        options.read(true);
+        match open_ledger_file(&self.path, options) {
+            Ok(file) => Ok(Some(file)),
+            Err(LedgerError::Io { error, .. }) if error.kind() == io::ErrorKind::NotFound => {
+                Ok(None)
+            }
+            Err(error) => Err(error),
         }
     }
 
-    /// The checkpoint, if there is one and it describes exactly the file with `stamp`.
-    fn load_checkpoint(&self, stamp: Stamp) -> Option<Checkpoint> {
-        let bytes = fs::read(self.sidecar("idx")).ok()?;
+    /// The checkpoint, if there is one, it describes exactly the file with `stamp`, and it
+    /// vouches for the file's last committed line.
+    fn load_checkpoint(&self, stamp: Stamp, file: &File) -> Option<Checkpoint> {
+        let mut bytes = Vec::new();
+        open_sidecar(&self.sidecar("idx"), OpenOptions::new().read(true))
+            .ok()?
+            .take(MAX_CHECKPOINT_BYTES)
+            .read_to_end(&mut bytes)
+            .ok()?;
         let checkpoint: Checkpoint = serde_json::from_slice(&bytes).ok()?;
-        (checkpoint.esc_ledger_idx == CHECKPOINT_VERSION
+        let shape_ok = checkpoint.esc_ledger_idx == CHECKPOINT_VERSION
             && checkpoint.stamp == stamp
-            && checkpoint.valid_len <= stamp.len
-            && (checkpoint.valid_len > 0 || checkpoint.last_seq == 0))
+            && checkpoint.valid_len == stamp.len
+            && checkpoint.max_case <= MAX_CASE_NUMBER;
+        if !shape_ok {
+            return None;
+        }
+        let last = last_line(file, checkpoint.valid_len).ok()??;
+        (checkpoint.vouches_for(&last) && checkpoint.check == checkpoint.hash(&last))
             .then_some(checkpoint)
     }
 
     /// Writes the checkpoint for a state just scanned, unless it is already there. Without the
     /// lock, only if the lock is free right now and the file is still the one scanned.
-    fn refresh_checkpoint(&self, stamp: Stamp, state: State, access: Access) {
-        if self.load_checkpoint(stamp).map(|c| c.state()) == Some(state) {
+    fn refresh_checkpoint(&self, stamp: Stamp, state: State, access: Access, file: &File) {
+        if state.len != state.valid_len {
+            // A file with a tail is always scanned; the next append removes the tail.
             return;
         }
-        let checkpoint = Checkpoint::new(stamp, state);
+        if self.load_checkpoint(stamp, file).map(|c| c.state()) == Some(state) {
+            return;
+        }
+        let Ok(Some(last)) = last_line(file, state.valid_len) else {
+            return;
+        };
+        let checkpoint = Checkpoint::new(stamp, state, &last);
         match access {
             Access::Locked => {
                 let _ = self.write_checkpoint(&checkpoint);
             }
             Access::Unlocked => {
-                let Ok(lock) = open_lock_file(&self.sidecar("lock")) else {
+                let Ok(Some(_locks)) = self.take_locks(false) else {
                     return;
                 };
-                if lock.try_lock().is_err() {
-                    return;
-                }
                 let unchanged = fs::metadata(&self.path)
                     .ok()
                     .and_then(|meta| Stamp::of(&meta))
@@ -581,8 +713,9 @@ impl Ledger {
         }
     }
 
-    /// Replaces the checkpoint atomically (temporary file, then rename). Not synced: a lost or
-    /// stale checkpoint only costs a full scan.
+    /// Replaces the checkpoint atomically (temporary file, then rename; a link at the name
+    /// is replaced, never followed). Not synced: a lost or stale checkpoint only costs a
+    /// full scan.
     fn write_checkpoint(&self, checkpoint: &Checkpoint) -> io::Result<()> {
         let idx = self.sidecar("idx");
         let mut tmp = tempfile::Builder::new()
@@ -617,10 +750,12 @@ impl WriteGuard<'_> {
         self.ledger
     }
 
-    /// Appends `events` in one write, numbering them from the last `seq` + 1, and syncs the
-    /// file before returning the stored records. Removes a torn tail first (keeping its bytes
-    /// in `<ledger>.torn`). Creates the ledger with its header if it does not exist yet.
-    /// Refuses, writing nothing, if the ledger is damaged.
+    /// Appends `events` as one batch in one write, numbering them from the last `seq` + 1,
+    /// and syncs the file before returning the stored records: after a crash readers see all
+    /// of them or none. Removes a torn or uncommitted tail first (keeping its bytes in
+    /// `<ledger>.torn`). Creates the ledger with its header if it does not exist yet (header
+    /// and directory entry synced before any event is written). Refuses, writing nothing, if
+    /// the ledger is damaged or the events would damage it.
     pub fn append(&mut self, events: Vec<NewEvent>) -> Result<Vec<Record>, LedgerError> {
         if events.is_empty() {
             return Ok(Vec::new());
@@ -628,53 +763,70 @@ impl WriteGuard<'_> {
         let ledger = self.ledger;
         let path = &ledger.path;
         let append_err = |error| io_err("append to ledger", path, error);
-        let mut file = private_file()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(path)
-            .map_err(append_err)?;
+        let mut options = private_file();
+        options.read(true).append(true).create(true);
+        let mut file = open_ledger_file(path, options)?;
         let state = ledger.state_of(&mut file, Access::Locked)?;
 
-        // Encode everything before touching the file.
-        let mut buf = Vec::with_capacity(256 * events.len() + HEADER_LINE.len());
-        if state.valid_len == 0 {
-            buf.extend_from_slice(HEADER_LINE);
-        }
-        let mut records = Vec::with_capacity(events.len());
+        // Encode and check everything before touching the file.
+        let count = events.len();
+        let mut buf = Vec::with_capacity(256 * count);
+        let mut records = Vec::with_capacity(count);
         let mut max_case = state.max_case;
         let mut oncall = state.oncall;
-        for (seq, event) in (state.last_seq + 1..).zip(events) {
+        let mut last_line_start = 0;
+        for (i, (seq, event)) in (state.last_seq + 1..).zip(events).enumerate() {
             let record = event.into_record(seq);
-            let start = buf.len();
-            encode(path, &record, &mut buf)?;
-            debug_assert!(!buf[start..].contains(&b'\n'));
-            buf.push(b'\n');
-            max_case = max_case.max(case_number(&record.case));
+            max_case = admit(path, &record, max_case)?;
             oncall |= record.case == ONCALL;
+            last_line_start = buf.len();
+            encode(path, &record, &mut buf)?;
+            debug_assert!(!buf[last_line_start..].contains(&b'\n'));
+            if i + 1 < count {
+                // Every line but the batch's last says the batch goes on.
+                buf.pop();
+                buf.extend_from_slice(MORE_MARK);
+            }
+            buf.push(b'\n');
             records.push(record);
         }
         let last_seq = state.last_seq + records.len() as u64;
 
+        let mut start = state.valid_len;
         if let Some(torn) = state.torn_tail() {
             keep_torn_fragment(ledger, &mut file, state, torn)?;
             file.set_len(state.valid_len).map_err(append_err)?;
             self.repaired = Some(torn);
         }
+        if start == 0 {
+            // A new (or torn-header) ledger: make the header and the file's directory entry
+            // durable before any event is written, so that a failure here leaves no event
+            // behind, and a success of the events' own sync below is the whole truth.
+            let durable = file
+                .write_all(HEADER_LINE)
+                .and_then(|()| file.sync_data())
+                .map_err(append_err)
+                .and_then(|()| {
+                    sync_dir(&ledger.dir())
+                        .map_err(|error| io_err("sync the directory of", path, error))
+                });
+            if let Err(error) = durable {
+                if state.len == 0 {
+                    // The file was made here and holds no event: remove it, so that a retry
+                    // creates it again and syncs its directory entry again.
+                    let _ = fs::remove_file(path);
+                }
+                return Err(error);
+            }
+            start = HEADER_LINE.len() as u64;
+        }
         if let Err(error) = file.write_all(&buf).and_then(|()| file.sync_data()) {
             // Leave no partial lines behind: cut back to where this append started.
-            let _ = file
-                .set_len(state.valid_len)
-                .and_then(|()| file.sync_data());
+            let _ = file.set_len(start).and_then(|()| file.sync_data());
             return Err(append_err(error));
         }
-        if state.valid_len == 0 {
-            // The file may be new: make its directory entry durable too.
-            sync_dir(&ledger.dir())
-                .map_err(|error| io_err("sync the directory of", path, error))?;
-        }
 
-        let expected_len = state.valid_len + buf.len() as u64;
+        let expected_len = start + buf.len() as u64;
         if let Some(stamp) = file.metadata().ok().and_then(|meta| Stamp::of(&meta))
             && stamp.len == expected_len
         {
@@ -684,8 +836,10 @@ impl WriteGuard<'_> {
                 last_seq,
                 max_case,
                 oncall,
+                tail_lines: 0,
             };
-            let _ = ledger.write_checkpoint(&Checkpoint::new(stamp, after));
+            let last = &buf[last_line_start..buf.len() - 1];
+            let _ = ledger.write_checkpoint(&Checkpoint::new(stamp, after, last));
         }
         Ok(records)
     }
@@ -716,8 +870,9 @@ impl WriteGuard<'_> {
     }
 
     /// [`Ledger::visit`] under the lock.
-    pub fn visit(&self, f: impl FnMut(Record)) -> Result<Option<TornTail>, LedgerError> {
-        self.ledger.visit_as(Access::Locked, f)
+    pub fn visit(&self, mut f: impl FnMut(Record)) -> Result<Option<TornTail>, LedgerError> {
+        self.ledger
+            .visit_as(Access::Locked, |batch| batch.drain(..).for_each(&mut f))
     }
 
     /// [`Ledger::read_case`] under the lock.
@@ -740,26 +895,36 @@ struct Image {
     stamp: Option<Stamp>,
 }
 
-/// Where the complete lines end and how many events they hold, for a checked ledger image.
+/// What a full validating read found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Layout {
     len: u64,
+    /// Where the committed lines end.
     valid_len: u64,
+    /// The `seq` of the last committed event.
     last_seq: u64,
+    /// The highest case number among committed events.
+    max_case: u64,
+    /// Whether a committed event belongs to the reserved id `ONCALL`.
+    oncall: bool,
+    /// Complete lines after `valid_len` (an unfinished batch).
+    tail_lines: usize,
 }
 
 /// What appending needs to know about a checked ledger.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct State {
-    /// File length, torn tail included.
+    /// File length, tail included.
     len: u64,
-    /// Length up to and including the last `\n`.
+    /// Length up to and including the last committed line's `\n`.
     valid_len: u64,
     last_seq: u64,
     /// The highest `n` among `ESC-<n>` case ids, 0 if none.
     max_case: u64,
     /// Whether any event belongs to the reserved id `ONCALL` (on-call overrides).
     oncall: bool,
+    /// Complete lines of an unfinished batch after `valid_len`.
+    tail_lines: usize,
 }
 
 impl State {
@@ -769,19 +934,21 @@ impl State {
         last_seq: 0,
         max_case: 0,
         oncall: false,
+        tail_lines: 0,
     };
 
-    fn new(layout: Layout, max_case: u64, oncall: bool) -> State {
+    fn new(layout: Layout) -> State {
         State {
             len: layout.len,
             valid_len: layout.valid_len,
             last_seq: layout.last_seq,
-            max_case,
-            oncall,
+            max_case: layout.max_case,
+            oncall: layout.oncall,
+            tail_lines: layout.tail_lines,
         }
     }
 
-    /// Complete lines: the header and one per event (none if the header is not complete).
+    /// Committed lines: the header and one per event (none if the header is not complete).
     fn lines(&self) -> usize {
         if self.valid_len == 0 {
             0
@@ -791,7 +958,7 @@ impl State {
     }
 
     fn torn_tail(&self) -> Option<TornTail> {
-        torn_tail(self.len, self.valid_len, self.lines())
+        torn_tail(self.len, self.valid_len, self.lines(), self.tail_lines)
     }
 
     fn summary(&self) -> Summary {
@@ -805,7 +972,7 @@ impl State {
 }
 
 /// The identity of one exact state of the ledger file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 struct Stamp {
     len: u64,
     mtime_ns: i64,
@@ -854,18 +1021,62 @@ struct Checkpoint {
     last_seq: u64,
     max_case: u64,
     oncall: bool,
+    /// A hash of every field above and the bytes of the last committed line.
+    check: u64,
 }
 
 impl Checkpoint {
-    fn new(stamp: Stamp, state: State) -> Checkpoint {
-        Checkpoint {
+    /// The checkpoint of a tail-less `state` whose last committed line (without `\n`) is
+    /// `last_line` (the header for an empty ledger).
+    fn new(stamp: Stamp, state: State, last_line: &[u8]) -> Checkpoint {
+        let mut checkpoint = Checkpoint {
             esc_ledger_idx: CHECKPOINT_VERSION,
             stamp,
             valid_len: state.valid_len,
             last_seq: state.last_seq,
             max_case: state.max_case,
             oncall: state.oncall,
+            check: 0,
+        };
+        checkpoint.check = checkpoint.hash(last_line);
+        checkpoint
+    }
+
+    /// SipHash (fixed keys: a checksum, not a secret) of the fields and the last line.
+    fn hash(&self, last_line: &[u8]) -> u64 {
+        let mut h = siphasher::sip::SipHasher13::new_with_keys(
+            0x6573_635f_6c65_6467,
+            0x6572_5f69_6478_0002,
+        );
+        for n in [
+            u64::from(self.esc_ledger_idx),
+            self.stamp.len,
+            self.stamp.mtime_ns as u64,
+            self.stamp.ctime_ns as u64,
+            self.stamp.ino,
+            self.stamp.dev,
+            self.valid_len,
+            self.last_seq,
+            self.max_case,
+            u64::from(self.oncall),
+        ] {
+            h.write_u64(n);
         }
+        h.write(last_line);
+        h.finish()
+    }
+
+    /// Whether `last_line`, the line that ends at `valid_len`, is what this checkpoint says:
+    /// the header for an empty ledger, else a committed event with its `last_seq`.
+    fn vouches_for(&self, last_line: &[u8]) -> bool {
+        if self.last_seq == 0 {
+            return self.max_case == 0
+                && !self.oncall
+                && last_line.len() + 1 == HEADER_LINE.len()
+                && HEADER_LINE.starts_with(last_line);
+        }
+        !continues(last_line)
+            && serde_json::from_slice::<SeqOnly>(last_line).is_ok_and(|l| l.seq == self.last_seq)
     }
 
     fn state(&self) -> State {
@@ -875,28 +1086,174 @@ impl Checkpoint {
             last_seq: self.last_seq,
             max_case: self.max_case,
             oncall: self.oncall,
+            tail_lines: 0,
         }
     }
+}
+
+/// The `seq` of a line, without reading the rest.
+#[derive(Deserialize)]
+struct SeqOnly {
+    seq: u64,
+}
+
+/// The rules every case's history keeps, checked line by line in ledger order.
+#[derive(Default)]
+struct Checker {
+    /// The time of the latest event of every opened case, indexed by case number: case
+    /// numbers are given out one after another, so this is dense in practice.
+    dense: Vec<Option<DateTime<Utc>>>,
+    /// The same for case numbers far beyond the others (only in hand-made ledgers).
+    sparse: HashMap<u64, Option<DateTime<Utc>>>,
+}
+
+impl Checker {
+    /// Why `record` cannot follow the records checked so far, if it cannot.
+    fn check(&mut self, record: &Record) -> Result<(), String> {
+        if record.case == ONCALL {
+            // On-call overrides belong to no case: none of the case rules apply.
+            return Ok(());
+        }
+        let n = checked_case_number(&record.case)?;
+        let opened = matches!(record.event, Event::Opened { .. });
+        let Some(last) = self.slot(n, opened) else {
+            return Err(format!(
+                "an event of case {}, which was never opened (no `opened` event for it on an earlier line)",
+                record.case
+            ));
+        };
+        match last {
+            Some(_) if opened => Err(format!(
+                "case {} is opened a second time (a case number is never reused)",
+                record.case
+            )),
+            None if !opened => Err(format!(
+                "an event of case {}, which was never opened (no `opened` event for it on an earlier line)",
+                record.case
+            )),
+            Some(at) if record.at < *at => Err(format!(
+                "time goes backwards in case {}: this event is at {}, after its event at {}",
+                record.case,
+                crate::render::rfc3339(record.at),
+                crate::render::rfc3339(*at)
+            )),
+            _ => {
+                *last = Some(record.at);
+                Ok(())
+            }
+        }
+    }
+
+    /// The place for case `n`'s latest time, made if `create`; `None` if it has none.
+    fn slot(&mut self, n: u64, create: bool) -> Option<&mut Option<DateTime<Utc>>> {
+        let index = usize::try_from(n).ok()?;
+        let dense_limit = self.dense.len().saturating_mul(2).saturating_add(1 << 16);
+        if index < self.dense.len() || (create && index < dense_limit) {
+            if index >= self.dense.len() {
+                self.dense.resize(index + 1, None);
+            }
+            return self.dense.get_mut(index);
+        }
+        if create {
+            return Some(self.sparse.entry(n).or_insert(None));
+        }
+        self.sparse.get_mut(&n)
+    }
+}
+
+/// `n` of a canonical case id `ESC-<n>` (1 ≤ n ≤ [`MAX_CASE_NUMBER`], digits only, no leading
+/// zero), or why it is not one.
+fn checked_case_number(id: &str) -> Result<u64, String> {
+    let shown = id.escape_debug();
+    let digits = id.strip_prefix("ESC-").unwrap_or("");
+    let canonical = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0');
+    if !canonical {
+        return Err(format!(
+            "case id \"{shown}\" is not a canonical case id (ESC- and a number from 1, digits only, no leading zero)"
+        ));
+    }
+    match digits.parse::<u64>() {
+        Ok(n) if n <= MAX_CASE_NUMBER => Ok(n),
+        _ => Err(format!(
+            "case id {shown} is beyond the highest case number a ledger may hold ({MAX_CASE_NUMBER})"
+        )),
+    }
+}
+
+/// Checks that `record` may be appended to a ledger whose highest case number is `max_case`
+/// (the appending writer's cheap share of the [`Checker`] rules); returns the new highest.
+fn admit(path: &Path, record: &Record, max_case: u64) -> Result<u64, LedgerError> {
+    let refused = |message: String| LedgerError::Refused {
+        path: path.to_owned(),
+        message,
+    };
+    if record.case == ONCALL {
+        return Ok(max_case);
+    }
+    let n = checked_case_number(&record.case).map_err(refused)?;
+    if matches!(record.event, Event::Opened { .. }) {
+        if n <= max_case {
+            return Err(refused(format!(
+                "case {} would be opened, but the ledger already has case numbers up to {max_case} (a case number is never reused)",
+                record.case
+            )));
+        }
+        return Ok(n);
+    }
+    if n > max_case {
+        return Err(refused(format!(
+            "an event of case {}, which was never opened",
+            record.case
+        )));
+    }
+    Ok(max_case)
+}
+
+/// Whether a ledger line (without its `\n`) says its batch goes on: its last field is
+/// `"more":true`. esc writes exactly [`MORE_MARK`] at the end; a hand-formatted line that
+/// mentions `"more"` is parsed to be sure.
+fn continues(line: &[u8]) -> bool {
+    if line.ends_with(MORE_MARK) {
+        return true;
+    }
+    if memchr::memmem::find(line, b"\"more\"").is_none() {
+        return false;
+    }
+    #[derive(Deserialize)]
+    struct More {
+        #[serde(default)]
+        more: bool,
+    }
+    serde_json::from_slice::<More>(line).is_ok_and(|m| m.more)
 }
 
 const NO_COMPLETE_LINE: &str = "the file has no complete line and is not the start of the ledger \
      header {\"esc_ledger\":1} (is it an esc ledger? check --ledger and ESC_LEDGER)";
 const EMPTY_LINE: &str = "the line is empty";
 
-/// Walks the complete lines of a ledger read from `reader`: checks the header, hands every
-/// event line (with its 1-based line number) to `record`, which returns its `seq`, and checks
-/// that `seq` runs 1, 2, 3 … Bytes after the last `\n` are a torn tail, never data. Reads
-/// line by line, so a ledger streamed from disk is never held in memory whole.
+/// Walks the complete lines of a ledger read from `reader`: checks the header, parses every
+/// event line and checks that `seq` runs 1, 2, 3 … and that every case keeps the rules of
+/// [`Checker`], and hands each committed event to `commit` — the lines of a batch only when
+/// its last line is read. Bytes after the last `\n` are a torn tail and complete lines after
+/// the last committed one an uncommitted tail: never data. Reads line by line, so a ledger
+/// streamed from disk is never held in memory whole.
 fn walk(
     path: &Path,
     mut reader: impl BufRead,
-    mut record: impl FnMut(usize, &[u8]) -> Result<u64, LedgerError>,
+    mut commit: impl FnMut(&mut Vec<Record>),
 ) -> Result<Layout, LedgerError> {
     let mut line: Vec<u8> = Vec::new();
     let mut len: u64 = 0;
     let mut valid_len: u64 = 0;
     let mut last_seq = 0;
+    let mut seen_seq = 0;
+    let mut max_case = 0;
+    let mut oncall = false;
     let mut line_no = 0;
+    let mut checker = Checker::default();
+    let mut batch: Vec<Record> = Vec::new();
     loop {
         line.clear();
         let n = reader
@@ -913,27 +1270,44 @@ fn walk(
             }
             break;
         }
-        valid_len = len;
         line_no += 1;
         let content = &line[..n - 1];
         if line_no == 1 {
             check_header(path, content)?;
+            valid_len = len;
             continue;
         }
         if content.is_empty() {
             return Err(damaged(path, line_no, EMPTY_LINE.to_owned()));
         }
-        let seq = record(line_no, content)?;
-        let expected = last_seq + 1;
-        if seq != expected {
-            return Err(damaged(path, line_no, seq_message(seq, expected)));
+        let record = parse_record(path, line_no, content)?;
+        let expected = seen_seq + 1;
+        if record.seq != expected {
+            return Err(damaged(path, line_no, seq_message(record.seq, expected)));
         }
-        last_seq = seq;
+        checker
+            .check(&record)
+            .map_err(|message| damaged(path, line_no, message))?;
+        seen_seq = record.seq;
+        batch.push(record);
+        if !continues(content) {
+            for record in &batch {
+                max_case = max_case.max(case_number(&record.case));
+                oncall |= record.case == ONCALL;
+            }
+            commit(&mut batch);
+            batch.clear();
+            valid_len = len;
+            last_seq = seen_seq;
+        }
     }
     Ok(Layout {
         len,
         valid_len,
         last_seq,
+        max_case,
+        oncall,
+        tail_lines: batch.len(),
     })
 }
 
@@ -942,11 +1316,45 @@ fn complete_len(bytes: &[u8]) -> usize {
     bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
 }
 
-fn torn_tail(len: u64, valid_len: u64, complete_lines: usize) -> Option<TornTail> {
+fn torn_tail(len: u64, valid_len: u64, committed_lines: usize, lines: usize) -> Option<TornTail> {
     (len > valid_len).then(|| TornTail {
-        line: complete_lines.saturating_add(1),
+        line: committed_lines.saturating_add(1),
         bytes: len - valid_len,
+        lines,
     })
+}
+
+/// The line (without its `\n`) that ends at byte `end` of `file`, whose byte `end - 1` must
+/// be a `\n`; `None` if it is not, or the line is longer than [`MAX_LAST_LINE_BYTES`].
+fn last_line(file: &File, end: u64) -> io::Result<Option<Vec<u8>>> {
+    if end == 0 {
+        return Ok(None);
+    }
+    let mut reader = file;
+    let mut tail = Vec::new();
+    let mut pos = end;
+    loop {
+        let step = pos.min(8192);
+        pos -= step;
+        let mut chunk = vec![0; step as usize];
+        reader.seek(SeekFrom::Start(pos))?;
+        reader.read_exact(&mut chunk)?;
+        chunk.extend_from_slice(&tail);
+        tail = chunk;
+        if tail.last() != Some(&b'\n') {
+            return Ok(None);
+        }
+        let body = &tail[..tail.len() - 1];
+        if let Some(i) = memchr::memrchr(b'\n', body) {
+            return Ok(Some(body[i + 1..].to_vec()));
+        }
+        if pos == 0 {
+            return Ok(Some(body.to_vec()));
+        }
+        if (tail.len() as u64) > MAX_LAST_LINE_BYTES {
+            return Ok(None);
+        }
+    }
 }
 
 fn check_header(path: &Path, line: &[u8]) -> Result<(), LedgerError> {
@@ -1054,7 +1462,8 @@ fn encode(path: &Path, record: &Record, buf: &mut Vec<u8>) -> Result<(), LedgerE
     }
 }
 
-/// Copies the torn fragment to `<ledger>.torn` (synced) before it is cut from the ledger.
+/// Copies the torn or uncommitted tail to `<ledger>.torn` (synced) before it is cut from
+/// the ledger.
 fn keep_torn_fragment(
     ledger: &Ledger,
     file: &mut File,
@@ -1069,34 +1478,37 @@ fn keep_torn_fragment(
         })
         .map_err(|error| io_err("read the torn tail of", path, error))?;
     let torn_path = ledger.sidecar("torn");
-    let keep_err = |error| io_err("keep the torn tail in", &torn_path, error);
-    let mut out = private_file()
-        .create(true)
-        .append(true)
-        .open(&torn_path)
-        .map_err(keep_err)?;
+    let mut out = open_sidecar(&torn_path, private_file().create(true).append(true))?;
+    let what = if torn.lines > 0 {
+        format!(
+            "uncommitted tail of {}: lines {}.. ({} complete lines of a batch whose last line is missing)",
+            path.display(),
+            torn.line,
+            torn.lines
+        )
+    } else {
+        format!("torn tail of {}: line {}", path.display(), torn.line)
+    };
     let mut entry = format!(
-        "# torn tail of {}: line {}, {} bytes, removed before appending seq {}\n",
-        path.display(),
-        torn.line,
+        "# {what}, {} bytes, removed before appending seq {}\n",
         torn.bytes,
         state.last_seq + 1
     )
     .into_bytes();
     entry.extend_from_slice(&fragment);
-    entry.push(b'\n');
+    if entry.last() != Some(&b'\n') {
+        entry.push(b'\n');
+    }
     out.write_all(&entry)
         .and_then(|()| out.sync_data())
-        .map_err(keep_err)
+        .map_err(|error| io_err("keep the torn tail in", &torn_path, error))
 }
 
 /// Reads all of `file` from the start, noting whether it stayed the same while being read.
 fn read_from(path: &Path, file: &mut File) -> Result<Image, LedgerError> {
     let read_err = |error| io_err("read ledger", path, error);
     let before = file.metadata().map_err(read_err)?;
-    if before.is_dir() {
-        return Err(is_a_directory(path));
-    }
+    check_regular(path, &before)?;
     let capacity = usize::try_from(before.len()).map_or(0, |n| n.saturating_add(1));
     let mut bytes = Vec::with_capacity(capacity);
     file.seek(SeekFrom::Start(0))
@@ -1110,14 +1522,135 @@ fn read_from(path: &Path, file: &mut File) -> Result<Image, LedgerError> {
     Ok(Image { bytes, stamp })
 }
 
+/// Opens the ledger file itself with `options`, refusing anything but a regular file. On
+/// Unix it is opened non-blocking, so a FIFO at the path is refused instead of waited on.
+fn open_ledger_file(
+    path: &Path,
+    #[allow(unused_mut)] mut options: OpenOptions,
+) -> Result<File, LedgerError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options
+        .open(path)
+        .map_err(|error| io_err("open ledger", path, error))?;
+    let meta = file
+        .metadata()
+        .map_err(|error| io_err("open ledger", path, error))?;
+    check_regular(path, &meta)?;
+    Ok(file)
+}
+
+/// Refuses a ledger path whose file is not a regular file.
+fn check_regular(path: &Path, meta: &fs::Metadata) -> Result<(), LedgerError> {
+    let ft = meta.file_type();
+    if ft.is_file() {
+        return Ok(());
+    }
+    if ft.is_dir() {
+        return Err(is_a_directory(path));
+    }
+    #[allow(unused_mut)]
+    let mut kind = "a special file";
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_fifo() {
+            kind = "a FIFO (named pipe)";
+        } else if ft.is_char_device() || ft.is_block_device() {
+            kind = "a device";
+        } else if ft.is_socket() {
+            kind = "a socket";
+        }
+    }
+    Err(LedgerError::NotAFile {
+        path: path.to_owned(),
+        kind,
+    })
+}
+
+/// Opens a file beside the ledger (`.lock`, `.idx`, `.torn`) without following a symbolic
+/// link at its name.
+fn open_sidecar(path: &Path, options: &mut OpenOptions) -> Result<File, LedgerError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    match options.open(path) {
+        Ok(file) => Ok(file),
+        Err(error) => {
+            let is_link = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+            if is_link {
+                Err(LedgerError::Symlink {
+                    path: path.to_owned(),
+                })
+            } else {
+                Err(io_err("open", path, error))
+            }
+        }
+    }
+}
+
 fn open_lock_file(lock_path: &Path) -> Result<File, LedgerError> {
-    private_file()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(lock_path)
-        .map_err(|error| io_err("open the lock file", lock_path, error))
+    let file = open_sidecar(
+        lock_path,
+        private_file()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false),
+    )?;
+    let meta = file
+        .metadata()
+        .map_err(|error| io_err("open the lock file", lock_path, error))?;
+    if !meta.is_file() {
+        return Err(io_err(
+            "open the lock file",
+            lock_path,
+            io::Error::other("it is not a regular file; remove it (esc recreates it)"),
+        ));
+    }
+    Ok(file)
+}
+
+/// The ledger's directory, opened to be locked (Unix); `None` elsewhere or if it cannot be
+/// opened (then the sibling lock file alone serializes writers).
+fn open_dir_for_lock(dir: &Path) -> Option<File> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY)
+            .open(dir)
+            .ok()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        None
+    }
+}
+
+/// Whether the open `file` is the one now at `path` (same device and inode): false once the
+/// name was deleted or pointed at another file.
+fn is_file_at(file: &File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), fs::symlink_metadata(path)) {
+            (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, path);
+        true
+    }
 }
 
 /// Options for a file only its owner may read (mode 0600 on Unix).
@@ -1395,6 +1928,91 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_is_all_or_nothing_at_every_cut_point() {
+        let (_dir, ledger) = setup();
+        append(&ledger, vec![opened("ESC-1")]);
+        let before = fs::read(ledger.path()).unwrap();
+        let batch = vec![note("ESC-1", "a"), opened("ESC-2"), note("ESC-2", "b")];
+        append(&ledger, batch);
+        let after = fs::read(ledger.path()).unwrap();
+        let text = String::from_utf8(after[before.len()..].to_vec()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].ends_with(r#","more":true}"#), "{}", lines[0]);
+        assert!(lines[1].ends_with(r#","more":true}"#), "{}", lines[1]);
+        assert!(!lines[2].contains("more"), "{}", lines[2]);
+        assert_eq!(seqs(&ledger.read_all().unwrap()), [1, 2, 3, 4]);
+        assert_eq!(ledger.read_case("ESC-2").unwrap().len(), 2);
+        let mut batches = Vec::new();
+        ledger.visit_batches(|b| batches.push(seqs(&b))).unwrap();
+        assert_eq!(batches, [vec![1], vec![2, 3, 4]]);
+
+        for cut in before.len()..after.len() {
+            fs::write(ledger.path(), &after[..cut]).unwrap();
+            let scan = ledger.scan().unwrap();
+            assert_eq!(seqs(&scan.records), [1], "cut at {cut}");
+            let expected = (cut > before.len()).then(|| {
+                let tail = &after[before.len()..cut];
+                TornTail {
+                    line: 3,
+                    bytes: tail.len() as u64,
+                    lines: tail.iter().filter(|&&b| b == b'\n').count(),
+                }
+            });
+            assert_eq!(scan.torn_tail, expected, "cut at {cut}");
+            assert_eq!(ledger.summary().unwrap().torn_tail, expected);
+            assert_eq!(ledger.next_case_number().unwrap(), 2, "cut at {cut}");
+            assert_eq!(ledger.read_case("ESC-2").unwrap(), vec![], "cut at {cut}");
+            assert_eq!(seqs(&ledger.read_case("ESC-1").unwrap()), [1]);
+            let report = ledger.verify().unwrap();
+            assert!(report.is_ok(), "cut at {cut}: {report:?}");
+            assert_eq!(
+                (report.events, report.last_seq, report.torn_tail),
+                (1, 1, expected)
+            );
+        }
+
+        // The next writer sets the unfinished batch aside and numbers from the last commit.
+        fs::write(ledger.path(), &after[..after.len() - 1]).unwrap();
+        let mut guard = ledger.lock().unwrap();
+        let written = guard.append(vec![opened("ESC-2")]).unwrap();
+        assert_eq!(guard.repaired().map(|t| (t.line, t.lines)), Some((3, 2)));
+        drop(guard);
+        assert_eq!(seqs(&written), [2]);
+        let report = ledger.verify().unwrap();
+        assert!(report.is_ok() && report.torn_tail.is_none(), "{report:?}");
+        assert_eq!(report.events, 2);
+        let kept = fs::read_to_string(ledger.sidecar("torn")).unwrap();
+        assert!(kept.contains("uncommitted tail"), "{kept}");
+        assert!(kept.contains(lines[1]), "{kept}");
+    }
+
+    #[test]
+    fn a_ledger_without_batch_marks_is_all_committed() {
+        let (_dir, ledger) = setup();
+        fs::create_dir_all(ledger.dir()).unwrap();
+        let mut text = String::from_utf8(HEADER_LINE.to_vec()).unwrap();
+        for (seq, event) in [opened("ESC-1"), note("ESC-1", "old")]
+            .into_iter()
+            .enumerate()
+        {
+            text.push_str(&serde_json::to_string(&event.into_record(seq as u64 + 1)).unwrap());
+            text.push('\n');
+        }
+        fs::write(ledger.path(), text).unwrap();
+        assert_eq!(seqs(&ledger.read_all().unwrap()), [1, 2]);
+        assert!(ledger.verify().unwrap().torn_tail.is_none());
+        // A hand-formatted `"more": true` is a batch mark too.
+        let hand = fs::read_to_string(ledger.path()).unwrap().replacen(
+            r#""text":"old"}"#,
+            r#""text":"old", "more": true }"#,
+            1,
+        );
+        fs::write(ledger.path(), hand).unwrap();
+        assert_eq!(seqs(&ledger.read_all().unwrap()), [1]);
+        assert_eq!(ledger.verify().unwrap().torn_tail.map(|t| t.lines), Some(1));
+    }
+
+    #[test]
     fn torn_header_is_an_empty_ledger() {
         let (_dir, ledger) = setup();
         fs::create_dir_all(ledger.dir()).unwrap();
@@ -1496,7 +2114,9 @@ mod tests {
         let (_dir, ledger) = setup();
         append(
             &ledger,
-            (0..5).map(|i| note("ESC-1", &format!("n{i}"))).collect(),
+            std::iter::once(opened("ESC-1"))
+                .chain((1..5).map(|i| note("ESC-1", &format!("n{i}"))))
+                .collect(),
         );
         let text = fs::read_to_string(ledger.path()).unwrap();
         let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
@@ -1506,7 +2126,14 @@ mod tests {
         let report = ledger.verify().unwrap();
         let lines: Vec<usize> = report.problems.iter().map(|p| p.line).collect();
         assert_eq!(lines, [3, 5], "{report:?}");
-        assert_eq!(report.torn_tail, Some(TornTail { line: 7, bytes: 8 }));
+        assert_eq!(
+            report.torn_tail,
+            Some(TornTail {
+                line: 7,
+                bytes: 8,
+                lines: 0
+            })
+        );
         assert_eq!((report.events, report.last_seq), (3, 5));
     }
 
@@ -1532,18 +2159,62 @@ mod tests {
         fs::remove_file(ledger.sidecar("idx")).unwrap();
         assert!(ledger.summary().unwrap().has_oncall, "from a scan");
         assert_eq!(ledger.next_case_number().unwrap(), 2, "ONCALL is no case");
+        let report = ledger.verify().unwrap();
+        assert!(report.is_ok(), "{report:?}");
+        assert_eq!((report.events, report.cases), (2, 1));
+    }
+
+    fn read_checkpoint(ledger: &Ledger) -> Checkpoint {
+        serde_json::from_slice(&fs::read(ledger.sidecar("idx")).unwrap()).unwrap()
     }
 
     #[test]
-    fn checkpoint_is_used_when_it_matches() {
+    fn checkpoint_is_used_only_when_it_vouches_for_the_file() {
         let (_dir, ledger) = setup();
         append(&ledger, vec![opened("ESC-1"), note("ESC-1", "a")]);
         let idx = ledger.sidecar("idx");
-        let mut checkpoint: Checkpoint = serde_json::from_slice(&fs::read(&idx).unwrap()).unwrap();
-        assert_eq!((checkpoint.last_seq, checkpoint.max_case), (2, 1));
-        // A checkpoint that matches the file is believed without reading the ledger.
-        checkpoint.max_case = 41;
-        fs::write(&idx, serde_json::to_vec(&checkpoint).unwrap()).unwrap();
+        let genuine = read_checkpoint(&ledger);
+        assert_eq!((genuine.last_seq, genuine.max_case), (2, 1));
+        let file = File::open(ledger.path()).unwrap();
+        let last = last_line(&file, genuine.valid_len).unwrap().unwrap();
+        assert!(last.starts_with(br#"{"seq":2,"#));
+        assert!(genuine.vouches_for(&last) && genuine.check == genuine.hash(&last));
+
+        // Forged or stale numbers (issue 10, item 5) are ignored: the ledger is scanned, the
+        // answers are right, and the checkpoint is rewritten.
+        let forgeries: [fn(&mut Checkpoint); 5] = [
+            |c| {
+                c.last_seq = 0;
+                c.max_case = 0;
+            },
+            |c| c.max_case = 41,
+            |c| c.last_seq = 1,
+            |c| c.valid_len -= 10,
+            |c| c.check ^= 1,
+        ];
+        for forge in forgeries {
+            let mut forged = genuine;
+            forge(&mut forged);
+            fs::write(&idx, serde_json::to_vec(&forged).unwrap()).unwrap();
+            assert_eq!(ledger.summary().unwrap().next_case_number, 2, "{forged:?}");
+            assert_eq!(ledger.last_seq().unwrap(), 2, "{forged:?}");
+            assert_eq!(read_checkpoint(&ledger), genuine);
+        }
+        // A lowered `last_seq` whose hash was recomputed still does not vouch for the file:
+        // the line at its end has seq 2.
+        let mut forged = genuine;
+        forged.last_seq = 1;
+        forged.check = forged.hash(&last);
+        fs::write(&idx, serde_json::to_vec(&forged).unwrap()).unwrap();
+        assert_eq!(ledger.last_seq().unwrap(), 2);
+
+        // The genuine checkpoint is what is used: one whose hash was recomputed by hand for
+        // other numbers is believed (it is a check against mistakes and stale copies, not
+        // against someone who may write the ledger's directory).
+        let mut recomputed = genuine;
+        recomputed.max_case = 41;
+        recomputed.check = recomputed.hash(&last);
+        fs::write(&idx, serde_json::to_vec(&recomputed).unwrap()).unwrap();
         assert_eq!(ledger.next_case_number().unwrap(), 42);
     }
 
@@ -1567,7 +2238,8 @@ mod tests {
             .nth(2)
             .unwrap()
             .replace(r#""seq":2"#, r#""seq":3"#)
-            .replace("ESC-1", "ESC-7");
+            .replace("ESC-1", "ESC-7")
+            .replace(r#""event":"noted","text":"a""#, r#""event":"opened","title":"t","severity":"sev2","type":"incident","path":"support","tier":"l1","owner":"ana""#);
         fs::write(ledger.path(), format!("{ledger_text}{line}\n")).unwrap();
         assert_eq!(ledger.next_case_number().unwrap(), 8);
         assert_eq!(ledger.last_seq().unwrap(), 3);
@@ -1590,7 +2262,7 @@ mod tests {
         }
         events.push(note("ESC-70", "seventy"));
         events.push(note("ESC-7", "seven, mentions \"case\":\"ESC-70\""));
-        events.push(note("ESC-77", "seventy-seven"));
+        events.push(opened("ESC-77"));
         append(&ledger, events);
         let seven = ledger.read_case("ESC-7").unwrap();
         assert_eq!(seqs(&seven), [7, 72]);
