@@ -370,7 +370,12 @@ impl Sim<'_> {
     /// the events if it accepts. Returns whether it did.
     fn act(&mut self, req: Request, actor: Option<&str>) -> bool {
         match transition::decide(self.policy, &self.case, &req, self.now) {
-            Ok(events) => {
+            Ok(mut events) => {
+                // The notifications a real command queues with them.
+                let notices =
+                    esc::notify::compose::for_events(self.policy, &self.case, &events, self.now)
+                        .unwrap_or_default();
+                events.extend(notices);
                 let actor = actor.unwrap_or(&self.case.owner).to_string();
                 for event in events {
                     let record = NewEvent {
@@ -596,6 +601,7 @@ fn simulate<'p>(
                         text: Some(t),
                         customer,
                         form: Default::default(),
+                        eta: None,
                     },
                     None,
                 );

@@ -112,15 +112,8 @@ pub enum Command {
         #[arg(long, value_name = "TEXT")]
         reason: Option<String>,
     },
-    /// The notification queue (pending, failed, delivered)
-    Notifications {
-        /// Only notifications in this state
-        #[arg(long, value_parser = ["pending", "failed", "delivered"])]
-        state: Option<String>,
-        /// Only this case's notifications
-        #[arg(long, value_name = "ID")]
-        case: Option<String>,
-    },
+    /// The notification queue: list it, drop notifications, or retry them now
+    Notifications(NotificationsArgs),
     /// Reports
     Report {
         #[command(subcommand)]
@@ -526,6 +519,10 @@ pub enum CaseCommand {
         /// The customer's words
         #[arg(long, value_name = "TEXT")]
         comment: Option<String>,
+        /// Instead of recording the customer's answer, ask them to confirm the resolution
+        /// and rate it (a customer notification)
+        #[arg(long, conflicts_with_all = ["csat", "comment"])]
+        request: bool,
     },
     /// Close a resolved case
     Close {
@@ -691,6 +688,51 @@ pub struct UpdateArgs {
     /// Situation update: when the next update comes
     #[arg(long, value_name = "TEXT")]
     pub next: Option<String>,
+    /// With --customer: the time now promised to the customer (RFC 3339, or a duration from
+    /// now such as 4h); recorded in the ledger and shown by `esc status --customer`
+    #[arg(long, value_name = "TIME", requires = "customer")]
+    pub eta: Option<String>,
+}
+
+/// `esc notifications`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct NotificationsArgs {
+    #[command(subcommand)]
+    pub action: Option<NotificationsAction>,
+    /// Only notifications in this state
+    #[arg(long, value_parser = ["pending", "failed", "delivered", "superseded", "expired", "dropped"])]
+    pub state: Option<String>,
+    /// Only this case's notifications
+    #[arg(long, value_name = "ID", add = case_candidates(), value_hint = clap::ValueHint::Other)]
+    pub case: Option<String>,
+    /// Only notifications for this audience
+    #[arg(long, value_parser = ["internal", "customer"])]
+    pub audience: Option<String>,
+}
+
+/// `esc notifications drop|retry`.
+#[derive(Debug, Subcommand)]
+pub enum NotificationsAction {
+    /// Drop queued notifications: they end as `dropped` and are never delivered
+    Drop {
+        /// Notification ids (N-12); with none, --case or --older-than selects
+        ids: Vec<String>,
+        /// Every undelivered notification of this case
+        #[arg(long, value_name = "ID", add = case_candidates(), value_hint = clap::ValueHint::Other)]
+        case: Option<String>,
+        /// Every undelivered notification that fell due longer ago than this (e.g. 2d)
+        #[arg(long = "older-than", value_name = "DUR")]
+        older_than: Option<String>,
+    },
+    /// Deliver undelivered notifications now, ignoring their retry time
+    Retry {
+        /// Notification ids (N-12); with none, every undelivered one (or those of --case)
+        ids: Vec<String>,
+        /// Only this case's notifications
+        #[arg(long, value_name = "ID", add = case_candidates(), value_hint = clap::ValueHint::Other)]
+        case: Option<String>,
+    },
 }
 
 /// `esc escalate`.

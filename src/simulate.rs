@@ -45,17 +45,18 @@ pub enum Entry {
     },
 }
 
-/// A notification queued by the planner: who is told, and what.
+/// A notification queued by the planner or a person's command: who is told, and what.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
-    /// The action it tells about (`warning`, `breach`, `escalated`, `trigger`, `proposed`).
+    /// The kind of event it tells about (`warning`, `breach`, `escalated`, `open` …).
+    pub action: String,
+    /// `internal` or `customer`.
     pub audience: String,
     pub recipients: Vec<String>,
     pub message: String,
 }
 
-/// The notifications among an action's events. The one place the simulation learns who is
-/// told: when notification composition moves out of the planner, switch this function.
+/// The notifications among an action's events (composed by [`crate::notify::compose`]).
 pub fn notices(events: &[Event]) -> Vec<Notice> {
     events
         .iter()
@@ -64,9 +65,11 @@ pub fn notices(events: &[Event]) -> Vec<Notice> {
                 action,
                 recipients,
                 message,
+                audience,
                 ..
             } => Some(Notice {
-                audience: action.clone(),
+                action: action.clone(),
+                audience: audience.as_str().to_string(),
                 recipients: recipients.clone(),
                 message: message.clone(),
             }),
@@ -124,6 +127,7 @@ pub fn request_name(r: &Request) -> &'static str {
         Request::StandDown => "stand down",
         Request::Resolve { .. } => "resolve",
         Request::Followup { .. } => "followup",
+        Request::RequestFollowup => "followup request",
         Request::Close => "close",
         Request::Reopen { .. } => "reopen",
         Request::Edit(_) => "edit",
@@ -177,13 +181,18 @@ pub fn act(
         if case.status == crate::policy::Status::Closed && !matches!(req, Request::Reopen { .. }) {
             continue;
         }
-        let events =
+        let mut events =
             transition::decide(policy, case, req, at).map_err(|refusal| SimulateError::Action {
                 what: request_name(req),
                 at: crate::render::rfc3339(at),
                 case: case.id.clone(),
                 refusal: Box::new(refusal),
             })?;
+        // The notifications the real command would queue with them (built-in texts if a
+        // policy template fails: a what-if still shows who is told).
+        let notices =
+            crate::notify::compose::for_events(policy, case, &events, at).unwrap_or_default();
+        events.extend(notices);
         for e in &events {
             // Events the state machine just decided fold by construction.
             let _ = case.apply(record(&case.id, at, "simulate", e.clone()), false);

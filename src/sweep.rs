@@ -7,9 +7,9 @@
 //! so two rules never both move a case from the same tier.
 
 use crate::case::incident::involved;
-use crate::case::raci::recipients;
 use crate::case::{Case, Event, Mark, Record};
-use crate::policy::{Calendar, Conditions, Party, Policy, SlaCondition, Step, Trigger};
+use crate::notify::compose::{self, Fact};
+use crate::policy::{Calendar, Conditions, NoticeKind, Policy, SlaCondition, Trigger};
 use crate::render::local_time;
 use crate::sla::calendar;
 use crate::sla::clock::{ClockKind, ClockState, Clocks, clocks};
@@ -37,6 +37,10 @@ pub enum ActionKind {
     Proposed {
         trigger: String,
     },
+    /// The time last promised to the customer passed; `by` is the new one.
+    PromiseMissed {
+        by: DateTime<Utc>,
+    },
 }
 
 /// One planned action on one case, with the events that record it (notification included).
@@ -61,19 +65,29 @@ impl ActionKind {
             ActionKind::Escalated { .. } => "escalated",
             ActionKind::Trigger { .. } => "trigger",
             ActionKind::Proposed { .. } => "proposed",
+            ActionKind::PromiseMissed { .. } => "promise_missed",
         }
     }
 }
 
 /// Plan every action due at `now`, in the order they fell due.
 pub fn plan(policy: &Policy, cases: &[Case], now: DateTime<Utc>) -> Vec<Planned> {
+    let mut out: Vec<Planned> = Vec::new();
+    plan_each(policy, cases, now, |p| out.push(p));
+    // Stable: per-case order (monotone in `order`) is kept.
+    out.sort_by_key(|p| p.order);
+    out
+}
+
+/// The actions of [`plan`], handed to `f` one case at a time (in case order, not sorted by
+/// due), so a caller that only counts them, or keeps less of each, never holds them all.
+pub fn plan_each(policy: &Policy, cases: &[Case], now: DateTime<Utc>, mut f: impl FnMut(Planned)) {
     let mut open_per_account: HashMap<&str, u32> = HashMap::new();
     for c in cases.iter().filter(|c| c.is_active()) {
         if let Some(a) = &c.account {
             *open_per_account.entry(a.as_str()).or_default() += 1;
         }
     }
-    let mut out: Vec<Planned> = Vec::new();
     for case in cases {
         if !case.is_active() && !has_status_trigger(policy) {
             continue;
@@ -84,11 +98,10 @@ pub fn plan(policy: &Policy, cases: &[Case], now: DateTime<Utc>) -> Vec<Planned>
             .and_then(|a| open_per_account.get(a))
             .copied()
             .unwrap_or(0);
-        out.extend(plan_case(policy, case, now, open_for_account));
+        plan_case(policy, case, now, open_for_account)
+            .into_iter()
+            .for_each(&mut f);
     }
-    // Stable: per-case order (monotone in `order`) is kept.
-    out.sort_by_key(|p| p.order);
-    out
 }
 
 fn has_status_trigger(policy: &Policy) -> bool {
@@ -142,30 +155,65 @@ pub fn plan_case(
             push(&mut case, p);
         }
     }
+    if let Some(p) = promise_action(policy, &case, now) {
+        push(&mut case, p);
+    }
     out
 }
 
-/// A queued notification; when the matrix names nobody for the step, the case's owner is
-/// told, so no action goes unnoticed.
-fn notification(
-    case: &Case,
-    action: &str,
-    mut recipients: Vec<String>,
-    message: String,
-    due: DateTime<Utc>,
-) -> Option<Event> {
-    if recipients.is_empty() {
-        if case.owner.is_empty() {
-            return None;
-        }
-        recipients.push(case.owner.clone());
-    }
-    Some(Event::NotificationQueued {
-        action: action.to_string(),
-        recipients,
-        message,
-        due,
+/// A promise to the customer that passed with the case still open: record the miss and the
+/// new expected time (always ahead), and tell the customer and the owner.
+fn promise_action(policy: &Policy, case: &Case, now: DateTime<Utc>) -> Option<Planned> {
+    let missed = crate::case::promise::missed(case, now)?;
+    let mut next = crate::case::promise::current(policy, case, now)?;
+    next.missed = Some(missed);
+    let mut events = vec![Event::PromiseMissed {
+        missed,
+        by: next.by,
+    }];
+    let text = format!(
+        "the time promised to the customer ({}) passed; new expected time {}",
+        local_time(missed, policy.defaults.timezone),
+        local_time(next.by, policy.defaults.timezone)
+    );
+    let notices = told(
+        policy,
+        case,
+        &events,
+        NoticeKind::PromiseMissed,
+        text,
+        missed,
+        now,
+        |f| f.promise = Some(next),
+    );
+    events.extend(notices);
+    Some(Planned {
+        case: case.id.clone(),
+        order: missed,
+        due: missed,
+        kind: ActionKind::PromiseMissed { by: next.by },
+        events,
     })
+}
+
+/// The notifications telling people of a fact: `events` are what the fact records on
+/// `before`; `with` adds the fact's particulars. Who is told and in which words is
+/// [`compose`]'s to decide.
+#[allow(clippy::too_many_arguments)]
+fn told(
+    policy: &Policy,
+    before: &Case,
+    events: &[Event],
+    kind: NoticeKind,
+    text: String,
+    due: DateTime<Utc>,
+    now: DateTime<Utc>,
+    with: impl FnOnce(&mut Fact<'_>),
+) -> Vec<Event> {
+    let after = compose::after(before, events, now);
+    let mut fact = Fact::new(kind, before, &after, text, due);
+    with(&mut fact);
+    compose::compose_or_builtin(policy, &fact, now)
 }
 
 fn clock_actions(policy: &Policy, case: &Case, k: &Clocks, now: DateTime<Utc>) -> Vec<Planned> {
@@ -190,9 +238,7 @@ fn clock_actions(policy: &Policy, case: &Case, k: &Clocks, now: DateTime<Utc>) -
             && c.state != ClockState::Paused
         {
             let msg = format!(
-                "{} {}: the {} clock is at {:.0}% of its target, due {}",
-                case.id,
-                case.title,
+                "the {} clock is at {:.0}% of its target, due {}",
                 c.kind.as_str(),
                 policy
                     .severity(&case.severity)
@@ -205,13 +251,17 @@ fn clock_actions(policy: &Policy, case: &Case, k: &Clocks, now: DateTime<Utc>) -
                 started: c.started,
                 due: warn,
             }];
-            events.extend(notification(
+            let notices = told(
+                policy,
                 case,
-                "warning",
-                recipients(policy, case, c.kind.step(), &[], now),
+                &events,
+                NoticeKind::Warning,
                 msg,
                 warn,
-            ));
+                now,
+                |f| f.clock = Some(c.kind),
+            );
+            events.extend(notices);
             out.push(Planned {
                 case: case.id.clone(),
                 order: warn,
@@ -229,9 +279,7 @@ fn clock_actions(policy: &Policy, case: &Case, k: &Clocks, now: DateTime<Utc>) -
         {
             let owner = crate::case::transition::tier_owner(policy, &to, now);
             let msg = format!(
-                "{} {}: the {} budget ran out; escalated to {} (now {})",
-                case.id,
-                case.title,
+                "the {} budget ran out; escalated to {} (now {})",
                 from.as_deref().unwrap_or("-"),
                 to,
                 owner
@@ -250,13 +298,17 @@ fn clock_actions(policy: &Policy, case: &Case, k: &Clocks, now: DateTime<Utc>) -
                 by: Some("budget".into()),
                 due: Some(due),
             }];
-            events.extend(notification(
+            let notices = told(
+                policy,
                 case,
-                "escalated",
-                recipients(policy, case, Step::Escalate, &[], now),
+                &events,
+                NoticeKind::Escalate,
                 msg,
                 due,
-            ));
+                now,
+                |_| {},
+            );
+            events.extend(notices);
             out.push(Planned {
                 case: case.id.clone(),
                 order: due,
@@ -271,26 +323,16 @@ fn clock_actions(policy: &Policy, case: &Case, k: &Clocks, now: DateTime<Utc>) -
             });
             continue;
         }
-        // A breach; at the last tier a spent budget goes to the step's Accountable.
-        let mut extra: Vec<Party> = Vec::new();
-        if c.kind == ClockKind::Tier
-            && let Some(r) = policy.raci_for(&case.case_type, Step::Escalate)
-        {
-            extra.push(r.accountable.clone());
-        }
+        // A breach (at the last tier, a spent budget).
         let msg = if c.kind == ClockKind::Tier {
             format!(
-                "{} {}: the budget of {} ran out and it is the last tier of the {} path",
-                case.id,
-                case.title,
+                "the budget of {} ran out and it is the last tier of the {} path",
                 case.tier_on(&case.home_path).unwrap_or("-"),
                 case.home_path
             )
         } else {
             format!(
-                "{} {}: the {} target was breached (due {})",
-                case.id,
-                case.title,
+                "the {} target was breached (due {})",
                 c.kind.as_str(),
                 local_time(due, policy.defaults.timezone)
             )
@@ -300,13 +342,17 @@ fn clock_actions(policy: &Policy, case: &Case, k: &Clocks, now: DateTime<Utc>) -
             started: c.started,
             due,
         }];
-        events.extend(notification(
+        let notices = told(
+            policy,
             case,
-            "breach",
-            recipients(policy, case, c.kind.step(), &extra, now),
+            &events,
+            NoticeKind::Breach,
             msg,
             due,
-        ));
+            now,
+            |f| f.clock = Some(c.kind),
+        );
+        events.extend(notices);
         out.push(Planned {
             case: case.id.clone(),
             order: due,
@@ -572,24 +618,51 @@ pub fn trigger_events(
     events
 }
 
-/// A trigger's actions (fired, or approved) and the notification telling the escalate step's
-/// Consulted and Informed, the trigger's `notify`, and everyone the actions bring in.
+/// A trigger's actions (fired, or approved) and the notifications: one telling the escalate
+/// step's Consulted and Informed, the trigger's `notify` and everyone the actions bring in;
+/// and for each escalation it made, the escalation's own (the new owner, the customer …).
 fn take_actions(
     policy: &Policy,
     case: &Case,
     t: &Trigger,
-    message: String,
+    text: String,
     due: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Vec<Event> {
     let mut events = trigger_events(policy, case, t, due, now);
-    let mut who = recipients(policy, case, Step::Escalate, &t.then.notify, now);
-    for p in involved(&events) {
-        if !who.contains(&p) {
-            who.push(p);
+    let brought = involved(&events);
+    let mut notices = told(
+        policy,
+        case,
+        &events,
+        NoticeKind::Trigger,
+        text,
+        due,
+        now,
+        |f| {
+            f.also = t.then.notify.clone();
+            f.involved = brought;
+        },
+    );
+    let mut work = case.clone();
+    work.events.clear();
+    for e in &events {
+        if let Event::Escalated { path, .. } = e {
+            let internal_only = *path != work.home_path;
+            notices.extend(told(
+                policy,
+                &work,
+                std::slice::from_ref(e),
+                NoticeKind::Escalate,
+                crate::case::describe::event(e),
+                due,
+                now,
+                |f| f.internal_only = internal_only,
+            ));
         }
+        work = compose::after(&work, std::slice::from_ref(e), now);
     }
-    events.extend(notification(case, "trigger", who, message, due));
+    events.extend(notices);
     events
 }
 
@@ -630,9 +703,7 @@ pub fn decide_proposal(
         }]);
     }
     let message = format!(
-        "{} {}: proposal of trigger {} approved by {by}: {}",
-        case.id,
-        case.title,
+        "proposal of trigger {} approved by {by}: {}",
         t.name,
         crate::policy::explain::describe_trigger(t)
     );
@@ -674,20 +745,20 @@ fn trigger_action(
             due,
         }];
         let msg = format!(
-            "{} {}: trigger {} proposes: {describe}; decide with `esc approve {} {}` or `esc reject {} {}`",
-            case.id, case.title, t.name, case.id, t.name, case.id, t.name
+            "trigger {} proposes: {describe}; decide with `esc approve {} {}` or `esc reject {} {}`",
+            t.name, case.id, t.name, case.id, t.name
         );
-        let mut who = t.then.notify.clone();
-        if let Some(r) = policy.raci_for(&case.case_type, Step::Escalate) {
-            who.push(r.accountable.clone());
-        }
-        events.extend(notification(
+        let notices = told(
+            policy,
             case,
-            "proposed",
-            recipients(policy, case, Step::Escalate, &who, now),
+            &events,
+            NoticeKind::Proposed,
             msg,
             due,
-        ));
+            now,
+            |f| f.also = t.then.notify.clone(),
+        );
+        events.extend(notices);
         return Some(Planned {
             case: case.id.clone(),
             order: due,
@@ -702,10 +773,7 @@ fn trigger_action(
         trigger: t.name.clone(),
         due,
     }];
-    let msg = format!(
-        "{} {}: trigger {} fired: {describe}",
-        case.id, case.title, t.name
-    );
+    let msg = format!("trigger {} fired: {describe}", t.name);
     events.extend(take_actions(policy, case, t, msg, due, now));
     Some(Planned {
         case: case.id.clone(),
@@ -722,6 +790,7 @@ fn trigger_action(
 mod tests {
     use super::*;
     use crate::case::{Event, Record};
+    use crate::policy::Step;
     use chrono::TimeDelta;
     use proptest::prelude::*;
 

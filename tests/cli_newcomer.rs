@@ -521,7 +521,8 @@ fn sweep_prints_one_summary_line_and_show_numbers_its_timeline() {
         .map(|l| l.split_whitespace().next().unwrap_or(""))
         .filter(|n| !n.is_empty() && *n != "#")
         .collect();
-    assert_eq!(numbers, ["1", "2"], "{show}");
+    // Opened, its notification, the note: numbered 1..n, not by ledger seq (4, 5, 6 here).
+    assert_eq!(numbers, ["1", "2", "3"], "{show}");
 }
 
 #[test]

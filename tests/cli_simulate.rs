@@ -70,7 +70,8 @@ fn a_friday_evening_high_case_waits_for_monday_on_the_london_desk() {
     assert_eq!(esc["local"], "2026-12-07 09:55 GMT");
     assert!(esc["owner"].is_string(), "the new owner is shown: {esc}");
     let told = &esc["notifications"][0];
-    assert_eq!(told["audience"], "escalated");
+    assert_eq!(told["action"], "escalated");
+    assert_eq!(told["audience"], "internal");
     assert!(!told["recipients"].as_array().unwrap().is_empty());
     // Nothing is written.
     assert!(!env.path("ledger.jsonl").exists());

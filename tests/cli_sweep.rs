@@ -94,6 +94,13 @@ escalate = {{ r = ["lead"], a = "manager", c = ["engineer"] }}
 {triggers}
 
 {notify}
+
+# Opening, acknowledging and resolving a case tell nobody here: these tests count what the
+# sweep itself queues.
+[notify.on]
+open = []
+acknowledge = []
+resolve = []
 "#
     )
 }
@@ -139,9 +146,34 @@ fn at(minutes: u32) -> String {
     format!("2026-11-23T{:02}:{:02}:00Z", 9 + minutes / 60, minutes % 60)
 }
 
+/// `esc sweep` at `now`; it exits 1 exactly when deliveries were tried and all failed.
 fn sweep_at(env: &TestEnv, now: &str) -> Value {
-    let out = ok_at(env, now, &["sweep"]);
+    let run = env
+        .esc(&["--json", "sweep"])
+        .env("ESC_NOW", now)
+        .output()
+        .expect("run");
+    let out: Value = serde_json::from_slice(&run.stdout).unwrap_or_else(|e| {
+        panic!(
+            "sweep printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&run.stderr)
+        )
+    });
     assert_eq!(out["now"], now, "sweep reports its now");
+    let (sent, failed, _) = counts(&out);
+    let all_failed = failed > 0 && sent == 0;
+    assert_eq!(
+        run.status.code(),
+        Some(if all_failed { 1 } else { 0 }),
+        "{out:#} {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    if all_failed {
+        assert!(
+            String::from_utf8_lossy(&run.stderr).contains("deliveries failed"),
+            "says so on stderr"
+        );
+    }
     out
 }
 
@@ -425,9 +457,19 @@ fn missed_runs_catch_up_once_in_order_of_due() {
         .expect("escalated");
     assert_eq!(esc["path"], "technical");
     assert_eq!(esc["from"], "L1");
-    // One notification per action, all delivered.
-    assert_eq!(counts(&out), (7, 0, 0));
-    assert_eq!(payloads(&env).len(), 7);
+    // One notification per action; the warnings of the response and update clocks, whose
+    // breaches came in the same sweep, are superseded, the rest delivered.
+    assert_eq!(counts(&out), (5, 0, 0));
+    assert_eq!(out["notifications"]["superseded"], 2, "{out:#}");
+    let delivered: Vec<String> = payloads(&env)
+        .iter()
+        .map(|p| p["action"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        delivered,
+        ["warning", "escalated", "breach", "breach", "warning"],
+        "no warning after its breach"
+    );
     // The ledger holds each once, with its due.
     let events = ledger_events(&env);
     let warnings: Vec<(String, String)> = events_of(&events, "sla_warning")
@@ -565,9 +607,10 @@ fn two_sweeps_at_once_act_and_notify_exactly_once() {
     }
     assert_eq!(seen.len(), CASES * 4, "{seen:?}");
     assert!(seen.values().all(|n| *n == 1), "{seen:?}");
+    // Per case, the response warning is superseded by the response breach.
     let sent: u64 = outs.iter().map(|o| counts(o).0).sum();
     let failed: u64 = outs.iter().map(|o| counts(o).1).sum();
-    assert_eq!((sent, failed), (CASES as u64 * 4, 0));
+    assert_eq!((sent, failed), (CASES as u64 * 3, 0));
 
     // The ledger: one warning / breach per (case, clock, kind), one escalation per case,
     // one delivery per notification.
@@ -603,17 +646,25 @@ fn two_sweeps_at_once_act_and_notify_exactly_once() {
         .iter()
         .map(|e| e["notification"].as_u64().unwrap())
         .collect();
-    assert_eq!(delivered.len(), CASES * 4);
+    assert_eq!(delivered.len(), CASES * 3);
     assert_eq!(
         delivered.iter().collect::<BTreeSet<_>>().len(),
         delivered.len()
     );
+    let ended: BTreeSet<String> = events_of(&events, "notification_ended")
+        .iter()
+        .map(|e| format!("N-{}", e["notification"]))
+        .collect();
+    assert_eq!(ended.len(), CASES);
 
-    // The notify command saw each notification id exactly once.
+    // The notify command saw each delivered notification id exactly once.
     let ids = payload_ids(&env);
-    assert_eq!(ids.len(), CASES * 4);
+    assert_eq!(ids.len(), CASES * 3);
     let unique: BTreeSet<String> = ids.iter().cloned().collect();
-    assert_eq!(unique, queued);
+    assert_eq!(
+        unique,
+        queued.difference(&ended).cloned().collect::<BTreeSet<_>>()
+    );
 
     // And a third sweep at the same time does nothing.
     let before = ledger_bytes(&env);
@@ -657,8 +708,11 @@ fn unacknowledged_for_escalates_on_the_management_path_once() {
         case["levels"]["technical"], "L1",
         "technical path untouched"
     );
-    // The lead is notified.
-    let p = payloads(&env);
+    // The lead is notified (and the escalation on the management path told its people).
+    let p: Vec<Value> = payloads(&env)
+        .into_iter()
+        .filter(|p| p["action"] == "trigger")
+        .collect();
     assert_eq!(p.len(), 1);
     assert_eq!(p[0]["case"], "ESC-1");
     assert_eq!(p[0]["action"], "trigger");
@@ -680,7 +734,19 @@ fn unacknowledged_for_escalates_on_the_management_path_once() {
     assert_eq!(esc.len(), 1);
     assert_eq!(esc[0]["path"], "management");
     assert_eq!(esc[0]["to"], "lead");
-    assert_eq!(payloads(&env).len(), 1);
+    // The trigger's notice and the escalation's (internal only: another path than the
+    // case's own), each once.
+    let actions: Vec<String> = payloads(&env)
+        .iter()
+        .map(|p| {
+            format!(
+                "{}/{}",
+                p["action"].as_str().unwrap(),
+                p["audience"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(actions, ["trigger/internal", "escalated/internal"]);
 }
 
 #[test]

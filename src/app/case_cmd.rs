@@ -7,12 +7,14 @@ use super::policy_cmd;
 use super::settings::Settings;
 use crate::case::transition::{self, OpenRequest, Request};
 use crate::case::{Case, Event, NewEvent, Record, describe, id, raci, view};
+use crate::notify::compose;
 use crate::policy::Policy;
 use crate::policy::duration;
 use crate::render::{Grid, local_time, state_cell, table};
 use crate::sla::clock::{ClockState, Clocks, clocks};
 use crate::store::ledger::Ledger;
 use anyhow::{Context, Result, anyhow};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 fn ledger(settings: &Settings) -> Result<Ledger> {
@@ -34,20 +36,40 @@ fn fold_case(case_id: &str, records: Vec<Record>, settings: &Settings) -> Result
 /// `esc open`.
 pub fn open(settings: &Settings, req: &OpenRequest, out: &mut Output) -> Result<()> {
     let policy = policy_cmd::load_effective(settings)?;
-    // Refuse bad input before touching anything; decide again at the time taken under the lock.
-    transition::open(&policy, req, settings.now)?;
     let ledger = ledger(settings)?;
+    // The case is decided and its notifications composed (templates rendered) before the
+    // lock, for the number the case will most likely get; bad input is refused here, before
+    // anything is touched. Under the lock, now is taken again (see Settings::for_write), and
+    // the case is decided and composed again only if its number or the time changed while
+    // this writer waited (templates are bounded by their fuel).
+    let compose_for = |number: u64, s: &Settings| -> Result<(String, Vec<Event>)> {
+        let event = transition::open(&policy, req, s.now)?;
+        let case_id = id::format(number);
+        let record = NewEvent {
+            at: s.now,
+            actor: s.actor.clone(),
+            case: case_id.clone(),
+            event: event.clone(),
+            policy: Some(policy.hash.clone()),
+        }
+        .into_record(0);
+        let case = fold_case(&case_id, vec![record], s)?;
+        let mut batch = vec![event.clone()];
+        batch.extend(compose::for_open(&policy, &case, &event, s.now)?);
+        Ok((case_id, batch))
+    };
+    let (mut case_id, mut batch) = compose_for(ledger.next_case_number()?, settings)?;
     let mut guard = ledger.lock()?;
-    let settings = &settings.for_write()?;
-    let event = transition::open(&policy, req, settings.now)?;
+    let locked = &settings.for_write()?;
     if let Some(key) = &req.dedup_key {
+        // Under the lock: an unresolved case with this key means nothing is recorded.
         let mut state = crate::intake::IntakeState::new();
         guard.visit(|r| state.push(&r))?;
         if let Some(c) = state.case_for(key.trim()).filter(|c| c.is_active()) {
             let case_id = c.id.clone();
-            let case = fold_case(&case_id, guard.read_case(&case_id)?, settings)?;
+            let case = fold_case(&case_id, guard.read_case(&case_id)?, locked)?;
             drop(guard);
-            return report(settings, &policy, &case, out, |c| {
+            return report(locked, &policy, &case, out, |c| {
                 format!(
                     "{} is already {} with dedup key `{}`: nothing recorded",
                     c.id,
@@ -57,14 +79,12 @@ pub fn open(settings: &Settings, req: &OpenRequest, out: &mut Output) -> Result<
             });
         }
     }
-    let case_id = id::format(guard.next_case_number()?);
-    let records = guard.append(vec![NewEvent {
-        at: settings.now,
-        actor: settings.actor.clone(),
-        case: case_id.clone(),
-        event,
-        policy: Some(policy.hash.clone()),
-    }])?;
+    let number = guard.next_case_number()?;
+    if id::format(number) != case_id || locked.now != settings.now {
+        (case_id, batch) = compose_for(number, locked)?;
+    }
+    let settings = locked;
+    let records = guard.append(to_new(settings, &policy, &case_id, batch))?;
     drop(guard);
     let case = fold_case(&case_id, records, settings)?;
     let dues = clocks(&policy, &case, settings.now)
@@ -91,30 +111,90 @@ pub fn open(settings: &Settings, req: &OpenRequest, out: &mut Output) -> Result<
     })
 }
 
-/// Any move on an existing case.
-pub fn change(settings: &Settings, input_id: &str, req: &Request, out: &mut Output) -> Result<()> {
-    let case_id = id::parse(input_id)?;
-    let policy = policy_cmd::load_effective(settings)?;
-    let ledger = ledger(settings)?;
-    let mut guard = ledger.lock()?;
-    let settings = &settings.for_write()?;
-    let mut case = fold_case(&case_id, guard.read_case(&case_id)?, settings)?;
-    let events = transition::decide(&policy, &case, req, settings.now)?;
-    let new: Vec<NewEvent> = events
+/// The events of one command on one case, ready to append.
+fn to_new(
+    settings: &Settings,
+    policy: &Policy,
+    case_id: &str,
+    events: Vec<Event>,
+) -> Vec<NewEvent> {
+    events
         .into_iter()
         .map(|event| NewEvent {
             at: settings.now,
             actor: settings.actor.clone(),
-            case: case_id.clone(),
+            case: case_id.to_string(),
             event,
             policy: Some(policy.hash.clone()),
         })
-        .collect();
-    let records = guard.append(new)?;
-    drop(guard);
+        .collect()
+}
+
+/// Decide a request on a case and append the events with their notifications in one batch.
+/// Deciding and composing (which renders templates) happen before the write lock is taken;
+/// under the lock the case is read again, and if another writer changed it meanwhile the
+/// decision is taken again on what is there now. Returns the case as it was and the records.
+pub fn decide_and_append(
+    settings: &Settings,
+    policy: &Policy,
+    case_id: &str,
+    decide: impl Fn(&Case, DateTime<Utc>) -> Result<Vec<Event>>,
+) -> Result<(Case, Vec<Record>)> {
+    let ledger = ledger(settings)?;
+    let plan = |case: &Case, now: DateTime<Utc>| -> Result<Vec<Event>> {
+        let mut events = decide(case, now)?;
+        let notices = compose::for_events(policy, case, &events, now)?;
+        events.extend(notices);
+        Ok(events)
+    };
+    let last_seq = |case: &Case| case.events.last().map(|r| r.seq);
+    // Before the lock: the case as it is, and the plan for it. A refusal here may come from
+    // a now that another writer has since passed, so it is only final under the lock.
+    let mut seen = fold_case(case_id, ledger.read_case(case_id)?, settings)?;
+    let mut planned = plan(&seen, settings.now).ok();
+    let mut attempt = 0;
+    loop {
+        let mut guard = ledger.lock()?;
+        // Now is read under the lock (unless fixed), so the events are dated after
+        // everything written while this writer waited.
+        let locked = settings.for_write()?;
+        let case = fold_case(case_id, guard.read_case(case_id)?, &locked)?;
+        let events = match planned {
+            // The case did not change meanwhile: the plan stands.
+            Some(events) if last_seq(&case) == last_seq(&seen) => events,
+            // It changed: plan again outside the lock (the case first, then the clock).
+            Some(_) if attempt < 3 => {
+                attempt += 1;
+                drop(guard);
+                seen = fold_case(case_id, ledger.read_case(case_id)?, settings)?;
+                let fresh = settings.for_write()?;
+                planned = plan(&seen, fresh.now).ok();
+                continue;
+            }
+            // Refused before, or a busy case: decide under the lock (templates are bounded
+            // by their fuel).
+            _ => plan(&case, locked.now)?,
+        };
+        let records = guard.append(to_new(&locked, policy, case_id, events))?;
+        return Ok((case, records));
+    }
+}
+
+/// Any move on an existing case.
+pub fn change(settings: &Settings, input_id: &str, req: &Request, out: &mut Output) -> Result<()> {
+    let case_id = id::parse(input_id)?;
+    let policy = policy_cmd::load_effective(settings)?;
+    let (mut case, records) = decide_and_append(settings, &policy, &case_id, |case, now| {
+        Ok(transition::decide(&policy, case, req, now)?)
+    })?;
     let described: Vec<String> = records
         .iter()
         .map(|r| match &r.event {
+            Event::NotificationQueued {
+                recipients,
+                audience: crate::case::event::Audience::Customer,
+                ..
+            } => format!("customer {} to be told", recipients.join(", ")),
             Event::NotificationQueued { recipients, .. } => {
                 format!("notified {}", recipients.join(", "))
             }

@@ -114,11 +114,10 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
     };
     match format {
         ListFormat::Json => {
-            let arr: Vec<_> = rows
+            let each = rows
                 .iter()
-                .map(|r| view::case_json(&policy, r.case, now, None, false))
-                .collect();
-            out.json(&arr)
+                .map(|r| view::CaseView::new(&policy, r.case, now, r.clocks.clone()));
+            out.json(&super::output::Each::new(each))
         }
         ListFormat::Csv => out.data(&csv(&rows, now)?),
         ListFormat::Table => {

@@ -8,6 +8,7 @@ pub mod init;
 pub mod intake_cmd;
 pub mod ledger_cmd;
 pub mod list_cmd;
+pub mod notify_cmd;
 pub mod oncall_cmd;
 pub mod output;
 pub mod policy_cmd;
@@ -114,10 +115,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             sweep_cmd::decide(&settings, &id, &trigger, false, reason, &mut out)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Notifications { state, case } => {
-            sweep_cmd::list(&settings, state.as_deref(), case.as_deref(), &mut out)?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Notifications(args) => notify_cmd::notifications(&settings, args, &mut out),
         Command::Report { report } => report_cmd::report(&settings, report, &mut out),
         Command::Review(args) => review_cmd::review(&settings, args, &mut out),
         Command::Actions(args) => review_cmd::actions(&settings, args, &mut out),
@@ -184,6 +182,11 @@ fn run_case(settings: &Settings, cmd: CaseCommand, out: &mut Output) -> Result<(
         CaseCommand::Update(a) => (
             a.id,
             Request::Update {
+                eta: a
+                    .eta
+                    .as_deref()
+                    .map(|t| notify_cmd::parse_eta(t, settings.now))
+                    .transpose()?,
                 text: a.text,
                 customer: a.customer,
                 form: SituationForm {
@@ -259,7 +262,12 @@ fn run_case(settings: &Settings, cmd: CaseCommand, out: &mut Output) -> Result<(
                 root_cause,
             },
         ),
-        CaseCommand::Followup { id, csat, comment } => (id, Request::Followup { csat, comment }),
+        CaseCommand::Followup {
+            id, request: true, ..
+        } => (id, Request::RequestFollowup),
+        CaseCommand::Followup {
+            id, csat, comment, ..
+        } => (id, Request::Followup { csat, comment }),
         CaseCommand::Close { id } => (id, Request::Close),
         CaseCommand::Reopen { id, reason } => (id, Request::Reopen { reason }),
     };

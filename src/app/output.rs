@@ -64,10 +64,50 @@ impl Output {
         self.line(text)
     }
 
-    /// Pretty JSON on one document.
+    /// Pretty JSON on one document, serialised straight into a buffered stdout (a large
+    /// document is never held in memory as text).
     pub fn json<T: Serialize>(&mut self, value: &T) -> Result<()> {
-        let mut text = serde_json::to_string_pretty(value)?;
-        text.push('\n');
-        self.data(&text)
+        if self.closed {
+            return Ok(());
+        }
+        let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        let written = serde_json::to_writer_pretty(&mut stdout, value)
+            .map_err(std::io::Error::from)
+            .and_then(|()| stdout.write_all(b"\n"))
+            .and_then(|()| stdout.flush());
+        match written {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// A JSON array whose elements are made one at a time while it is written: `items` is
+/// consumed by the first serialisation (a second one writes `[]`). With
+/// [`Output::json`], a list of a hundred thousand cases never exists as a whole.
+pub struct Each<I>(std::cell::Cell<Option<I>>);
+
+impl<I> Each<I> {
+    pub fn new(items: I) -> Self {
+        Each(std::cell::Cell::new(Some(items)))
+    }
+}
+
+impl<I> Serialize for Each<I>
+where
+    I: Iterator,
+    I::Item: Serialize,
+{
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(None)?;
+        for item in self.0.take().into_iter().flatten() {
+            seq.serialize_element(&item)?;
+        }
+        seq.end()
     }
 }

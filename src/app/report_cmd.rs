@@ -15,7 +15,6 @@ use crate::report::{self, GroupBy, Kind, Options};
 use crate::store::ledger::Ledger;
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
 use std::process::ExitCode;
 
 /// `--since`: a duration back from now (30d, 12w), or any time argument
@@ -156,6 +155,28 @@ fn run(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `esc --json report breaches`, written as it is made.
+#[derive(serde::Serialize)]
+#[serde(bound(serialize = "super::output::Each<I>: serde::Serialize"))]
+struct BreachesJson<I> {
+    now: DateTime<Utc>,
+    breached: usize,
+    at_risk: usize,
+    clocks: super::output::Each<I>,
+}
+
+/// One clock of `esc --json report breaches`.
+#[derive(serde::Serialize)]
+struct BreachJson<'a> {
+    case: &'a str,
+    title: &'a str,
+    clock: &'a str,
+    state: &'a str,
+    due: DateTime<Utc>,
+    over_seconds: i64,
+    left_seconds: i64,
+}
+
 /// `esc report breaches`.
 pub fn breaches(
     settings: &Settings,
@@ -249,15 +270,24 @@ pub fn breaches(
             out.raw(&render(&rep, fmt, tz))?;
         }
     } else if settings.json || matches!(format, ReportFormat::Json) {
-        let items: Vec<Value> = rows
-            .iter()
-            .map(|(case, title, clock, state, due)| {
-                let secs = (*due - now).num_seconds();
-                json!({"case": case, "title": title, "clock": clock, "state": state, "due": due,
-                       "over_seconds": (-secs).max(0), "left_seconds": secs.max(0)})
-            })
-            .collect();
-        out.json(&json!({"now": now, "breached": breached, "at_risk": rows.len() - breached, "clocks": items}))?;
+        let clocks = rows.iter().map(|(case, title, clock, state, due)| {
+            let secs = (*due - now).num_seconds();
+            BreachJson {
+                case,
+                title,
+                clock,
+                state,
+                due: *due,
+                over_seconds: (-secs).max(0),
+                left_seconds: secs.max(0),
+            }
+        });
+        out.json(&BreachesJson {
+            now,
+            breached,
+            at_risk: rows.len() - breached,
+            clocks: super::output::Each::new(clocks),
+        })?;
     } else if rows.is_empty() {
         out.say("no breached or at-risk cases")?;
     } else {

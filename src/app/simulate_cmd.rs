@@ -44,6 +44,7 @@ fn request(action: &str, text: &str) -> Result<Request> {
             text: Some(text),
             customer: false,
             form: SituationForm::default(),
+            eta: None,
         },
         "escalate" => Request::Escalate {
             reason: Some(text.clone()),
@@ -200,7 +201,13 @@ fn rows(policy: &Policy, s: &Scenario, timeline: &[Entry]) -> Vec<Row> {
             let notices = simulate::notices(events);
             let told = notices
                 .iter()
-                .map(|n| format!("{}: {}", n.audience, n.recipients.join(", ")))
+                .map(|n| {
+                    if n.audience == "customer" {
+                        format!("{} (customer): {}", n.action, n.recipients.join(", "))
+                    } else {
+                        format!("{}: {}", n.action, n.recipients.join(", "))
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join("; ");
             let owner = owner_change(events);
@@ -213,7 +220,7 @@ fn rows(policy: &Policy, s: &Scenario, timeline: &[Entry]) -> Vec<Row> {
                 }
                 let n: Vec<Value> = notices
                     .iter()
-                    .map(|n| json!({"audience": n.audience, "recipients": n.recipients, "message": n.message}))
+                    .map(|n| json!({"action": n.action, "audience": n.audience, "recipients": n.recipients, "message": n.message}))
                     .collect();
                 m.insert("notifications".into(), Value::Array(n));
             }

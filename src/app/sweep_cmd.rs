@@ -4,21 +4,21 @@
 //! started together serialize: the second sees everything the first recorded and does
 //! nothing twice. Deliveries are bounded by `--delivery-budget`; what is left stays queued.
 
+use super::notify_cmd;
 use super::output::Output;
 use super::policy_cmd;
 use super::settings::Settings;
+use crate::case::event::Ending;
 use crate::case::{Case, Event, NewEvent, Record, id};
-use crate::notify::{command, outbox};
+use crate::notify::outbox;
 use crate::policy::{Policy, duration};
-use crate::render::{local_time, table};
+use crate::render::local_time;
 use crate::store::ledger::{Ledger, WriteGuard};
 use crate::sweep::{self, ActionKind, Planned};
 use anyhow::{Context, Result, anyhow};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::path::Path;
 use std::process::ExitCode;
-use std::time::Instant;
 
 /// An action as `esc sweep --json` prints it (also the items of `esc simulate --json`).
 pub(super) fn action_json(p: &Planned) -> Value {
@@ -36,6 +36,9 @@ pub(super) fn action_json(p: &Planned) -> Value {
             }
             ActionKind::Trigger { trigger } | ActionKind::Proposed { trigger } => {
                 m.insert("trigger".into(), json!(trigger));
+            }
+            ActionKind::PromiseMissed { by } => {
+                m.insert("promise".into(), json!(by));
             }
         }
         m.insert("due".into(), json!(p.due));
@@ -56,28 +59,16 @@ pub(super) fn action_what(kind: &ActionKind) -> String {
         ActionKind::Proposed { trigger } => {
             format!("trigger {trigger} proposes (approve or reject)")
         }
+        ActionKind::PromiseMissed { by } => format!(
+            "promise to the customer missed; new expected time {}",
+            crate::render::rfc3339(*by)
+        ),
     }
 }
 
 fn action_line(p: &Planned, tz: chrono_tz::Tz) -> String {
     let what = action_what(&p.kind);
     format!("{:<8} {what} (due {})", p.case, local_time(p.due, tz))
-}
-
-/// The payload a notify command reads on stdin.
-fn payload(n: &outbox::Notification, cases: &HashMap<String, (String, String)>) -> Value {
-    let (title, severity) = cases.get(&n.case).cloned().unwrap_or_default();
-    json!({
-        "id": n.id,
-        "case": n.case,
-        "title": title,
-        "severity": severity,
-        "action": n.action,
-        "recipients": n.recipients,
-        "message": n.message,
-        "at": n.at,
-        "due": n.due,
-    })
 }
 
 fn append(
@@ -100,90 +91,15 @@ fn append(
     Ok(guard.append(new)?)
 }
 
-/// Counts of the delivery step.
-#[derive(Default)]
-struct Delivery {
-    sent: Vec<outbox::Notification>,
-    failed: Vec<(outbox::Notification, String)>,
-    pending: usize,
-}
-
-fn deliver_due(
-    policy: &Policy,
-    settings: &Settings,
-    guard: &mut WriteGuard<'_>,
-    queue: &std::collections::BTreeMap<u64, outbox::Notification>,
-    cases: &HashMap<String, (String, String)>,
-    budget: std::time::Duration,
-    d: &mut Delivery,
-) -> Result<()> {
-    let due: Vec<&outbox::Notification> =
-        queue.values().filter(|n| n.is_due(settings.now)).collect();
-    let Some(argv) = &policy.notify.command else {
-        d.pending = queue
-            .values()
-            .filter(|n| n.state != outbox::State::Delivered)
-            .count();
-        return Ok(());
-    };
-    let dir = settings
-        .policy
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let timeout = policy
-        .notify
-        .timeout
-        .to_std()
-        .unwrap_or(std::time::Duration::from_secs(10));
-    let started = Instant::now();
-    for n in due {
-        if started.elapsed() >= budget {
-            break;
-        }
-        let body = payload(n, cases).to_string();
-        match command::deliver(argv, dir, &body, timeout) {
-            Ok(()) => {
-                append(
-                    guard,
-                    policy,
-                    settings,
-                    &n.case,
-                    vec![Event::NotificationDelivered {
-                        notification: n.seq,
-                    }],
-                )?;
-                d.sent.push(n.clone());
-            }
-            Err(e) => {
-                let attempt = n.attempts + 1;
-                append(
-                    guard,
-                    policy,
-                    settings,
-                    &n.case,
-                    vec![Event::NotificationFailed {
-                        notification: n.seq,
-                        attempt,
-                        error: e.to_string(),
-                        retry_after: outbox::backoff(attempt, settings.now),
-                    }],
-                )?;
-                d.failed.push((n.clone(), e.to_string()));
-                // A command that cannot even be started fails the same way for every
-                // notification: leave the rest queued for the next run.
-                if matches!(e, command::DeliveryError::Spawn { .. }) {
-                    break;
-                }
-            }
-        }
-    }
-    let sent: std::collections::HashSet<u64> = d.sent.iter().map(|n| n.seq).collect();
-    d.pending = queue
-        .values()
-        .filter(|n| n.state != outbox::State::Delivered && !sent.contains(&n.seq))
-        .count();
-    Ok(())
+/// `esc --json sweep --dry-run`, written as it is made.
+#[derive(serde::Serialize)]
+#[serde(bound(serialize = "super::output::Each<I>: serde::Serialize"))]
+struct DryRunJson<'a, I> {
+    now: chrono::DateTime<chrono::Utc>,
+    dry_run: bool,
+    actions: super::output::Each<I>,
+    notifications: Value,
+    skipped: &'a [Value],
 }
 
 /// `esc sweep`.
@@ -199,7 +115,8 @@ pub fn sweep(
         .to_std()
         .unwrap_or_default();
     let ledger = Ledger::open(&settings.ledger)?;
-    let mut guard = ledger.lock()?;
+    // A dry run only reads: no lock (and so no lock file).
+    let guard = if dry_run { None } else { Some(ledger.lock()?) };
     let settings = &if dry_run {
         settings.clone()
     } else {
@@ -208,11 +125,11 @@ pub fn sweep(
     // Fold while reading: the whole ledger's records are never held at once. Only
     // undelivered notifications are kept, and only when there is a command to deliver them;
     // otherwise they are just counted.
-    let deliver = policy.notify.command.is_some();
+    let deliver = policy.notify.delivers();
     let mut queue = std::collections::BTreeMap::new();
     let mut undelivered: usize = 0;
     let mut folder = crate::case::Folder::new(false);
-    guard.visit(|r| {
+    let mut visitor = |r: Record| {
         match &r.event {
             Event::NotificationQueued { .. } => undelivered += 1,
             Event::NotificationDelivered { .. } => undelivered = undelivered.saturating_sub(1),
@@ -222,7 +139,11 @@ pub fn sweep(
             outbox::push_pending(&mut queue, &r);
         }
         folder.push(r);
-    })?;
+    };
+    match &guard {
+        Some(guard) => guard.visit(&mut visitor)?,
+        None => ledger.visit(&mut visitor)?,
+    };
     let cases = folder
         .finish()
         .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))?;
@@ -238,37 +159,11 @@ pub fn sweep(
         .collect();
     let ahead: std::collections::HashSet<String> = ahead.into_iter().map(|c| c.id).collect();
     queue.retain(|_, n: &mut outbox::Notification| !ahead.contains(&n.case));
-    let mut planned = sweep::plan(&policy, &cases, settings.now);
     let tz = policy.defaults.timezone;
-    if dry_run {
-        let pending = undelivered;
-        if settings.json {
-            let actions: Vec<Value> = planned.iter().map(action_json).collect();
-            out.json(
-                &json!({"now": settings.now, "dry_run": true, "actions": actions,
-                "notifications": {"sent": 0, "failed": 0, "pending": pending},
-                "skipped": skipped}),
-            )?;
-        } else if planned.is_empty() {
-            out.say(&format!(
-                "dry run: nothing to do ({pending} notifications queued)"
-            ))?;
-        } else {
-            out.line(&format!(
-                "dry run: {} actions would be taken",
-                planned.len()
-            ))?;
-            for p in &planned {
-                out.line(&action_line(p, tz))?;
-            }
-        }
-        if !settings.json {
-            for s in &skipped {
-                out.line(&skipped_line(s))?;
-            }
-        }
-        return Ok(ExitCode::SUCCESS);
-    }
+    let Some(mut guard) = guard else {
+        return dry_run_report(settings, &policy, &cases, undelivered, &skipped, out);
+    };
+    let mut planned = sweep::plan(&policy, &cases, settings.now);
     let mut new: Vec<NewEvent> = Vec::new();
     for p in &mut planned {
         for event in std::mem::take(&mut p.events) {
@@ -294,21 +189,22 @@ pub fn sweep(
     }
     // Titles and severities for the payloads of what will be delivered.
     let queued: std::collections::HashSet<&str> = queue.values().map(|n| n.case.as_str()).collect();
-    let titles: HashMap<String, (String, String)> = cases
+    let titles: HashMap<String, crate::notify::deliver::CaseFacts> = cases
         .iter()
         .filter(|c| queued.contains(c.id.as_str()))
-        .map(|c| (c.id.clone(), (c.title.clone(), c.severity.clone())))
+        .map(|c| (c.id.clone(), crate::notify::deliver::CaseFacts::of(c)))
         .collect();
     drop(cases);
-    let mut delivery = Delivery::default();
+    let mut delivery = notify_cmd::Delivery::default();
     // If recording a delivery result fails, what was recorded before is still printed.
-    let failed_step = deliver_due(
+    let failed_step = notify_cmd::deliver_due(
         &policy,
         settings,
         &mut guard,
         &queue,
         &titles,
         budget,
+        false,
         &mut delivery,
     )
     .err();
@@ -316,7 +212,10 @@ pub fn sweep(
         delivery.pending = undelivered;
     }
     drop(guard);
-    let acted = !planned.is_empty() || !delivery.sent.is_empty() || !delivery.failed.is_empty();
+    let acted = !planned.is_empty()
+        || !delivery.sent.is_empty()
+        || !delivery.failed.is_empty()
+        || !delivery.ended.is_empty();
     if settings.json {
         let mut actions: Vec<Value> = planned.iter().map(action_json).collect();
         for n in &delivery.sent {
@@ -328,10 +227,16 @@ pub fn sweep(
             .iter()
             .map(|(n, e)| json!({"id": n.id, "case": n.case, "error": e}))
             .collect();
+        let ended: Vec<Value> = delivery
+            .ended
+            .iter()
+            .map(|(n, e)| json!({"id": n.id, "case": n.case, "state": e.as_str()}))
+            .collect();
         out.json(&json!({"now": settings.now, "actions": actions,
             "notifications": {"sent": delivery.sent.len(), "failed": delivery.failed.len(),
-                "pending": delivery.pending},
-            "failures": failures, "skipped": skipped}))?;
+                "pending": delivery.pending, "superseded": delivery.count(Ending::Superseded),
+                "expired": delivery.count(Ending::Expired)},
+            "failures": failures, "ended": ended, "skipped": skipped}))?;
     } else if acted || !out.quiet {
         for p in &planned {
             out.line(&action_line(p, tz))?;
@@ -350,6 +255,14 @@ pub fn sweep(
                 n.case, n.id
             ))?;
         }
+        for (n, e) in &delivery.ended {
+            out.line(&format!(
+                "{:<8} notification {} {}: not delivered",
+                n.case,
+                n.id,
+                e.as_str()
+            ))?;
+        }
         for s in &skipped {
             out.line(&skipped_line(s))?;
         }
@@ -359,10 +272,10 @@ pub fn sweep(
         } else {
             "nothing to do".to_string()
         };
-        let command = if policy.notify.command.is_some() {
+        let command = if policy.notify.delivers() {
             ""
         } else {
-            " (no notify command configured: see `esc notifications`)"
+            " (no delivery channel configured: see `esc notifications`)"
         };
         out.line(&format!(
             "{done}; notifications: {} sent, {} failed, {} pending{command}",
@@ -377,6 +290,60 @@ pub fn sweep(
              result; an undelivered notification stays queued and the next sweep sends it \
              (its id lets the receiver drop a duplicate)",
         ));
+    }
+    Ok(notify_cmd::exit_status(&delivery))
+}
+
+/// `esc sweep --dry-run`: the plan, written nowhere. With `--quiet` only the number of
+/// actions is printed, and the actions are counted, never held.
+fn dry_run_report(
+    settings: &Settings,
+    policy: &Policy,
+    cases: &[Case],
+    pending: usize,
+    skipped: &[Value],
+    out: &mut Output,
+) -> Result<ExitCode> {
+    let now = settings.now;
+    if out.quiet && !settings.json {
+        let mut count: usize = 0;
+        sweep::plan_each(policy, cases, now, |_| count += 1);
+        out.line(&count.to_string())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    // What a dry run shows of an action does not include the events it would append.
+    let mut planned = Vec::new();
+    sweep::plan_each(policy, cases, now, |mut p| {
+        p.events = Vec::new();
+        planned.push(p);
+    });
+    planned.sort_by_key(|p| p.order);
+    if settings.json {
+        out.json(&DryRunJson {
+            now,
+            dry_run: true,
+            actions: super::output::Each::new(planned.iter().map(action_json)),
+            notifications: json!({"sent": 0, "failed": 0, "pending": pending}),
+            skipped,
+        })?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if planned.is_empty() {
+        out.say(&format!(
+            "dry run: nothing to do ({pending} notifications queued)"
+        ))?;
+    } else {
+        out.line(&format!(
+            "dry run: {} actions would be taken",
+            planned.len()
+        ))?;
+        let tz = policy.defaults.timezone;
+        for p in &planned {
+            out.line(&action_line(p, tz))?;
+        }
+    }
+    for s in skipped {
+        out.line(&skipped_line(s))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -439,56 +406,4 @@ pub fn decide(
     } else {
         out.say(&format!("{case_id} {}", described.join("; ")))
     }
-}
-
-/// `esc notifications`.
-pub fn list(
-    settings: &Settings,
-    state: Option<&str>,
-    case: Option<&str>,
-    out: &mut Output,
-) -> Result<()> {
-    let policy = policy_cmd::load(&settings.policy)?;
-    let case = case.map(id::parse).transpose()?;
-    let ledger = Ledger::open(&settings.ledger)?;
-    let queue = match &case {
-        Some(c) => outbox::fold(&ledger.read_case(c)?),
-        None => {
-            let mut queue = std::collections::BTreeMap::new();
-            ledger.visit(|r| outbox::push(&mut queue, &r))?;
-            queue
-        }
-    };
-    let selected: Vec<&outbox::Notification> = queue
-        .values()
-        .filter(|n| state.is_none_or(|s| n.state.as_str() == s))
-        .collect();
-    if settings.json {
-        return out.json(&selected);
-    }
-    if selected.is_empty() {
-        return out.say("no notifications");
-    }
-    let tz = policy.defaults.timezone;
-    let mut t = table(["id", "case", "action", "state", "to", "queued", "message"]);
-    for n in selected {
-        let state = match (n.state, &n.last_error) {
-            (outbox::State::Failed, Some(e)) => format!(
-                "failed ×{} ({e}); retry after {}",
-                n.attempts,
-                n.retry_after.map_or("-".into(), |r| local_time(r, tz))
-            ),
-            (s, _) => s.as_str().to_string(),
-        };
-        t.add_row(vec![
-            n.id.clone(),
-            n.case.clone(),
-            n.action.clone(),
-            state,
-            n.recipients.join(", "),
-            local_time(n.at, tz),
-            n.message.clone(),
-        ]);
-    }
-    out.raw(&format!("{t}\n"))
 }

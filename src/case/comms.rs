@@ -16,19 +16,23 @@ fn when(policy: &Policy, at: Option<chrono::DateTime<chrono::Utc>>) -> Option<St
 }
 
 /// The context of the `customer_status` template: no tier names, no people, only what the
-/// customer needs — where the case stands, what happens next and by when.
+/// customer needs — where the case stands, what happens next and by when. Every time in it is
+/// still ahead of `now`: a target that passed is reported as `missed`, with the new expected
+/// time in `by` (see [`super::promise`]).
 pub fn customer_status(policy: &Policy, case: &Case, now: chrono::DateTime<chrono::Utc>) -> Value {
     let k = clocks(policy, case, now);
     // A paused clock promises nothing: its due time moves until the case resumes.
     let running = |c: Option<&crate::sla::clock::Clock>| {
         c.filter(|c| c.at.is_none() && !matches!(c.state, ClockState::Met | ClockState::Paused))
             .and_then(|c| c.due)
+            .filter(|d| *d > now)
     };
+    let promise = super::promise::current(policy, case, now);
     let (summary, next, by) = match case.status {
         crate::policy::Status::Open => (
             "We have received your request and it is in our queue.".to_string(),
             Some("a member of our team will respond".to_string()),
-            running(k.as_ref().map(|k| &k.response)),
+            promise.map(|p| p.by),
         ),
         crate::policy::Status::Acknowledged => {
             let mut s = "Our team is working on your request.".to_string();
@@ -41,7 +45,7 @@ pub fn customer_status(policy: &Policy, case: &Case, now: chrono::DateTime<chron
             (
                 s,
                 Some("we aim to resolve it".to_string()),
-                running(k.as_ref().map(|k| &k.resolution)),
+                promise.map(|p| p.by),
             )
         }
         crate::policy::Status::Paused => (
@@ -59,6 +63,14 @@ pub fn customer_status(policy: &Policy, case: &Case, now: chrono::DateTime<chron
         ),
         crate::policy::Status::Closed => ("This case is closed. Thank you.".to_string(), None, None),
     };
+    let missed = promise.and_then(|p| p.missed);
+    let summary = match missed {
+        Some(t) => format!(
+            "{summary} We are sorry that we did not keep to the time we gave you ({}).",
+            local_time(t, policy.defaults.timezone)
+        ),
+        None => summary,
+    };
     let update_by = k
         .as_ref()
         .and_then(|k| running(k.update.as_ref()))
@@ -70,6 +82,7 @@ pub fn customer_status(policy: &Policy, case: &Case, now: chrono::DateTime<chron
         "summary": summary,
         "next": next,
         "by": when(policy, by),
+        "missed": when(policy, missed),
         "update_by": when(policy, update_by),
     })
 }

@@ -15,11 +15,18 @@ pub fn event(e: &Event) -> String {
         Event::Acknowledged {} => "acknowledged".into(),
         Event::Assigned { to } => format!("assigned to {to}"),
         Event::Noted { text } => format!("note: {text}"),
-        Event::Updated { text, customer } => {
+        Event::Updated {
+            text,
+            customer,
+            eta,
+        } => {
+            let eta = eta.map_or(String::new(), |t| {
+                format!(" (promised by {})", crate::render::rfc3339(t))
+            });
             if *customer {
-                format!("customer update: {text}")
+                format!("customer update: {text}{eta}")
             } else {
-                format!("update: {text}")
+                format!("update: {text}{eta}")
             }
         }
         Event::Escalated {
@@ -94,8 +101,13 @@ pub fn event(e: &Event) -> String {
         Event::NotificationQueued {
             recipients,
             message,
+            audience,
             ..
-        } => format!("notification to {}: {message}", recipients.join(", ")),
+        } => format!(
+            "{} notification to {}: {message}",
+            audience.as_str(),
+            recipients.join(", ")
+        ),
         Event::SwarmStarted {
             facilitator,
             members,
@@ -130,6 +142,20 @@ pub fn event(e: &Event) -> String {
             error,
             ..
         } => format!("notification N-{notification} failed (attempt {attempt}): {error}"),
+        Event::NotificationEnded {
+            notification,
+            outcome,
+            reason,
+        } => match reason {
+            Some(r) => format!("notification N-{notification} {}: {r}", outcome.as_str()),
+            None => format!("notification N-{notification} {}", outcome.as_str()),
+        },
+        Event::FollowupRequested {} => "follow-up requested from the customer".into(),
+        Event::PromiseMissed { missed, by } => format!(
+            "promise to the customer missed ({}); new expected time {}",
+            crate::render::rfc3339(*missed),
+            crate::render::rfc3339(*by)
+        ),
         Event::ReviewRecorded {
             root_cause,
             actions,

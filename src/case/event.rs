@@ -10,13 +10,13 @@ use crate::sla::clock::ClockKind;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// One stored event with its envelope.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One stored event with its envelope. Read by the hand-written reader in
+/// `case::record_de` (one pass, no intermediate buffer); written by this derive.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Record {
     /// Position in the ledger, 1 for the first event, gap-free.
     pub seq: u64,
     /// When it happened (the command's `now`).
-    #[serde(deserialize_with = "utc_time")]
     pub at: DateTime<Utc>,
     /// Who did it (`--actor`, `ESC_ACTOR` or the login name; `esc` for sweep).
     pub actor: String,
@@ -36,7 +36,7 @@ pub struct Record {
 /// Reads an RFC 3339 time; the form esc itself writes (`2026-11-23T09:00:00Z`) is read by a
 /// fast path, anything else by chrono. Every ledger line has one, so this is a noticeable
 /// share of reading a large ledger.
-fn utc_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+pub(crate) fn utc_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
     struct Visitor;
     impl serde::de::Visitor<'_> for Visitor {
         type Value = DateTime<Utc>;
@@ -106,6 +106,48 @@ impl NewEvent {
     }
 }
 
+/// Who a notification is for. `reporter` is the customer party; every other party is staff.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Audience {
+    #[default]
+    Internal,
+    Customer,
+}
+
+impl Audience {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Audience::Internal => "internal",
+            Audience::Customer => "customer",
+        }
+    }
+}
+
+/// How a notification ended without being delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ending {
+    /// A breach of the same clock was queued before the warning went out.
+    Superseded,
+    /// Older than `[notify] max_age` when its turn came.
+    Expired,
+    /// `esc notifications drop`.
+    Dropped,
+}
+
+impl Ending {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ending::Superseded => "superseded",
+            Ending::Expired => "expired",
+            Ending::Dropped => "dropped",
+        }
+    }
+}
+
 /// Everything that can happen to a case.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -145,6 +187,9 @@ pub enum Event {
         text: String,
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         customer: bool,
+        /// `esc update --customer --eta TIME`: the time now promised to the customer.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        eta: Option<DateTime<Utc>>,
     },
     Escalated {
         path: String,
@@ -235,6 +280,16 @@ pub enum Event {
         recipients: Vec<String>,
         message: String,
         due: DateTime<Utc>,
+        /// Who it is for: staff (`internal`) or the customer; never both. Ledgers written
+        /// before audiences existed read as `internal`.
+        #[serde(default)]
+        audience: Audience,
+        /// The clock a warning or breach is about (a breach supersedes its warning).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        clock: Option<ClockKind>,
+        /// The time promised to the customer in this message, if it promises one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        promise: Option<DateTime<Utc>>,
     },
     /// `esc swarm`: the case became a swarm.
     SwarmStarted {
@@ -273,6 +328,24 @@ pub enum Event {
         attempt: u32,
         error: String,
         retry_after: DateTime<Utc>,
+        /// The last 2 KB the notify command wrote on stderr.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stderr: Option<String>,
+    },
+    /// A queued notification will never be delivered: superseded, expired or dropped.
+    NotificationEnded {
+        notification: u64,
+        outcome: Ending,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// `esc followup ID --request`: the customer was asked to confirm the resolution.
+    FollowupRequested {},
+    /// `esc sweep`: the time last promised to the customer passed with the case unresolved;
+    /// `by` is the new expected time (still ahead).
+    PromiseMissed {
+        missed: DateTime<Utc>,
+        by: DateTime<Utc>,
     },
     /// `esc review`: the post-escalation review, with its action items (numbered from 1).
     ReviewRecorded {
@@ -370,6 +443,9 @@ impl Event {
             Event::NotificationQueued { .. } => "notification_queued",
             Event::NotificationDelivered { .. } => "notification_delivered",
             Event::NotificationFailed { .. } => "notification_failed",
+            Event::NotificationEnded { .. } => "notification_ended",
+            Event::FollowupRequested {} => "followup_requested",
+            Event::PromiseMissed { .. } => "promise_missed",
             Event::ReviewRecorded { .. } => "review_recorded",
             Event::ActionDone { .. } => "action_done",
             Event::Alerted { .. } => "alerted",
@@ -389,7 +465,9 @@ impl Event {
             | Event::Resumed {} => Step::Update,
             Event::Escalated { .. } | Event::Deescalated { .. } => Step::Escalate,
             Event::Resolved { .. } | Event::Reopened { .. } => Step::Resolve,
-            Event::FollowedUp { .. } | Event::Closed {} => Step::Close,
+            Event::FollowedUp { .. } | Event::FollowupRequested {} | Event::Closed {} => {
+                Step::Close
+            }
             Event::SlaWarning { clock, .. } | Event::SlaBreach { clock, .. } => clock.step(),
             Event::TriggerFired { .. }
             | Event::Proposed { .. }
@@ -401,7 +479,9 @@ impl Event {
             Event::SponsorEngaged { .. } => Step::Escalate,
             Event::NotificationQueued { .. }
             | Event::NotificationDelivered { .. }
-            | Event::NotificationFailed { .. } => Step::Update,
+            | Event::NotificationFailed { .. }
+            | Event::NotificationEnded { .. }
+            | Event::PromiseMissed { .. } => Step::Update,
             Event::ReviewRecorded { .. } | Event::ActionDone { .. } => Step::Review,
             Event::Alerted { .. } => Step::Update,
             Event::OncallOverride { .. } => Step::Acknowledge,

@@ -95,6 +95,11 @@ pub struct Case {
     pub resolved_spans: Vec<(DateTime<Utc>, Option<DateTime<Utc>>)>,
     /// The last status update (any `update`), for the cadence clock.
     pub last_update_at: Option<DateTime<Utc>>,
+    /// The last time promised to the customer (in a customer notification or by
+    /// `esc update --customer --eta`), and when it was promised.
+    pub promise: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// The last explicit `esc update --customer --eta`.
+    pub eta: Option<DateTime<Utc>>,
     pub escalations: u32,
     pub reopened: u32,
     pub resolution: Option<String>,
@@ -138,6 +143,9 @@ pub enum FoldError {
 #[derive(Debug)]
 pub struct Folder {
     cases: Vec<Case>,
+    /// Where each case is in `cases`: by number for canonical ids (`ESC-<n>`, the dense
+    /// common case: no hashing per record), else by id.
+    by_number: Vec<u32>,
     index: std::collections::HashMap<String, usize>,
     keep: fn(&Event) -> bool,
     error: Option<FoldError>,
@@ -155,6 +163,7 @@ impl Folder {
         Folder {
             keep,
             cases: Vec::new(),
+            by_number: Vec::new(),
             index: std::collections::HashMap::new(),
             error: None,
         }
@@ -167,15 +176,18 @@ impl Folder {
         if self.error.is_some() || r.case == super::event::ONCALL {
             return;
         }
-        let result = match self.index.get(&r.case) {
-            Some(&i) => {
+        let result = match self.find(&r.case) {
+            Some(i) => {
                 let keep = (self.keep)(&r.event);
                 self.cases[i].apply(r, keep)
             }
             None => match Case::from_opened(&r) {
                 Ok(mut c) => {
-                    self.index.insert(r.case.clone(), self.cases.len());
+                    self.remember(&r.case, self.cases.len());
                     if (self.keep)(&r.event) {
+                        // Most cases keep one or two events: room for one, not the four a
+                        // first push reserves (a record is a few hundred bytes).
+                        c.events.reserve_exact(1);
                         c.events.push(r);
                     }
                     self.cases.push(c);
@@ -186,6 +198,40 @@ impl Folder {
         };
         if let Err(e) = result {
             self.error = Some(e);
+        }
+    }
+
+    /// The number of a canonical id (`ESC-` and digits without a leading zero), small
+    /// enough to index a vector by.
+    fn dense_number(id: &str) -> Option<usize> {
+        let digits = id.strip_prefix("ESC-")?;
+        let canonical = !digits.is_empty()
+            && digits.len() <= 8
+            && !digits.starts_with('0')
+            && digits.bytes().all(|b| b.is_ascii_digit());
+        canonical.then(|| digits.parse().ok()).flatten()
+    }
+
+    fn find(&self, id: &str) -> Option<usize> {
+        let dense = Folder::dense_number(id).and_then(|n| self.by_number.get(n));
+        match dense {
+            Some(&i) if i > 0 => Some(i as usize - 1),
+            _ if self.index.is_empty() => None,
+            _ => self.index.get(id).copied(),
+        }
+    }
+
+    fn remember(&mut self, id: &str, i: usize) {
+        match (Folder::dense_number(id), u32::try_from(i + 1)) {
+            (Some(n), Ok(slot)) => {
+                if self.by_number.len() <= n {
+                    self.by_number.resize(n + 1, 0);
+                }
+                self.by_number[n] = slot;
+            }
+            _ => {
+                self.index.insert(id.to_owned(), i);
+            }
         }
     }
 
@@ -278,6 +324,8 @@ impl Case {
             marks: BTreeSet::new(),
             triggers: BTreeMap::new(),
             auto_escalations: 0,
+            promise: None,
+            eta: None,
             review: None,
             last_event_at: r.at,
             events: Vec::new(),
@@ -312,7 +360,13 @@ impl Case {
             }
             Event::Assigned { to } => self.owner = to.clone(),
             Event::Noted { .. } => {}
-            Event::Updated { .. } => self.last_update_at = Some(r.at),
+            Event::Updated { eta, .. } => {
+                self.last_update_at = Some(r.at);
+                if let Some(t) = eta {
+                    self.promise = Some((*t, r.at));
+                    self.eta = Some(*t);
+                }
+            }
             Event::Escalated {
                 path,
                 to,
@@ -468,9 +522,15 @@ impl Case {
                     }
                 }
             }
+            Event::NotificationQueued {
+                promise: Some(t), ..
+            } => self.promise = Some((*t, r.at)),
             Event::NotificationQueued { .. }
             | Event::NotificationDelivered { .. }
-            | Event::NotificationFailed { .. } => {}
+            | Event::NotificationFailed { .. }
+            | Event::NotificationEnded { .. }
+            | Event::FollowupRequested {} => {}
+            Event::PromiseMissed { by, .. } => self.promise = Some((*by, r.at)),
             Event::ReviewRecorded {
                 root_cause,
                 went_well,
@@ -509,6 +569,10 @@ impl Case {
             }
         }
         if keep {
+            if self.events.len() == self.events.capacity() {
+                // Grow by half, not double: whole-ledger commands hold every case at once.
+                self.events.reserve_exact(self.events.len() / 2 + 1);
+            }
             self.events.push(r);
         }
         Ok(())

@@ -11,7 +11,9 @@ pub mod fold;
 pub mod id;
 pub mod import;
 pub mod incident;
+pub mod promise;
 pub mod raci;
+mod record_de;
 pub mod transition;
 pub mod view;
 

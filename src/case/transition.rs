@@ -3,8 +3,8 @@
 
 use super::event::Event;
 use super::fold::Case;
-use super::{incident, raci};
-use crate::policy::{HandoffField, Policy, Status, Step};
+use super::incident;
+use crate::policy::{HandoffField, Policy, Status};
 use chrono::{DateTime, Utc};
 
 /// What a user asks to do to an existing case.
@@ -21,6 +21,8 @@ pub enum Request {
         text: Option<String>,
         customer: bool,
         form: SituationForm,
+        /// A time promised to the customer (`--eta`, with `--customer`).
+        eta: Option<DateTime<Utc>>,
     },
     Escalate {
         reason: Option<String>,
@@ -61,6 +63,8 @@ pub enum Request {
         csat: Option<u8>,
         comment: Option<String>,
     },
+    /// Ask the customer to confirm the resolution (`esc followup ID --request`).
+    RequestFollowup,
     Close,
     Reopen {
         reason: String,
@@ -291,37 +295,32 @@ pub fn decide(
             text,
             customer,
             form,
-        } => return update(policy, case, text.as_deref(), *customer, form, now),
+            eta,
+        } => return update(policy, case, text.as_deref(), *customer, form, *eta, now),
+        Request::RequestFollowup => {
+            if case.status != Status::Resolved {
+                return Err(wrong(
+                    case,
+                    "be asked for a follow-up",
+                    "the customer is asked to confirm a resolved case: resolve it first",
+                ));
+            }
+            if case.followup.is_some() {
+                return Err(Refusal::Invalid(format!(
+                    "{} already has the customer's follow-up; close it with `esc close ID`",
+                    case.id
+                )));
+            }
+            Event::FollowupRequested {}
+        }
         Request::StartSwarm { with, facilitator } => {
-            let e = incident::start_swarm(policy, case, with, facilitator.as_deref(), None, now)?;
-            return Ok(with_notice(policy, case, e, Step::Swarm, "swarm", now));
+            incident::start_swarm(policy, case, with, facilitator.as_deref(), None, now)?
         }
-        Request::EndSwarm { lessons } => {
-            let e = incident::end_swarm(policy, case, lessons.as_deref())?;
-            return Ok(with_notice(
-                policy,
-                case,
-                e,
-                Step::Swarm,
-                "swarm_ended",
-                now,
-            ));
-        }
+        Request::EndSwarm { lessons } => incident::end_swarm(policy, case, lessons.as_deref())?,
         Request::DeclareMajor { commander, roles } => {
-            let e = incident::declare_major(policy, case, commander, roles, None)?;
-            return Ok(with_notice(policy, case, e, Step::Major, "major", now));
+            incident::declare_major(policy, case, commander, roles, None)?
         }
-        Request::StandDown => {
-            let e = incident::stand_down(case)?;
-            return Ok(with_notice(
-                policy,
-                case,
-                e,
-                Step::Major,
-                "major_stood_down",
-                now,
-            ));
-        }
+        Request::StandDown => incident::stand_down(case)?,
         Request::Escalate {
             reason,
             summary,
@@ -440,65 +439,28 @@ pub fn decide(
     Ok(vec![event])
 }
 
-/// The event plus a notification to the step's Consulted and Informed and to everyone the
-/// event brings in (swarm members, incident roles).
-fn with_notice(
-    policy: &Policy,
-    case: &Case,
-    event: Event,
-    step: Step,
-    action: &str,
-    now: DateTime<Utc>,
-) -> Vec<Event> {
-    let mut who = raci::recipients(policy, case, step, &[], now);
-    let mut brought = incident::involved(std::slice::from_ref(&event));
-    if let (Event::SwarmEnded { .. } | Event::MajorStoodDown {}, true) =
-        (&event, brought.is_empty())
-    {
-        brought = case
-            .swarm
-            .iter()
-            .filter(|_| matches!(event, Event::SwarmEnded { .. }))
-            .flat_map(|s| std::iter::once(s.facilitator.clone()).chain(s.members.clone()))
-            .chain(
-                case.major
-                    .iter()
-                    .filter(|_| matches!(event, Event::MajorStoodDown {}))
-                    .flat_map(|m| m.roles.values().cloned()),
-            )
-            .collect();
-    }
-    for p in brought {
-        if !who.contains(&p) {
-            who.push(p);
-        }
-    }
-    let message = format!(
-        "{} {}: {}",
-        case.id,
-        case.title,
-        crate::case::describe::event(&event)
-    );
-    let mut events = vec![event];
-    if !who.is_empty() {
-        events.push(Event::NotificationQueued {
-            action: action.to_string(),
-            recipients: who,
-            message,
-            due: now,
-        });
-    }
-    events
-}
-
 fn update(
     policy: &Policy,
     case: &Case,
     text: Option<&str>,
     customer: bool,
     form: &SituationForm,
+    eta: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<Vec<Event>, Refusal> {
+    if let Some(t) = eta {
+        if !customer {
+            return Err(Refusal::Invalid(
+                "--eta is a time promised to the customer: give it with --customer".into(),
+            ));
+        }
+        if t <= now {
+            return Err(Refusal::Invalid(format!(
+                "--eta {} is not in the future: a promise to the customer must still be ahead",
+                crate::render::rfc3339(t)
+            )));
+        }
+    }
     if !case.is_active() {
         return Err(wrong(
             case,
@@ -546,31 +508,11 @@ fn update(
         text.ok_or_else(|| Refusal::Invalid("the update is empty: write some text".into()))?
             .to_string()
     };
-    let mut events = vec![Event::Updated {
-        text: body.clone(),
+    Ok(vec![Event::Updated {
+        text: body,
         customer,
-    }];
-    if customer {
-        let ctx = serde_json::json!({
-            "id": case.id, "title": case.title, "text": body,
-            "channel": case.channel, "reporter": case.reporter,
-        });
-        let message = crate::policy::templates::render(&policy.templates, "customer_update", &ctx)
-            .map_err(|e| Refusal::Invalid(e.to_string()))?;
-        let to: Vec<String> = case.reporter.iter().cloned().collect();
-        if !to.is_empty() {
-            events.push(Event::NotificationQueued {
-                action: format!(
-                    "customer_update:{}",
-                    case.channel.as_deref().unwrap_or("default")
-                ),
-                recipients: to,
-                message,
-                due: now,
-            });
-        }
-    }
-    Ok(events)
+        eta,
+    }])
 }
 
 fn text(o: &Option<String>) -> Option<String> {

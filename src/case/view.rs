@@ -1,16 +1,13 @@
 //! The JSON shape of a case (`esc show --json`, `esc list --json`, every changing command
 //! with `--json`), as fixed by the SPEC. Pure.
 
-use super::fold::Case;
+use super::fold::{Case, Major, Swarm};
 use super::raci::ResolvedRaci;
 use crate::policy::Policy;
-use crate::sla::clock::{Clock, clocks};
+use crate::sla::clock::{Clock, Clocks, clocks};
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value, json};
-
-fn clock_json(c: &Clock) -> Value {
-    json!({"due": c.due, "state": c.state.as_str(), "at": c.at})
-}
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::Value;
 
 /// The case object at `now`; `events` included when `with_events`, `raci` when given.
 pub fn case_json(
@@ -20,85 +17,182 @@ pub fn case_json(
     raci: Option<&[ResolvedRaci]>,
     with_events: bool,
 ) -> Value {
-    let mut levels = Map::new();
-    for path in &policy.paths {
-        if let Some(tier) = case.tier_on(&path.name) {
-            levels.insert(path.name.clone(), json!(tier));
+    let view = CaseView {
+        raci,
+        with_events,
+        ..CaseView::new(policy, case, now, clocks(policy, case, now))
+    };
+    serde_json::to_value(view).unwrap_or(Value::Null)
+}
+
+/// The case object, serialised field by field as it is written (no `Value` tree): what
+/// [`case_json`] returns, and what `esc --json list` streams for each case.
+pub struct CaseView<'a> {
+    policy: &'a Policy,
+    case: &'a Case,
+    now: DateTime<Utc>,
+    clocks: Option<Clocks>,
+    raci: Option<&'a [ResolvedRaci]>,
+    with_events: bool,
+}
+
+impl<'a> CaseView<'a> {
+    /// The view without events and RACI, with the case's clocks at `now` (as
+    /// [`clocks`] gives them).
+    pub fn new(
+        policy: &'a Policy,
+        case: &'a Case,
+        now: DateTime<Utc>,
+        clocks: Option<Clocks>,
+    ) -> Self {
+        CaseView {
+            policy,
+            case,
+            now,
+            clocks,
+            raci: None,
+            with_events: false,
         }
     }
-    for (path, level) in &case.levels {
-        levels
-            .entry(path.clone())
-            .or_insert_with(|| json!(level.tier));
+}
+
+/// `{"due", "state", "at"}` of a clock.
+struct ClockView<'a>(&'a Clock);
+
+impl Serialize for ClockView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(3))?;
+        m.serialize_entry("due", &self.0.due)?;
+        m.serialize_entry("state", self.0.state.as_str())?;
+        m.serialize_entry("at", &self.0.at)?;
+        m.end()
     }
-    let mut v = json!({
-        "id": case.id,
-        "title": case.title,
-        "severity": case.severity,
-        "type": case.case_type,
-        "status": case.status.as_str(),
-        "account": case.account,
-        "owner": case.owner,
-        "reporter": case.reporter,
-        "channel": case.channel,
-        "labels": case.labels,
-        "levels": levels,
-        "swarm": case.swarm.as_ref().map(|s| json!({
-            "facilitator": s.facilitator, "members": s.members, "started_at": s.started_at,
-            "ended_at": s.ended_at, "lessons": s.lessons, "active": s.ended_at.is_none()})),
-        "major": case.major.as_ref().map(|m| json!({
-            "commander": m.commander, "roles": m.roles, "declared_at": m.declared_at,
-            "stood_down_at": m.stood_down_at, "active": m.stood_down_at.is_none()})),
-        "opened_at": case.opened_at,
-        "acknowledged_at": case.acknowledged_at,
-        "resolved_at": case.resolved_at,
-        "closed_at": case.closed_at,
-    });
-    let sla = clocks(policy, case, now).map(|k| {
-        json!({
-            "response": clock_json(&k.response),
-            "resolution": clock_json(&k.resolution),
-            "update": k.update.as_ref().map(clock_json),
-            "tier": k.tier.as_ref().map(clock_json),
-        })
-    });
-    if let Value::Object(m) = &mut v {
+}
+
+/// The `sla` object of a case.
+struct SlaView<'a>(&'a Clocks);
+
+impl Serialize for SlaView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let k = self.0;
+        let mut m = s.serialize_map(Some(4))?;
+        m.serialize_entry("response", &ClockView(&k.response))?;
+        m.serialize_entry("resolution", &ClockView(&k.resolution))?;
+        m.serialize_entry("update", &k.update.as_ref().map(ClockView))?;
+        m.serialize_entry("tier", &k.tier.as_ref().map(ClockView))?;
+        m.end()
+    }
+}
+
+/// Path → tier: the policy's paths in order, then any other path the case is on.
+struct LevelsView<'a>(&'a Policy, &'a Case);
+
+impl Serialize for LevelsView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (policy, case) = (self.0, self.1);
+        let mut m = s.serialize_map(None)?;
+        for path in &policy.paths {
+            if let Some(tier) = case.tier_on(&path.name) {
+                m.serialize_entry(&path.name, tier)?;
+            }
+        }
+        for (path, level) in &case.levels {
+            if !policy.paths.iter().any(|p| p.name == *path) {
+                m.serialize_entry(path, &level.tier)?;
+            }
+        }
+        m.end()
+    }
+}
+
+struct SwarmView<'a>(&'a Swarm);
+
+impl Serialize for SwarmView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let w = self.0;
+        let mut m = s.serialize_map(Some(6))?;
+        m.serialize_entry("facilitator", &w.facilitator)?;
+        m.serialize_entry("members", &w.members)?;
+        m.serialize_entry("started_at", &w.started_at)?;
+        m.serialize_entry("ended_at", &w.ended_at)?;
+        m.serialize_entry("lessons", &w.lessons)?;
+        m.serialize_entry("active", &w.ended_at.is_none())?;
+        m.end()
+    }
+}
+
+struct MajorView<'a>(&'a Major);
+
+impl Serialize for MajorView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let j = self.0;
+        let mut m = s.serialize_map(Some(5))?;
+        m.serialize_entry("commander", &j.commander)?;
+        m.serialize_entry("roles", &j.roles)?;
+        m.serialize_entry("declared_at", &j.declared_at)?;
+        m.serialize_entry("stood_down_at", &j.stood_down_at)?;
+        m.serialize_entry("active", &j.stood_down_at.is_none())?;
+        m.end()
+    }
+}
+
+impl Serialize for CaseView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let case = self.case;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("id", &case.id)?;
+        m.serialize_entry("title", &case.title)?;
+        m.serialize_entry("severity", &case.severity)?;
+        m.serialize_entry("type", &case.case_type)?;
+        m.serialize_entry("status", case.status.as_str())?;
+        m.serialize_entry("account", &case.account)?;
+        m.serialize_entry("owner", &case.owner)?;
+        m.serialize_entry("reporter", &case.reporter)?;
+        m.serialize_entry("channel", &case.channel)?;
+        m.serialize_entry("labels", &case.labels)?;
+        m.serialize_entry("levels", &LevelsView(self.policy, case))?;
+        m.serialize_entry("swarm", &case.swarm.as_ref().map(SwarmView))?;
+        m.serialize_entry("major", &case.major.as_ref().map(MajorView))?;
+        m.serialize_entry("opened_at", &case.opened_at)?;
+        m.serialize_entry("acknowledged_at", &case.acknowledged_at)?;
+        m.serialize_entry("resolved_at", &case.resolved_at)?;
+        m.serialize_entry("closed_at", &case.closed_at)?;
         if let Some(d) = &case.description {
-            m.insert("description".into(), json!(d));
+            m.serialize_entry("description", d)?;
         }
         if let Some(k) = &case.dedup_key {
-            m.insert("dedup_key".into(), json!(k));
+            m.serialize_entry("dedup_key", k)?;
         }
-        m.insert("sla".into(), sla.unwrap_or(Value::Null));
-        m.insert("escalations".into(), json!(case.escalations));
-        m.insert("reopened".into(), json!(case.reopened));
+        m.serialize_entry("sla", &self.clocks.as_ref().map(SlaView))?;
+        m.serialize_entry("escalations", &case.escalations)?;
+        m.serialize_entry("reopened", &case.reopened)?;
         if let Some(r) = &case.resolution {
-            m.insert("resolution".into(), json!(r));
+            m.serialize_entry("resolution", r)?;
         }
         if let Some(r) = &case.root_cause {
-            m.insert("root_cause".into(), json!(r));
+            m.serialize_entry("root_cause", r)?;
         }
         if let Some(f) = &case.followup {
-            m.insert(
-                "followup".into(),
-                json!({"at": f.at, "csat": f.csat, "comment": f.comment}),
-            );
+            m.serialize_entry(
+                "followup",
+                &serde_json::json!({"at": f.at, "csat": f.csat, "comment": f.comment}),
+            )?;
         }
         if let Some(r) = &case.review {
-            let today = now.with_timezone(&policy.defaults.timezone).date_naive();
-            m.insert(
-                "review".into(),
-                crate::review::review_json(&case.id, r, today),
-            );
+            let today = self
+                .now
+                .with_timezone(&self.policy.defaults.timezone)
+                .date_naive();
+            m.serialize_entry("review", &crate::review::review_json(&case.id, r, today))?;
         }
-        if let Some(raci) = raci {
-            m.insert("raci".into(), json!(raci));
+        if let Some(raci) = self.raci {
+            m.serialize_entry("raci", raci)?;
         }
-        if with_events {
-            m.insert("events".into(), json!(case.events));
+        if self.with_events {
+            m.serialize_entry("events", &case.events)?;
         }
+        m.end()
     }
-    v
 }
 
 /// A copy of the case for text shown to people: single-line fields (title, owner, reporter,

@@ -364,6 +364,9 @@ fn storm(
                     recipients,
                     message,
                     due: now,
+                    audience: crate::case::event::Audience::Internal,
+                    clock: None,
+                    promise: None,
                 },
             );
         }

@@ -1,9 +1,11 @@
 //! The outbox is a fold of the ledger: `notification_queued` events are the messages (their
-//! `seq` is the notification id, `N-<seq>`), `notification_delivered` and
-//! `notification_failed` events their fate. Nothing is kept anywhere else, so a queued
+//! `seq` is the notification id, `N-<seq>`), `notification_delivered`, `notification_failed`
+//! and `notification_ended` (superseded, expired, dropped) events their fate. Nothing is kept anywhere else, so a queued
 //! notification cannot be lost: it is in the ledger before sweep reports success.
 
+use crate::case::event::{Audience, Ending};
 use crate::case::{Event, Record};
+use crate::sla::clock::ClockKind;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -17,6 +19,12 @@ pub enum State {
     /// Tried and failed; retried after `retry_after`.
     Failed,
     Delivered,
+    /// A breach of the same clock came before the warning went out.
+    Superseded,
+    /// Older than `[notify] max_age` when its turn came.
+    Expired,
+    /// `esc notifications drop`.
+    Dropped,
 }
 
 impl State {
@@ -25,6 +33,24 @@ impl State {
             State::Pending => "pending",
             State::Failed => "failed",
             State::Delivered => "delivered",
+            State::Superseded => "superseded",
+            State::Expired => "expired",
+            State::Dropped => "dropped",
+        }
+    }
+
+    /// Whether the notification is still to be delivered.
+    pub fn is_open(self) -> bool {
+        matches!(self, State::Pending | State::Failed)
+    }
+}
+
+impl From<Ending> for State {
+    fn from(e: Ending) -> State {
+        match e {
+            Ending::Superseded => State::Superseded,
+            Ending::Expired => State::Expired,
+            Ending::Dropped => State::Dropped,
         }
     }
 }
@@ -38,6 +64,7 @@ pub struct Notification {
     pub seq: u64,
     pub case: String,
     pub action: String,
+    pub audience: Audience,
     pub recipients: Vec<String>,
     pub message: String,
     /// When the action fell due.
@@ -48,7 +75,18 @@ pub struct Notification {
     pub attempts: u32,
     pub retry_after: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+    /// The last 2 KB the notify command wrote on stderr at the last failure.
+    pub stderr: Option<String>,
     pub delivered_at: Option<DateTime<Utc>>,
+    /// The clock a warning or breach is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clock: Option<ClockKind>,
+    /// The time promised to the customer in this message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub promise: Option<DateTime<Utc>>,
+    /// Why it ended undelivered (superseded, expired, dropped).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ended: Option<String>,
 }
 
 impl Notification {
@@ -57,7 +95,7 @@ impl Notification {
         match self.state {
             State::Pending => true,
             State::Failed => self.retry_after.is_none_or(|t| t <= now),
-            State::Delivered => false,
+            _ => false,
         }
     }
 }
@@ -80,6 +118,9 @@ pub fn push(out: &mut BTreeMap<u64, Notification>, r: &Record) {
                 recipients,
                 message,
                 due,
+                audience,
+                clock,
+                promise,
             } => {
                 out.insert(
                     r.seq,
@@ -88,6 +129,7 @@ pub fn push(out: &mut BTreeMap<u64, Notification>, r: &Record) {
                         seq: r.seq,
                         case: r.case.clone(),
                         action: action.clone(),
+                        audience: *audience,
                         recipients: recipients.clone(),
                         message: message.clone(),
                         due: *due,
@@ -96,7 +138,11 @@ pub fn push(out: &mut BTreeMap<u64, Notification>, r: &Record) {
                         attempts: 0,
                         retry_after: None,
                         last_error: None,
+                        stderr: None,
                         delivered_at: None,
+                        clock: *clock,
+                        promise: *promise,
+                        ended: None,
                     },
                 );
             }
@@ -112,14 +158,28 @@ pub fn push(out: &mut BTreeMap<u64, Notification>, r: &Record) {
                 attempt,
                 error,
                 retry_after,
+                stderr,
             } => {
                 if let Some(n) = out.get_mut(notification)
-                    && n.state != State::Delivered
+                    && n.state.is_open()
                 {
                     n.state = State::Failed;
                     n.attempts = (*attempt).max(n.attempts + 1);
                     n.retry_after = Some(*retry_after);
                     n.last_error = Some(error.clone());
+                    n.stderr = stderr.clone();
+                }
+            }
+            Event::NotificationEnded {
+                notification,
+                outcome,
+                reason,
+            } => {
+                if let Some(n) = out.get_mut(notification)
+                    && n.state.is_open()
+                {
+                    n.state = State::from(*outcome);
+                    n.ended = reason.clone();
                 }
             }
             _ => {}
@@ -127,14 +187,53 @@ pub fn push(out: &mut BTreeMap<u64, Notification>, r: &Record) {
     }
 }
 
-/// Fold one more record, keeping only notifications not yet delivered (what a sweep needs):
-/// a delivered one is dropped, so the queue's memory is that of the backlog alone.
+/// Fold one more record, keeping only notifications not yet delivered or ended (what a
+/// sweep needs), so the queue's memory is that of the backlog alone.
 pub fn push_pending(out: &mut BTreeMap<u64, Notification>, r: &Record) {
-    if let Event::NotificationDelivered { notification } = &r.event {
-        out.remove(notification);
-    } else {
-        push(out, r);
+    match &r.event {
+        Event::NotificationDelivered { notification }
+        | Event::NotificationEnded { notification, .. } => {
+            out.remove(notification);
+        }
+        _ => push(out, r),
     }
+}
+
+/// What happens to a due notification at `now` before any delivery is tried: a warning whose
+/// clock's breach is also queued is superseded; anything that fell due longer than `max_age`
+/// ago is expired. `None`: deliver it.
+pub fn ending(
+    n: &Notification,
+    queue: &BTreeMap<u64, Notification>,
+    max_age: TimeDelta,
+    now: DateTime<Utc>,
+) -> Option<(Ending, String)> {
+    if n.action == "warning"
+        && let Some(clock) = n.clock
+        && let Some(b) = queue.values().find(|b| {
+            b.seq > n.seq
+                && b.case == n.case
+                && b.action == "breach"
+                && b.clock == Some(clock)
+                && b.audience == n.audience
+        })
+    {
+        return Some((
+            Ending::Superseded,
+            format!("the breach of the same clock ({}) came first", b.id),
+        ));
+    }
+    if now - n.due > max_age {
+        return Some((
+            Ending::Expired,
+            format!(
+                "fell due {} ago, more than [notify] max_age ({})",
+                crate::policy::duration::format(now - n.due),
+                crate::policy::duration::format(max_age)
+            ),
+        ));
+    }
+    None
 }
 
 /// When to try again after the `attempt`-th failure: 1, 2, 4 … minutes, at most an hour.

@@ -6,6 +6,7 @@ pub mod duration;
 pub mod explain;
 pub mod intake;
 pub mod model;
+mod notify_spec;
 pub mod parse;
 pub mod schema;
 pub mod source;

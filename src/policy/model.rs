@@ -43,6 +43,8 @@ pub struct Policy {
     pub templates: Templates,
     /// `[[intake]]` routing rules for monitoring alerts, in the order written.
     pub intake: Vec<super::intake::IntakeRule>,
+    /// Contact methods of people (`[people.NAME]`), by person.
+    pub contacts: BTreeMap<String, Contact>,
     /// On-call overrides recorded in the ledger (`esc oncall override`). Not part of the
     /// policy file: the shell attaches them after loading, so every owner and recipient
     /// chosen from a role honours them. Empty when parsed.
@@ -373,7 +375,161 @@ pub struct Trigger {
 pub struct Notify {
     /// argv of the delivery command; `None` records notifications without delivering.
     pub command: Option<Vec<String>>,
+    /// How long one delivery (command run, HTTP request, SMTP session) may take.
     pub timeout: TimeDelta,
+    /// A notification older than this (since it fell due) when its turn comes is expired.
+    pub max_age: TimeDelta,
+    /// Environment variables the notify command may see besides PATH, HOME, LANG and TZ.
+    pub env: Vec<String>,
+    /// `[notify.on]`: who is told of each kind of event, replacing the defaults.
+    pub on: BTreeMap<NoticeKind, Vec<Recipient>>,
+    /// `[notify.webhook]`: a team-wide webhook that receives every internal notification.
+    pub webhook: Option<Webhook>,
+    /// `[notify.email]`: the SMTP server for people (and customers) with an email address.
+    pub email: Option<EmailServer>,
+}
+
+impl Notify {
+    /// Whether any delivery channel is configured (else notifications are only recorded).
+    pub fn delivers(&self) -> bool {
+        self.command.is_some() || self.webhook.is_some() || self.email.is_some()
+    }
+}
+
+/// The kinds of event people are told about (the keys of `[notify.on]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NoticeKind {
+    Open,
+    Acknowledge,
+    Assign,
+    Escalate,
+    Deescalate,
+    Resolve,
+    Close,
+    Reopen,
+    Swarm,
+    SwarmEnd,
+    Major,
+    StandDown,
+    SituationUpdate,
+    CustomerUpdate,
+    FollowupRequest,
+    Warning,
+    Breach,
+    Trigger,
+    Proposed,
+    PromiseMissed,
+}
+
+impl NoticeKind {
+    pub const ALL: [NoticeKind; 20] = [
+        NoticeKind::Open,
+        NoticeKind::Acknowledge,
+        NoticeKind::Assign,
+        NoticeKind::Escalate,
+        NoticeKind::Deescalate,
+        NoticeKind::Resolve,
+        NoticeKind::Close,
+        NoticeKind::Reopen,
+        NoticeKind::Swarm,
+        NoticeKind::SwarmEnd,
+        NoticeKind::Major,
+        NoticeKind::StandDown,
+        NoticeKind::SituationUpdate,
+        NoticeKind::CustomerUpdate,
+        NoticeKind::FollowupRequest,
+        NoticeKind::Warning,
+        NoticeKind::Breach,
+        NoticeKind::Trigger,
+        NoticeKind::Proposed,
+        NoticeKind::PromiseMissed,
+    ];
+
+    /// The name in `[notify.on]` and in a notification's `action`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeKind::Open => "open",
+            NoticeKind::Acknowledge => "acknowledge",
+            NoticeKind::Assign => "assign",
+            NoticeKind::Escalate => "escalated",
+            NoticeKind::Deescalate => "deescalated",
+            NoticeKind::Resolve => "resolve",
+            NoticeKind::Close => "close",
+            NoticeKind::Reopen => "reopen",
+            NoticeKind::Swarm => "swarm",
+            NoticeKind::SwarmEnd => "swarm_ended",
+            NoticeKind::Major => "major",
+            NoticeKind::StandDown => "major_stood_down",
+            NoticeKind::SituationUpdate => "situation_update",
+            NoticeKind::CustomerUpdate => "customer_update",
+            NoticeKind::FollowupRequest => "followup_request",
+            NoticeKind::Warning => "warning",
+            NoticeKind::Breach => "breach",
+            NoticeKind::Trigger => "trigger",
+            NoticeKind::Proposed => "proposed",
+            NoticeKind::PromiseMissed => "promise_missed",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<NoticeKind> {
+        NoticeKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
+    /// Kinds that never reach the customer: internal mechanics and staff decisions.
+    pub fn internal_only(self) -> bool {
+        matches!(
+            self,
+            NoticeKind::Warning | NoticeKind::Breach | NoticeKind::Trigger | NoticeKind::Proposed
+        )
+    }
+}
+
+/// Who `[notify.on]` names: a party, or a part of the event's RACI row, or the previous owner.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Recipient {
+    Party(Party),
+    Responsible,
+    Accountable,
+    Consulted,
+    Informed,
+    /// The owner before the event (an escalation or an assignment).
+    PreviousOwner,
+}
+
+/// `[notify.webhook]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhook {
+    pub url: String,
+    /// Further attempts after a failed one, with a doubling pause between them.
+    pub retries: u32,
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS (required).
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a relay on the same host.
+    None,
+}
+
+/// `[notify.email]`. Credentials come from `ESC_SMTP_USERNAME` / `ESC_SMTP_PASSWORD`, never
+/// from the policy file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailServer {
+    pub host: String,
+    pub port: u16,
+    pub from: String,
+    pub security: SmtpSecurity,
+}
+
+/// `[people.NAME]`: how to reach a person directly.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Contact {
+    pub email: Option<String>,
+    pub webhook: Option<String>,
 }
 
 /// `[templates]`: overrides of the built-in templates (minijinja syntax).

@@ -97,7 +97,8 @@ fn read_policy(root: &Table<'_, '_>) -> Policy {
     let review = read_review(root, &names);
     let closing = read_closing(root);
     let triggers = triggers::read(root, &names, &paths);
-    let notify = read_notify(root);
+    let notify = super::notify_spec::read(root, &names);
+    let contacts = super::notify_spec::read_people(root, &names);
     let templates = super::templates::read(root);
     let intake = super::intake::read(root, &names, &paths);
 
@@ -122,6 +123,7 @@ fn read_policy(root: &Table<'_, '_>) -> Policy {
         notify,
         templates,
         intake,
+        contacts,
         overrides: Vec::new(),
     }
 }
@@ -982,42 +984,5 @@ fn read_closing(root: &Table<'_, '_>) -> Closing {
             .unwrap_or(false);
         t.finish("key");
     }
-    out
-}
-
-fn read_notify(root: &Table<'_, '_>) -> Notify {
-    let mut out = Notify {
-        command: None,
-        timeout: TimeDelta::seconds(10),
-    };
-    let Some(t) = section(root, "notify") else {
-        return out;
-    };
-    if let Some(v) = t.get("command") {
-        if v.is_str() {
-            v.sink.error(
-                v.span(),
-                "`notify.command` is a string: write an argv list, e.g. [\"./notify.sh\", \"--channel\", \"support\"]; it is never run by a shell",
-            );
-        } else if let Some(items) = v.array() {
-            let argv: Vec<String> = items
-                .iter()
-                .filter_map(Val::str)
-                .map(|s| s.value.to_string())
-                .collect();
-            if argv.is_empty() || argv[0].trim().is_empty() {
-                v.sink.error(
-                    v.span(),
-                    "the notify command is empty: name the program to run, e.g. [\"./notify.sh\"], or remove `command`",
-                );
-            } else {
-                out.command = Some(argv);
-            }
-        }
-    }
-    if let Some(d) = t.get("timeout").and_then(|v| read_duration(&v, &[], None)) {
-        out.timeout = d;
-    }
-    t.finish("key");
     out
 }

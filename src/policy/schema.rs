@@ -20,6 +20,39 @@ fn closed(properties: Value, required: &[&str]) -> Value {
     json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false})
 }
 
+/// `[notify]`: channels, limits and `[notify.on]` (event kind → who is told).
+fn notify() -> Value {
+    let kinds: serde_json::Map<String, Value> = crate::policy::NoticeKind::ALL
+        .iter()
+        .map(|k| {
+            (
+                k.as_str().to_string(),
+                json!({"type": "array", "items": {"type": "string"}}),
+            )
+        })
+        .collect();
+    closed(
+        json!({
+            "command": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            "timeout": duration(),
+            "max_age": duration(),
+            "env": {"type": "array", "items": {"type": "string", "pattern": "^[A-Za-z0-9_]+$"}},
+            "on": closed(Value::Object(kinds), &[]),
+            "webhook": closed(json!({
+                "url": {"type": "string", "pattern": "^https?://"},
+                "retries": {"type": "integer", "minimum": 0, "maximum": 10}
+            }), &["url"]),
+            "email": closed(json!({
+                "host": {"type": "string"},
+                "port": {"type": "integer", "minimum": 1, "maximum": 65535},
+                "from": {"type": "string"},
+                "security": {"enum": ["starttls", "tls", "none"]}
+            }), &["host", "from"])
+        }),
+        &[],
+    )
+}
+
 /// The schema as a JSON value.
 pub fn schema() -> Value {
     let weekday = json!({"type": "string", "pattern": RANGES});
@@ -183,10 +216,11 @@ pub fn schema() -> Value {
             "closing": closed(json!({"require_followup": {"type": "boolean"}}), &[]),
             "triggers": {"type": "array", "items": trigger},
             "intake": {"type": "array", "items": intake},
-            "notify": closed(json!({
-                "command": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-                "timeout": duration()
-            }), &[]),
+            "notify": notify(),
+            "people": {"type": "object", "additionalProperties": closed(json!({
+                "email": {"type": "string", "format": "email"},
+                "webhook": {"type": "string", "pattern": "^https?://"}
+            }), &[])},
             "templates": closed(Value::Object(templates), &[])
         }),
         &[

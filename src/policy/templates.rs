@@ -7,7 +7,17 @@ use super::model::Templates;
 use super::source::{Table, suggestion};
 
 /// Built-in templates by name; an override must use one of these names.
-pub const BUILTIN: [(&str, &str); 5] = [
+pub const BUILTIN: [(&str, &str); 7] = [
+    ("internal_notice", r#"{{ id }} {{ title }}: {{ text }}"#),
+    (
+        "customer_notice",
+        r#"Your case {{ id }}: {{ title }}
+
+{{ summary }}
+{% if missed %}We are sorry that we did not keep to the time we gave you ({{ missed }}).
+{% endif %}{% if promise %}{% if promise.what == "respond" %}We aim to respond by {{ promise.by }}.{% else %}We aim to resolve it by {{ promise.by }}.{% endif %}
+{% endif %}"#,
+    ),
     (
         "customer_status",
         r#"Your case {{ id }}: {{ title }}
@@ -23,7 +33,9 @@ What happens next: {{ next }}{% if by %} by {{ by }}{% endif %}.
         r#"Update on your case {{ id }} ({{ title }}):
 
 {{ text }}
-"#,
+{% if promise %}
+{% if promise.what == "respond" %}We aim to respond by {{ promise.by }}.{% else %}We aim to resolve it by {{ promise.by }}.{% endif %}
+{% endif %}"#,
     ),
     (
         "situation_update",
@@ -136,8 +148,14 @@ pub struct RenderError {
     pub message: String,
 }
 
+/// How many steps one rendering may take: far more than any sensible template needs (the
+/// built-in review of a case with a thousand events takes a few tens of thousands), far less
+/// than a runaway loop would (nested `range(100000)` loops stop here in milliseconds).
+pub const FUEL: u64 = 2_000_000;
+
 /// Render the named template (the policy's override, else the built-in one) with `ctx`.
-/// Missing values render as empty text, never as an error or a panic.
+/// Missing values render as empty text, never as an error or a panic; a template that runs
+/// out of [`FUEL`] is an error, so no template can hang a command.
 pub fn render(
     templates: &Templates,
     name: &str,
@@ -151,14 +169,22 @@ pub fn render(
     render_text(text, ctx).map_err(err)
 }
 
-/// Render template text with `ctx` in the house setup: missing values render as empty text.
-/// The error is minijinja's message.
+/// Render template text with `ctx` in the house setup: missing values render as empty text,
+/// within [`FUEL`]. The error is minijinja's message (or the out-of-fuel explanation).
 pub fn render_text(text: &str, ctx: &serde_json::Value) -> Result<String, String> {
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+    env.set_fuel(Some(FUEL));
     let tmpl = env.template_from_str(text).map_err(|e| e.to_string())?;
-    tmpl.render(minijinja::value::Serde(ctx))
-        .map_err(|e| e.to_string())
+    tmpl.render(minijinja::value::Serde(ctx)).map_err(|e| {
+        if e.kind() == minijinja::ErrorKind::OutOfFuel {
+            format!(
+                "it ran longer than {FUEL} steps (a loop that never ends, or loops nested too deep); simplify its loops"
+            )
+        } else {
+            e.to_string()
+        }
+    })
 }
 
 /// Compile a template; on error, the byte offset within the template and the message.
@@ -209,11 +235,37 @@ pub fn read(root: &Table<'_, '_>) -> Templates {
                 at..end,
                 format!("template `{}` does not compile: {msg}", key.value),
             );
+        } else if let Some(msg) = runs_away(s.value) {
+            root.sink
+                .error(s.span.clone(), format!("template `{}` {msg}", key.value));
         }
         out.overrides
             .insert(key.value.to_string(), s.value.to_string());
     }
     out
+}
+
+/// Render a template on a sample case; `Some` when it runs out of [`FUEL`] there (other
+/// errors depend on the data and are left to run time, where they are reported clearly).
+pub fn runs_away(text: &str) -> Option<String> {
+    let item = serde_json::json!({
+        "at": "2026-11-23 09:00", "when": "2026-11-23 09:00", "who": "someone", "what": "something",
+        "path": "technical", "from": "L1", "to": "L2", "reason": "sample", "clock": "response",
+        "state": "pending", "due": "2026-11-23 10:00", "id": "ESC-1.1", "text": "sample",
+        "owner": "someone", "role": "commander", "person": "someone",
+    });
+    let ctx = serde_json::json!({
+        "id": "ESC-1", "title": "Sample case", "text": "sample", "summary": "sample",
+        "kind": "open", "status": "open", "severity": "sev1", "owner": "someone",
+        "promise": {"what": "resolve", "by": "2026-11-23 17:00"}, "missed": null,
+        "escalations": [item, item], "sla": [item, item], "tried": ["sample", "sample"],
+        "decisions": ["sample"], "timeline": [item, item, item], "actions": [item],
+        "account": {"id": "acme", "name": "ACME", "key": true}, "sponsor": ["someone"],
+    });
+    match render_text(text, &ctx) {
+        Err(e) if e.contains("steps") => Some(format!("does not finish on a sample case: {e}")),
+        _ => None,
+    }
 }
 
 /// Best-effort position of byte `offset` of a string value whose token starts at `start`:

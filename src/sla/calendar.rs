@@ -41,6 +41,7 @@
 //! for [`HORIZON_DAYS`] consecutive days (e.g. a weekly calendar without any range), and
 //! at the end of the representable time range. Nothing here panics.
 
+use super::table::{self, Table};
 use crate::policy::model::{Calendar, Hours, TimeRange};
 use chrono::{
     DateTime, Datelike, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeDelta,
@@ -78,6 +79,22 @@ pub fn add_open_time(
     if never_open(week) {
         return None;
     }
+    if let Some(table) = table::for_calendar(cal, start, |lo, hi| build_table(cal, week, lo, hi))
+        && let Some(at) = table.add(start, amount)
+    {
+        return Some(at);
+    }
+    walk_add(cal, week, start, amount)
+}
+
+/// [`add_open_time`] by walking the calendar's intervals from `start` (`amount` > 0, `week`
+/// not empty): the definition the fast path in [`table`] must agree with.
+fn walk_add(
+    cal: &Calendar,
+    week: &[Vec<TimeRange>; 7],
+    start: DateTime<Utc>,
+    amount: TimeDelta,
+) -> Option<DateTime<Utc>> {
     let mut remaining = amount;
     for (open, close) in OpenIntervals::new(cal, week, start, NaiveDate::MAX, HORIZON_DAYS) {
         let length = close - open;
@@ -104,6 +121,22 @@ pub fn open_time_between(cal: &Calendar, from: DateTime<Utc>, to: DateTime<Utc>)
     if never_open(week) {
         return TimeDelta::zero();
     }
+    if let Some(table) = table::for_calendar(cal, from, |lo, hi| build_table(cal, week, lo, hi))
+        && let Some(open) = table.between(from, to)
+    {
+        return open;
+    }
+    walk_between(cal, week, from, to)
+}
+
+/// [`open_time_between`] by walking the calendar's intervals (`from < to`, `week` not
+/// empty): the definition the fast path in [`table`] must agree with.
+fn walk_between(
+    cal: &Calendar,
+    week: &[Vec<TimeRange>; 7],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> TimeDelta {
     // Intervals of a local day end at the latest at the following local midnight, so no
     // interval of a day after `to`'s local date + 1 can start before `to`.
     let last_date = local_date(cal.timezone, to)
@@ -154,6 +187,25 @@ pub fn next_open(cal: &Calendar, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
     OpenIntervals::new(cal, week, at, NaiveDate::MAX, HORIZON_DAYS)
         .next()
         .map(|(open, _)| open)
+}
+
+/// The table of `cal`'s open intervals in `[lo, hi]`, made by the walk.
+fn build_table(
+    cal: &Calendar,
+    week: &[Vec<TimeRange>; 7],
+    lo: DateTime<Utc>,
+    hi: DateTime<Utc>,
+) -> Table {
+    // Intervals of a local day start no earlier than a day before its local midnight; two
+    // days past `hi`'s local date, every interval that starts by `hi` has been seen.
+    let last_date = local_date(cal.timezone, hi)
+        .and_then(|d| d.checked_add_days(chrono::Days::new(2)))
+        .unwrap_or(NaiveDate::MAX);
+    Table::build(
+        lo,
+        hi,
+        OpenIntervals::new(cal, week, lo, last_date, u32::MAX),
+    )
 }
 
 /// A weekly calendar without a single range.
@@ -391,6 +443,38 @@ mod tests {
             hours: Hours::Always,
             holidays: holidays.iter().map(|d| date(d)).collect(),
         }
+    }
+
+    #[test]
+    fn the_fast_path_answers_once_a_calendar_is_asked_often() {
+        // Europe/London around the clock change of 2026-10-25, with holidays: the table
+        // built after repeated questions gives the walk's answers (and does answer).
+        let cal = office();
+        let Hours::Weekly(week) = &cal.hours else {
+            unreachable!("office is weekly")
+        };
+        let start = t("2026-10-20T08:00:00Z");
+        let mut answered = 0;
+        for i in 0..(3 * table::BUILD_AFTER as i64) {
+            let from = start + TimeDelta::minutes(97 * i);
+            let amount = m(37 * i + 1);
+            let fast = add_open_time(&cal, from, amount);
+            assert_eq!(
+                fast,
+                walk_add(&cal, week, from, amount),
+                "{from} + {amount}"
+            );
+            if let Some(to) = fast {
+                assert_eq!(open_time_between(&cal, from, to), amount);
+                assert_eq!(
+                    open_time_between(&cal, from, to),
+                    walk_between(&cal, week, from, to)
+                );
+            }
+            let table = build_table(&cal, week, start - h(24 * 30), start + h(24 * 90));
+            answered += usize::from(table.add(from, amount).is_some());
+        }
+        assert_eq!(answered, 3 * table::BUILD_AFTER as usize);
     }
 
     fn check_add(cal: &Calendar, start: &str, amount: TimeDelta, expected: &str) {
@@ -890,6 +974,33 @@ mod tests {
                     prop_assert_eq!(is_open(&cal, at), next == at);
                 }
                 None => prop_assert!(!has_ranges(&cal)),
+            }
+        }
+
+        #[test]
+        fn the_table_agrees_with_the_walk(
+            cal in calendar_strategy(),
+            center in instant_strategy(),
+            questions in prop::collection::vec((-25i64 * 86_400..25 * 86_400, amount_strategy()), 1..12),
+        ) {
+            let Hours::Weekly(week) = &cal.hours else {
+                return Ok(());
+            };
+            prop_assume!(!never_open(week));
+            let table = build_table(&cal, week, center - TimeDelta::days(30), center + TimeDelta::days(30));
+            for (offset, amount) in questions {
+                let start = center + TimeDelta::seconds(offset);
+                if amount > TimeDelta::zero()
+                    && let Some(at) = table.add(start, amount)
+                {
+                    prop_assert_eq!(Some(at), walk_add(&cal, week, start, amount));
+                }
+                let to = start + amount;
+                if to > start
+                    && let Some(open) = table.between(start, to)
+                {
+                    prop_assert_eq!(open, walk_between(&cal, week, start, to));
+                }
             }
         }
 

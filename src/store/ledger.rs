@@ -699,6 +699,11 @@ impl Ledger {
                 let _ = self.write_checkpoint(&checkpoint);
             }
             Access::Unlocked => {
+                // A reader creates no file: it only refreshes a checkpoint that a writer
+                // made, beside the lock file that writer left.
+                if !self.sidecar("idx").exists() || !self.sidecar("lock").exists() {
+                    return;
+                }
                 let Ok(Some(_locks)) = self.take_locks(false) else {
                     return;
                 };
@@ -2246,10 +2251,13 @@ mod tests {
 
         fs::remove_file(&idx).unwrap();
         assert_eq!(ledger.last_seq().unwrap(), 3);
+        // A reader creates no file: the next writer makes the checkpoint again.
+        assert!(!idx.exists());
+        append(&ledger, vec![note("ESC-7", "b")]);
         assert!(idx.exists());
         fs::write(&idx, b"not json").unwrap();
         let written = append(&ledger, vec![opened("ESC-8")]);
-        assert_eq!(seqs(&written), [4]);
+        assert_eq!(seqs(&written), [5]);
         assert_eq!(ledger.next_case_number().unwrap(), 9);
     }
 

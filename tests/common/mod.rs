@@ -124,3 +124,21 @@ pub fn ledger_events(env: &TestEnv) -> Vec<serde_json::Value> {
         .map(|l| serde_json::from_str(l).expect("ledger line is JSON"))
         .collect()
 }
+
+/// The ledger's events without the notification bookkeeping (queued, delivered, failed,
+/// ended): what commands record about cases themselves.
+#[allow(dead_code)]
+pub fn case_events(env: &TestEnv) -> Vec<serde_json::Value> {
+    ledger_events(env)
+        .into_iter()
+        .filter(|e| !is_notification(e))
+        .collect()
+}
+
+/// Whether a ledger event is notification bookkeeping.
+#[allow(dead_code)]
+pub fn is_notification(e: &serde_json::Value) -> bool {
+    e["event"]
+        .as_str()
+        .is_some_and(|n| n.starts_with("notification_"))
+}

@@ -1,0 +1,238 @@
+//! Reading a ledger line into a [`Record`] in one pass.
+//!
+//! A line is the envelope (`seq`, `at`, `actor`, `case`, `step`, optionally `policy`) and the
+//! event's own fields, tagged by `event`, in one flat object. Derived with `#[serde(flatten)]`, serde first
+//! copies every field of the line into a buffer of its generic `Content` and then reads the
+//! envelope and the event from that buffer; reading the whole ledger is the floor of every
+//! whole-ledger command, and that copy was a large share of it. Here the envelope's fields
+//! are taken as they come, and only the event's own fields are handed on, in the same pass,
+//! to [`Event`]'s derived reader. Any key order is accepted (a line edited by hand), unknown
+//! keys are ignored as before, and a missing field is the same error as before.
+
+use super::event::{Event, Record, utc_time};
+use crate::policy::Step;
+use chrono::{DateTime, Utc};
+use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use std::fmt;
+
+/// The envelope's fields, as far as they were read.
+#[derive(Default)]
+struct Envelope {
+    seq: Option<u64>,
+    at: Option<DateTime<Utc>>,
+    actor: Option<String>,
+    case: Option<String>,
+    step: Option<Step>,
+    policy: Option<String>,
+}
+
+/// `at`, read like the derived field was (the fast path for esc's own form, else chrono).
+struct At(DateTime<Utc>);
+
+impl<'de> Deserialize<'de> for At {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        utc_time(d).map(At)
+    }
+}
+
+/// A key of the line: one of the envelope's, or one for the event.
+enum Key<'de> {
+    Seq,
+    At,
+    Actor,
+    Case,
+    Step,
+    Policy,
+    Other(std::borrow::Cow<'de, str>),
+}
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key::of(v).unwrap_or(Key::Other(v.into())))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key::of(v).unwrap_or_else(|| Key::Other(v.to_owned().into())))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+impl Key<'_> {
+    fn of(name: &str) -> Option<Self> {
+        Some(match name {
+            "seq" => Key::Seq,
+            "at" => Key::At,
+            "actor" => Key::Actor,
+            "case" => Key::Case,
+            "step" => Key::Step,
+            "policy" => Key::Policy,
+            _ => return None,
+        })
+    }
+}
+
+/// The line's map as the event sees it: envelope fields are taken out on the way.
+struct EventFields<'a, A> {
+    map: A,
+    envelope: &'a mut Envelope,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for EventFields<'_, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        loop {
+            let Some(key) = self.map.next_key::<Key<'de>>()? else {
+                return Ok(None);
+            };
+            let e = &mut *self.envelope;
+            match key {
+                Key::Seq => e.seq = Some(self.map.next_value()?),
+                Key::At => e.at = Some(self.map.next_value::<At>()?.0),
+                Key::Actor => e.actor = Some(self.map.next_value()?),
+                Key::Case => e.case = Some(self.map.next_value()?),
+                Key::Step => e.step = Some(self.map.next_value()?),
+                Key::Policy => e.policy = self.map.next_value()?,
+                Key::Other(std::borrow::Cow::Borrowed(name)) => {
+                    return seed
+                        .deserialize(de::value::BorrowedStrDeserializer::new(name))
+                        .map(Some);
+                }
+                Key::Other(std::borrow::Cow::Owned(name)) => {
+                    return seed
+                        .deserialize(de::value::StringDeserializer::new(name))
+                        .map(Some);
+                }
+            }
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        self.map.next_value_seed(seed)
+    }
+}
+
+impl<'de> Deserialize<'de> for Record {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct RecordVisitor;
+        impl<'de> Visitor<'de> for RecordVisitor {
+            type Value = Record;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a ledger event (an object with seq, at, actor, case, step, event)")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Record, A::Error> {
+                let mut envelope = Envelope::default();
+                let event =
+                    Event::deserialize(de::value::MapAccessDeserializer::new(EventFields {
+                        map,
+                        envelope: &mut envelope,
+                    }))?;
+                let missing = <A::Error as de::Error>::missing_field;
+                Ok(Record {
+                    seq: envelope.seq.ok_or_else(|| missing("seq"))?,
+                    at: envelope.at.ok_or_else(|| missing("at"))?,
+                    actor: envelope.actor.ok_or_else(|| missing("actor"))?,
+                    case: envelope.case.ok_or_else(|| missing("case"))?,
+                    step: envelope.step.ok_or_else(|| missing("step"))?,
+                    policy: envelope.policy,
+                    event,
+                })
+            }
+        }
+        d.deserialize_map(RecordVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The derived reader this module replaces, kept to compare against.
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Derived {
+        seq: u64,
+        #[serde(deserialize_with = "utc_time")]
+        at: DateTime<Utc>,
+        actor: String,
+        case: String,
+        step: Step,
+        #[serde(default)]
+        policy: Option<String>,
+        #[serde(flatten)]
+        event: Event,
+    }
+
+    fn both(line: &str) -> (Result<Record, String>, Result<Derived, String>) {
+        (
+            serde_json::from_str::<Record>(line).map_err(|e| e.to_string()),
+            serde_json::from_str::<Derived>(line).map_err(|e| e.to_string()),
+        )
+    }
+
+    #[test]
+    fn reads_what_the_derived_reader_reads() {
+        let lines = [
+            r#"{"seq":1,"at":"2026-11-23T09:00:00Z","actor":"ana","case":"ESC-1","step":"open","event":"opened","title":"VPN \"down\"","severity":"sev2","type":"incident","labels":["a","b"],"path":"technical","tier":"l1","owner":"ana"}"#,
+            r#"{"event":"noted","text":"x","step":"update","case":"ESC-2","actor":"bo","at":"2026-11-23T09:00:00+01:00","seq":7}"#,
+            r#"{"seq":2,"at":"2026-11-23T09:00:00Z","actor":"esc","case":"ESC-1","step":"acknowledge","policy":"a1b2c3","event":"sla_warning","clock":"response","started":"2026-11-23T08:00:00Z","due":"2026-11-23T10:00:00Z","extra":[1,{"a":2}]}"#,
+            r#"{"seq":3,"at":"2026-11-23T09:00:00Z","actor":"a\u00e9","case":"ESC-1","step":"update","event":"noted","text":"caf\u00e9"}"#,
+            r#"{"seq":4,"at":"2026-11-23T09:00:00Z","actor":"esc","case":"ESC-3","step":"open","policy":"a1b2c3","event":"opened","title":"DiskFull","severity":"sev2","type":"incident","labels":[],"path":"technical","tier":"l1","owner":"ana","dedup_key":"am:{}:{alertname=\"DiskFull\"}"}"#,
+            r#"{"seq":5,"at":"2026-11-23T09:01:00Z","actor":"esc","case":"ESC-3","step":"update","event":"alerted","key":"am:k","status":"firing","count":2,"text":"DiskFull firing","rule":"disk","storm":true}"#,
+        ];
+        for line in lines {
+            let (ours, derived) = both(line);
+            let derived = derived.expect(line);
+            let ours = ours.expect(line);
+            assert_eq!(
+                (
+                    ours.seq,
+                    ours.at,
+                    &ours.actor,
+                    &ours.case,
+                    ours.step,
+                    &ours.policy,
+                    &ours.event
+                ),
+                (
+                    derived.seq,
+                    derived.at,
+                    &derived.actor,
+                    &derived.case,
+                    derived.step,
+                    &derived.policy,
+                    &derived.event
+                ),
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_what_the_derived_reader_refuses() {
+        let lines = [
+            r#"{"at":"2026-11-23T09:00:00Z","actor":"ana","case":"ESC-1","step":"update","event":"noted","text":"x"}"#,
+            r#"{"seq":1,"at":"yesterday","actor":"ana","case":"ESC-1","step":"update","event":"noted","text":"x"}"#,
+            r#"{"seq":1,"at":"2026-11-23T09:00:00Z","actor":"ana","case":"ESC-1","step":"update","event":"no_such","text":"x"}"#,
+            r#"{"seq":1,"at":"2026-11-23T09:00:00Z","actor":"ana","case":"ESC-1","step":"update","text":"x"}"#,
+            r#"{"seq":"1","at":"2026-11-23T09:00:00Z","actor":"ana","case":"ESC-1","step":"update","event":"noted","text":"x"}"#,
+            r#"[1,2]"#,
+        ];
+        for line in lines {
+            let (ours, derived) = both(line);
+            assert!(ours.is_err(), "{line}");
+            assert!(derived.is_err(), "{line}");
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! Golden outputs of the whole-ledger commands: `esc --json list`, every `esc --json report`
+//! and `esc --json sweep --dry-run` over a generated ledger, compared byte for byte with what
+//! the code printed before the whole-ledger commands were made fast (issue 12). See
+//! `tests/fixtures/golden/README.md` for how the files were made and what may change them.
+//!
+//! `ESC_GOLDEN_UPDATE=1 cargo test --test golden` rewrites the expected files from the
+//! current binary (then review the diff: every change must be explained in the README).
+
+mod common;
+
+use common::{TestEnv, repo_file};
+use std::path::PathBuf;
+
+/// `now` for every command: an hour after the ledger's last event.
+const NOW: &str = "2026-02-09T17:30:00Z";
+
+/// (expected file, arguments).
+const COMMANDS: [(&str, &[&str]); 12] = [
+    ("list.json", &["--json", "list"]),
+    ("list-all.json", &["--json", "list", "--all"]),
+    ("report-breaches.json", &["--json", "report", "breaches"]),
+    ("report-sla.json", &["--json", "report", "sla"]),
+    (
+        "report-sla-by-tier.json",
+        &["--json", "report", "sla", "--by", "tier"],
+    ),
+    ("report-trends.json", &["--json", "report", "trends"]),
+    ("report-reviews.json", &["--json", "report", "reviews"]),
+    ("report-triggers.json", &["--json", "report", "triggers"]),
+    (
+        "report-escalations.json",
+        &["--json", "report", "escalations"],
+    ),
+    (
+        "report-escalations-since.json",
+        &["--json", "report", "escalations", "--since", "2w"],
+    ),
+    ("sweep-dry-run.json", &["--json", "sweep", "--dry-run"]),
+    (
+        "sweep-dry-run-quiet.txt",
+        &["--quiet", "sweep", "--dry-run"],
+    ),
+];
+
+fn golden(name: &str) -> PathBuf {
+    repo_file("tests/fixtures/golden").join(name)
+}
+
+/// A test environment holding a copy of the golden ledger and its policy.
+fn env() -> TestEnv {
+    let env = TestEnv::with_policy_file("tests/fixtures/golden/policy.toml");
+    let ledger = std::fs::read_to_string(golden("ledger.jsonl")).expect("golden ledger");
+    env.write("ledger.jsonl", &ledger);
+    env
+}
+
+#[test]
+fn whole_ledger_outputs_match_the_golden_files() {
+    let env = env();
+    let update = std::env::var_os("ESC_GOLDEN_UPDATE").is_some();
+    let mut differ = Vec::new();
+    for (file, args) in COMMANDS {
+        let out = env.esc(args).env("ESC_NOW", NOW).output().expect("run esc");
+        assert!(
+            out.status.success(),
+            "esc {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if update {
+            std::fs::write(golden(file), &out.stdout).expect("write golden file");
+            continue;
+        }
+        let expected = std::fs::read(golden(file)).expect("golden file");
+        if out.stdout != expected {
+            differ.push(format!(
+                "esc {} differs from tests/fixtures/golden/{file}",
+                args.join(" ")
+            ));
+        }
+    }
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+}
+
+#[test]
+fn the_golden_outputs_are_not_empty() {
+    // The comparison above must compare something: the ledger has open, breached and closed
+    // cases, and the sweep has work to plan.
+    let list: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(golden("list.json")).expect("list.json"))
+            .expect("json");
+    assert!(list.as_array().is_some_and(|a| a.len() > 20));
+    let breaches: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(golden("report-breaches.json")).expect("report-breaches.json"),
+    )
+    .expect("json");
+    assert!(breaches["breached"].as_u64().is_some_and(|n| n > 0));
+    let sweep: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(golden("sweep-dry-run.json")).expect("sweep-dry-run.json"),
+    )
+    .expect("json");
+    let actions = sweep["actions"].as_array().map_or(0, Vec::len);
+    assert!(actions > 10);
+    // `--quiet` prints only the number of actions the dry run plans.
+    let quiet = std::fs::read_to_string(golden("sweep-dry-run-quiet.txt")).expect("quiet");
+    assert_eq!(quiet, format!("{actions}\n"));
+}
+
+#[test]
+fn read_only_commands_create_no_files() {
+    let env = env();
+    let before = names(&env);
+    for (_, args) in COMMANDS {
+        env.esc(args).env("ESC_NOW", NOW).assert().success();
+    }
+    env.esc(&["show", "ESC-1"])
+        .env("ESC_NOW", NOW)
+        .assert()
+        .success();
+    assert_eq!(names(&env), before, "a read-only command created a file");
+}
+
+fn names(env: &TestEnv) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(env.dir.path())
+        .expect("read dir")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    v.sort();
+    v
+}
