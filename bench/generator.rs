@@ -496,6 +496,7 @@ fn simulate<'p>(
         description: rng
             .chance(0.4)
             .then(|| format!("{subject}. Reported via the portal; steps to reproduce attached.")),
+        dedup_key: None,
     };
     let event = transition::open(policy, &req, opened_at).expect("the policy opens cases");
     let Event::Opened { owner, .. } = &event else {

@@ -123,10 +123,55 @@ pub enum Command {
     Review(ReviewArgs),
     /// Action items from reviews: list them, or mark one done
     Actions(ActionsArgs),
+    /// Cases from monitoring: take one Alertmanager webhook payload or generic event
+    #[command(subcommand)]
+    Intake(IntakeCommand),
+    /// An HTTP receiver for monitoring: POST /v1/alertmanager, POST /v1/events, GET /healthz
+    Serve(ServeArgs),
     /// The timeline the policy produces for a hypothetical case; nothing is written
     Simulate(SimulateArgs),
     /// Who is on duty for each role (now or --at a time) and why; or record an override
     Oncall(OncallArgs),
+}
+
+/// `esc intake …`.
+#[derive(Debug, Subcommand)]
+pub enum IntakeCommand {
+    /// One Alertmanager webhook payload (format version 4), routed by the policy's [[intake]]
+    /// rules: opens, notes, resolves or reopens cases by de-duplication key
+    Alertmanager {
+        /// The JSON payload ("-": stdin)
+        #[arg(default_value = "-")]
+        file: PathBuf,
+    },
+    /// One generic event: {"dedup_key", "action": trigger|acknowledge|resolve, "summary",
+    /// "severity", "source", "custom_details"}
+    Event {
+        /// The JSON event ("-": stdin)
+        #[arg(default_value = "-")]
+        file: PathBuf,
+    },
+}
+
+/// `esc serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; anything but loopback needs a token
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:9095")]
+    pub listen: String,
+    /// The environment variable holding the bearer token that POSTs must carry
+    #[arg(
+        long = "token-env",
+        value_name = "NAME",
+        default_value = "ESC_SERVE_TOKEN"
+    )]
+    pub token_env: String,
+    /// Largest request body accepted (bytes; larger gets 413)
+    #[arg(long = "max-body", value_name = "BYTES", default_value_t = 1024 * 1024)]
+    pub max_body: usize,
+    /// How long a request waits for the ledger (busy with a sweep, say) before 503
+    #[arg(long = "busy-timeout", value_name = "DUR", default_value = "5s")]
+    pub busy_timeout: String,
 }
 
 /// `esc oncall`.
@@ -595,6 +640,10 @@ pub struct OpenArgs {
     /// Longer description
     #[arg(long, value_name = "TEXT")]
     pub description: Option<String>,
+    /// A de-duplication key: while a case opened with this key is unresolved, opening again
+    /// records nothing and names that case (monitoring scripts can run `esc open` freely)
+    #[arg(long = "dedup-key", value_name = "KEY")]
+    pub dedup_key: Option<String>,
 }
 
 /// `esc edit`.

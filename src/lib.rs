@@ -4,6 +4,7 @@
 //! - [`policy`]: the policy language — parsing with spans, checking, explaining, schema;
 //! - [`sla`]: business calendars and SLA clocks (pure);
 //! - [`case`]: ledger events, the case fold and the state machine (pure);
+//! - [`intake`]: alerts and events from monitoring → cases, de-duplicated by key (pure);
 //! - [`store`]: the append-only JSON Lines ledger (locking, fsync, torn tails) and discovery;
 //! - [`app`]: the shell — one module per command group, the only code that does I/O;
 //! - [`review`] and [`report`]: post-escalation reviews and reports (pure);
@@ -13,6 +14,7 @@ pub mod app;
 pub mod case;
 pub mod cli;
 pub mod complete;
+pub mod intake;
 pub mod notify;
 pub mod oncall;
 pub mod policy;

@@ -360,6 +360,7 @@ mod tests {
                     channel: None,
                     labels: vec![],
                     description: None,
+                    dedup_key: None,
                 },
                 count,
                 opened,

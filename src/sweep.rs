@@ -824,6 +824,7 @@ mod tests {
                 path: "technical".into(),
                 tier: "L1".into(),
                 owner: "ana".into(),
+                dedup_key: None,
             },
         }
     }

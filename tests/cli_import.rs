@@ -116,7 +116,7 @@ fn csv_import_creates_the_cases() {
     let summary = env.json(&["import", &file]);
     assert_eq!(
         summary,
-        serde_json::json!({"imported": 3, "first": "ESC-1", "last": "ESC-3"})
+        serde_json::json!({"imported": 3, "skipped": 0, "first": "ESC-1", "last": "ESC-3"})
     );
 
     let one = env.json(&["show", "ESC-1"]);
@@ -326,7 +326,7 @@ fn an_empty_file_imports_nothing() {
     env.write("empty.csv", "title,opened_at\n");
     assert_eq!(
         env.json(&["import", "empty.csv"]),
-        serde_json::json!({"imported": 0, "first": null, "last": null})
+        serde_json::json!({"imported": 0, "skipped": 0, "first": null, "last": null})
     );
     assert!(env.ledger_bytes().is_none());
 }

@@ -83,6 +83,7 @@ fn opened(case: &str) -> NewEvent {
             channel: None,
             labels: vec!["auth".into()],
             description: None,
+            dedup_key: None,
             path: "support".into(),
             tier: "l1".into(),
             owner: "ana".into(),

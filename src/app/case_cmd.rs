@@ -56,6 +56,24 @@ pub fn open(settings: &Settings, req: &OpenRequest, out: &mut Output) -> Result<
     let (mut case_id, mut batch) = compose_for(ledger.next_case_number()?, settings)?;
     let mut guard = ledger.lock()?;
     let locked = &settings.for_write()?;
+    if let Some(key) = &req.dedup_key {
+        // Under the lock: an unresolved case with this key means nothing is recorded.
+        let mut state = crate::intake::IntakeState::new();
+        guard.visit(&mut |r| state.push(&r))?;
+        if let Some(c) = state.case_for(key.trim()).filter(|c| c.is_active()) {
+            let case_id = c.id.clone();
+            let case = fold_case(&case_id, guard.read_case(&case_id)?, locked)?;
+            drop(guard);
+            return report(locked, &policy, &case, out, |c| {
+                format!(
+                    "{} is already {} with dedup key `{}`: nothing recorded",
+                    c.id,
+                    c.status.as_str(),
+                    crate::render::one_line(key.trim())
+                )
+            });
+        }
+    }
     let number = guard.next_case_number()?;
     if id::format(number) != case_id || locked.now != settings.now {
         (case_id, batch) = compose_for(number, locked)?;

@@ -5,6 +5,7 @@ pub mod case_cmd;
 pub mod comms_cmd;
 pub mod import;
 pub mod init;
+pub mod intake_cmd;
 pub mod ledger_cmd;
 pub mod list_cmd;
 pub mod notify_cmd;
@@ -14,13 +15,14 @@ pub mod policy_cmd;
 pub mod policy_diff_cmd;
 pub mod report_cmd;
 pub mod review_cmd;
+pub mod serve;
 pub mod settings;
 pub mod simulate_cmd;
 pub mod sweep_cmd;
 
 use crate::case::transition::SituationForm;
 use crate::case::{OpenRequest, Request};
-use crate::cli::{CaseCommand, Cli, Command, LedgerCommand, PolicyCommand};
+use crate::cli::{CaseCommand, Cli, Command, IntakeCommand, LedgerCommand, PolicyCommand};
 use anyhow::{Result, bail};
 use output::Output;
 use settings::Settings;
@@ -121,6 +123,18 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Report { report } => report_cmd::report(&settings, report, &mut out),
         Command::Review(args) => review_cmd::review(&settings, args, &mut out),
         Command::Actions(args) => review_cmd::actions(&settings, args, &mut out),
+        Command::Intake(cmd) => {
+            let (source, file) = match cmd {
+                IntakeCommand::Alertmanager { file } => (crate::intake::Source::Alertmanager, file),
+                IntakeCommand::Event { file } => (crate::intake::Source::Event, file),
+            };
+            intake_cmd::run(&settings, source, &file, &mut out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve(args) => {
+            serve::serve(&settings, &args, &mut out)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Oncall(args) => {
             oncall_cmd::oncall(&settings, args, &mut out)?;
             Ok(ExitCode::SUCCESS)
@@ -148,6 +162,7 @@ fn run_case(settings: &Settings, cmd: CaseCommand, out: &mut Output) -> Result<(
                 channel: a.channel,
                 labels: a.labels,
                 description: a.description,
+                dedup_key: a.dedup_key,
             };
             return case_cmd::open(settings, &req, out);
         }

@@ -135,6 +135,7 @@ fn scenario(policy: &Policy, a: &SimulateArgs, now: DateTime<Utc>) -> Result<Sce
             channel: a.channel.clone(),
             labels: a.labels.clone(),
             description: None,
+            dedup_key: None,
         },
         count: a.cases,
         opened,

@@ -166,6 +166,7 @@ pub fn event(e: &Event) -> String {
             if actions.len() == 1 { "" } else { "s" }
         ),
         Event::ActionDone { item } => format!("action item {item} done"),
+        Event::Alerted { text, .. } => format!("alert: {text}"),
         Event::OncallOverride {
             role,
             person,

@@ -171,6 +171,10 @@ pub enum Event {
         path: String,
         tier: String,
         owner: String,
+        /// The de-duplication key (`esc open --dedup-key`, an import's `external_id`, an
+        /// alert's group key or fingerprint): intake finds the case again by it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dedup_key: Option<String>,
     },
     Acknowledged {},
     Assigned {
@@ -357,6 +361,23 @@ pub enum Event {
     ActionDone {
         item: u32,
     },
+    /// `esc intake` / `esc serve`: a monitoring alert or event arrived for the case.
+    Alerted {
+        /// The de-duplication key it arrived under.
+        key: String,
+        /// `firing`, `resolved` or `acknowledged`.
+        status: String,
+        /// How often the case's alert has fired so far, this one included.
+        count: u32,
+        /// What arrived, in a few words.
+        text: String,
+        /// The `[[intake]]` rule that routed it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rule: Option<String>,
+        /// Attached to the rule's alert-storm case instead of a case of its own.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        storm: bool,
+    },
     /// `esc oncall override`: `person` is on duty for `role` from `from` until `to`. Belongs
     /// to no case: it is recorded under the reserved case id [`ONCALL`], which the fold of
     /// cases skips.
@@ -427,6 +448,7 @@ impl Event {
             Event::PromiseMissed { .. } => "promise_missed",
             Event::ReviewRecorded { .. } => "review_recorded",
             Event::ActionDone { .. } => "action_done",
+            Event::Alerted { .. } => "alerted",
             Event::OncallOverride { .. } => "oncall_override",
             Event::Edited { .. } => "edited",
         }
@@ -461,6 +483,7 @@ impl Event {
             | Event::NotificationEnded { .. }
             | Event::PromiseMissed { .. } => Step::Update,
             Event::ReviewRecorded { .. } | Event::ActionDone { .. } => Step::Review,
+            Event::Alerted { .. } => Step::Update,
             Event::OncallOverride { .. } => Step::Acknowledge,
             Event::Edited { .. } => Step::Update,
         }

@@ -76,6 +76,8 @@ pub struct Case {
     pub channel: Option<String>,
     pub labels: Vec<String>,
     pub description: Option<String>,
+    /// The de-duplication key the case was opened with, if any (see [`Event::Opened`]).
+    pub dedup_key: Option<String>,
     pub status: Status,
     pub owner: String,
     /// The path the case was opened on; its tier decides the owner.
@@ -272,6 +274,7 @@ impl Case {
             path,
             tier,
             owner,
+            dedup_key,
         } = &r.event
         else {
             return Err(FoldError::NotOpenedFirst {
@@ -298,6 +301,7 @@ impl Case {
             channel: channel.clone(),
             labels: labels.clone(),
             description: description.clone(),
+            dedup_key: dedup_key.clone(),
             status: Status::Open,
             owner: owner.clone(),
             home_path: path.clone(),
@@ -548,6 +552,7 @@ impl Case {
                     review.mark_done(*item, r.at, &r.actor);
                 }
             }
+            Event::Alerted { .. } => {}
             // Belongs to no case (see `Folder::push`); nothing to fold.
             Event::OncallOverride { .. } => {}
             Event::Reopened { .. } => {

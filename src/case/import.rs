@@ -18,6 +18,7 @@
 //! | `acknowledged_at`, `resolved_at`, `closed_at` | RFC 3339; in that order, after `opened_at` |
 //! | `tier` | a tier on the default path the case had reached |
 //! | `resolution`, `root_cause` | for resolved cases (the resolution defaults to "imported") |
+//! | `external_id` | the case's id in the old tool: its de-duplication key; a record whose key a case in the ledger already has is skipped, so importing a file twice adds nothing |
 //!
 //! An empty value (or JSON `null`) is the same as a missing one. Any other field is refused.
 //!
@@ -43,7 +44,7 @@ use std::fmt;
 use std::path::Path;
 
 /// The fields a record may have, in the order they are listed to users.
-pub const FIELDS: [&str; 15] = [
+pub const FIELDS: [&str; 16] = [
     "title",
     "severity",
     "type",
@@ -59,6 +60,7 @@ pub const FIELDS: [&str; 15] = [
     "tier",
     "resolution",
     "root_cause",
+    "external_id",
 ];
 
 /// Fields every record must have.
@@ -276,6 +278,9 @@ pub struct RawRecord {
     pub tier: Option<String>,
     pub resolution: Option<String>,
     pub root_cause: Option<String>,
+    /// The case's id in the tool it came from: its de-duplication key, so importing the
+    /// same record again adds nothing.
+    pub external_id: Option<String>,
 }
 
 impl RawRecord {
@@ -301,6 +306,7 @@ impl RawRecord {
             "tier" => &mut self.tier,
             "resolution" => &mut self.resolution,
             "root_cause" => &mut self.root_cause,
+            "external_id" => &mut self.external_id,
             _ => return,
         };
         *slot = (!text.is_empty()).then(|| text.to_string());
@@ -436,6 +442,7 @@ fn parse_json_lines(text: &str) -> Parsed {
             match (field, value) {
                 (_, Value::Null) => {}
                 (_, Value::String(s)) => record.set(field, s),
+                ("external_id", Value::Number(n)) => record.set(field, &n.to_string()),
                 ("labels", Value::Array(items)) => {
                     let mut labels = Vec::new();
                     for item in items {
@@ -794,6 +801,7 @@ impl<'a> Importer<'a> {
                 path: self.path.clone(),
                 owner: tier_owner(policy, &first_tier, opened),
                 tier: first_tier,
+                dedup_key: raw.external_id.clone(),
             },
         )];
         for step in self.tiers[..=tier_index].windows(2) {

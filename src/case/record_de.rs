@@ -188,6 +188,8 @@ mod tests {
             r#"{"event":"noted","text":"x","step":"update","case":"ESC-2","actor":"bo","at":"2026-11-23T09:00:00+01:00","seq":7}"#,
             r#"{"seq":2,"at":"2026-11-23T09:00:00Z","actor":"esc","case":"ESC-1","step":"acknowledge","policy":"a1b2c3","event":"sla_warning","clock":"response","started":"2026-11-23T08:00:00Z","due":"2026-11-23T10:00:00Z","extra":[1,{"a":2}]}"#,
             r#"{"seq":3,"at":"2026-11-23T09:00:00Z","actor":"a\u00e9","case":"ESC-1","step":"update","event":"noted","text":"caf\u00e9"}"#,
+            r#"{"seq":4,"at":"2026-11-23T09:00:00Z","actor":"esc","case":"ESC-3","step":"open","policy":"a1b2c3","event":"opened","title":"DiskFull","severity":"sev2","type":"incident","labels":[],"path":"technical","tier":"l1","owner":"ana","dedup_key":"am:{}:{alertname=\"DiskFull\"}"}"#,
+            r#"{"seq":5,"at":"2026-11-23T09:01:00Z","actor":"esc","case":"ESC-3","step":"update","event":"alerted","key":"am:k","status":"firing","count":2,"text":"DiskFull firing","rule":"disk","storm":true}"#,
         ];
         for line in lines {
             let (ours, derived) = both(line);

@@ -101,6 +101,8 @@ pub struct OpenRequest {
     pub channel: Option<String>,
     pub labels: Vec<String>,
     pub description: Option<String>,
+    /// The de-duplication key (`esc open --dedup-key`).
+    pub dedup_key: Option<String>,
 }
 
 /// Why a move was refused.
@@ -225,6 +227,7 @@ pub fn open(policy: &Policy, req: &OpenRequest, now: DateTime<Utc>) -> Result<Ev
         path,
         tier,
         owner,
+        dedup_key: clean(&req.dedup_key),
     })
 }
 

@@ -160,6 +160,9 @@ impl Serialize for CaseView<'_> {
         if let Some(d) = &case.description {
             m.serialize_entry("description", d)?;
         }
+        if let Some(k) = &case.dedup_key {
+            m.serialize_entry("dedup_key", k)?;
+        }
         m.serialize_entry("sla", &self.clocks.as_ref().map(SlaView))?;
         m.serialize_entry("escalations", &case.escalations)?;
         m.serialize_entry("reopened", &case.reopened)?;

@@ -35,6 +35,12 @@ pub fn explain(p: &Policy, today: NaiveDate) -> String {
         section("Major-incident roles and cards", cards(p).to_string());
     }
     section("Triggers", triggers(p));
+    if !p.intake.is_empty() {
+        section(
+            "Intake rules (alerts from monitoring; the first that matches wins)",
+            super::intake::explain_table(&p.intake).to_string(),
+        );
+    }
     out.trim_end().to_string() + "\n"
 }
 

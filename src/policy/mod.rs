@@ -4,6 +4,7 @@ pub mod calendar_spec;
 pub mod diff;
 pub mod duration;
 pub mod explain;
+pub mod intake;
 pub mod model;
 mod notify_spec;
 pub mod parse;

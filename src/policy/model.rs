@@ -41,6 +41,8 @@ pub struct Policy {
     pub triggers: Vec<Trigger>,
     pub notify: Notify,
     pub templates: Templates,
+    /// `[[intake]]` routing rules for monitoring alerts, in the order written.
+    pub intake: Vec<super::intake::IntakeRule>,
     /// Contact methods of people (`[people.NAME]`), by person.
     pub contacts: BTreeMap<String, Contact>,
     /// On-call overrides recorded in the ledger (`esc oncall override`). Not part of the

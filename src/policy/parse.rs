@@ -100,6 +100,7 @@ fn read_policy(root: &Table<'_, '_>) -> Policy {
     let notify = super::notify_spec::read(root, &names);
     let contacts = super::notify_spec::read_people(root, &names);
     let templates = super::templates::read(root);
+    let intake = super::intake::read(root, &names, &paths);
 
     Policy {
         name,
@@ -121,6 +122,7 @@ fn read_policy(root: &Table<'_, '_>) -> Policy {
         triggers,
         notify,
         templates,
+        intake,
         contacts,
         overrides: Vec::new(),
     }

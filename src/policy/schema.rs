@@ -162,6 +162,26 @@ pub fn schema() -> Value {
         json!({"name": {"type": "string"}, "when": when, "then": then, "repeat": duration()}),
         &["name", "when", "then"],
     );
+    let intake = closed(
+        json!({
+            "name": {"type": "string", "minLength": 1},
+            "match": {"type": "object", "additionalProperties": {"type": "string"},
+                      "description": "label = value (equality) or \"~regex\" (whole value); all must hold"},
+            "severity": {"type": "string"},
+            "severity_from": {"type": "string", "description": "the label whose value decides the severity"},
+            "severity_map": {"type": "object", "additionalProperties": {"type": "string"}},
+            "type": {"type": "string"},
+            "account": {"type": "string", "description": "a template"},
+            "path": {"type": "string"},
+            "labels": names(),
+            "title": {"type": "string", "description": "a template over labels, annotations, …"},
+            "per_alert": {"type": "boolean"},
+            "resolve_on_clear": {"type": "boolean"},
+            "reopen_within": duration(),
+            "max_new": closed(json!({"count": {"type": "integer", "minimum": 1}, "per": duration()}), &["count", "per"])
+        }),
+        &["name"],
+    );
     let templates: serde_json::Map<String, Value> = super::templates::BUILTIN
         .iter()
         .map(|(n, _)| (n.to_string(), json!({"type": "string"})))
@@ -195,6 +215,7 @@ pub fn schema() -> Value {
             }), &[]),
             "closing": closed(json!({"require_followup": {"type": "boolean"}}), &[]),
             "triggers": {"type": "array", "items": trigger},
+            "intake": {"type": "array", "items": intake},
             "notify": notify(),
             "people": {"type": "object", "additionalProperties": closed(json!({
                 "email": {"type": "string", "format": "email"},

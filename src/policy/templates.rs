@@ -169,8 +169,9 @@ pub fn render(
     render_text(text, ctx).map_err(err)
 }
 
-/// Render template text with `ctx`, within [`FUEL`].
-fn render_text(text: &str, ctx: &serde_json::Value) -> Result<String, String> {
+/// Render template text with `ctx` in the house setup: missing values render as empty text,
+/// within [`FUEL`]. The error is minijinja's message (or the out-of-fuel explanation).
+pub fn render_text(text: &str, ctx: &serde_json::Value) -> Result<String, String> {
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
     env.set_fuel(Some(FUEL));

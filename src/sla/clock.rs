@@ -402,6 +402,7 @@ mod tests {
                 path: "technical".into(),
                 tier: "L1".into(),
                 owner: "ana".into(),
+                dedup_key: None,
             },
         )
     }

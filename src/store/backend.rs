@@ -122,6 +122,10 @@ pub trait Writer {
     /// [`Store::next_case_number`] under the lock.
     fn next_case_number(&mut self) -> Result<u64, StoreError>;
 
+    /// The `seq` of the last committed event (0 for an empty ledger), so a writer that keeps
+    /// state between batches (`esc serve`) can tell whether anyone else wrote meanwhile.
+    fn last_seq(&mut self) -> Result<u64, StoreError>;
+
     /// Stores `batch` as one unit, numbering its events from the last `seq` + 1, durable
     /// before it returns: after a crash, readers see all of the batch or none of it.
     /// Returns the stored records. An empty batch stores nothing.

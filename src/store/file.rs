@@ -175,6 +175,10 @@ impl Writer for FileWriter<'_> {
         Ok(self.guard.next_case_number()?)
     }
 
+    fn last_seq(&mut self) -> Result<u64, StoreError> {
+        Ok(self.guard.last_seq()?)
+    }
+
     fn append(&mut self, batch: Vec<NewEvent>) -> Result<Vec<Record>, StoreError> {
         Ok(self.guard.append(batch)?)
     }

@@ -1799,6 +1799,7 @@ mod tests {
                 path: "support".into(),
                 tier: "l1".into(),
                 owner: "ana".into(),
+                dedup_key: None,
             },
         }
     }

@@ -7,6 +7,8 @@
 //! that read the ledger go through [`TestEnv::ledger_text`], which works on both.
 #![allow(dead_code)]
 
+pub mod serve;
+
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
@@ -230,7 +232,12 @@ impl TestEnv {
     /// `esc ARGS…` in this directory with `--now` (future times allowed), actor `tester`, the env's policy and
     /// ledger (when not overridden by ESC_* variables set on the returned command).
     pub fn esc(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::cargo_bin("esc").expect("binary");
+        Command::from_std(self.std_esc(args))
+    }
+
+    /// [`TestEnv::esc`] as a plain process command, for a process to spawn (`esc serve`).
+    pub fn std_esc(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("esc"));
         cmd.current_dir(self.dir.path())
             .env_clear()
             .env("HOME", self.dir.path())

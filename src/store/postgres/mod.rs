@@ -567,6 +567,19 @@ impl Writer for PgWriter<'_> {
         self.store.next_case_number_now()
     }
 
+    fn last_seq(&mut self) -> Result<u64, StoreError> {
+        if !self.store.has_tables()? {
+            return Ok(0);
+        }
+        let row = self
+            .store
+            .client
+            .borrow_mut()
+            .query_one("SELECT last_seq FROM esc_counter", &[])
+            .map_err(self.store.err("read"))?;
+        Ok(row.get::<_, i64>(0) as u64)
+    }
+
     fn append(&mut self, batch: Vec<NewEvent>) -> Result<Vec<Record>, StoreError> {
         if batch.is_empty() {
             return Ok(Vec::new());
