@@ -140,23 +140,21 @@ pub fn decide(
             message,
         };
         let existing = state.case_for(&s.key).cloned();
+        // What a repeat firing says, in the note and in the outcome.
+        let again = |n: u32| format!("fired again, {} time", ordinal(n));
         let result = match (s.status, existing, opened) {
             (Arrived::Firing, Some(c), _) if c.is_active() => {
                 let n = c.fired + 1;
                 emit(
                     state,
                     &c.id,
-                    alerted(
-                        n,
-                        format!("{} (fired again, {} time)", s.text, ordinal(n)),
-                        false,
-                    ),
+                    alerted(n, format!("{} ({})", s.text, again(n)), false),
                 );
                 outcome(
                     Verdict::Noted,
                     Some(&c.id),
                     n,
-                    format!("noted {} (fired again, {} time)", c.id, ordinal(n)),
+                    format!("noted {} ({})", c.id, again(n)),
                 )
             }
             (Arrived::Firing, Some(c), _)
@@ -177,17 +175,13 @@ pub fn decide(
                 emit(
                     state,
                     &c.id,
-                    alerted(
-                        n,
-                        format!("{} (fired again, {} time)", s.text, ordinal(n)),
-                        false,
-                    ),
+                    alerted(n, format!("{} ({})", s.text, again(n)), false),
                 );
                 outcome(
                     Verdict::Reopened,
                     Some(&c.id),
                     n,
-                    format!("reopened {} (fired again, {} time)", c.id, ordinal(n)),
+                    format!("reopened {} ({})", c.id, again(n)),
                 )
             }
             (Arrived::Firing, _, Some(opened)) => {
