@@ -3,6 +3,7 @@
 //! in one synced write and prints.
 
 use super::output::Output;
+use super::planned_write;
 use super::policy_cmd;
 use super::settings::Settings;
 use crate::case::transition::{self, OpenRequest, Request};
@@ -12,6 +13,7 @@ use crate::policy::Policy;
 use crate::policy::duration;
 use crate::render::{Grid, local_time, state_cell, table};
 use crate::sla::clock::{ClockState, Clocks, clocks};
+use crate::store::Store;
 use anyhow::{Context, Result, anyhow};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -30,8 +32,7 @@ fn fold_case(case_id: &str, records: Vec<Record>, settings: &Settings) -> Result
 
 /// `esc open`.
 pub fn open(settings: &Settings, req: &OpenRequest, out: &mut Output) -> Result<()> {
-    let policy = policy_cmd::load_effective(settings)?;
-    let ledger = settings.store()?;
+    let (policy, ledger) = policy_cmd::load_effective(settings)?;
     // The case is decided and its notifications composed (templates rendered) before the
     // lock, for the number the case will most likely get; bad input is refused here, before
     // anything is touched. Under the lock, now is taken again (see Settings::for_write), and
@@ -125,63 +126,56 @@ fn to_new(
         .collect()
 }
 
-/// Decide a request on a case and append the events with their notifications in one batch.
-/// Deciding and composing (which renders templates) happen before the write lock is taken;
-/// under the lock the case is read again, and if another writer changed it meanwhile the
-/// decision is taken again on what is there now. Returns the case as it was and the records.
+/// Decide a request on a case and append the events with their notifications in one batch
+/// (see [`append_planned`]). Returns the case as it was and the records.
 pub fn decide_and_append(
     settings: &Settings,
+    ledger: &dyn Store,
     policy: &Policy,
     case_id: &str,
     decide: impl Fn(&Case, DateTime<Utc>) -> Result<Vec<Event>>,
 ) -> Result<(Case, Vec<Record>)> {
-    let ledger = settings.store()?;
-    let plan = |case: &Case, now: DateTime<Utc>| -> Result<Vec<Event>> {
+    append_planned(settings, ledger, policy, case_id, |case, now| {
         let mut events = decide(case, now)?;
         let notices = compose::for_events(policy, case, &events, now)?;
         events.extend(notices);
         Ok(events)
-    };
-    let last_seq = |case: &Case| case.events.last().map(|r| r.seq);
-    // Before the lock: the case as it is, and the plan for it. A refusal here may come from
-    // a now that another writer has since passed, so it is only final under the lock.
-    let mut seen = fold_case(case_id, ledger.read_case(case_id)?, settings)?;
-    let mut planned = plan(&seen, settings.now).ok();
-    let mut attempt = 0;
-    loop {
-        let mut guard = ledger.lock()?;
-        // Now is read under the lock (unless fixed), so the events are dated after
-        // everything written while this writer waited.
-        let locked = settings.for_write()?;
-        let case = fold_case(case_id, guard.read_case(case_id)?, &locked)?;
-        let events = match planned {
-            // The case did not change meanwhile: the plan stands.
-            Some(events) if last_seq(&case) == last_seq(&seen) => events,
-            // It changed: plan again outside the lock (the case first, then the clock).
-            Some(_) if attempt < 3 => {
-                attempt += 1;
-                drop(guard);
-                seen = fold_case(case_id, ledger.read_case(case_id)?, settings)?;
-                let fresh = settings.for_write()?;
-                planned = plan(&seen, fresh.now).ok();
-                continue;
-            }
-            // Refused before, or a busy case: decide under the lock (templates are bounded
-            // by their fuel).
-            _ => plan(&case, locked.now)?,
-        };
-        let records = guard.append(to_new(&locked, policy, case_id, events))?;
-        return Ok((case, records));
-    }
+    })
+}
+
+/// Plan the events of one command on one case (`plan` decides and composes their
+/// notifications, which renders templates) before the write lock is taken, and append them in
+/// one batch; if another writer changed the case meanwhile, the plan is made again on what is
+/// there now (see [`planned_write`]). Returns the case as it was and the records.
+pub fn append_planned(
+    settings: &Settings,
+    ledger: &dyn Store,
+    policy: &Policy,
+    case_id: &str,
+    plan: impl Fn(&Case, DateTime<Utc>) -> Result<Vec<Event>>,
+) -> Result<(Case, Vec<Record>)> {
+    let last_seq = |records: &[Record]| records.last().map(|r| r.seq);
+    let mut locked = planned_write::plan_then_lock(
+        ledger,
+        settings,
+        |mut from, s| fold_case(case_id, from.read_case(case_id)?, s),
+        |guard, seen| Ok(last_seq(&guard.read_case(case_id)?) != last_seq(&seen.events)),
+        |case, s| plan(case, s.now),
+    )?;
+    let records = locked
+        .guard
+        .append(to_new(&locked.settings, policy, case_id, locked.plan))?;
+    Ok((locked.seen, records))
 }
 
 /// Any move on an existing case.
 pub fn change(settings: &Settings, input_id: &str, req: &Request, out: &mut Output) -> Result<()> {
     let case_id = id::parse(input_id)?;
-    let policy = policy_cmd::load_effective(settings)?;
-    let (mut case, records) = decide_and_append(settings, &policy, &case_id, |case, now| {
-        Ok(transition::decide(&policy, case, req, now)?)
-    })?;
+    let (policy, ledger) = policy_cmd::load_effective(settings)?;
+    let (mut case, records) =
+        decide_and_append(settings, &*ledger, &policy, &case_id, |case, now| {
+            Ok(transition::decide(&policy, case, req, now)?)
+        })?;
     let described: Vec<String> = records
         .iter()
         .map(|r| match &r.event {
@@ -259,8 +253,8 @@ fn report(
 /// `esc show`.
 pub fn show(settings: &Settings, input_id: &str, out: &mut Output) -> Result<()> {
     let case_id = id::parse(input_id)?;
-    let policy = policy_cmd::load_effective(settings)?;
-    let case = fold_case(&case_id, settings.store()?.read_case(&case_id)?, settings)?;
+    let (policy, ledger) = policy_cmd::load_effective(settings)?;
+    let case = fold_case(&case_id, ledger.read_case(&case_id)?, settings)?;
     let tz: Tz = policy.defaults.timezone;
     let raci = raci::resolve(&policy, &case, settings.now);
     if settings.json {

@@ -11,6 +11,7 @@ pub mod list_cmd;
 pub mod notify_cmd;
 pub mod oncall_cmd;
 pub mod output;
+pub mod planned_write;
 pub mod policy_cmd;
 pub mod policy_diff_cmd;
 pub mod report_cmd;

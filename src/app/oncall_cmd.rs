@@ -14,7 +14,7 @@ use anyhow::{Context, Result, anyhow};
 
 /// `esc oncall [--at TIME] [--role R]` and `esc oncall override …`.
 pub fn oncall(settings: &Settings, args: OncallArgs, out: &mut Output) -> Result<()> {
-    let policy = policy_cmd::load_effective(settings)?;
+    let (policy, ledger) = policy_cmd::load_effective(settings)?;
     let tz = policy.defaults.timezone;
     if let Some(OncallCommand::Override {
         role,
@@ -26,7 +26,6 @@ pub fn oncall(settings: &Settings, args: OncallArgs, out: &mut Output) -> Result
         let from = parse_time(&from, settings.now, tz).context("--from")?;
         let to = parse_time(&to, settings.now, tz).context("--to")?;
         let event = crate::oncall::record_override(&policy, &role, &person, from, to)?;
-        let ledger = settings.store()?;
         let mut guard = ledger.lock()?;
         let settings = &settings.for_write()?;
         guard.append(vec![NewEvent {

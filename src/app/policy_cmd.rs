@@ -4,6 +4,7 @@ use super::output::Output;
 use crate::case::drift::Finding;
 use crate::cli::CheckFormat;
 use crate::policy::{self, Diagnostic, Policy, source::line_col};
+use crate::store::Store;
 use anyhow::{Result, bail};
 use codespan_reporting::diagnostic::{Diagnostic as Report, Label};
 use codespan_reporting::files::SimpleFile;
@@ -50,20 +51,19 @@ fn check_file(path: &Path) -> Checked {
     }
 }
 
-/// Load the policy a command runs under, with the on-call overrides recorded in the ledger
-/// (if there is one) attached, for commands that choose owners or recipients.
-pub fn load_effective(settings: &super::settings::Settings) -> Result<Policy> {
+/// Load the policy a command runs under and open its ledger (once: the command goes on with
+/// this store), with the on-call overrides recorded in the ledger (if there is one) attached,
+/// for commands that choose owners or recipients. A bad policy is reported before the
+/// ledger is opened.
+pub fn load_effective(settings: &super::settings::Settings) -> Result<(Policy, Box<dyn Store>)> {
     let mut policy = load(&settings.policy)?;
-    if settings.ledger.exists() {
-        let ledger = settings.store()?;
-        // The store says cheaply whether there are any overrides (the file's checkpoint, an
-        // index in a database); only then is the ledger searched for them.
-        if ledger.has_oncall()? {
-            policy.overrides =
-                crate::oncall::overrides(&ledger.read_case(crate::case::event::ONCALL)?);
-        }
+    let ledger = settings.store()?;
+    // The store says cheaply whether there are any overrides (the file's checkpoint, an
+    // index in a database); only then is the ledger searched for them.
+    if settings.ledger.exists() && ledger.has_oncall()? {
+        policy.overrides = crate::oncall::overrides(&ledger.read_case(crate::case::event::ONCALL)?);
     }
-    Ok(policy)
+    Ok((policy, ledger))
 }
 
 /// Load and check the policy a command runs under.

@@ -1,11 +1,15 @@
 //! `esc sweep` (the cron job), `esc approve` / `esc reject`, and `esc notifications`.
 //!
-//! Sweep holds the ledger lock from reading to the last delivery result, so two sweeps
-//! started together serialize: the second sees everything the first recorded and does
-//! nothing twice. Deliveries are bounded by `--delivery-budget`; what is left stays queued.
+//! Sweep reads the ledger and plans its actions (composing their notifications) before it
+//! takes the ledger lock, and under the lock keeps that plan only if no one wrote meanwhile
+//! (see [`planned_write`]). It then holds the lock from its append to the last delivery
+//! result, so two sweeps started together serialize: the second sees everything the first
+//! recorded and does nothing twice. Deliveries are bounded by `--delivery-budget`; what is
+//! left stays queued.
 
 use super::notify_cmd;
 use super::output::Output;
+use super::planned_write::{self, Source};
 use super::policy_cmd;
 use super::settings::Settings;
 use crate::case::event::Ending;
@@ -13,11 +17,10 @@ use crate::case::{Case, Event, NewEvent, Record, id};
 use crate::notify::outbox;
 use crate::policy::{Policy, duration};
 use crate::render::local_time;
-use crate::store::Writer;
 use crate::sweep::{self, ActionKind, Planned};
 use anyhow::{Context, Result, anyhow};
 use serde_json::{Value, json};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::process::ExitCode;
 
 /// An action as `esc sweep --json` prints it (also the items of `esc simulate --json`).
@@ -71,14 +74,9 @@ fn action_line(p: &Planned, tz: chrono_tz::Tz) -> String {
     format!("{:<8} {what} (due {})", p.case, local_time(p.due, tz))
 }
 
-fn append(
-    guard: &mut dyn Writer,
-    policy: &Policy,
-    settings: &Settings,
-    case: &str,
-    events: Vec<Event>,
-) -> Result<Vec<Record>> {
-    let new = events
+/// The events of one action (or command) on one case, ready to append.
+fn to_new(policy: &Policy, settings: &Settings, case: &str, events: Vec<Event>) -> Vec<NewEvent> {
+    events
         .into_iter()
         .map(|event| NewEvent {
             at: settings.now,
@@ -87,8 +85,7 @@ fn append(
             event,
             policy: Some(policy.hash.clone()),
         })
-        .collect();
-    Ok(guard.append(new)?)
+        .collect()
 }
 
 /// `esc --json sweep --dry-run`, written as it is made.
@@ -102,6 +99,69 @@ struct DryRunJson<'a, I> {
     skipped: &'a [Value],
 }
 
+/// What the sweep reads of the ledger: the cases it may act on, the notifications it may
+/// deliver, and the ledger's last `seq` (to tell, under the lock, whether anyone wrote since).
+struct Snapshot {
+    /// Cases whose history is not ahead of `now`.
+    cases: Vec<Case>,
+    /// Cases whose last event is after `now`: not swept, reported.
+    skipped: Vec<Value>,
+    /// Undelivered notifications (kept only when there is a channel to deliver them).
+    queue: BTreeMap<u64, outbox::Notification>,
+    /// How many notifications are undelivered.
+    undelivered: usize,
+    last_seq: u64,
+}
+
+impl Snapshot {
+    /// Fold while reading: the whole ledger's records are never held at once. Only
+    /// undelivered notifications are kept, and only when there is a channel to deliver them;
+    /// otherwise they are just counted.
+    fn read(mut from: Source<'_, '_>, policy: &Policy, settings: &Settings) -> Result<Snapshot> {
+        let deliver = policy.notify.delivers();
+        let mut queue = BTreeMap::new();
+        let mut undelivered: usize = 0;
+        let mut last_seq = 0;
+        let mut folder = crate::case::Folder::new(false);
+        from.visit(&mut |r: Record| {
+            last_seq = r.seq;
+            match &r.event {
+                Event::NotificationQueued { .. } => undelivered += 1,
+                Event::NotificationDelivered { .. } => {
+                    undelivered = undelivered.saturating_sub(1);
+                }
+                _ => {}
+            }
+            if deliver {
+                outbox::push_pending(&mut queue, &r);
+            }
+            folder.push(r);
+        })?;
+        let cases = folder
+            .finish()
+            .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))?;
+        // A case whose last event is after `now` is not swept (nor are its notifications
+        // delivered): events dated before its history would break the order every command
+        // keeps. It is reported instead.
+        let (cases, ahead): (Vec<Case>, Vec<Case>) = cases
+            .into_iter()
+            .partition(|c| c.last_event_at() <= settings.now);
+        let skipped: Vec<Value> = ahead
+            .iter()
+            .map(|c| json!({"case": c.id, "last_event_at": c.last_event_at()}))
+            .collect();
+        let ahead: HashSet<String> = ahead.into_iter().map(|c| c.id).collect();
+        queue.retain(|_, n: &mut outbox::Notification| !ahead.contains(&n.case));
+        Ok(Snapshot {
+            cases,
+            skipped,
+            queue,
+            undelivered,
+            last_seq,
+        })
+    }
+}
+
 /// `esc sweep`.
 pub fn sweep(
     settings: &Settings,
@@ -109,72 +169,50 @@ pub fn sweep(
     budget: &str,
     out: &mut Output,
 ) -> Result<ExitCode> {
-    let policy = policy_cmd::load_effective(settings)?;
+    let (policy, ledger) = policy_cmd::load_effective(settings)?;
     let budget = duration::parse(budget)
         .map_err(|e| anyhow!("--delivery-budget: {e}"))?
         .to_std()
         .unwrap_or_default();
-    let ledger = settings.store()?;
-    // A dry run only reads: no lock (and so no lock file).
-    let mut guard = if dry_run { None } else { Some(ledger.lock()?) };
-    let settings = &if dry_run {
-        settings.clone()
-    } else {
-        settings.for_write()?
-    };
-    // Fold while reading: the whole ledger's records are never held at once. Only
-    // undelivered notifications are kept, and only when there is a command to deliver them;
-    // otherwise they are just counted.
+    if dry_run {
+        // A dry run only reads: no lock (and so no lock file).
+        let seen = Snapshot::read(Source::Store(&*ledger), &policy, settings)?;
+        return dry_run_report(settings, &policy, &seen, out);
+    }
+    // The actions are planned, and their notifications composed, before the lock; under it
+    // they stand unless someone wrote to the ledger meanwhile. The lock is then held from
+    // the append to the last delivery result.
+    let locked = planned_write::plan_then_lock(
+        &*ledger,
+        settings,
+        |from, s| Snapshot::read(from, &policy, s),
+        |guard, seen| Ok(guard.last_seq()? != seen.last_seq),
+        |seen, s| Ok(sweep::plan(&policy, &seen.cases, s.now)),
+    )?;
+    let planned_write::Locked {
+        mut guard,
+        settings,
+        seen,
+        plan: mut planned,
+    } = locked;
+    let settings = &settings;
+    let Snapshot {
+        cases,
+        skipped,
+        mut queue,
+        mut undelivered,
+        ..
+    } = seen;
     let deliver = policy.notify.delivers();
-    let mut queue = std::collections::BTreeMap::new();
-    let mut undelivered: usize = 0;
-    let mut folder = crate::case::Folder::new(false);
-    let mut visitor = |r: Record| {
-        match &r.event {
-            Event::NotificationQueued { .. } => undelivered += 1,
-            Event::NotificationDelivered { .. } => undelivered = undelivered.saturating_sub(1),
-            _ => {}
-        }
-        if deliver {
-            outbox::push_pending(&mut queue, &r);
-        }
-        folder.push(r);
-    };
-    match &mut guard {
-        Some(guard) => guard.visit(&mut visitor)?,
-        None => ledger.visit(&mut visitor)?,
-    };
-    let cases = folder
-        .finish()
-        .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))?;
-    // A case whose last event is after `now` is not swept (nor are its notifications
-    // delivered): events dated before its history would break the order every command
-    // keeps. It is reported instead.
-    let (cases, ahead): (Vec<Case>, Vec<Case>) = cases
-        .into_iter()
-        .partition(|c| c.last_event_at() <= settings.now);
-    let skipped: Vec<Value> = ahead
-        .iter()
-        .map(|c| json!({"case": c.id, "last_event_at": c.last_event_at()}))
-        .collect();
-    let ahead: std::collections::HashSet<String> = ahead.into_iter().map(|c| c.id).collect();
-    queue.retain(|_, n: &mut outbox::Notification| !ahead.contains(&n.case));
     let tz = policy.defaults.timezone;
-    let Some(mut guard) = guard else {
-        return dry_run_report(settings, &policy, &cases, undelivered, &skipped, out);
-    };
-    let mut planned = sweep::plan(&policy, &cases, settings.now);
     let mut new: Vec<NewEvent> = Vec::new();
     for p in &mut planned {
-        for event in std::mem::take(&mut p.events) {
-            new.push(NewEvent {
-                at: settings.now,
-                actor: settings.actor.clone(),
-                case: p.case.clone(),
-                event,
-                policy: Some(policy.hash.clone()),
-            });
-        }
+        new.extend(to_new(
+            &policy,
+            settings,
+            &p.case,
+            std::mem::take(&mut p.events),
+        ));
     }
     if !new.is_empty() {
         let appended = guard.append(new)?;
@@ -188,7 +226,7 @@ pub fn sweep(
         }
     }
     // Titles and severities for the payloads of what will be delivered.
-    let queued: std::collections::HashSet<&str> = queue.values().map(|n| n.case.as_str()).collect();
+    let queued: HashSet<&str> = queue.values().map(|n| n.case.as_str()).collect();
     let titles: HashMap<String, crate::notify::deliver::CaseFacts> = cases
         .iter()
         .filter(|c| queued.contains(c.id.as_str()))
@@ -299,12 +337,11 @@ pub fn sweep(
 fn dry_run_report(
     settings: &Settings,
     policy: &Policy,
-    cases: &[Case],
-    pending: usize,
-    skipped: &[Value],
+    seen: &Snapshot,
     out: &mut Output,
 ) -> Result<ExitCode> {
     let now = settings.now;
+    let (cases, pending, skipped) = (&seen.cases, seen.undelivered, &seen.skipped[..]);
     if out.quiet && !settings.json {
         let mut count: usize = 0;
         sweep::plan_each(policy, cases, now, |_| count += 1);
@@ -367,27 +404,20 @@ pub fn decide(
     out: &mut Output,
 ) -> Result<()> {
     let case_id = id::parse(input_id)?;
-    let policy = policy_cmd::load_effective(settings)?;
-    let ledger = settings.store()?;
-    let mut guard = ledger.lock()?;
-    let settings = &settings.for_write()?;
-    let case = Case::fold(guard.read_case(&case_id)?)
-        .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))?
-        .ok_or_else(|| {
-            anyhow!("there is no case {case_id}: `esc list` shows the cases there are")
+    let (policy, ledger) = policy_cmd::load_effective(settings)?;
+    // The proposal's actions and their notifications are planned before the lock.
+    let (mut case, records) =
+        super::case_cmd::append_planned(settings, &*ledger, &policy, &case_id, |case, now| {
+            Ok(sweep::decide_proposal(
+                &policy,
+                case,
+                trigger,
+                approve,
+                &settings.actor,
+                reason.as_deref(),
+                now,
+            )?)
         })?;
-    let events = sweep::decide_proposal(
-        &policy,
-        &case,
-        trigger,
-        approve,
-        &settings.actor,
-        reason.as_deref(),
-        settings.now,
-    )?;
-    let records = append(&mut *guard, &policy, settings, &case_id, events)?;
-    drop(guard);
-    let mut case = case;
     let described: Vec<String> = records
         .iter()
         .map(|r| crate::case::describe::event(&r.event))
