@@ -30,6 +30,12 @@ pub fn people(policy: &Policy, case: &Case, party: &Party, at: DateTime<Utc>) ->
         Party::Person(p) => vec![p.clone()],
         Party::Owner => vec![case.owner.clone()],
         Party::Reporter => case.reporter.iter().cloned().collect(),
+        Party::Contacts => case
+            .account
+            .as_ref()
+            .and_then(|a| policy.accounts.get(a))
+            .map(|a| a.contacts.clone())
+            .unwrap_or_default(),
         Party::Sponsor => case
             .account
             .as_ref()
@@ -92,7 +98,8 @@ pub fn recipients(
     }
     parties.extend(extra.iter().cloned());
     let mut out: Vec<String> = Vec::new();
-    for p in &parties {
+    // Staff only: the customer's side is told in customer words (see notify::compose).
+    for p in parties.iter().filter(|p| !p.is_customer()) {
         for person in people(policy, case, p, now) {
             if !person.is_empty() && !out.contains(&person) {
                 out.push(person);

@@ -4,9 +4,10 @@
 //! The sweep planner and the case transitions decide *what happened*; this step decides *who
 //! hears of it and in which words*. Every notification has one audience: `internal` (staff,
 //! rendered from the `internal_notice` template, naming tiers, people and clocks freely) or
-//! `customer` (the case's reporter, rendered from `customer_notice` with a context that holds
-//! no tier id, no staff name, no clock and no trigger). Recipients follow `[notify.on]` when
-//! the policy names the kind there, else the defaults of [`defaults`].
+//! `customer` (the case's reporter and its account's contacts, rendered from
+//! `customer_notice` with a context that holds no tier id, no staff name, no clock and no
+//! trigger). Recipients follow `[notify.on]` when the policy names the kind there, else the
+//! defaults of [`defaults`].
 
 use crate::case::event::Audience;
 use crate::case::promise::{self, Promise, Promised};
@@ -87,12 +88,15 @@ pub fn step(kind: NoticeKind, clock: Option<ClockKind>) -> Step {
     }
 }
 
-/// Who is told of each kind of event when `[notify.on]` does not say. `reporter` stands for
-/// the customer: a kind whose list has it tells the customer too.
+/// Who is told of each kind of event when `[notify.on]` does not say. `reporter` and
+/// `contacts` (the account's) stand for the customer: a kind whose list has them tells the
+/// customer too. The account's contacts hear of what the reporter hears of, except the
+/// follow-up request, which asks the person who made the request to confirm and rate it.
 pub fn defaults(kind: NoticeKind) -> Vec<Recipient> {
     use Recipient::{Accountable, Consulted, Informed, PreviousOwner, Responsible};
     let owner = Recipient::Party(Party::Owner);
-    let customer = Recipient::Party(Party::Reporter);
+    let reporter = Recipient::Party(Party::Reporter);
+    let contacts = Recipient::Party(Party::Contacts);
     match kind {
         NoticeKind::Warning => vec![owner, Accountable],
         NoticeKind::Breach => vec![owner, Accountable, Consulted],
@@ -102,7 +106,8 @@ pub fn defaults(kind: NoticeKind) -> Vec<Recipient> {
             Accountable,
             Consulted,
             Informed,
-            customer,
+            reporter,
+            contacts,
         ],
         NoticeKind::Deescalate => vec![owner, PreviousOwner, Accountable, Consulted, Informed],
         NoticeKind::Assign => vec![
@@ -114,7 +119,14 @@ pub fn defaults(kind: NoticeKind) -> Vec<Recipient> {
             Informed,
         ],
         NoticeKind::Open | NoticeKind::Resolve => {
-            vec![Responsible, Accountable, Consulted, Informed, customer]
+            vec![
+                Responsible,
+                Accountable,
+                Consulted,
+                Informed,
+                reporter,
+                contacts,
+            ]
         }
         NoticeKind::Acknowledge
         | NoticeKind::Close
@@ -124,10 +136,11 @@ pub fn defaults(kind: NoticeKind) -> Vec<Recipient> {
         | NoticeKind::Major
         | NoticeKind::StandDown
         | NoticeKind::SituationUpdate => vec![Responsible, Accountable, Consulted, Informed],
-        NoticeKind::CustomerUpdate | NoticeKind::FollowupRequest => vec![customer],
+        NoticeKind::CustomerUpdate => vec![reporter, contacts],
+        NoticeKind::FollowupRequest => vec![reporter],
         NoticeKind::Trigger => vec![Consulted, Informed],
         NoticeKind::Proposed => vec![Accountable, Consulted, Informed],
-        NoticeKind::PromiseMissed => vec![owner, Accountable, customer],
+        NoticeKind::PromiseMissed => vec![owner, Accountable, reporter, contacts],
     }
 }
 
@@ -159,7 +172,7 @@ pub fn internal_recipients(policy: &Policy, fact: &Fact<'_>, now: DateTime<Utc>)
     let staff = |parties: &[Party]| -> Vec<String> {
         parties
             .iter()
-            .filter(|p| **p != Party::Reporter)
+            .filter(|p| !p.is_customer())
             .flat_map(|p| raci::people(policy, case, p, d))
             .collect()
     };
@@ -179,29 +192,50 @@ pub fn internal_recipients(policy: &Policy, fact: &Fact<'_>, now: DateTime<Utc>)
     }
     push_unique(&mut out, staff(&fact.also));
     push_unique(&mut out, fact.involved.iter().cloned());
-    let customer = Recipient::Party(Party::Reporter);
-    let for_staff = defaults(fact.kind).iter().any(|r| *r != customer);
+    let for_staff = defaults(fact.kind)
+        .iter()
+        .any(|r| !matches!(r, Recipient::Party(p) if p.is_customer()));
     if out.is_empty() && for_staff && !policy.notify.on.contains_key(&fact.kind) {
         push_unique(&mut out, [case.owner.clone()]);
     }
     // The customer is never an internal recipient, even when a staff name equals theirs.
-    if let Some(rep) = &case.reporter
-        && !policy.people().contains(rep.as_str())
-    {
-        out.retain(|p| p != rep);
+    let staff = policy.people();
+    for party in [Party::Reporter, Party::Contacts] {
+        for customer in raci::people(policy, case, &party, d) {
+            if !staff.contains(customer.as_str()) {
+                out.retain(|p| *p != customer);
+            }
+        }
     }
     out
 }
 
-/// Whether the customer is told of a fact, and who that is.
+/// The people a customer party stands for on a case: the reporter — unless the case came
+/// from monitoring (channel `monitoring`), whose reporter is the alerting system, not a
+/// customer — and the account's contacts.
+fn customers(policy: &Policy, case: &Case, party: &Party, now: DateTime<Utc>) -> Vec<String> {
+    let monitored = case.channel.as_deref() == Some(crate::intake::decide::CHANNEL);
+    if *party == Party::Reporter && monitored {
+        return Vec::new();
+    }
+    raci::people(policy, case, party, now)
+}
+
+/// Whether the customer is told of a fact, and who that is: the customer parties of the
+/// kind's recipients.
 pub fn customer_recipients(policy: &Policy, fact: &Fact<'_>) -> Vec<String> {
     if fact.internal_only || fact.kind.internal_only() {
         return Vec::new();
     }
-    if !told(policy, fact.kind).contains(&Recipient::Party(Party::Reporter)) {
-        return Vec::new();
+    let mut out = Vec::new();
+    for r in told(policy, fact.kind) {
+        if let Recipient::Party(p) = r
+            && p.is_customer()
+        {
+            push_unique(&mut out, customers(policy, fact.after, &p, fact.due));
+        }
     }
-    fact.after.reporter.iter().cloned().collect()
+    out
 }
 
 /// The plain-language sentence a customer reads for a kind of event.
@@ -367,7 +401,7 @@ pub fn tell_internal(
 ) -> Result<Option<Event>, RenderError> {
     let d = now;
     let mut who: Vec<String> = Vec::new();
-    for p in parties.iter().filter(|p| **p != Party::Reporter) {
+    for p in parties.iter().filter(|p| !p.is_customer()) {
         push_unique(&mut who, raci::people(policy, case, p, d));
     }
     if who.is_empty() {
@@ -682,6 +716,82 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A case of the customer-support policy for account `globex` (contacts
+    /// `it-ops@globex.example`), opened by `jo@customer.example` through `channel`.
+    fn globex_case(channel: &str) -> (Policy, Case) {
+        let policy = crate::policy::parse(SHIPPED[0].1).unwrap();
+        let event = crate::case::transition::open(
+            &policy,
+            &crate::case::OpenRequest {
+                title: "Cannot print invoices".into(),
+                reporter: Some("jo@customer.example".into()),
+                channel: Some(channel.into()),
+                account: Some("globex".into()),
+                ..Default::default()
+            },
+            t0(),
+        )
+        .expect("opens");
+        let r = Record {
+            seq: 1,
+            at: t0(),
+            actor: "tester".into(),
+            case: "ESC-1".into(),
+            step: event.step(),
+            event,
+            policy: None,
+        };
+        (policy, Case::fold(vec![r]).unwrap().unwrap())
+    }
+
+    #[test]
+    fn account_contacts_hear_what_the_reporter_hears_but_the_follow_up_request() {
+        let (policy, case) = globex_case("email");
+        let both = ["jo@customer.example", "it-ops@globex.example"];
+        for kind in NoticeKind::ALL {
+            let fact = Fact::new(kind, &case, &case, "x".into(), t0());
+            let customers = customer_recipients(&policy, &fact);
+            let want: &[&str] = match kind {
+                NoticeKind::Open
+                | NoticeKind::Escalate
+                | NoticeKind::Resolve
+                | NoticeKind::CustomerUpdate
+                | NoticeKind::PromiseMissed => &both,
+                NoticeKind::FollowupRequest => &both[..1],
+                _ => &[],
+            };
+            assert_eq!(customers, want, "{kind:?}");
+            let staff = internal_recipients(&policy, &fact, t0());
+            assert!(
+                !staff.iter().any(|p| both.contains(&p.as_str())),
+                "{kind:?}: {staff:?}"
+            );
+        }
+        // `[notify.on]` may leave them out, or add them.
+        let mut p = policy.clone();
+        p.notify
+            .on
+            .insert(NoticeKind::Open, vec![Recipient::Party(Party::Reporter)]);
+        p.notify.on.insert(
+            NoticeKind::FollowupRequest,
+            vec![Recipient::Party(Party::Contacts)],
+        );
+        let open = Fact::new(NoticeKind::Open, &case, &case, "x".into(), t0());
+        assert_eq!(customer_recipients(&p, &open), ["jo@customer.example"]);
+        let ask = Fact::new(NoticeKind::FollowupRequest, &case, &case, "x".into(), t0());
+        assert_eq!(customer_recipients(&p, &ask), ["it-ops@globex.example"]);
+    }
+
+    #[test]
+    fn the_reporter_of_a_case_from_monitoring_is_not_a_customer() {
+        let (policy, case) = globex_case(crate::intake::decide::CHANNEL);
+        let fact = Fact::new(NoticeKind::Open, &case, &case, "x".into(), t0());
+        assert_eq!(
+            customer_recipients(&policy, &fact),
+            ["it-ops@globex.example"]
+        );
     }
 
     #[test]

@@ -194,7 +194,10 @@ pub struct EscalationPath {
 pub enum Party {
     Role(String),
     Person(String),
+    /// The case's reporter: a customer party.
     Reporter,
+    /// The contacts of the case's account (`[accounts.ID] contacts`): a customer party.
+    Contacts,
     Owner,
     Sponsor,
     Commander,
@@ -236,6 +239,9 @@ pub struct Account {
     pub name: String,
     pub key: bool,
     pub sponsor: Option<Party>,
+    /// The customer's own people to tell of the account's cases (email addresses): the
+    /// `contacts` party, told only customer-audience notifications.
+    pub contacts: Vec<String>,
     /// The calendar this account's cases run on instead of a business-hours severity
     /// calendar (see [`Policy::case_calendar`]).
     pub calendar: Option<String>,
@@ -730,10 +736,19 @@ impl Party {
         match self {
             Party::Role(n) | Party::Person(n) => n,
             Party::Reporter => "reporter",
+            Party::Contacts => "contacts",
             Party::Owner => "owner",
             Party::Sponsor => "sponsor",
             Party::Commander => "commander",
         }
+    }
+}
+
+impl Party {
+    /// The customer's side (the reporter, the account's contacts): told only in
+    /// customer-audience notifications, never staff text.
+    pub fn is_customer(&self) -> bool {
+        matches!(self, Party::Reporter | Party::Contacts)
     }
 }
 

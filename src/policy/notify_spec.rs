@@ -5,9 +5,7 @@
 //! that is committed to a repository would leak. A key that looks like one is an error that
 //! says which environment variable to use instead.
 
-use super::model::{
-    Contact, EmailServer, NoticeKind, Notify, Party, Recipient, SmtpSecurity, Webhook,
-};
+use super::model::{Contact, EmailServer, NoticeKind, Notify, Recipient, SmtpSecurity, Webhook};
 use super::parse::{Names, read_duration, read_party, section};
 use super::source::{Table, Val, suggestion};
 use chrono::TimeDelta;
@@ -115,12 +113,12 @@ fn read_on(t: &Table<'_, '_>, names: &Names) -> BTreeMap<NoticeKind, Vec<Recipie
                 _ => read_party(t.sink, &s, names, true).map(Recipient::Party),
             };
             let Some(r) = r else { continue };
-            if r == Recipient::Party(Party::Reporter) && kind.internal_only() {
+            if matches!(&r, Recipient::Party(p) if p.is_customer()) && kind.internal_only() {
                 t.sink.error(
                     s.span.clone(),
                     format!(
-                        "`notify.on.{}` names `reporter`, but a {} is internal and never reaches the customer: remove `reporter`",
-                        key.value, key.value
+                        "`notify.on.{}` names `{}`, but a {} is internal and never reaches the customer: remove `{}`",
+                        key.value, s.value, key.value, s.value
                     ),
                 );
                 continue;

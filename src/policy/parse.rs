@@ -481,6 +481,7 @@ pub(crate) fn read_party(
 ) -> Option<Party> {
     let relative = match s.value {
         "reporter" => Some(Party::Reporter),
+        "contacts" => Some(Party::Contacts),
         "owner" => Some(Party::Owner),
         "sponsor" => Some(Party::Sponsor),
         "commander" => Some(Party::Commander),
@@ -512,7 +513,7 @@ pub(crate) fn read_party(
         .map(String::as_str)
         .collect();
     if allow_relative {
-        candidates.extend(["reporter", "owner", "sponsor", "commander"]);
+        candidates.extend(["reporter", "contacts", "owner", "sponsor", "commander"]);
     }
     let hint = suggestion(s.value, candidates.iter().copied());
     sink.error(
@@ -681,6 +682,7 @@ fn read_accounts(root: &Table<'_, '_>, names: &Names) -> BTreeMap<String, Accoun
             .get("sponsor")
             .and_then(|s| s.str())
             .and_then(|s| read_party(root.sink, &s, names, false));
+        let contacts = read_contacts(root.sink, at.get("contacts"), key.value, names);
         let calendar = at.get("calendar").and_then(|c| c.str()).and_then(|c| {
             let known: Vec<String> = names.calendars.keys().cloned().collect();
             check_ref(root.sink, &c, "calendar", &known).then(|| c.value.to_string())
@@ -693,11 +695,55 @@ fn read_accounts(root: &Table<'_, '_>, names: &Names) -> BTreeMap<String, Accoun
                 name,
                 key: key_account,
                 sponsor,
+                contacts,
                 calendar,
             },
         );
     }
     out
+}
+
+/// `[accounts.ID] contacts`: email addresses of the customer's people, each once, none a
+/// member of staff.
+fn read_contacts(sink: &Sink, v: Option<Val<'_, '_>>, account: &str, names: &Names) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in v.map(|v| v.str_list()).unwrap_or_default() {
+        let address = s.value.trim();
+        let problem = if !is_address(address) {
+            Some(format!(
+                "`accounts.{account}.contacts` holds `{}`, which is not an email address: write e.g. \"ops@{account}.example\"",
+                s.value
+            ))
+        } else if names.people.contains(address) || names.roles.contains(address) {
+            Some(format!(
+                "`accounts.{account}.contacts` names `{address}`, who is staff: contacts are the customer's people and are told only customer messages; name staff in `[raci]` or `[notify.on]` instead"
+            ))
+        } else if out.iter().any(|c| c == address) {
+            Some(format!(
+                "`accounts.{account}.contacts` lists `{address}` twice: list it once"
+            ))
+        } else {
+            None
+        };
+        match problem {
+            Some(message) => sink.error(s.span.clone(), message),
+            None => out.push(address.to_string()),
+        }
+    }
+    out
+}
+
+/// Whether `text` has the form of an email address (`local@domain`, no spaces).
+fn is_address(text: &str) -> bool {
+    match text.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.is_empty()
+                && !domain.contains('@')
+                && !text.chars().any(char::is_whitespace)
+        }
+        None => false,
+    }
 }
 
 fn read_parties(v: &Val<'_, '_>, names: &Names) -> Vec<Party> {

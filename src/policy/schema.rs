@@ -131,6 +131,7 @@ pub fn schema() -> Value {
     let raci_table = closed(Value::Object(step_props), &[]);
     let account = closed(
         json!({"name": {"type": "string"}, "key": {"type": "boolean"}, "sponsor": {"type": "string"},
+            "contacts": {"type": "array", "items": {"type": "string"}, "uniqueItems": true},
             "calendar": {"type": "string"}}),
         &[],
     );
