@@ -218,7 +218,7 @@ fn a_storm_attaches_alerts_over_max_new_to_one_case_with_one_notification() {
     let events = ledger_events(&env);
     let notices: Vec<&Value> = events
         .iter()
-        .filter(|e| e["event"] == "notification_queued")
+        .filter(|e| e["event"] == "notification_queued" && e["case"] == "ESC-3")
         .collect();
     assert_eq!(notices.len(), 1, "the storm is told once, not per alert");
     assert_eq!(notices[0]["case"], "ESC-3");
@@ -389,6 +389,128 @@ fn generic_events_trigger_acknowledge_and_resolve_by_dedup_key() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown field `colour`"));
+}
+
+/// The notifications queued on a case: (action, audience, recipients), in ledger order.
+fn queued(env: &TestEnv, case: &str) -> Vec<(String, String, Vec<String>)> {
+    ledger_events(env)
+        .iter()
+        .filter(|e| e["event"] == "notification_queued" && e["case"] == case)
+        .map(|e| {
+            let to = e["recipients"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r.as_str().unwrap().to_string())
+                .collect();
+            let text = |k: &str| e[k].as_str().unwrap_or("internal").to_string();
+            (text("action"), text("audience"), to)
+        })
+        .collect()
+}
+
+fn told(action: &str, audience: &str, to: &[&str]) -> (String, String, Vec<String>) {
+    (
+        action.to_string(),
+        audience.to_string(),
+        to.iter().map(|t| t.to_string()).collect(),
+    )
+}
+
+#[test]
+fn alert_cases_tell_staff_and_the_accounts_contacts_never_the_monitoring_system() {
+    let env = TestEnv::with_policy_file(POLICY);
+    // The events rule takes the account from the `customer` detail; acme lists a contact.
+    let key = |k: &str, action: &str, customer: &str| {
+        format!(
+            r#"{{"dedup_key":"{k}","action":"{action}","summary":"Disk full","severity":"warning","source":"db-1","custom_details":{{"customer":"{customer}"}}}}"#
+        )
+    };
+    event(&env, common::NOW, &key("db-1/disk", "trigger", "acme"));
+    // Opened: the open step's RACI row (agent ana, lead fay; its `reporter` is the monitoring
+    // system, never told) and, in customer words, acme's contact.
+    assert_eq!(
+        queued(&env, "ESC-1"),
+        [
+            told("open", "internal", &["ana", "fay"]),
+            told("open", "customer", &["noc@acme.example"]),
+        ]
+    );
+    let customer = ledger_events(&env)
+        .into_iter()
+        .find(|e| e["audience"] == "customer")
+        .unwrap();
+    let message = customer["message"].as_str().unwrap();
+    assert!(message.contains("opened case ESC-1"), "{message}");
+    for staff in ["ana", "fay", "L1", "db-1", "sev2"] {
+        assert!(!message.contains(staff), "{staff} in {message}");
+    }
+    // A repeat firing tells no one; an acknowledgement and a resolution do.
+    event(
+        &env,
+        "2026-11-23T09:01:00Z",
+        &key("db-1/disk", "trigger", "acme"),
+    );
+    assert_eq!(queued(&env, "ESC-1").len(), 2);
+    event(
+        &env,
+        "2026-11-23T09:02:00Z",
+        &key("db-1/disk", "acknowledge", "acme"),
+    );
+    event(
+        &env,
+        "2026-11-23T09:03:00Z",
+        &key("db-1/disk", "resolve", "acme"),
+    );
+    assert_eq!(
+        queued(&env, "ESC-1")[2..],
+        [
+            told("acknowledge", "internal", &["ana"]),
+            told("resolve", "internal", &["ana"]),
+            told("resolve", "customer", &["noc@acme.example"]),
+        ]
+    );
+    // Each notification is in the same batch as the alert's events: same time.
+    let events = ledger_events(&env);
+    for (i, e) in events.iter().enumerate() {
+        if e["event"] == "notification_queued" {
+            assert_eq!(events[i - 1]["at"], e["at"], "{e}");
+        }
+    }
+    // An account without contacts, or none: staff only.
+    event(
+        &env,
+        "2026-11-23T09:04:00Z",
+        &key("web/5xx", "trigger", "umbrella"),
+    );
+    assert_eq!(
+        queued(&env, "ESC-2"),
+        [told("open", "internal", &["ana", "fay"])]
+    );
+    // A case opened by hand with the same kind of key keeps its (human) reporter as the
+    // customer when an alert resolves it.
+    ok_at(
+        &env,
+        "2026-11-23T09:05:00Z",
+        &[
+            "open",
+            "Backups failing",
+            "--dedup-key",
+            "backup/nightly",
+            "--reporter",
+            "jo@customer.example",
+        ],
+    );
+    event(
+        &env,
+        "2026-11-23T09:06:00Z",
+        r#"{"dedup_key":"backup/nightly","action":"resolve","source":"cron"}"#,
+    );
+    let resolved = queued(&env, "ESC-3");
+    assert!(
+        resolved.contains(&told("resolve", "customer", &["jo@customer.example"])),
+        "{resolved:?}"
+    );
 }
 
 #[test]

@@ -274,6 +274,107 @@ fn every_command_tells_the_right_audience_under_the_starter() {
     walk(SHIPPED[3]);
 }
 
+#[test]
+fn a_key_accounts_contacts_are_told_in_customer_words_with_the_reporter() {
+    // customer-support lists it-ops@globex.example as Globex's contact.
+    let file = SHIPPED[0];
+    let text = std::fs::read_to_string(common::repo_file(file)).expect("policy");
+    let policy = esc::policy::parse(&text).expect("valid policy");
+    let env = TestEnv::with_policy(&text);
+    let contact = "it-ops@globex.example";
+    ok_at(
+        &env,
+        NOW,
+        &[
+            "open",
+            "Cannot print invoices",
+            "--reporter",
+            CUSTOMER,
+            "--account",
+            "globex",
+        ],
+    );
+    ok_at(
+        &env,
+        &at(5),
+        &[
+            "resolve",
+            "1",
+            "--resolution",
+            "we replaced the print driver",
+        ],
+    );
+    ok_at(&env, &at(6), &["followup", "1", "--request"]);
+    let customer: Vec<(String, Vec<String>)> = notifications(&env, &at(7))
+        .iter()
+        .filter(|n| n["audience"] == "customer")
+        .map(|n| {
+            let message = n["message"].as_str().unwrap();
+            let hits = jargon(&policy, message);
+            assert!(hits.is_empty(), "{hits:?} in {message:?}");
+            (
+                n["action"].as_str().unwrap().to_string(),
+                strings(&n["recipients"]),
+            )
+        })
+        .collect();
+    let both = vec![CUSTOMER.to_string(), contact.to_string()];
+    assert_eq!(
+        customer,
+        [
+            ("open".to_string(), both.clone()),
+            ("resolve".to_string(), both),
+            ("followup_request".to_string(), vec![CUSTOMER.to_string()]),
+        ]
+    );
+    // Never in a staff notification.
+    let internal = notifications(&env, &at(7));
+    for n in internal.iter().filter(|n| n["audience"] == "internal") {
+        assert!(
+            !strings(&n["recipients"]).contains(&contact.to_string()),
+            "{n}"
+        );
+    }
+}
+
+#[test]
+fn account_contacts_are_checked() {
+    let with = |account: &str, on: &str| {
+        TestEnv::with_policy(&policy(&format!("[accounts.acme]\n{account}\n{on}")))
+    };
+    for (env, want) in [
+        (
+            with("contacts = [\"ops desk\"]", ""),
+            "`accounts.acme.contacts` holds `ops desk`, which is not an email address",
+        ),
+        (with("contacts = [\"ana\"]", ""), "not an email address"),
+        (
+            with("contacts = [\"a@acme.example\", \"a@acme.example\"]", ""),
+            "lists `a@acme.example` twice",
+        ),
+        (
+            with(
+                "contacts = [\"a@acme.example\"]",
+                "[notify.on]\nbreach = [\"owner\", \"contacts\"]\n",
+            ),
+            "names `contacts`, but a breach is internal and never reaches the customer",
+        ),
+    ] {
+        let text = check_fails(&env);
+        assert!(text.contains(want), "{want}: {text}");
+    }
+    let good = with(
+        "contacts = [\"a@acme.example\"]",
+        "[notify.on]\nopen = [\"owner\", \"contacts\"]\n",
+    );
+    let out = good.esc(&["policy", "check"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // A small policy with a notify command
 // ---------------------------------------------------------------------------------------
@@ -324,6 +425,13 @@ escalate = {{ r = ["owner"], a = "lead", c = ["engineer"] }}
 {notify}
 "#
     )
+}
+
+/// `esc policy check` of the env's policy: must fail (exit 1); what it said.
+fn check_fails(env: &TestEnv) -> String {
+    let out = env.esc(&["policy", "check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
 }
 
 fn script(env: &TestEnv, name: &str, text: &str) {
@@ -596,11 +704,7 @@ const RUNAWAY: &str = "[templates]\ncustomer_update = \"{% for i in range(100000
 
 #[test]
 fn a_runaway_template_fails_clearly_and_policy_check_flags_it() {
-    let env = TestEnv::with_policy(&policy(RUNAWAY));
-    let out = env.esc(&["policy", "check"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let text = check_fails(&TestEnv::with_policy(&policy(RUNAWAY)));
     assert!(text.contains("does not finish on a sample case"), "{text}");
     // At run time (were the check skipped) the command fails with a clear error and writes
     // nothing.
@@ -950,24 +1054,16 @@ fn email_reaches_staff_and_the_customer_over_smtp() {
 
 #[test]
 fn smtp_credentials_in_the_policy_are_refused() {
-    let env = TestEnv::with_policy(&policy(
+    let text = check_fails(&TestEnv::with_policy(&policy(
         "[notify.email]\nhost = \"smtp.example.com\"\nfrom = \"a@example.com\"\npassword = \"hunter2\"\n",
-    ));
-    let out = env.esc(&["policy", "check"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    )));
     assert!(text.contains("ESC_SMTP_PASSWORD"), "{text}");
 }
 
 #[test]
 fn notify_on_may_not_send_a_warning_to_the_customer() {
-    let env = TestEnv::with_policy(&policy(
+    let text = check_fails(&TestEnv::with_policy(&policy(
         "[notify.on]\nwarning = [\"owner\", \"reporter\"]\n",
-    ));
-    let out = env.esc(&["policy", "check"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    )));
     assert!(text.contains("never reaches the customer"), "{text}");
 }

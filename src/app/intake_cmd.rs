@@ -1,7 +1,7 @@
 //! `esc intake alertmanager|event [FILE|-]`, and [`Writer`]: the one place through which
 //! intake writes (used by `esc intake` and `esc serve`). Under the ledger lock it brings its
-//! compact intake state up to date, asks the pure core what each payload does, and appends
-//! everything in one batch with one sync.
+//! compact intake state up to date, asks the pure core what each payload does and who is
+//! told of it, and appends everything in one batch with one sync.
 
 use super::output::Output;
 use super::policy_cmd;
@@ -77,13 +77,32 @@ impl Writer {
         state.reserve_from(guard.next_case_number()?);
         let mut events = Vec::new();
         let mut results = Vec::with_capacity(batch.len());
+        // The cases the batch moves, as they are (read when first needed), for the
+        // notifications of what intake does.
+        let mut cases = std::collections::HashMap::new();
         for signals in &batch {
-            results.push(
-                intake::decide(policy, &mut state, signals, now, actor).map(|d| {
-                    events.extend(d.events);
-                    d.outcomes
-                }),
-            );
+            let decided = match intake::decide(policy, &mut state, signals, now, actor) {
+                Ok(d) => d,
+                Err(e) => {
+                    results.push(Err(e));
+                    continue;
+                }
+            };
+            for id in intake::notices::cases_to_read(&decided.events, &cases) {
+                let records = guard.read_case(&id)?;
+                if let Some(case) = crate::case::Case::fold(records).with_context(|| {
+                    format!("the ledger {} is inconsistent", self.ledger.location())
+                })? {
+                    cases.insert(id, case);
+                }
+            }
+            events.extend(intake::notices::with_notices(
+                policy,
+                &mut cases,
+                decided.events,
+                now,
+            ));
+            results.push(Ok(decided.outcomes));
         }
         let records = guard.append(events)?;
         let seq = records.last().map_or(last_seq, |r| r.seq);

@@ -25,9 +25,17 @@ use serde::Serialize;
 /// The channel recorded on cases opened from monitoring.
 pub const CHANNEL: &str = "monitoring";
 
+/// The prefix of the key of a rule's alert-storm case.
+const STORM: &str = "esc-storm/";
+
 /// The key of a rule's alert-storm case.
 pub fn storm_key(rule: &str) -> String {
-    format!("esc-storm/{rule}")
+    format!("{STORM}{rule}")
+}
+
+/// Whether a key is that of an alert-storm case.
+pub fn is_storm_key(key: &str) -> bool {
+    key.starts_with(STORM)
 }
 
 /// What one signal did.
@@ -424,40 +432,18 @@ mod tests {
     use super::*;
     use crate::intake::{Source, signals};
 
-    const POLICY: &str = r#"
-version = 1
-types = ["technical"]
-[defaults]
-severity = "sev2"
-type = "technical"
-path = "technical"
-timezone = "UTC"
-[calendars.always]
-timezone = "UTC"
-hours = "24x7"
-[severities.sev1]
-calendar = "always"
-response = "15m"
-resolution = "4h"
-[severities.sev2]
-calendar = "always"
-response = "1h"
-resolution = "8h"
-[roles.agent]
-members = ["ana"]
-[[tiers]]
-id = "L1"
-role = "agent"
-escalate_after = { sev1 = "10m", sev2 = "1h" }
-[raci.default]
-open = { r = ["agent"], a = "agent", i = ["agent"] }
+    fn policy() -> Policy {
+        crate::intake::testing::policy(
+            r#"
 [[intake]]
 name = "all"
 severity_from = "severity"
 resolve_on_clear = true
 reopen_within = "30m"
 max_new = { count = 1, per = "10m" }
-"#;
+"#,
+        )
+    }
 
     fn at(min: i64) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-11-23T09:00:00Z")
@@ -467,7 +453,7 @@ max_new = { count = 1, per = "10m" }
     }
 
     fn ev(key: &str, action: &str, severity: &str) -> Vec<Signal> {
-        let policy = crate::policy::parse(POLICY).unwrap();
+        let policy = policy();
         let body = format!(
             r#"{{"dedup_key":"{key}","action":"{action}","summary":"s {key}","severity":"{severity}"}}"#
         );
@@ -475,7 +461,7 @@ max_new = { count = 1, per = "10m" }
     }
 
     fn run(state: &mut IntakeState, min: i64, sig: &[Signal]) -> Vec<(Verdict, Option<String>)> {
-        let policy = crate::policy::parse(POLICY).unwrap();
+        let policy = policy();
         decide(&policy, state, sig, at(min), "t")
             .unwrap()
             .outcomes
@@ -558,7 +544,7 @@ max_new = { count = 1, per = "10m" }
 
     #[test]
     fn a_refusal_leaves_the_state_as_it_was() {
-        let policy = crate::policy::parse(POLICY).unwrap();
+        let policy = policy();
         let mut st = IntakeState::new();
         run(&mut st, 10, &ev("a", "trigger", "sev1"));
         let before = format!("{st:?}");
@@ -570,7 +556,7 @@ max_new = { count = 1, per = "10m" }
     #[test]
     fn the_severity_comes_from_the_label_when_it_names_one() {
         let mut st = IntakeState::new();
-        let policy = crate::policy::parse(POLICY).unwrap();
+        let policy = policy();
         let d = decide(&policy, &mut st, &ev("a", "trigger", "sev1"), at(0), "t").unwrap();
         let Event::Opened {
             severity,

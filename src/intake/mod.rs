@@ -2,9 +2,10 @@
 //! resolutions and reopenings, de-duplicated by key. Pure — parse a payload
 //! ([`payload`]), route it by the policy's `[[intake]]` rules ([`route`]), and decide what
 //! it does to the cases ([`decide`]) from the compact state folded from the ledger
-//! ([`state`]). The shell (`app::intake_cmd`, `app::serve`) reads, appends and answers.
+//! ([`state`]), and who is told of it ([`notices`]). The shell (`app::intake_cmd`, `app::serve`) reads, appends and answers.
 
 pub mod decide;
+pub mod notices;
 pub mod payload;
 pub mod route;
 pub mod state;
@@ -61,5 +62,45 @@ pub fn signals(
     match source {
         Source::Alertmanager => route::alertmanager(policy, &payload::alertmanager(body)?),
         Source::Event => route::event(policy, &payload::event(body)?),
+    }
+}
+
+/// What the intake tests share.
+#[cfg(test)]
+pub(crate) mod testing {
+    /// A small policy (one tier, sev1 and sev2 on a 24x7 calendar, agent `ana`) with these
+    /// `[[intake]]` rules.
+    pub fn policy(rules: &str) -> crate::policy::Policy {
+        let text = format!(
+            r#"
+version = 1
+types = ["technical"]
+[defaults]
+severity = "sev2"
+type = "technical"
+path = "technical"
+timezone = "UTC"
+[calendars.always]
+timezone = "UTC"
+hours = "24x7"
+[severities.sev1]
+calendar = "always"
+response = "15m"
+resolution = "4h"
+[severities.sev2]
+calendar = "always"
+response = "1h"
+resolution = "8h"
+[roles.agent]
+members = ["ana"]
+[[tiers]]
+id = "L1"
+role = "agent"
+escalate_after = {{ sev1 = "10m", sev2 = "1h" }}
+[raci.default]
+open = {{ r = ["agent"], a = "agent", i = ["agent"] }}
+{rules}"#
+        );
+        crate::policy::parse(&text).expect("the intake test policy is valid")
     }
 }

@@ -295,37 +295,7 @@ mod tests {
     use super::*;
 
     fn policy(rules: &str) -> Policy {
-        let text = format!(
-            r#"
-version = 1
-types = ["technical"]
-[defaults]
-severity = "sev2"
-type = "technical"
-path = "technical"
-timezone = "UTC"
-[calendars.always]
-timezone = "UTC"
-hours = "24x7"
-[severities.sev1]
-calendar = "always"
-response = "15m"
-resolution = "4h"
-[severities.sev2]
-calendar = "always"
-response = "1h"
-resolution = "8h"
-[roles.agent]
-members = ["ana"]
-[[tiers]]
-id = "L1"
-role = "agent"
-escalate_after = {{ sev1 = "10m", sev2 = "1h" }}
-[raci.default]
-open = {{ r = ["agent"], a = "agent" }}
-{rules}"#
-        );
-        crate::policy::parse(&text).unwrap()
+        crate::intake::testing::policy(rules)
     }
 
     fn labels(pairs: &[(&str, &str)]) -> Labels {
