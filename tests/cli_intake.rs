@@ -251,12 +251,9 @@ fn a_storm_attaches_alerts_over_max_new_to_one_case_with_one_notification() {
 
 #[test]
 fn bad_payloads_are_refused_and_leave_the_ledger_as_it_was() {
-    if common::file_only("the ledger file bytes (the PostgreSQL run of this test is future work)") {
-        return;
-    }
     let env = TestEnv::with_policy_file(POLICY);
     am(&env, common::NOW, "firing.json");
-    let before = std::fs::read(env.path("ledger.jsonl")).unwrap();
+    let before = env.ledger_bytes();
     let unrouted = serde_json::json!({
         "receiver": "esc", "status": "firing", "version": "4", "groupKey": "{}:{alertname=\"Other\"}",
         "alerts": [{"status": "firing", "labels": {"alertname": "Other"}, "annotations": {},
@@ -295,7 +292,7 @@ fn bad_payloads_are_refused_and_leave_the_ledger_as_it_was() {
         assert!(err.contains(phrase), "{name}: {err}");
         assert!(err.contains("nothing recorded"), "{name}: {err}");
         assert_eq!(
-            std::fs::read(env.path("ledger.jsonl")).unwrap(),
+            env.ledger_bytes(),
             before,
             "{name}: the ledger is byte-identical"
         );
@@ -308,7 +305,7 @@ fn bad_payloads_are_refused_and_leave_the_ledger_as_it_was() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("must not be earlier"));
-    assert_eq!(std::fs::read(env.path("ledger.jsonl")).unwrap(), before);
+    assert_eq!(env.ledger_bytes(), before);
 }
 
 #[test]

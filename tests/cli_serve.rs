@@ -13,7 +13,7 @@ fn firing() -> Vec<u8> {
 }
 
 fn ledger_bytes(env: &TestEnv) -> Vec<u8> {
-    std::fs::read(env.path("ledger.jsonl")).unwrap_or_default()
+    env.ledger_bytes().unwrap_or_default()
 }
 
 #[test]
@@ -117,24 +117,17 @@ fn an_oversized_body_gets_413_and_writes_nothing() {
 
 #[test]
 fn a_busy_ledger_gets_503_with_retry_after_and_nothing_is_written_later() {
-    if common::file_only("holding the ledger file lock") {
-        return;
-    }
     let env = TestEnv::with_policy_file(POLICY);
     let server = Server::start(&env, &["--busy-timeout", "1s"], &[]);
     server.post("/v1/alertmanager", &firing(), None);
     let before = ledger_bytes(&env);
     // Another esc command holds the ledger's lock.
-    let lock = std::fs::OpenOptions::new()
-        .write(true)
-        .open(env.path("ledger.jsonl.lock"))
-        .unwrap();
-    lock.lock().unwrap();
+    let lock = env.hold_write_lock();
     let a = server.post("/v1/alertmanager", &firing(), None);
     assert_eq!(a.status, 503, "{:?}", a.body);
     assert_eq!(a.retry_after.as_deref(), Some("5"));
     assert!(a.body["error"].as_str().unwrap().contains("busy"));
-    lock.unlock().unwrap();
+    lock.release();
     // Once the lock is free the next request is written; the abandoned one never is.
     let b = server.post("/v1/alertmanager", &firing(), None);
     assert_eq!(b.status, 200);
@@ -148,24 +141,17 @@ fn a_busy_ledger_gets_503_with_retry_after_and_nothing_is_written_later() {
 
 #[test]
 fn sigterm_lets_an_in_flight_write_finish() {
-    if common::file_only("holding the ledger file lock") {
-        return;
-    }
     let env = TestEnv::with_policy_file(POLICY);
     let server = Server::start(&env, &["--busy-timeout", "30s"], &[]);
     server.post("/v1/alertmanager", &firing(), None);
-    let lock = std::fs::OpenOptions::new()
-        .write(true)
-        .open(env.path("ledger.jsonl.lock"))
-        .unwrap();
-    lock.lock().unwrap();
+    let lock = env.hold_write_lock();
     std::thread::scope(|s| {
         let pending = s.spawn(|| server.post("/v1/alertmanager", &firing(), None));
         // Let the request reach the writer, which now waits for the lock.
         std::thread::sleep(std::time::Duration::from_millis(300));
         server.terminate();
         std::thread::sleep(std::time::Duration::from_millis(200));
-        lock.unlock().unwrap();
+        lock.release();
         let answer = pending.join().unwrap();
         assert_eq!(answer.status, 200, "{:?}", answer.body);
         assert_eq!(answer.body["results"][0]["count"], 2);

@@ -268,6 +268,60 @@ impl TestEnv {
     }
 }
 
+/// The ledger's write lock held as another esc writer holds it, until [`WriteLock::release`]
+/// (or drop): the lock file of a file ledger, the advisory lock of a database.
+#[allow(dead_code)]
+pub enum WriteLock {
+    File(std::fs::File),
+    Database(postgres::Client),
+}
+
+#[allow(dead_code)]
+impl TestEnv {
+    /// Take the ledger's write lock (the ledger must have been written to already).
+    pub fn hold_write_lock(&self) -> WriteLock {
+        match &self.db {
+            None => {
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(self.path("ledger.jsonl.lock"))
+                    .expect("the ledger's lock file");
+                file.lock().expect("lock the ledger");
+                WriteLock::File(file)
+            }
+            Some(db) => {
+                let mut client =
+                    postgres::Client::connect(&db.url, postgres::NoTls).expect("connect");
+                client
+                    .execute(
+                        "SELECT pg_advisory_lock($1)",
+                        &[&esc::store::postgres::schema::WRITE_KEY],
+                    )
+                    .expect("lock the ledger");
+                WriteLock::Database(client)
+            }
+        }
+    }
+}
+
+#[allow(dead_code)]
+impl WriteLock {
+    /// Let other writers go on.
+    pub fn release(self) {
+        match self {
+            WriteLock::File(file) => file.unlock().expect("unlock"),
+            WriteLock::Database(mut client) => {
+                client
+                    .execute(
+                        "SELECT pg_advisory_unlock($1)",
+                        &[&esc::store::postgres::schema::WRITE_KEY],
+                    )
+                    .expect("unlock");
+            }
+        }
+    }
+}
+
 /// `esc --json ARGS` at `now`: must succeed; the parsed stdout.
 pub fn ok_at(env: &TestEnv, now: &str, args: &[&str]) -> serde_json::Value {
     let mut full = vec!["--json"];
