@@ -439,6 +439,17 @@ fn script(env: &TestEnv, name: &str, text: &str) {
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 }
 
+/// An env under the small policy with `COMMAND`, its `notify.sh` being `text`, and one case
+/// opened (at NOW) with `open` (the title and any flags).
+fn with_notifier(text: &str, open: &[&str]) -> TestEnv {
+    let env = TestEnv::with_policy(&policy(COMMAND));
+    script(&env, "notify.sh", text);
+    let mut args = vec!["open"];
+    args.extend_from_slice(open);
+    ok_at(&env, NOW, &args);
+    env
+}
+
 /// Logs each payload to `payloads.log`.
 const LOGGING: &str = "#!/bin/sh\ncat >> payloads.log\necho >> payloads.log\n";
 
@@ -528,9 +539,7 @@ fn a_catch_up_after_a_week_delivers_nothing_stale_and_no_warning_after_its_breac
 
 #[test]
 fn drop_and_retry_end_or_deliver_what_is_queued() {
-    let env = TestEnv::with_policy(&policy(COMMAND));
-    script(&env, "notify.sh", "#!/bin/sh\ncat > /dev/null\nexit 1\n");
-    ok_at(&env, NOW, &["open", "First"]);
+    let env = with_notifier("#!/bin/sh\ncat > /dev/null\nexit 1\n", &["First"]);
     ok_at(&env, NOW, &["open", "Second"]);
     let (_, code, stderr) = sweep(&env, &at(1));
     assert_eq!(code, 1, "every delivery failed");
@@ -596,13 +605,10 @@ fn drop_and_retry_end_or_deliver_what_is_queued() {
 
 #[test]
 fn a_timed_out_notifier_is_killed_with_everything_it_started() {
-    let env = TestEnv::with_policy(&policy(COMMAND));
-    script(
-        &env,
-        "notify.sh",
+    let env = with_notifier(
         "#!/bin/sh\ncat > /dev/null\nsh -c 'echo $$ > grandchild.pid; exec sleep 1000' &\nsleep 1000\n",
+        &["Hang"],
     );
-    ok_at(&env, NOW, &["open", "Hang"]);
     let (out, code, _) = sweep(&env, &at(1));
     assert_eq!(code, 1, "{out:#}");
     assert!(
@@ -668,13 +674,10 @@ fn the_notifier_sees_a_minimal_environment_plus_the_allowed_names() {
 
 #[test]
 fn a_failing_notifier_stderr_is_recorded_and_shown() {
-    let env = TestEnv::with_policy(&policy(COMMAND));
-    script(
-        &env,
-        "notify.sh",
+    let env = with_notifier(
         "#!/bin/sh\ncat > /dev/null\nhead -c 5000 /dev/zero | tr '\\000' 'x' >&2\necho 'chat said: bad credentials' >&2\nexit 3\n",
+        &["Stderr"],
     );
-    ok_at(&env, NOW, &["open", "Stderr"]);
     let (_, code, _) = sweep(&env, &at(1));
     assert_eq!(code, 1);
     let failed = ledger_events(&env)
@@ -727,6 +730,16 @@ fn a_runaway_template_fails_clearly_and_policy_check_flags_it() {
 // Promises
 // ---------------------------------------------------------------------------------------
 
+/// The `promise_missed` actions of a sweep's JSON.
+fn missed(sweep: &Value) -> Vec<&Value> {
+    sweep["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["action"] == "promise_missed")
+        .collect()
+}
+
 #[test]
 fn promises_are_never_in_the_past() {
     let env = TestEnv::with_policy(&policy(""));
@@ -742,14 +755,8 @@ fn promises_are_never_in_the_past() {
     assert!(by > "2026-11-23 14:10", "{by} is ahead of now");
     // The sweep re-commits to the customer, once.
     let (out, _, _) = sweep(&env, &late);
-    let missed: Vec<&Value> = out["actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["action"] == "promise_missed")
-        .collect();
     assert_eq!(
-        missed.len(),
+        missed(&out).len(),
         0,
         "no promise was given yet beyond the opening response one"
     );
@@ -776,14 +783,9 @@ fn promises_are_never_in_the_past() {
     // When the ETA passes, the sweep records the miss and tells the customer a new time.
     let later = at(7 * 60 + 30);
     let (out, _, _) = sweep(&env, &later);
-    let missed: Vec<&Value> = out["actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["action"] == "promise_missed")
-        .collect();
-    assert_eq!(missed.len(), 1, "{out:#}");
-    assert!(missed[0]["promise"].as_str().unwrap() > later.as_str());
+    let recommitted = missed(&out);
+    assert_eq!(recommitted.len(), 1, "{out:#}");
+    assert!(recommitted[0]["promise"].as_str().unwrap() > later.as_str());
     let told: Vec<Value> = notifications(&env, &later)
         .into_iter()
         .filter(|n| n["action"] == "promise_missed" && n["audience"] == "customer")
@@ -796,14 +798,7 @@ fn promises_are_never_in_the_past() {
             .contains("did not keep to the time")
     );
     let (again, _, _) = sweep(&env, &later);
-    assert!(
-        again["actions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|a| a["action"] != "promise_missed"),
-        "once"
-    );
+    assert!(missed(&again).is_empty(), "once");
     // A past ETA is refused.
     let out = env
         .esc(&[
@@ -874,29 +869,45 @@ fn http_server(behaviours: Vec<u16>) -> (String, Received) {
     (url, seen)
 }
 
-fn webhook_policy(url: &str, retries: u32) -> String {
-    policy(&format!(
+/// What a sweep against a local webhook server did.
+struct Swept {
+    env: TestEnv,
+    out: Value,
+    code: i32,
+    stderr: String,
+    seen: Received,
+}
+
+/// Open one case (`open`: the title and any flags) under the small policy with a team
+/// webhook on a local server answering by `behaviours` (see [`http_server`]), `retries`
+/// further attempts and a 1 s timeout, and sweep a minute later.
+fn webhook_sweep(behaviours: Vec<u16>, retries: u32, open: &[&str]) -> Swept {
+    let (url, seen) = http_server(behaviours);
+    let env = TestEnv::with_policy(&policy(&format!(
         "[notify]\ntimeout = \"1s\"\n[notify.webhook]\nurl = \"{url}\"\nretries = {retries}\n"
-    ))
+    )));
+    let mut args = vec!["open"];
+    args.extend_from_slice(open);
+    ok_at(&env, NOW, &args);
+    let (out, code, stderr) = sweep(&env, &at(1));
+    Swept {
+        env,
+        out,
+        code,
+        stderr,
+        seen,
+    }
 }
 
 #[test]
 fn a_webhook_gets_the_payload_with_a_slack_text_field() {
-    let (url, seen) = http_server(vec![200]);
-    let env = TestEnv::with_policy(&webhook_policy(&url, 2));
-    ok_at(
-        &env,
-        NOW,
-        &[
-            "open",
-            "Webhook",
-            "--reporter",
-            CUSTOMER,
-            "--channel",
-            "portal",
-        ],
+    let Swept {
+        out, code, seen, ..
+    } = webhook_sweep(
+        vec![200],
+        2,
+        &["Webhook", "--reporter", CUSTOMER, "--channel", "portal"],
     );
-    let (out, code, _) = sweep(&env, &at(1));
     assert_eq!(code, 0, "{out:#}");
     // The team webhook takes internal notifications only.
     let got = seen.lock().unwrap().clone();
@@ -911,10 +922,13 @@ fn a_webhook_gets_the_payload_with_a_slack_text_field() {
 
 #[test]
 fn a_webhook_that_fails_first_is_retried_and_gets_it_once() {
-    let (url, seen) = http_server(vec![500, 503, 200]);
-    let env = TestEnv::with_policy(&webhook_policy(&url, 2));
-    ok_at(&env, NOW, &["open", "Flaky"]);
-    let (out, code, _) = sweep(&env, &at(1));
+    let Swept {
+        env,
+        out,
+        code,
+        seen,
+        ..
+    } = webhook_sweep(vec![500, 503, 200], 2, &["Flaky"]);
     assert_eq!(code, 0, "{out:#}");
     assert_eq!(out["notifications"]["sent"], 1);
     let got = seen.lock().unwrap().clone();
@@ -942,10 +956,13 @@ fn a_webhook_that_fails_first_is_retried_and_gets_it_once() {
 
 #[test]
 fn a_hanging_webhook_times_out_and_stays_queued() {
-    let (url, seen) = http_server(vec![0]);
-    let env = TestEnv::with_policy(&webhook_policy(&url, 1));
-    ok_at(&env, NOW, &["open", "Hanging"]);
-    let (out, code, stderr) = sweep(&env, &at(1));
+    let Swept {
+        env,
+        out,
+        code,
+        stderr,
+        seen,
+    } = webhook_sweep(vec![0], 1, &["Hanging"]);
     assert_eq!(code, 1, "{out:#}");
     assert!(stderr.contains("deliveries failed"), "{stderr}");
     let error = out["failures"][0]["error"].as_str().unwrap();

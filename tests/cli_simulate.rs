@@ -13,11 +13,35 @@ fn simulate(env: &TestEnv, args: &[&str]) -> Value {
     env.json(&full)
 }
 
+/// `esc simulate --severity S --opened T --until D` (and `extra`) of one case.
+fn simulate_case(
+    env: &TestEnv,
+    severity: &str,
+    opened: &str,
+    until: &str,
+    extra: &[&str],
+) -> Value {
+    let mut args = vec!["--severity", severity, "--opened", opened, "--until", until];
+    args.extend_from_slice(extra);
+    simulate(env, &args)
+}
+
+/// The timeline's items.
+fn timeline(v: &Value) -> &[Value] {
+    v["timeline"].as_array().expect("timeline")
+}
+
+/// The timeline's items with this `action`.
+fn actions<'a>(v: &'a Value, action: &str) -> Vec<&'a Value> {
+    timeline(v)
+        .iter()
+        .filter(|i| i["action"] == action)
+        .collect()
+}
+
 /// `action clock|trigger|to due` of each timeline item, for compact assertions.
 fn summary(v: &Value) -> Vec<String> {
-    v["timeline"]
-        .as_array()
-        .expect("timeline")
+    timeline(v)
         .iter()
         .map(|i| {
             let what = i["clock"]
@@ -41,17 +65,7 @@ fn a_friday_evening_high_case_waits_for_monday_on_the_london_desk() {
     // Response 1h, warning at 75% = 45m: 35m Friday + 10m Monday = Mon 08:40; breach at
     // 60m = Mon 08:55. L1 budget 2h: warning at 1h30 = 09:25, escalation at 2h = 09:55.
     let env = TestEnv::with_policy_file("policies/customer-support.toml");
-    let v = simulate(
-        &env,
-        &[
-            "--severity",
-            "high-emea",
-            "--opened",
-            "2026-12-04 16:55",
-            "--until",
-            "3d",
-        ],
-    );
+    let v = simulate_case(&env, "high-emea", "2026-12-04 16:55", "3d", &[]);
     let s = summary(&v);
     assert_eq!(
         s[..4],
@@ -83,17 +97,7 @@ fn a_sev1_at_night_wakes_management_unless_acknowledged() {
     // sev1-unacknowledged trigger holds after 10 minutes (01:10), the L1 budget of 15m runs
     // out at 01:15 (escalation to L2) and so does the response target.
     let env = TestEnv::with_policy_file("policies/it-helpdesk.toml");
-    let v = simulate(
-        &env,
-        &[
-            "--severity",
-            "sev1",
-            "--opened",
-            "2026-12-08 02:00",
-            "--until",
-            "20m",
-        ],
-    );
+    let v = simulate_case(&env, "sev1", "2026-12-08 02:00", "20m", &[]);
     let s = summary(&v);
     for want in [
         "ESC-1 warning response 2026-12-08T01:07:30Z",
@@ -106,19 +110,7 @@ fn a_sev1_at_night_wakes_management_unless_acknowledged() {
     // The warning is due at 01:07:30 and taken by the sweep of 01:08.
     assert_eq!(v["timeline"][0]["at"], "2026-12-08T01:08:00Z");
     // What if someone acknowledges after 5 minutes? No trigger and no response breach.
-    let acked = simulate(
-        &env,
-        &[
-            "--severity",
-            "sev1",
-            "--opened",
-            "2026-12-08 02:00",
-            "--until",
-            "20m",
-            "--ack",
-            "+5m",
-        ],
-    );
+    let acked = simulate_case(&env, "sev1", "2026-12-08 02:00", "20m", &["--ack", "+5m"]);
     let s = summary(&acked);
     assert!(
         !s.iter().any(|x| x.contains("sev1-unacknowledged")),
@@ -127,11 +119,9 @@ fn a_sev1_at_night_wakes_management_unless_acknowledged() {
     assert!(!s.iter().any(|x| x.contains("breach response")), "{s:#?}");
     assert!(s.contains(&"ESC-1 escalated L2 2026-12-08T01:15:00Z".to_string()));
     assert!(
-        acked["timeline"]
-            .as_array()
-            .unwrap()
+        actions(&acked, "person")
             .iter()
-            .any(|i| i["action"] == "person" && i["events"][0] == "acknowledged"),
+            .any(|i| i["events"][0] == "acknowledged"),
         "the acknowledgement is in the timeline"
     );
 }
@@ -141,22 +131,17 @@ fn a_repeating_page_stops_when_someone_acknowledges() {
     // SRE SEV1: sev1-unacknowledged holds after 5 minutes and repeats every 5 minutes.
     let env = TestEnv::with_policy_file("policies/sre-incident.toml");
     let fired_at = |extra: &[&str]| -> Vec<String> {
-        let mut args = vec![
-            "--severity",
+        timeline(&simulate_case(
+            &env,
             "SEV1",
-            "--opened",
             "2026-12-08T02:00:00Z",
-            "--until",
             "30m",
-        ];
-        args.extend_from_slice(extra);
-        simulate(&env, &args)["timeline"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|i| i["trigger"] == "sev1-unacknowledged")
-            .map(|i| i["at"].as_str().unwrap().to_string())
-            .collect()
+            extra,
+        ))
+        .iter()
+        .filter(|i| i["trigger"] == "sev1-unacknowledged")
+        .map(|i| i["at"].as_str().unwrap().to_string())
+        .collect()
     };
     assert_eq!(
         fired_at(&["--ack", "+12m"]),
@@ -171,26 +156,19 @@ fn a_key_account_pile_up_proposes_engaging_the_sponsor() {
     // customer-support: key-account-pileup proposes (confirm = true) once a key account has
     // three open cases; two are not enough.
     let env = TestEnv::with_policy_file("policies/customer-support.toml");
-    let args = |n: &'static str| {
-        vec![
-            "--severity",
+    let cases = |n: &str| {
+        simulate_case(
+            &env,
             "normal-emea",
-            "--account",
-            "globex",
-            "--cases",
-            n,
-            "--opened",
             "2026-12-07 10:00",
-            "--until",
             "1h",
-        ]
+            &["--account", "globex", "--cases", n],
+        )
     };
-    let three = simulate(&env, &args("3"));
-    let proposals: Vec<&Value> = three["timeline"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|i| i["action"] == "proposed" && i["trigger"] == "key-account-pileup")
+    let three = cases("3");
+    let proposals: Vec<&Value> = actions(&three, "proposed")
+        .into_iter()
+        .filter(|i| i["trigger"] == "key-account-pileup")
         .collect();
     assert_eq!(proposals.len(), 3, "one per case: {three:#}");
     assert_eq!(proposals[0]["due"], "2026-12-07T10:00:00Z");
@@ -198,11 +176,9 @@ fn a_key_account_pile_up_proposes_engaging_the_sponsor() {
         .as_array()
         .unwrap();
     assert!(to.contains(&Value::from("george")), "{to:?}");
-    let two = simulate(&env, &args("2"));
+    let two = cases("2");
     assert!(
-        !two["timeline"]
-            .as_array()
-            .unwrap()
+        !timeline(&two)
             .iter()
             .any(|i| i["trigger"] == "key-account-pileup")
     );
@@ -234,11 +210,9 @@ fn two_policies_side_by_side() {
     let both = v["policies"].as_array().expect("two timelines");
     assert_eq!(both.len(), 2);
     let escalated = |t: &Value| -> Vec<String> {
-        t["timeline"]
-            .as_array()
-            .unwrap()
+        actions(t, "escalated")
             .iter()
-            .filter(|i| i["action"] == "escalated" && i["by"] == "budget")
+            .filter(|i| i["by"] == "budget")
             .map(|i| i["due"].as_str().unwrap().to_string())
             .collect()
     };
@@ -312,18 +286,12 @@ fn the_timeline_is_what_sweeping_a_scratch_ledger_every_minute_records() {
         let v = ok_at(&env, &now, &["sweep"]);
         swept.extend(v["actions"].as_array().unwrap().iter().cloned());
     }
-    let simulated = simulate(
+    let simulated = simulate_case(
         &env,
-        &[
-            "--severity",
-            "sev1",
-            "--label",
-            "vip",
-            "--opened",
-            "2026-12-08T01:00:00Z",
-            "--until",
-            "40m",
-        ],
+        "sev1",
+        "2026-12-08T01:00:00Z",
+        "40m",
+        &["--label", "vip"],
     );
     let keys = [
         "case", "action", "clock", "trigger", "path", "from", "to", "by", "due",
@@ -336,9 +304,7 @@ fn the_timeline_is_what_sweeping_a_scratch_ledger_every_minute_records() {
             .into()
     };
     let a: Vec<Value> = swept.iter().map(strip).collect();
-    let b: Vec<Value> = simulated["timeline"]
-        .as_array()
-        .unwrap()
+    let b: Vec<Value> = timeline(&simulated)
         .iter()
         .filter(|i| i["action"] != "person")
         .map(strip)
@@ -354,17 +320,7 @@ fn a_friday_evening_sev2_on_a_round_the_clock_calendar_does_not_wait_for_monday(
     // to secondary 22:25; update cadence 1h: warning at 36m → 22:31; the update-overdue
     // trigger (45m without an update) → 22:40; update breach 22:55.
     let env = TestEnv::with_policy_file("policies/sre-incident.toml");
-    let v = simulate(
-        &env,
-        &[
-            "--severity",
-            "SEV2",
-            "--opened",
-            "2026-12-04T21:55:00Z",
-            "--until",
-            "1h",
-        ],
-    );
+    let v = simulate_case(&env, "SEV2", "2026-12-04T21:55:00Z", "1h", &[]);
     let s = summary(&v);
     let want = [
         "ESC-1 warning response 2026-12-04T22:04:00Z",
@@ -388,27 +344,14 @@ fn a_follow_the_sun_pile_up_and_an_asian_account_on_its_own_hours() {
     let env = TestEnv::with_policy_file("policies/follow-the-sun.toml");
     // Three sev3 cases for the key account tanaka at once: the pile-up trigger proposes
     // engaging the sponsor on each, telling the lead (gus).
-    let v = simulate(
+    let v = simulate_case(
         &env,
-        &[
-            "--severity",
-            "sev3",
-            "--account",
-            "tanaka",
-            "--cases",
-            "3",
-            "--opened",
-            "2026-12-07 02:00",
-            "--until",
-            "10m",
-        ],
+        "sev3",
+        "2026-12-07 02:00",
+        "10m",
+        &["--account", "tanaka", "--cases", "3"],
     );
-    let proposed: Vec<&Value> = v["timeline"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|i| i["action"] == "proposed")
-        .collect();
+    let proposed = actions(&v, "proposed");
     assert_eq!(proposed.len(), 3);
     for p in &proposed {
         assert_eq!(p["trigger"], "key-account-pileup");
@@ -418,18 +361,12 @@ fn a_follow_the_sun_pile_up_and_an_asian_account_on_its_own_hours() {
     }
     // A Friday-evening sev2 for tanaka runs on Singapore hours (09:00 SGT = 01:00 UTC):
     // response warning at 45m = Monday 01:45 UTC, 45 business minutes after the opening.
-    let v = simulate(
+    let v = simulate_case(
         &env,
-        &[
-            "--severity",
-            "sev2",
-            "--account",
-            "tanaka",
-            "--opened",
-            "2026-12-04 16:55",
-            "--until",
-            "3d",
-        ],
+        "sev2",
+        "2026-12-04 16:55",
+        "3d",
+        &["--account", "tanaka"],
     );
     let first = &v["timeline"][0];
     assert_eq!(first["action"], "warning");
