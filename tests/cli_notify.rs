@@ -77,11 +77,23 @@ const SHIPPED: [&str; 4] = [
 
 const CUSTOMER: &str = "jo@customer.example";
 
-/// Walk one case through every command that tells people, and check every notification.
-fn walk(file: &str) {
+/// A shipped policy, parsed, and an env under it.
+fn under(file: &str) -> (esc::policy::Policy, TestEnv) {
     let text = std::fs::read_to_string(common::repo_file(file)).expect("policy");
     let policy = esc::policy::parse(&text).expect("valid policy");
-    let env = TestEnv::with_policy(&text);
+    (policy, TestEnv::with_policy(&text))
+}
+
+/// `esc open "Cannot print invoices" --reporter CUSTOMER` and `extra`, at NOW.
+fn open_for_customer(env: &TestEnv, extra: &[&str]) -> Value {
+    let mut args = vec!["open", "Cannot print invoices", "--reporter", CUSTOMER];
+    args.extend_from_slice(extra);
+    ok_at(env, NOW, &args)
+}
+
+/// Walk one case through every command that tells people, and check every notification.
+fn walk(file: &str) {
+    let (policy, env) = under(file);
     let people: Vec<String> = policy.people().iter().map(|p| p.to_string()).collect();
     let run = |m: i64, args: &[&str]| {
         let out = env.esc(args).env("ESC_NOW", at(m)).output().expect("run");
@@ -91,18 +103,7 @@ fn walk(file: &str) {
             String::from_utf8_lossy(&out.stderr)
         );
     };
-    let opened = ok_at(
-        &env,
-        NOW,
-        &[
-            "open",
-            "Cannot print invoices",
-            "--reporter",
-            CUSTOMER,
-            "--channel",
-            "email",
-        ],
-    );
+    let opened = open_for_customer(&env, &["--channel", "email"]);
     let owner = opened["owner"].as_str().unwrap().to_string();
     let other = people.iter().find(|p| **p != owner).unwrap().clone();
     run(1, &["ack", "1"]);
@@ -277,23 +278,9 @@ fn every_command_tells_the_right_audience_under_the_starter() {
 #[test]
 fn a_key_accounts_contacts_are_told_in_customer_words_with_the_reporter() {
     // customer-support lists it-ops@globex.example as Globex's contact.
-    let file = SHIPPED[0];
-    let text = std::fs::read_to_string(common::repo_file(file)).expect("policy");
-    let policy = esc::policy::parse(&text).expect("valid policy");
-    let env = TestEnv::with_policy(&text);
+    let (policy, env) = under(SHIPPED[0]);
     let contact = "it-ops@globex.example";
-    ok_at(
-        &env,
-        NOW,
-        &[
-            "open",
-            "Cannot print invoices",
-            "--reporter",
-            CUSTOMER,
-            "--account",
-            "globex",
-        ],
-    );
+    open_for_customer(&env, &["--account", "globex"]);
     ok_at(
         &env,
         &at(5),

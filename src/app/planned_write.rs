@@ -170,20 +170,13 @@ mod tests {
         let s = settings(Location::File(dir.path().join("ledger.jsonl")));
         let store = crate::store::open(&s.ledger).unwrap();
         store.create().unwrap();
-        let opened = Event::Opened {
+        let policy =
+            crate::policy::parse(include_str!("../../tests/fixtures/minimal.toml")).expect("valid");
+        let request = crate::case::OpenRequest {
             title: "case".into(),
-            severity: "sev1".into(),
-            case_type: "technical".into(),
-            account: None,
-            reporter: None,
-            channel: None,
-            labels: vec![],
-            description: None,
-            path: "technical".into(),
-            tier: "L1".into(),
-            owner: "ana".into(),
-            dedup_key: None,
+            ..Default::default()
         };
+        let opened = crate::case::transition::open(&policy, &request, s.now).expect("opens");
         let first = NewEvent {
             event: opened,
             ..note(&s, "")

@@ -579,12 +579,18 @@ mod tests {
     }
 
     fn opened(policy: &Policy) -> Case {
+        open_case(policy, None, "email")
+    }
+
+    /// A case opened by `jo@customer.example` through `channel`, for `account`.
+    fn open_case(policy: &Policy, account: Option<&str>, channel: &str) -> Case {
         let event = crate::case::transition::open(
             policy,
             &crate::case::OpenRequest {
                 title: "Cannot print invoices".into(),
                 reporter: Some("jo@customer.example".into()),
-                channel: Some("email".into()),
+                channel: Some(channel.into()),
+                account: account.map(str::to_string),
                 ..Default::default()
             },
             t0(),
@@ -722,28 +728,8 @@ mod tests {
     /// `it-ops@globex.example`), opened by `jo@customer.example` through `channel`.
     fn globex_case(channel: &str) -> (Policy, Case) {
         let policy = crate::policy::parse(SHIPPED[0].1).unwrap();
-        let event = crate::case::transition::open(
-            &policy,
-            &crate::case::OpenRequest {
-                title: "Cannot print invoices".into(),
-                reporter: Some("jo@customer.example".into()),
-                channel: Some(channel.into()),
-                account: Some("globex".into()),
-                ..Default::default()
-            },
-            t0(),
-        )
-        .expect("opens");
-        let r = Record {
-            seq: 1,
-            at: t0(),
-            actor: "tester".into(),
-            case: "ESC-1".into(),
-            step: event.step(),
-            event,
-            policy: None,
-        };
-        (policy, Case::fold(vec![r]).unwrap().unwrap())
+        let case = open_case(&policy, Some("globex"), channel);
+        (policy, case)
     }
 
     #[test]
