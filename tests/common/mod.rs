@@ -273,7 +273,7 @@ impl TestEnv {
 #[allow(dead_code)]
 pub enum WriteLock {
     File(std::fs::File),
-    Database(postgres::Client),
+    Database(Box<postgres::Client>),
 }
 
 #[allow(dead_code)]
@@ -298,7 +298,7 @@ impl TestEnv {
                         &[&esc::store::postgres::schema::WRITE_KEY],
                     )
                     .expect("lock the ledger");
-                WriteLock::Database(client)
+                WriteLock::Database(Box::new(client))
             }
         }
     }
