@@ -176,20 +176,7 @@ pub fn change(settings: &Settings, input_id: &str, req: &Request, out: &mut Outp
         decide_and_append(settings, &*ledger, &policy, &case_id, |case, now| {
             Ok(transition::decide(&policy, case, req, now)?)
         })?;
-    let described: Vec<String> = records
-        .iter()
-        .map(|r| match &r.event {
-            Event::NotificationQueued {
-                recipients,
-                audience: crate::case::event::Audience::Customer,
-                ..
-            } => format!("customer {} to be told", recipients.join(", ")),
-            Event::NotificationQueued { recipients, .. } => {
-                format!("notified {}", recipients.join(", "))
-            }
-            e => describe::event(e),
-        })
-        .collect();
+    let described = described(&records);
     let declared = records
         .iter()
         .any(|r| matches!(r.event, Event::MajorDeclared { .. }));
@@ -204,6 +191,24 @@ pub fn change(settings: &Settings, input_id: &str, req: &Request, out: &mut Outp
         }
         text
     })
+}
+
+/// What a command recorded, in words: each event, and who its notifications tell.
+pub(super) fn described(records: &[Record]) -> Vec<String> {
+    records
+        .iter()
+        .map(|r| match &r.event {
+            Event::NotificationQueued {
+                recipients,
+                audience: crate::case::event::Audience::Customer,
+                ..
+            } => format!("customer {} to be told", recipients.join(", ")),
+            Event::NotificationQueued { recipients, .. } => {
+                format!("notified {}", recipients.join(", "))
+            }
+            e => describe::event(e),
+        })
+        .collect()
 }
 
 /// The role cards of a declared major incident, for the people named.

@@ -418,10 +418,7 @@ pub fn decide(
                 now,
             )?)
         })?;
-    let described: Vec<String> = records
-        .iter()
-        .map(|r| crate::case::describe::event(&r.event))
-        .collect();
+    let described = super::case_cmd::described(&records);
     for r in records {
         case.apply(r, true)?;
     }
