@@ -107,8 +107,8 @@ pub fn open(settings: &Settings, req: &OpenRequest, out: &mut Output) -> Result<
     })
 }
 
-/// The events of one command on one case, ready to append.
-fn to_new(
+/// The events of one command (or sweep action) on one case, ready to append.
+pub(super) fn to_new(
     settings: &Settings,
     policy: &Policy,
     case_id: &str,

@@ -74,20 +74,6 @@ fn action_line(p: &Planned, tz: chrono_tz::Tz) -> String {
     format!("{:<8} {what} (due {})", p.case, local_time(p.due, tz))
 }
 
-/// The events of one action (or command) on one case, ready to append.
-fn to_new(policy: &Policy, settings: &Settings, case: &str, events: Vec<Event>) -> Vec<NewEvent> {
-    events
-        .into_iter()
-        .map(|event| NewEvent {
-            at: settings.now,
-            actor: settings.actor.clone(),
-            case: case.to_string(),
-            event,
-            policy: Some(policy.hash.clone()),
-        })
-        .collect()
-}
-
 /// `esc --json sweep --dry-run`, written as it is made.
 #[derive(serde::Serialize)]
 #[serde(bound(serialize = "super::output::Each<I>: serde::Serialize"))]
@@ -207,9 +193,9 @@ pub fn sweep(
     let tz = policy.defaults.timezone;
     let mut new: Vec<NewEvent> = Vec::new();
     for p in &mut planned {
-        new.extend(to_new(
-            &policy,
+        new.extend(super::case_cmd::to_new(
             settings,
+            &policy,
             &p.case,
             std::mem::take(&mut p.events),
         ));
