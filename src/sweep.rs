@@ -394,7 +394,8 @@ fn held_for(
 
 /// The earliest time after `after` at which the planner could have something new to do for
 /// these cases, if nothing else happens to them: a clock reaching its warning share or its
-/// target, a trigger's time condition coming to hold, a repeating trigger's next turn. `None`
+/// target, a trigger's time condition coming to hold, a repeating trigger's next turn, a
+/// promise to the customer falling due. `None`
 /// when no time alone will ever bring new work (every clock stopped or spent). `esc simulate`
 /// steps the planner from one such time to the next instead of every minute.
 pub fn next_due(policy: &Policy, cases: &[Case], after: DateTime<Utc>) -> Option<DateTime<Utc>> {
@@ -416,6 +417,7 @@ pub fn next_due(policy: &Policy, cases: &[Case], after: DateTime<Utc>) -> Option
                 consider(c.due);
             }
         }
+        consider(crate::case::promise::due(case));
         let cal = policy.case_calendar(&case.severity, case.account.as_deref());
         let entered = case
             .levels

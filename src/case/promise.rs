@@ -97,11 +97,17 @@ fn budget_from_now(policy: &Policy, case: &Case, now: DateTime<Utc>) -> Option<D
     calendar::add_open_time(cal, now, budget)
 }
 
-/// Whether the last promise given to the customer has passed unmet at `now` (the sweep then
-/// re-commits).
-pub fn missed(case: &Case, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+/// When the last promise given to the customer falls due, while the case is being worked on
+/// (the sweep re-commits once it has passed).
+pub fn due(case: &Case) -> Option<DateTime<Utc>> {
     if !matches!(case.status, Status::Open | Status::Acknowledged) {
         return None;
     }
-    case.promise.map(|(t, _)| t).filter(|t| *t <= now)
+    case.promise.map(|(t, _)| t)
+}
+
+/// Whether the last promise given to the customer has passed unmet at `now` (the sweep then
+/// re-commits).
+pub fn missed(case: &Case, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    due(case).filter(|t| *t <= now)
 }
