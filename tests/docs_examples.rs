@@ -75,7 +75,8 @@ fn steps(body: &[&str]) -> Vec<Step> {
         if continued && let Some(last) = out.last_mut() {
             last.source.push(line.to_string());
             last.command.push(' ');
-            last.command.push_str(line.trim().trim_end_matches('\\').trim());
+            last.command
+                .push_str(line.trim().trim_end_matches('\\').trim());
             continued = line.ends_with('\\');
         } else if let Some(cmd) = line.strip_prefix("$ ") {
             continued = cmd.ends_with('\\');
@@ -262,6 +263,9 @@ impl Page {
             .env("COLUMNS", &block.columns);
         if block.policy.is_none() {
             cmd.env_remove("ESC_POLICY").env_remove("ESC_LEDGER");
+        } else {
+            // As a reader would give it, relative to the page's directory.
+            cmd.env("ESC_POLICY", "policy.toml");
         }
         cmd.envs(&self.vars);
         let out = cmd.output().expect("run esc");
