@@ -758,6 +758,23 @@ fn desk_since_and_until_select_cases_and_periods() {
     );
     assert_eq!(r["cases"], 1);
     assert_eq!(row(&r, "groups", "severity", "sev1")["handoffs"], 1);
+    let table = run(
+        &env,
+        &[
+            "report",
+            "desk",
+            "--since",
+            "2026-11-18",
+            "--until",
+            "2026-11-19",
+        ],
+    );
+    assert!(
+        table.starts_with(
+            "desk report: 1 case opened since 2026-11-18 00:00 UTC, before 2026-11-19 00:00 UTC, by severity;"
+        ),
+        "{table}"
+    );
     // --until applies to every report: trends stop at the week of --until.
     let r = report(&env, &["trends", "--until", "2026-11-23"]);
     assert_eq!(r["weeks"].as_array().unwrap().len(), 1);

@@ -102,7 +102,12 @@ fn heading(report: &Report, tz: Tz) -> String {
         s.push_str(&format!(" opened since {}", local_time(since, tz)));
     }
     if let Some(until) = report.until {
-        s.push_str(&format!(" opened before {}", local_time(until, tz)));
+        let lead = if report.since.is_some() {
+            ","
+        } else {
+            " opened"
+        };
+        s.push_str(&format!("{lead} before {}", local_time(until, tz)));
     }
     if let Some(by) = report.by {
         s.push_str(&format!(", by {}", by.as_str()));
