@@ -204,10 +204,10 @@ fn run(
         built.sections.retain(|s| s.key == name);
     }
     let text = render(&built, format, policy.defaults.timezone);
-    if matches!(format, Format::Json | Format::Csv) {
-        out.data(&text)?;
-    } else {
-        out.raw(&text)?;
+    match format {
+        Format::Json | Format::Csv => out.data(&text)?,
+        Format::Md => out.document(&text)?,
+        Format::Table => out.raw(&text)?,
     }
     Ok(ExitCode::SUCCESS)
 }
