@@ -7,7 +7,7 @@
 //! longer in the policy is measured in wall time.
 
 use super::metrics::{
-    GroupBy, Spread, cause_key, csat, monday, pct, per_group, root_cause, week_label,
+    GroupBy, Spread, cause_key, cause_shown, csat, monday, pct, per_group, root_cause, week_label,
 };
 use crate::case::{Case, Event, Record};
 use crate::policy::Policy;
@@ -345,7 +345,7 @@ pub fn recurrences(all: &[Case], cases: &[&Case]) -> Vec<Recurrence> {
             Some(Recurrence {
                 case: c.id.clone(),
                 opened_at: c.opened_at,
-                root_cause: cause.split_whitespace().collect::<Vec<_>>().join(" "),
+                root_cause: cause_shown(cause),
                 earlier: earlier.to_string(),
                 done_at: *done_at,
             })

@@ -446,11 +446,12 @@ pub struct Reviews {
 /// A root cause as it is compared: spacing collapsed, case ignored (`"bad  DEPLOY"` and
 /// `"Bad deploy"` are one cause).
 pub fn cause_key(cause: &str) -> String {
-    cause
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+    cause_shown(cause).to_lowercase()
+}
+
+/// A root cause as it is shown: spacing collapsed.
+pub fn cause_shown(cause: &str) -> String {
+    cause.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// A case's root cause: its review's, else the one given at resolution.
@@ -531,7 +532,7 @@ pub fn reviews(
     let mut owners: BTreeMap<String, OwnerRow> = BTreeMap::new();
     for c in cases {
         if let Some(cause) = root_cause(c) {
-            let shown = cause.split_whitespace().collect::<Vec<_>>().join(" ");
+            let shown = cause_shown(cause);
             if !shown.is_empty() {
                 let key = cause_key(&shown);
                 let e = causes.entry(key.clone()).or_insert_with(|| {
