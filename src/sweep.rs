@@ -14,7 +14,7 @@ use crate::render::local_time;
 use crate::sla::calendar;
 use crate::sla::clock::{ClockKind, ClockState, Clocks, clocks};
 use chrono::{DateTime, TimeDelta, Utc};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// What kind of action, with the fields the SPEC's `sweep --json` names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,25 +82,107 @@ pub fn plan(policy: &Policy, cases: &[Case], now: DateTime<Utc>) -> Vec<Planned>
 /// The actions of [`plan`], handed to `f` one case at a time (in case order, not sorted by
 /// due), so a caller that only counts them, or keeps less of each, never holds them all.
 pub fn plan_each(policy: &Policy, cases: &[Case], now: DateTime<Utc>, mut f: impl FnMut(Planned)) {
-    let mut open_per_account: HashMap<&str, u32> = HashMap::new();
-    for c in cases.iter().filter(|c| c.is_active()) {
-        if let Some(a) = &c.account {
-            *open_per_account.entry(a.as_str()).or_default() += 1;
+    let planner = Planner::new(policy, cases, now);
+    for i in 0..cases.len() {
+        planner.case(i).into_iter().for_each(&mut f);
+    }
+}
+
+/// One action of an [`Planner::outline`]: the action without its events, and where its
+/// events are — its case (an index into the planner's cases) and its place in that case's
+/// plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outlined {
+    pub action: Planned,
+    pub case: usize,
+    pub index: usize,
+}
+
+/// Plans the actions of a set of cases: every case alone, given what it depends on of the
+/// others (the number of open cases per account).
+pub struct Planner<'a> {
+    policy: &'a Policy,
+    cases: &'a [Case],
+    now: DateTime<Utc>,
+    open_per_account: HashMap<&'a str, u32>,
+}
+
+impl<'a> Planner<'a> {
+    pub fn new(policy: &'a Policy, cases: &'a [Case], now: DateTime<Utc>) -> Planner<'a> {
+        let mut open_per_account: HashMap<&str, u32> = HashMap::new();
+        for c in cases.iter().filter(|c| c.is_active()) {
+            if let Some(a) = &c.account {
+                *open_per_account.entry(a.as_str()).or_default() += 1;
+            }
+        }
+        Planner {
+            policy,
+            cases,
+            now,
+            open_per_account,
         }
     }
-    for case in cases {
-        if !case.is_active() && !has_status_trigger(policy) {
-            continue;
+
+    /// The actions for `cases[i]`, in the order they fell due (none for a case sweep
+    /// leaves alone, or an index out of range).
+    pub fn case(&self, i: usize) -> Vec<Planned> {
+        let Some(case) = self.cases.get(i) else {
+            return Vec::new();
+        };
+        if !case.is_active() && !has_status_trigger(self.policy) {
+            return Vec::new();
         }
         let open_for_account = case
             .account
             .as_deref()
-            .and_then(|a| open_per_account.get(a))
+            .and_then(|a| self.open_per_account.get(a))
             .copied()
             .unwrap_or(0);
-        plan_case(policy, case, now, open_for_account)
-            .into_iter()
-            .for_each(&mut f);
+        plan_case(self.policy, case, self.now, open_for_account)
+    }
+
+    /// The plan of [`plan`] in its order, without the events: a catch-up over a large
+    /// ledger plans a great many events, and [`Planner::events`] makes them a chunk at a
+    /// time.
+    pub fn outline(&self) -> Vec<Outlined> {
+        let mut out = Vec::new();
+        for case in 0..self.cases.len() {
+            for (index, mut action) in self.case(case).into_iter().enumerate() {
+                action.events = Vec::new();
+                out.push(Outlined {
+                    action,
+                    case,
+                    index,
+                });
+            }
+        }
+        // Stable, as in `plan`: the same order.
+        out.sort_by_key(|o| o.action.order);
+        out
+    }
+
+    /// The events of each outlined action of `chunk`, in its order: every case with an
+    /// action in the chunk is planned again (planning is a pure function of the case, so
+    /// it plans the same actions).
+    pub fn events(&self, chunk: &[Outlined]) -> Vec<Vec<Event>> {
+        let mut out: Vec<Vec<Event>> = vec![Vec::new(); chunk.len()];
+        let mut by_case: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (at, o) in chunk.iter().enumerate() {
+            by_case.entry(o.case).or_default().push(at);
+        }
+        for (case, places) in by_case {
+            let mut planned = self.case(case);
+            for at in places {
+                if let Some(p) = planned.get_mut(chunk[at].index) {
+                    debug_assert_eq!(
+                        (p.due, p.order),
+                        (chunk[at].action.due, chunk[at].action.order)
+                    );
+                    out[at] = std::mem::take(&mut p.events);
+                }
+            }
+        }
+        out
     }
 }
 
@@ -835,6 +917,45 @@ mod tests {
             if let Some(c) = cases.iter_mut().find(|c| c.id == p.case) {
                 apply(c, &p.events, now);
             }
+        }
+    }
+
+    #[test]
+    fn an_outline_with_its_events_made_chunk_by_chunk_is_the_plan() {
+        let p = policy();
+        let cases: Vec<Case> = [
+            ("sev1", None, 0),
+            ("sev2", Some("acme"), 7),
+            ("sev3", Some("acme"), 13),
+            ("sev1", Some("globex"), 95),
+            ("sev2", None, 300),
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(i, (sev, account, minutes))| {
+            let at = t0() + TimeDelta::minutes(minutes);
+            Case::fold(vec![opened(i as u64 + 1, sev, account, at)])
+                .unwrap()
+                .unwrap()
+        })
+        .collect();
+        let now = t0() + TimeDelta::days(3);
+        let whole = plan(&p, &cases, now);
+        assert!(whole.len() > cases.len(), "every case has several actions");
+        let planner = Planner::new(&p, &cases, now);
+        let outline = planner.outline();
+        for size in [1, 2, 3, whole.len()] {
+            let mut rebuilt = Vec::new();
+            for chunk in outline.chunks(size) {
+                for (o, events) in chunk.iter().zip(planner.events(chunk)) {
+                    assert_eq!(cases[o.case].id, o.action.case);
+                    rebuilt.push(Planned {
+                        events,
+                        ..o.action.clone()
+                    });
+                }
+            }
+            assert_eq!(rebuilt, whole, "chunks of {size}");
         }
     }
 

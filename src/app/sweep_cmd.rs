@@ -78,17 +78,23 @@ fn append(
     case: &str,
     events: Vec<Event>,
 ) -> Result<Vec<Record>> {
-    let new = events
-        .into_iter()
-        .map(|event| NewEvent {
-            at: settings.now,
-            actor: settings.actor.clone(),
-            case: case.to_string(),
-            event,
-            policy: Some(policy.hash.clone()),
-        })
-        .collect();
-    Ok(guard.append(new)?)
+    Ok(guard.append(recorded_as(policy, settings, case, events).collect())?)
+}
+
+/// `events` of `case` as the sweep records them: at `now`, by the actor, under the policy.
+fn recorded_as<'a>(
+    policy: &'a Policy,
+    settings: &'a Settings,
+    case: &'a str,
+    events: Vec<Event>,
+) -> impl Iterator<Item = NewEvent> + 'a {
+    events.into_iter().map(|event| NewEvent {
+        at: settings.now,
+        actor: settings.actor.clone(),
+        case: case.to_string(),
+        event,
+        policy: Some(policy.hash.clone()),
+    })
 }
 
 /// `esc --json sweep --dry-run`, written as it is made.
@@ -101,6 +107,11 @@ struct DryRunJson<'a, I> {
     notifications: Value,
     skipped: &'a [Value],
 }
+
+/// The most actions one append of `esc sweep` records: a catch-up over a large ledger is
+/// written in atomic batches of this many actions (a few events each), so its memory stays
+/// bounded by the chunk, not the gap.
+const SWEEP_CHUNK_ACTIONS: usize = 4096;
 
 /// `esc sweep`.
 pub fn sweep(
@@ -163,21 +174,29 @@ pub fn sweep(
     let Some(mut guard) = guard else {
         return dry_run_report(settings, &policy, &cases, undelivered, &skipped, out);
     };
-    let mut planned = sweep::plan(&policy, &cases, settings.now);
-    let mut new: Vec<NewEvent> = Vec::new();
-    for p in &mut planned {
-        for event in std::mem::take(&mut p.events) {
-            new.push(NewEvent {
-                at: settings.now,
-                actor: settings.actor.clone(),
-                case: p.case.clone(),
-                event,
-                policy: Some(policy.hash.clone()),
-            });
+    // Planned in full, but with the events made and appended a chunk at a time: a catch-up
+    // after a long gap writes a great many events, and holding them all at once (with the
+    // records the store returns) took gigabytes. Each chunk is one atomic batch; if one
+    // fails, the chunks before it stay recorded and the next sweep does the rest.
+    let planner = sweep::Planner::new(&policy, &cases, settings.now);
+    let outline = planner.outline();
+    let mut recorded = 0;
+    for chunk in outline.chunks(SWEEP_CHUNK_ACTIONS) {
+        let mut new: Vec<NewEvent> = Vec::new();
+        for (o, events) in chunk.iter().zip(planner.events(chunk)) {
+            new.extend(recorded_as(&policy, settings, &o.action.case, events));
         }
-    }
-    if !new.is_empty() {
-        let appended = guard.append(new)?;
+        if new.is_empty() {
+            continue;
+        }
+        let appended = guard.append(new).with_context(|| {
+            format!(
+                "the sweep recorded {recorded} of its {} actions before this failure; the next \
+                 `esc sweep` does the rest",
+                outline.len()
+            )
+        })?;
+        recorded += chunk.len();
         for r in &appended {
             if let Event::NotificationQueued { .. } = r.event {
                 undelivered += 1;
@@ -187,6 +206,7 @@ pub fn sweep(
             }
         }
     }
+    let planned: Vec<Planned> = outline.into_iter().map(|o| o.action).collect();
     // Titles and severities for the payloads of what will be delivered.
     let queued: std::collections::HashSet<&str> = queue.values().map(|n| n.case.as_str()).collect();
     let titles: HashMap<String, crate::notify::deliver::CaseFacts> = cases
@@ -312,12 +332,11 @@ fn dry_run_report(
         return Ok(ExitCode::SUCCESS);
     }
     // What a dry run shows of an action does not include the events it would append.
-    let mut planned = Vec::new();
-    sweep::plan_each(policy, cases, now, |mut p| {
-        p.events = Vec::new();
-        planned.push(p);
-    });
-    planned.sort_by_key(|p| p.order);
+    let planned: Vec<Planned> = sweep::Planner::new(policy, cases, now)
+        .outline()
+        .into_iter()
+        .map(|o| o.action)
+        .collect();
     if settings.json {
         out.json(&DryRunJson {
             now,
