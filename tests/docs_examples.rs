@@ -75,7 +75,8 @@ fn steps(body: &[&str]) -> Vec<Step> {
         if continued && let Some(last) = out.last_mut() {
             last.source.push(line.to_string());
             last.command.push(' ');
-            last.command.push_str(line.trim().trim_end_matches('\\').trim());
+            last.command
+                .push_str(line.trim().trim_end_matches('\\').trim());
             continued = line.ends_with('\\');
         } else if let Some(cmd) = line.strip_prefix("$ ") {
             continued = cmd.ends_with('\\');
