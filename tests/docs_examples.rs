@@ -263,6 +263,9 @@ impl Page {
             .env("COLUMNS", &block.columns);
         if block.policy.is_none() {
             cmd.env_remove("ESC_POLICY").env_remove("ESC_LEDGER");
+        } else {
+            // As a reader would give it, relative to the page's directory.
+            cmd.env("ESC_POLICY", "policy.toml");
         }
         cmd.envs(&self.vars);
         let out = cmd.output().expect("run esc");
