@@ -14,7 +14,7 @@ use crate::render::local_time;
 use crate::sla::calendar;
 use crate::sla::clock::{ClockKind, ClockState, Clocks, clocks};
 use chrono::{DateTime, TimeDelta, Utc};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 /// What kind of action, with the fields the SPEC's `sweep --json` names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,16 +88,6 @@ pub fn plan_each(policy: &Policy, cases: &[Case], now: DateTime<Utc>, mut f: imp
     }
 }
 
-/// One action of an [`Planner::outline`]: the action without its events, and where its
-/// events are — its case (an index into the planner's cases) and its place in that case's
-/// plan.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Outlined {
-    pub action: Planned,
-    pub case: usize,
-    pub index: usize,
-}
-
 /// Plans the actions of a set of cases: every case alone, given what it depends on of the
 /// others (the number of open cases per account).
 pub struct Planner<'a> {
@@ -141,48 +131,39 @@ impl<'a> Planner<'a> {
         plan_case(self.policy, case, self.now, open_for_account)
     }
 
-    /// The plan of [`plan`] in its order, without the events: a catch-up over a large
-    /// ledger plans a great many events, and [`Planner::events`] makes them a chunk at a
-    /// time.
-    pub fn outline(&self) -> Vec<Outlined> {
+    /// The plan of [`plan`] in its order, without the events (what a dry run shows).
+    pub fn outline(&self) -> Vec<Planned> {
         let mut out = Vec::new();
         for case in 0..self.cases.len() {
-            for (index, mut action) in self.case(case).into_iter().enumerate() {
-                action.events = Vec::new();
-                out.push(Outlined {
-                    action,
-                    case,
-                    index,
-                });
-            }
+            out.extend(self.case(case).into_iter().map(|mut p| {
+                p.events = Vec::new();
+                p
+            }));
         }
         // Stable, as in `plan`: the same order.
-        out.sort_by_key(|o| o.action.order);
+        out.sort_by_key(|p| p.order);
         out
     }
 
-    /// The events of each outlined action of `chunk`, in its order: every case with an
-    /// action in the chunk is planned again (planning is a pure function of the case, so
-    /// it plans the same actions).
-    pub fn events(&self, chunk: &[Outlined]) -> Vec<Vec<Event>> {
-        let mut out: Vec<Vec<Event>> = vec![Vec::new(); chunk.len()];
-        let mut by_case: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-        for (at, o) in chunk.iter().enumerate() {
-            by_case.entry(o.case).or_default().push(at);
-        }
-        for (case, places) in by_case {
-            let mut planned = self.case(case);
-            for at in places {
-                if let Some(p) = planned.get_mut(chunk[at].index) {
-                    debug_assert_eq!(
-                        (p.due, p.order),
-                        (chunk[at].action.due, chunk[at].action.order)
-                    );
-                    out[at] = std::mem::take(&mut p.events);
-                }
+    /// The plan in chunks of consecutive cases with about `max` actions each (more only
+    /// when one case alone has more), each chunk in the order its actions fell due: a
+    /// catch-up over a large ledger records a great many events, and is written a chunk at
+    /// a time. A case's actions are never split between chunks. Concatenated and sorted
+    /// again by `order` (stably), the chunks are exactly [`plan`].
+    pub fn chunks(&self, max: usize) -> impl Iterator<Item = Vec<Planned>> + '_ {
+        let mut next = 0;
+        std::iter::from_fn(move || {
+            let mut chunk: Vec<Planned> = Vec::new();
+            while next < self.cases.len() && (chunk.is_empty() || chunk.len() < max) {
+                chunk.extend(self.case(next));
+                next += 1;
             }
-        }
-        out
+            if chunk.is_empty() {
+                return None;
+            }
+            chunk.sort_by_key(|p| p.order);
+            Some(chunk)
+        })
     }
 }
 
@@ -921,7 +902,7 @@ mod tests {
     }
 
     #[test]
-    fn an_outline_with_its_events_made_chunk_by_chunk_is_the_plan() {
+    fn the_plan_in_chunks_of_cases_is_the_plan() {
         let p = policy();
         let cases: Vec<Case> = [
             ("sev1", None, 0),
@@ -943,20 +924,35 @@ mod tests {
         let whole = plan(&p, &cases, now);
         assert!(whole.len() > cases.len(), "every case has several actions");
         let planner = Planner::new(&p, &cases, now);
-        let outline = planner.outline();
-        for size in [1, 2, 3, whole.len()] {
-            let mut rebuilt = Vec::new();
-            for chunk in outline.chunks(size) {
-                for (o, events) in chunk.iter().zip(planner.events(chunk)) {
-                    assert_eq!(cases[o.case].id, o.action.case);
-                    rebuilt.push(Planned {
-                        events,
-                        ..o.action.clone()
-                    });
-                }
+        let stripped: Vec<Planned> = whole
+            .iter()
+            .map(|a| Planned {
+                events: Vec::new(),
+                ..a.clone()
+            })
+            .collect();
+        assert_eq!(planner.outline(), stripped);
+        for max in [1, 2, 3, whole.len()] {
+            let chunks: Vec<Vec<Planned>> = planner.chunks(max).collect();
+            let mut cases_seen: Vec<&str> = Vec::new();
+            for chunk in &chunks {
+                assert!(chunk.is_sorted_by_key(|a| a.order), "chunks of {max}");
+                let mut ids: Vec<&str> = chunk.iter().map(|a| a.case.as_str()).collect();
+                ids.dedup();
+                ids.sort();
+                ids.dedup();
+                // A case's actions are never split between chunks.
+                assert!(
+                    ids.iter().all(|id| !cases_seen.contains(id)),
+                    "chunks of {max}"
+                );
+                cases_seen.extend(ids);
             }
-            assert_eq!(rebuilt, whole, "chunks of {size}");
+            let mut joined: Vec<Planned> = chunks.into_iter().flatten().collect();
+            joined.sort_by_key(|a| a.order);
+            assert_eq!(joined, whole, "chunks of {max}");
         }
+        assert_eq!(planner.chunks(whole.len()).count(), 1);
     }
 
     #[test]

@@ -108,9 +108,9 @@ struct DryRunJson<'a, I> {
     skipped: &'a [Value],
 }
 
-/// The most actions one append of `esc sweep` records: a catch-up over a large ledger is
-/// written in atomic batches of this many actions (a few events each), so its memory stays
-/// bounded by the chunk, not the gap.
+/// About the most actions one append of `esc sweep` records: a catch-up over a large ledger
+/// is written in atomic batches of whole cases with about this many actions (a few events
+/// each), so its memory stays bounded by the chunk, not the gap.
 const SWEEP_CHUNK_ACTIONS: usize = 4096;
 
 /// `esc sweep`.
@@ -174,29 +174,29 @@ pub fn sweep(
     let Some(mut guard) = guard else {
         return dry_run_report(settings, &policy, &cases, undelivered, &skipped, out);
     };
-    // Planned in full, but with the events made and appended a chunk at a time: a catch-up
-    // after a long gap writes a great many events, and holding them all at once (with the
-    // records the store returns) took gigabytes. Each chunk is one atomic batch; if one
-    // fails, the chunks before it stay recorded and the next sweep does the rest.
-    let planner = sweep::Planner::new(&policy, &cases, settings.now);
-    let outline = planner.outline();
-    let mut recorded = 0;
-    for chunk in outline.chunks(SWEEP_CHUNK_ACTIONS) {
-        let mut new: Vec<NewEvent> = Vec::new();
-        for (o, events) in chunk.iter().zip(planner.events(chunk)) {
-            new.extend(recorded_as(&policy, settings, &o.action.case, events));
-        }
-        if new.is_empty() {
-            continue;
-        }
+    // Planned and appended a chunk of cases at a time: a catch-up after a long gap writes a
+    // great many events, and holding them all at once (with the records the store returns)
+    // took gigabytes. Each chunk is one atomic batch, a case's actions are never split; if
+    // one fails, the chunks before it stay recorded and the next sweep does the rest. What
+    // is printed is every action in the order they fell due, as before.
+    let mut planned: Vec<Planned> = Vec::new();
+    for mut chunk in sweep::Planner::new(&policy, &cases, settings.now).chunks(SWEEP_CHUNK_ACTIONS)
+    {
+        let new: Vec<NewEvent> = chunk
+            .iter_mut()
+            .flat_map(|p| {
+                let events = std::mem::take(&mut p.events);
+                let p: &Planned = p;
+                recorded_as(&policy, settings, &p.case, events)
+            })
+            .collect();
         let appended = guard.append(new).with_context(|| {
             format!(
-                "the sweep recorded {recorded} of its {} actions before this failure; the next \
-                 `esc sweep` does the rest",
-                outline.len()
+                "the sweep recorded {} actions before this failure; the next `esc sweep` does \
+                 the rest",
+                planned.len()
             )
         })?;
-        recorded += chunk.len();
         for r in &appended {
             if let Event::NotificationQueued { .. } = r.event {
                 undelivered += 1;
@@ -205,8 +205,10 @@ pub fn sweep(
                 outbox::push_pending(&mut queue, r);
             }
         }
+        planned.extend(chunk);
     }
-    let planned: Vec<Planned> = outline.into_iter().map(|o| o.action).collect();
+    // Stable: the order of `sweep::plan`.
+    planned.sort_by_key(|p| p.order);
     // Titles and severities for the payloads of what will be delivered.
     let queued: std::collections::HashSet<&str> = queue.values().map(|n| n.case.as_str()).collect();
     let titles: HashMap<String, crate::notify::deliver::CaseFacts> = cases
@@ -332,11 +334,7 @@ fn dry_run_report(
         return Ok(ExitCode::SUCCESS);
     }
     // What a dry run shows of an action does not include the events it would append.
-    let planned: Vec<Planned> = sweep::Planner::new(policy, cases, now)
-        .outline()
-        .into_iter()
-        .map(|o| o.action)
-        .collect();
+    let planned = sweep::Planner::new(policy, cases, now).outline();
     if settings.json {
         out.json(&DryRunJson {
             now,
