@@ -82,26 +82,94 @@ pub fn plan(policy: &Policy, cases: &[Case], now: DateTime<Utc>) -> Vec<Planned>
 /// The actions of [`plan`], handed to `f` one case at a time (in case order, not sorted by
 /// due), so a caller that only counts them, or keeps less of each, never holds them all.
 pub fn plan_each(policy: &Policy, cases: &[Case], now: DateTime<Utc>, mut f: impl FnMut(Planned)) {
-    let mut open_per_account: HashMap<&str, u32> = HashMap::new();
-    for c in cases.iter().filter(|c| c.is_active()) {
-        if let Some(a) = &c.account {
-            *open_per_account.entry(a.as_str()).or_default() += 1;
+    let planner = Planner::new(policy, cases, now);
+    for i in 0..cases.len() {
+        planner.case(i).into_iter().for_each(&mut f);
+    }
+}
+
+/// Plans the actions of a set of cases: every case alone, given what it depends on of the
+/// others (the number of open cases per account).
+pub struct Planner<'a> {
+    policy: &'a Policy,
+    cases: &'a [Case],
+    now: DateTime<Utc>,
+    open_per_account: HashMap<&'a str, u32>,
+}
+
+impl<'a> Planner<'a> {
+    pub fn new(policy: &'a Policy, cases: &'a [Case], now: DateTime<Utc>) -> Planner<'a> {
+        let mut open_per_account: HashMap<&str, u32> = HashMap::new();
+        for c in cases.iter().filter(|c| c.is_active()) {
+            if let Some(a) = &c.account {
+                *open_per_account.entry(a.as_str()).or_default() += 1;
+            }
+        }
+        Planner {
+            policy,
+            cases,
+            now,
+            open_per_account,
         }
     }
-    for case in cases {
-        if !case.is_active() && !has_status_trigger(policy) {
-            continue;
+
+    /// The actions for `cases[i]`, in the order they fell due (none for a case sweep
+    /// leaves alone, or an index out of range).
+    pub fn case(&self, i: usize) -> Vec<Planned> {
+        let Some(case) = self.cases.get(i) else {
+            return Vec::new();
+        };
+        if !case.is_active() && !has_status_trigger(self.policy) {
+            return Vec::new();
         }
         let open_for_account = case
             .account
             .as_deref()
-            .and_then(|a| open_per_account.get(a))
+            .and_then(|a| self.open_per_account.get(a))
             .copied()
             .unwrap_or(0);
-        plan_case(policy, case, now, open_for_account)
-            .into_iter()
-            .for_each(&mut f);
+        plan_case(self.policy, case, self.now, open_for_account)
     }
+
+    /// The plan of [`plan`] in its order, without the events (what a dry run shows).
+    pub fn outline(&self) -> Vec<Planned> {
+        let mut out = Vec::new();
+        for case in 0..self.cases.len() {
+            out.extend(self.case(case).into_iter().map(|mut p| {
+                p.events = Vec::new();
+                p
+            }));
+        }
+        // Stable, as in `plan`: the same order.
+        out.sort_by_key(|p| p.order);
+        out
+    }
+}
+
+/// The plan split into atomic batches for the ledger, as indices into `plan`: a catch-up
+/// after a long gap records a great many events, so a plan of more than `max` actions is
+/// written whole cases at a time, about `max` actions per batch (more only when one case
+/// alone has more), each case's actions in their planned order. A plan of at most `max`
+/// actions is one batch, in the order the actions fell due.
+pub fn batches(plan: &[Planned], max: usize) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..plan.len()).collect();
+    if plan.len() <= max {
+        return if order.is_empty() { Vec::new() } else { vec![order] };
+    }
+    // Stable: each case's actions keep their order.
+    order.sort_by(|&a, &b| plan[a].case.cmp(&plan[b].case));
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    let mut batch: Vec<usize> = Vec::new();
+    for case in order.chunk_by(|&a, &b| plan[a].case == plan[b].case) {
+        if !batch.is_empty() && batch.len() + case.len() > max {
+            out.push(std::mem::take(&mut batch));
+        }
+        batch.extend_from_slice(case);
+    }
+    if !batch.is_empty() {
+        out.push(batch);
+    }
+    out
 }
 
 fn has_status_trigger(policy: &Policy) -> bool {
@@ -838,6 +906,74 @@ mod tests {
                 apply(c, &p.events, now);
             }
         }
+    }
+
+    #[test]
+    fn the_plan_outlined_and_in_batches_is_the_plan() {
+        let p = policy();
+        let cases: Vec<Case> = [
+            ("sev1", None, 0),
+            ("sev2", Some("acme"), 7),
+            ("sev3", Some("acme"), 13),
+            ("sev1", Some("globex"), 95),
+            ("sev2", None, 300),
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(i, (sev, account, minutes))| {
+            let at = t0() + TimeDelta::minutes(minutes);
+            Case::fold(vec![opened(i as u64 + 1, sev, account, at)])
+                .unwrap()
+                .unwrap()
+        })
+        .collect();
+        let now = t0() + TimeDelta::days(3);
+        let whole = plan(&p, &cases, now);
+        assert!(whole.len() > cases.len(), "every case has several actions");
+        let planner = Planner::new(&p, &cases, now);
+        let stripped: Vec<Planned> = whole
+            .iter()
+            .map(|a| Planned {
+                events: Vec::new(),
+                ..a.clone()
+            })
+            .collect();
+        assert_eq!(planner.outline(), stripped);
+        for max in [1, 2, 3, whole.len() - 1] {
+            let batches = batches(&whole, max);
+            let mut cases_seen: Vec<&str> = Vec::new();
+            let mut all: Vec<usize> = Vec::new();
+            for batch in &batches {
+                let ids: Vec<&str> = batch.iter().map(|&i| whole[i].case.as_str()).collect();
+                // A case's actions are never split between batches, and keep their order.
+                let mut distinct = ids.clone();
+                distinct.dedup();
+                assert!(
+                    distinct.iter().all(|id| !cases_seen.contains(id)),
+                    "batches of {max}"
+                );
+                cases_seen.extend(distinct.iter().copied());
+                assert!(
+                    batch.len() <= max || distinct.len() == 1,
+                    "a batch of {} with max {max}",
+                    batch.len()
+                );
+                for w in batch.windows(2) {
+                    if whole[w[0]].case == whole[w[1]].case {
+                        assert!(w[0] < w[1], "batches of {max}");
+                    }
+                }
+                all.extend(batch);
+            }
+            all.sort();
+            assert_eq!(all, (0..whole.len()).collect::<Vec<_>>(), "batches of {max}");
+        }
+        // A plan that fits is one batch in its own order.
+        assert_eq!(
+            batches(&whole, whole.len()),
+            vec![(0..whole.len()).collect::<Vec<_>>()]
+        );
+        assert!(batches(&[], 4).is_empty());
     }
 
     #[test]

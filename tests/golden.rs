@@ -86,6 +86,51 @@ fn whole_ledger_outputs_match_the_golden_files() {
 }
 
 #[test]
+fn the_real_sweep_appends_what_it_always_did() {
+    // The catch-up sweep now makes and appends its events a chunk at a time; over this
+    // ledger (one chunk) it must write exactly the lines the old code wrote.
+    if common::file_only("the golden ledger fixture") {
+        return;
+    }
+    let env = env();
+    let before = env.read("ledger.jsonl").lines().count();
+    // The delivery of the one pending notification fails (no notifier here): exit 1.
+    env.esc(&["--actor", "bench", "sweep"])
+        .env("ESC_NOW", NOW)
+        .assert()
+        .code(1);
+    let ledger = env.read("ledger.jsonl");
+    // What the sweep planned, without the delivery results that follow it.
+    let appended: Vec<&str> = ledger
+        .lines()
+        .skip(before)
+        .filter(|l| {
+            !["delivered", "failed", "ended"]
+                .iter()
+                .any(|e| l.contains(&format!("\"event\":\"notification_{e}\"")))
+        })
+        .collect();
+    let expected = std::fs::read_to_string(golden("sweep-appended.jsonl")).expect("golden file");
+    if std::env::var_os("ESC_GOLDEN_UPDATE").is_some() {
+        std::fs::write(golden("sweep-appended.jsonl"), appended.join("\n") + "\n")
+            .expect("write golden file");
+        return;
+    }
+    assert_eq!(appended.len(), 403);
+    assert!(
+        appended.iter().zip(expected.lines()).all(|(a, b)| a == &b)
+            && expected.lines().count() == appended.len(),
+        "the sweep appended other lines than tests/fixtures/golden/sweep-appended.jsonl"
+    );
+    // And only once: a second sweep plans nothing.
+    env.esc(&["--quiet", "sweep", "--dry-run"])
+        .env("ESC_NOW", NOW)
+        .assert()
+        .success()
+        .stdout("0\n");
+}
+
+#[test]
 fn the_golden_outputs_are_not_empty() {
     // The comparison above must compare something: the ledger has open, breached and closed
     // cases, and the sweep has work to plan.

@@ -49,12 +49,12 @@ fn group_by(b: ReportBy) -> GroupBy {
 }
 
 /// Whether the reports look at an event itself (not only at what it did to the case):
-/// escalations, de-escalations, resolutions, SLA warnings and trigger decisions.
+/// escalations, de-escalations, resolutions, SLA warnings and trigger decisions. (Where a
+/// case was opened is in the case itself: [`Case::home_path`], [`Case::opened_tier`].)
 fn kept(e: &Event) -> bool {
     matches!(
         e,
-        Event::Opened { .. }
-            | Event::Escalated { .. }
+        Event::Escalated { .. }
             | Event::Deescalated { .. }
             | Event::Resolved { .. }
             | Event::SlaWarning { .. }

@@ -148,6 +148,11 @@ impl Snapshot {
     }
 }
 
+/// About the most actions one append of `esc sweep` records: a catch-up over a large ledger
+/// is written in atomic batches of whole cases with about this many actions (a few events
+/// each), so no single batch (and the records the store returns for it) grows with the gap.
+const SWEEP_CHUNK_ACTIONS: usize = 4096;
+
 /// `esc sweep`.
 pub fn sweep(
     settings: &Settings,
@@ -191,17 +196,31 @@ pub fn sweep(
     } = seen;
     let deliver = policy.notify.delivers();
     let tz = policy.defaults.timezone;
-    let mut new: Vec<NewEvent> = Vec::new();
-    for p in &mut planned {
-        new.extend(super::case_cmd::to_new(
-            settings,
-            &policy,
-            &p.case,
-            std::mem::take(&mut p.events),
-        ));
-    }
-    if !new.is_empty() {
-        let appended = guard.append(new)?;
+    // Appended in atomic batches of whole cases (`sweep::batches`): if one fails, the ones
+    // before it stay recorded and the next sweep does the rest.
+    let mut recorded = 0;
+    for batch in sweep::batches(&planned, SWEEP_CHUNK_ACTIONS) {
+        let mut new: Vec<NewEvent> = Vec::new();
+        for &i in &batch {
+            let p = &mut planned[i];
+            new.extend(super::case_cmd::to_new(
+                settings,
+                &policy,
+                &p.case,
+                std::mem::take(&mut p.events),
+            ));
+        }
+        let before = recorded;
+        recorded += batch.len();
+        if new.is_empty() {
+            continue;
+        }
+        let appended = guard.append(new).with_context(|| {
+            format!(
+                "the sweep recorded {before} actions before this failure; the next `esc sweep` \
+                 does the rest"
+            )
+        })?;
         for r in &appended {
             if let Event::NotificationQueued { .. } = r.event {
                 undelivered += 1;
@@ -335,12 +354,7 @@ fn dry_run_report(
         return Ok(ExitCode::SUCCESS);
     }
     // What a dry run shows of an action does not include the events it would append.
-    let mut planned = Vec::new();
-    sweep::plan_each(policy, cases, now, |mut p| {
-        p.events = Vec::new();
-        planned.push(p);
-    });
-    planned.sort_by_key(|p| p.order);
+    let planned = sweep::Planner::new(policy, cases, now).outline();
     if settings.json {
         out.json(&DryRunJson {
             now,

@@ -2,6 +2,7 @@
 //! no second copy of state to keep in sync.
 
 use super::event::{Event, Record};
+pub use super::levels::{Level, Levels};
 use crate::policy::Status;
 use crate::sla::clock::ClockKind;
 use chrono::{DateTime, Utc};
@@ -48,14 +49,6 @@ pub struct TriggerState {
     pub rejected: u32,
 }
 
-/// Where a case stands on one escalation path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Level {
-    pub tier: String,
-    /// When the case entered this tier (starts the tier-budget clock).
-    pub entered_at: DateTime<Utc>,
-}
-
 /// The customer's follow-up after resolution.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Followup {
@@ -83,7 +76,9 @@ pub struct Case {
     /// The path the case was opened on; its tier decides the owner.
     pub home_path: String,
     /// Level per path; a path the case was never escalated on has none.
-    pub levels: BTreeMap<String, Level>,
+    pub levels: Levels,
+    /// The tier the case was opened in (on [`Case::home_path`]).
+    pub opened_tier: String,
     pub opened_at: DateTime<Utc>,
     pub acknowledged_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
@@ -105,10 +100,11 @@ pub struct Case {
     pub resolution: Option<String>,
     pub root_cause: Option<String>,
     pub followup: Option<Followup>,
-    /// The current or last swarm (`ended_at` set once it ended).
-    pub swarm: Option<Swarm>,
+    /// The current or last swarm (`ended_at` set once it ended). Boxed, like the other
+    /// parts few cases have: whole-ledger commands hold every case at once.
+    pub swarm: Option<Box<Swarm>>,
     /// The current or last major incident.
-    pub major: Option<Major>,
+    pub major: Option<Box<Major>>,
     /// People engaged as executive sponsor.
     pub sponsor: Vec<String>,
     /// Warnings and breaches recorded by sweep, per clock run (clock, started).
@@ -118,7 +114,7 @@ pub struct Case {
     /// Automatic escalations by sweep, for reports.
     pub auto_escalations: u32,
     /// The post-escalation review, once recorded (`esc review`).
-    pub review: Option<crate::review::Review>,
+    pub review: Option<Box<crate::review::Review>>,
     /// When the last event happened.
     pub last_event_at: DateTime<Utc>,
     /// Every event, in ledger order (empty when folded without events).
@@ -283,7 +279,7 @@ impl Case {
                 event: r.event.name(),
             });
         };
-        let mut levels = BTreeMap::new();
+        let mut levels = Levels::default();
         levels.insert(
             path.clone(),
             Level {
@@ -306,6 +302,7 @@ impl Case {
             owner: owner.clone(),
             home_path: path.clone(),
             levels,
+            opened_tier: tier.clone(),
             opened_at: r.at,
             acknowledged_at: None,
             resolved_at: None,
@@ -486,13 +483,13 @@ impl Case {
                 members,
                 ..
             } => {
-                self.swarm = Some(Swarm {
+                self.swarm = Some(Box::new(Swarm {
                     facilitator: facilitator.clone(),
                     members: members.clone(),
                     started_at: r.at,
                     ended_at: None,
                     lessons: None,
-                });
+                }));
             }
             Event::SwarmEnded { lessons } => {
                 if let Some(s) = &mut self.swarm {
@@ -503,12 +500,12 @@ impl Case {
             Event::MajorDeclared {
                 commander, roles, ..
             } => {
-                self.major = Some(Major {
+                self.major = Some(Box::new(Major {
                     commander: commander.clone(),
                     roles: roles.clone(),
                     declared_at: r.at,
                     stood_down_at: None,
-                });
+                }));
             }
             Event::MajorStoodDown {} => {
                 if let Some(m) = &mut self.major {
@@ -537,14 +534,14 @@ impl Case {
                 improve,
                 actions,
             } => {
-                self.review = Some(crate::review::Review::recorded(
+                self.review = Some(Box::new(crate::review::Review::recorded(
                     r.at,
                     &r.actor,
                     root_cause,
                     went_well.as_ref(),
                     improve.as_ref(),
                     actions,
-                ));
+                )));
             }
             Event::Edited { .. } => super::edit::apply(self, &r.event),
             Event::ActionDone { item } => {

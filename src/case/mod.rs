@@ -11,6 +11,7 @@ pub mod fold;
 pub mod id;
 pub mod import;
 pub mod incident;
+pub mod levels;
 pub mod promise;
 pub mod raci;
 mod record_de;
@@ -18,5 +19,5 @@ pub mod transition;
 pub mod view;
 
 pub use event::{Event, NewEvent, Record};
-pub use fold::{Case, FoldError, Folder, Level, Major, Mark, Swarm, TriggerState};
+pub use fold::{Case, FoldError, Folder, Level, Levels, Major, Mark, Swarm, TriggerState};
 pub use transition::{OpenRequest, Refusal, Request};

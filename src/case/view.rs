@@ -151,8 +151,8 @@ impl Serialize for CaseView<'_> {
         m.serialize_entry("channel", &case.channel)?;
         m.serialize_entry("labels", &case.labels)?;
         m.serialize_entry("levels", &LevelsView(self.policy, case))?;
-        m.serialize_entry("swarm", &case.swarm.as_ref().map(SwarmView))?;
-        m.serialize_entry("major", &case.major.as_ref().map(MajorView))?;
+        m.serialize_entry("swarm", &case.swarm.as_deref().map(SwarmView))?;
+        m.serialize_entry("major", &case.major.as_deref().map(MajorView))?;
         m.serialize_entry("opened_at", &case.opened_at)?;
         m.serialize_entry("acknowledged_at", &case.acknowledged_at)?;
         m.serialize_entry("resolved_at", &case.resolved_at)?;

@@ -863,11 +863,10 @@ pub fn escalations(
     for c in cases {
         let mut reached_here: HashSet<usize> = HashSet::new();
         let mut escalated_here: HashSet<usize> = HashSet::new();
+        // Where the case was opened (its `opened` event, which the reports do not keep).
+        reached_here.insert(index(&c.home_path, &c.opened_tier, n));
         for r in &c.events {
             match &r.event {
-                Event::Opened { path, tier, .. } => {
-                    reached_here.insert(index(path, tier, n));
-                }
                 Event::Escalated {
                     path, from, to, by, ..
                 } => {
