@@ -9,7 +9,9 @@
 use crate::case::incident::involved;
 use crate::case::{Case, Event, Mark, Record};
 use crate::notify::compose::{self, Fact};
-use crate::policy::{Calendar, Conditions, NoticeKind, Policy, SlaCondition, Trigger};
+use crate::policy::{
+    Calendar, Conditions, NoticeKind, Policy, SlaCondition, Trigger, TriggerScope,
+};
 use crate::render::local_time;
 use crate::sla::calendar;
 use crate::sla::clock::{ClockKind, ClockState, Clocks, clocks};
@@ -41,6 +43,10 @@ pub enum ActionKind {
     PromiseMissed {
         by: DateTime<Utc>,
     },
+    /// People were reminded of an overdue review (`item` absent) or a late action item.
+    Reminder {
+        item: Option<u32>,
+    },
 }
 
 /// One planned action on one case, with the events that record it (notification included).
@@ -66,6 +72,7 @@ impl ActionKind {
             ActionKind::Trigger { .. } => "trigger",
             ActionKind::Proposed { .. } => "proposed",
             ActionKind::PromiseMissed { .. } => "promise_missed",
+            ActionKind::Reminder { .. } => "reminder",
         }
     }
 }
@@ -88,8 +95,9 @@ pub fn plan_each(policy: &Policy, cases: &[Case], now: DateTime<Utc>, mut f: imp
             *open_per_account.entry(a.as_str()).or_default() += 1;
         }
     }
+    let scoped = account_scope(policy, cases, now, &open_per_account);
     for case in cases {
-        if !case.is_active() && !has_status_trigger(policy) {
+        if !case.is_active() && !has_status_trigger(policy) && !crate::remind::may_need(case) {
             continue;
         }
         let open_for_account = case
@@ -98,10 +106,62 @@ pub fn plan_each(policy: &Policy, cases: &[Case], now: DateTime<Utc>, mut f: imp
             .and_then(|a| open_per_account.get(a))
             .copied()
             .unwrap_or(0);
-        plan_case(policy, case, now, open_for_account)
+        plan_case(policy, case, now, open_for_account, &scoped)
             .into_iter()
             .for_each(&mut f);
     }
+}
+
+/// Account-scoped triggers (`scope = "account"`): per (trigger, account), the cases its
+/// conditions hold on, in case order. The first carries the firing or proposal; the map
+/// has no entry for an account where the trigger already acted (and is not due again).
+pub type AccountScope = HashMap<(String, String), Vec<String>>;
+
+/// Build the [`AccountScope`] of `cases` at `now`.
+pub fn account_scope(
+    policy: &Policy,
+    cases: &[Case],
+    now: DateTime<Utc>,
+    open_per_account: &HashMap<&str, u32>,
+) -> AccountScope {
+    let mut out = AccountScope::new();
+    let scoped: Vec<&Trigger> = policy
+        .triggers
+        .iter()
+        .filter(|t| t.scope == TriggerScope::Account)
+        .collect();
+    if scoped.is_empty() {
+        return out;
+    }
+    for t in scoped {
+        // Accounts where the trigger already acted: a pending proposal, or a firing or a
+        // rejection not yet due to repeat, on any of the account's cases.
+        let mut done: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        for c in cases {
+            let (Some(a), Some(s)) = (&c.account, c.triggers.get(&t.name)) else {
+                continue;
+            };
+            let again = match (t.repeat, s.last) {
+                (Some(every), Some(last)) => now - last >= every,
+                _ => false,
+            };
+            if s.pending.is_some() || ((s.fired > 0 || s.rejected > 0) && !again) {
+                done.insert(a.as_str());
+            }
+        }
+        for c in cases {
+            let Some(a) = c.account.as_deref().filter(|a| !done.contains(a)) else {
+                continue;
+            };
+            let n = open_per_account.get(a).copied().unwrap_or(0);
+            if conditions_hold(policy, c, &t.when, now, n).is_some() {
+                out.entry((t.name.clone(), a.to_string()))
+                    .or_default()
+                    .push(c.id.clone());
+            }
+        }
+    }
+    out
 }
 
 fn has_status_trigger(policy: &Policy) -> bool {
@@ -118,6 +178,7 @@ fn apply(case: &mut Case, events: &[Event], now: DateTime<Utc>) {
             case: case.id.clone(),
             step: e.step(),
             policy: None,
+            login: None,
             event: e.clone(),
         };
         // Planned events are legal by construction; a fold error cannot happen here.
@@ -131,6 +192,7 @@ pub fn plan_case(
     original: &Case,
     now: DateTime<Utc>,
     open_for_account: u32,
+    scoped: &AccountScope,
 ) -> Vec<Planned> {
     let mut case = original.clone();
     case.events.clear();
@@ -151,11 +213,21 @@ pub fn plan_case(
         }
     }
     for t in &policy.triggers {
-        if let Some(p) = trigger_action(policy, &case, t, now, open_for_account) {
+        if let Some(p) = trigger_action(policy, &case, t, now, open_for_account, scoped) {
             push(&mut case, p);
         }
     }
     if let Some(p) = promise_action(policy, &case, now) {
+        push(&mut case, p);
+    }
+    for r in crate::remind::plan(policy, &case, now) {
+        let p = Planned {
+            case: case.id.clone(),
+            due: r.due,
+            order: r.due,
+            kind: ActionKind::Reminder { item: r.item },
+            events: r.events,
+        };
         push(&mut case, p);
     }
     out
@@ -528,6 +600,17 @@ pub fn conditions_hold(
     Some(since.into_iter().max().unwrap_or(now).min(now))
 }
 
+/// Whether a trigger does more than notify.
+fn has_effects(t: &Trigger) -> bool {
+    let a = &t.then;
+    a.escalate.is_some()
+        || a.to.is_some()
+        || a.swarm.is_some()
+        || a.major
+        || a.sponsor
+        || !a.label.is_empty()
+}
+
 /// The events a trigger's actions record on a case (without the trigger record itself).
 pub fn trigger_events(
     policy: &Policy,
@@ -720,7 +803,19 @@ fn trigger_action(
     t: &Trigger,
     now: DateTime<Utc>,
     open_for_account: u32,
+    scoped: &AccountScope,
 ) -> Option<Planned> {
+    // Once per account: only the account's first matching case acts, naming the others.
+    let mut others: Vec<String> = Vec::new();
+    if t.scope == TriggerScope::Account
+        && let Some(account) = &case.account
+    {
+        let cases = scoped.get(&(t.name.clone(), account.clone()))?;
+        if cases.first() != Some(&case.id) {
+            return None;
+        }
+        others = cases[1..].to_vec();
+    }
     let state = case.triggers.get(&t.name);
     if let Some(s) = state {
         if s.pending.is_some() {
@@ -738,7 +833,18 @@ fn trigger_action(
         }
     }
     let due = conditions_hold(policy, case, &t.when, now, open_for_account)?;
-    let describe = crate::policy::explain::describe_trigger(t);
+    // A trigger whose actions would all change nothing (a major incident already declared,
+    // the sponsor already engaged, the case already at that tier …) neither fires nor
+    // proposes; one that only notifies always does.
+    if has_effects(t) && trigger_events(policy, case, t, due, now).is_empty() {
+        return None;
+    }
+    let mut describe = crate::policy::explain::describe_trigger(t);
+    if let Some(account) = case.account.as_deref().filter(|_| t.scope == TriggerScope::Account) {
+        let mut all = vec![case.id.clone()];
+        all.extend(others);
+        describe = format!("{describe} (for account {account}: {})", all.join(", "));
+    }
     if t.then.confirm {
         let mut events = vec![Event::Proposed {
             trigger: t.name.clone(),
@@ -812,6 +918,7 @@ mod tests {
             case: format!("ESC-{n}"),
             step: Step::Open,
             policy: None,
+            login: None,
             event: Event::Opened {
                 title: format!("case {n}"),
                 severity: severity.into(),

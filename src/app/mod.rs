@@ -220,6 +220,8 @@ fn run_case(settings: &Settings, cmd: CaseCommand, out: &mut Output) -> Result<(
             commander,
             roles,
             stand_down,
+            bridge,
+            channel,
         } => {
             let req = if stand_down {
                 Request::StandDown
@@ -234,6 +236,7 @@ fn run_case(settings: &Settings, cmd: CaseCommand, out: &mut Output) -> Result<(
                 Request::DeclareMajor {
                     commander: commander.unwrap_or_default(),
                     roles: pairs,
+                    room: crate::case::incident::WarRoom { bridge, channel },
                 }
             };
             (id, req)
@@ -241,7 +244,12 @@ fn run_case(settings: &Settings, cmd: CaseCommand, out: &mut Output) -> Result<(
         CaseCommand::Status { id, customer } => {
             return comms_cmd::status(settings, &id, customer, out);
         }
-        CaseCommand::Brief { id } => return comms_cmd::brief(settings, &id, out),
+        CaseCommand::Brief {
+            id: Some(id),
+            digest: false,
+            ..
+        } => return comms_cmd::brief(settings, &id, out),
+        CaseCommand::Brief { since, .. } => return comms_cmd::digest(settings, &since, out),
         CaseCommand::Escalate(a) => (
             a.id,
             Request::Escalate {
@@ -272,7 +280,17 @@ fn run_case(settings: &Settings, cmd: CaseCommand, out: &mut Output) -> Result<(
         CaseCommand::Followup {
             id, csat, comment, ..
         } => (id, Request::Followup { csat, comment }),
-        CaseCommand::Close { id } => (id, Request::Close),
+        CaseCommand::Close {
+            id,
+            waive_review,
+            without_followup,
+        } => (
+            id,
+            Request::Close {
+                waive_review,
+                without_followup,
+            },
+        ),
         CaseCommand::Reopen { id, reason } => (id, Request::Reopen { reason }),
     };
     case_cmd::change(settings, &id, &req, out)

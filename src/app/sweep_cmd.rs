@@ -40,6 +40,9 @@ pub(super) fn action_json(p: &Planned) -> Value {
             ActionKind::PromiseMissed { by } => {
                 m.insert("promise".into(), json!(by));
             }
+            ActionKind::Reminder { item } => {
+                m.insert("item".into(), json!(item));
+            }
         }
         m.insert("due".into(), json!(p.due));
     }
@@ -63,6 +66,8 @@ pub(super) fn action_what(kind: &ActionKind) -> String {
             "promise to the customer missed; new expected time {}",
             crate::render::rfc3339(*by)
         ),
+        ActionKind::Reminder { item: None } => "reminded: the review is overdue".into(),
+        ActionKind::Reminder { item: Some(n) } => format!("reminded: action item {n} is late"),
     }
 }
 
@@ -385,6 +390,7 @@ pub fn decide(
         reason.as_deref(),
         settings.now,
     )?;
+    crate::case::authority::check(&policy, &case, &settings.actor, &events, settings.now)?;
     let records = append(&mut *guard, &policy, settings, &case_id, events)?;
     drop(guard);
     let mut case = case;

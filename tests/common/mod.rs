@@ -197,18 +197,20 @@ impl TestEnv {
         }
     }
 
-    /// An environment whose policy is a copy of a repository file.
+    /// An environment whose policy is a copy of a repository file (see
+    /// [`TestEnv::with_policy`] for the actor).
     pub fn with_policy_file(rel: &str) -> Self {
-        let env = TestEnv::new();
         let text = std::fs::read_to_string(repo_file(rel)).expect("policy file");
-        env.write("policy.toml", &text);
-        env
+        TestEnv::with_policy(&text)
     }
 
-    /// An environment whose policy is the given text.
+    /// An environment whose policy is the given text. Tests act as `tester`, whom no policy
+    /// lists: unless the text sets `unknown_actors` itself, the policy is written with
+    /// `[defaults] unknown_actors = "allow"`, so `tester` may act — holding only the
+    /// authority of `anyone` (a test of a gated decision names a real `--actor`).
     pub fn with_policy(text: &str) -> Self {
         let env = TestEnv::new();
-        env.write("policy.toml", text);
+        env.write("policy.toml", &allow_unknown_actors(text));
         env
     }
 
@@ -265,6 +267,24 @@ impl TestEnv {
             String::from_utf8_lossy(&out.stderr)
         );
         serde_json::from_slice(&out.stdout).expect("json stdout")
+    }
+}
+
+/// `text` with `[defaults] unknown_actors = "allow"` unless it sets `unknown_actors`.
+pub fn allow_unknown_actors(text: &str) -> String {
+    if text.contains("unknown_actors") {
+        return text.to_string();
+    }
+    match text.find("[defaults]\n") {
+        Some(at) => {
+            let end = at + "[defaults]\n".len();
+            format!(
+                "{}unknown_actors = \"allow\"\n{}",
+                &text[..end],
+                &text[end..]
+            )
+        }
+        None => format!("{text}\n[defaults]\nunknown_actors = \"allow\"\n"),
     }
 }
 
