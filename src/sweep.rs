@@ -834,9 +834,13 @@ fn trigger_action(
     }
     let due = conditions_hold(policy, case, &t.when, now, open_for_account)?;
     // A trigger whose actions would all change nothing (a major incident already declared,
-    // the sponsor already engaged, the case already at that tier …) neither fires nor
-    // proposes; one that only notifies always does.
-    if has_effects(t) && trigger_events(policy, case, t, due, now).is_empty() {
+    // the sponsor already engaged, the case already at that tier …) proposes nothing, and
+    // fires only if it also notifies (a repeating page goes on); one that only notifies
+    // always fires.
+    if has_effects(t)
+        && (t.then.confirm || t.then.notify.is_empty())
+        && trigger_events(policy, case, t, due, now).is_empty()
+    {
         return None;
     }
     let mut describe = crate::policy::explain::describe_trigger(t);

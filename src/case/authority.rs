@@ -22,8 +22,8 @@ pub enum Act {
     Decide { trigger: String },
     /// Escalate on a path.
     Escalate { path: String },
-    /// Escalate past the next tier.
-    SkipTiers,
+    /// Escalate past the next tier on a path.
+    SkipTiers { path: String },
     DeclareMajor,
     StandDown,
     WaiveReview,
@@ -36,7 +36,7 @@ impl Act {
         match self {
             Act::Decide { trigger } => format!("approve or reject trigger `{trigger}`'s proposal"),
             Act::Escalate { path } => format!("escalate on the {path} path"),
-            Act::SkipTiers => "skip tiers".into(),
+            Act::SkipTiers { path } => format!("skip tiers on the {path} path"),
             Act::DeclareMajor => "declare a major incident".into(),
             Act::StandDown => "stand a major incident down".into(),
             Act::WaiveReview => "waive the review".into(),
@@ -49,7 +49,7 @@ impl Act {
         match self {
             Act::Decide { trigger } => format!("triggers.{trigger} (or approve)"),
             Act::Escalate { path } => format!("escalate.{path}"),
-            Act::SkipTiers => "skip_tiers".into(),
+            Act::SkipTiers { .. } => "skip_tiers".into(),
             Act::DeclareMajor => "major".into(),
             Act::StandDown => "stand_down".into(),
             Act::WaiveReview => "waive_review".into(),
@@ -60,7 +60,7 @@ impl Act {
     /// The RACI step whose Accountable `accountable` means.
     fn step(&self) -> Step {
         match self {
-            Act::Decide { .. } | Act::Escalate { .. } | Act::SkipTiers => Step::Escalate,
+            Act::Decide { .. } | Act::Escalate { .. } | Act::SkipTiers { .. } => Step::Escalate,
             Act::DeclareMajor | Act::StandDown => Step::Major,
             Act::WaiveReview => Step::Review,
             Act::CloseWithoutFollowup => Step::Close,
@@ -70,7 +70,8 @@ impl Act {
 
 /// Who holds `act` on `case`: the policy's `[authority]` entry, else the default —
 /// proposals: `tier`; escalating on the case's own path: `anyone`, on another path: `tier`
-/// and the roles of that path's tiers; skipping tiers: `tier`; declaring a major incident:
+/// and the roles of that path's tiers; skipping tiers: `tier` and the roles of the tiers
+/// skipped and above; declaring a major incident:
 /// `anyone`; standing it down: `commander` and `tier`; waiving a review and closing without
 /// the follow-up: `accountable`.
 pub fn holders(policy: &Policy, case: &Case, act: &Act) -> Vec<Holder> {
@@ -78,7 +79,7 @@ pub fn holders(policy: &Policy, case: &Case, act: &Act) -> Vec<Holder> {
     let set = match act {
         Act::Decide { trigger } => a.triggers.get(trigger).or(a.approve.as_ref()),
         Act::Escalate { path } => a.escalate.get(path),
-        Act::SkipTiers => a.skip_tiers.as_ref(),
+        Act::SkipTiers { .. } => a.skip_tiers.as_ref(),
         Act::DeclareMajor => a.major.as_ref(),
         Act::StandDown => a.stand_down.as_ref(),
         Act::WaiveReview => a.waive_review.as_ref(),
@@ -87,21 +88,30 @@ pub fn holders(policy: &Policy, case: &Case, act: &Act) -> Vec<Holder> {
     if let Some(set) = set {
         return set.clone();
     }
-    match act {
-        Act::Decide { .. } | Act::SkipTiers => vec![Holder::Tier],
-        Act::Escalate { path } if *path == case.home_path => vec![Holder::Anyone],
-        Act::Escalate { path } => {
-            let mut out = vec![Holder::Tier];
-            for tier in policy.path(path).map(|p| p.tiers.as_slice()).unwrap_or(&[]) {
-                if let Some(t) = policy.tier(tier) {
-                    let role = Holder::Role(t.role.clone());
-                    if !out.contains(&role) {
-                        out.push(role);
-                    }
-                }
+    // `tier` and the roles of a path's tiers from `from` up.
+    let tier_and_path = |path: &str, from: usize| {
+        let mut out = vec![Holder::Tier];
+        let tiers = policy.path(path).map(|p| p.tiers.as_slice()).unwrap_or(&[]);
+        for t in tiers.iter().skip(from).filter_map(|t| policy.tier(t)) {
+            let role = Holder::Role(t.role.clone());
+            if !out.contains(&role) {
+                out.push(role);
             }
-            out
         }
+        out
+    };
+    match act {
+        Act::Decide { .. } => vec![Holder::Tier],
+        Act::SkipTiers { path } => {
+            let tiers = policy.path(path).map(|p| p.tiers.as_slice()).unwrap_or(&[]);
+            let next = case
+                .tier_on(path)
+                .and_then(|c| tiers.iter().position(|t| t == c))
+                .map_or(0, |i| i + 1);
+            tier_and_path(path, next)
+        }
+        Act::Escalate { path } if *path == case.home_path => vec![Holder::Anyone],
+        Act::Escalate { path } => tier_and_path(path, 0),
         Act::DeclareMajor => vec![Holder::Anyone],
         Act::StandDown => vec![Holder::Commander, Holder::Tier],
         Act::WaiveReview | Act::CloseWithoutFollowup => vec![Holder::Accountable],
@@ -260,7 +270,7 @@ pub fn acts(policy: &Policy, events: &[Event]) -> Vec<Act> {
                 let at = |t: &str| tiers.iter().position(|x| x == t);
                 let next = from.as_deref().and_then(at).map_or(0, |i| i + 1);
                 if at(to).is_some_and(|i| i > next) {
-                    out.push(Act::SkipTiers);
+                    out.push(Act::SkipTiers { path: path.clone() });
                 }
             }
             Event::MajorDeclared { trigger: None, .. } => out.push(Act::DeclareMajor),
@@ -340,7 +350,11 @@ pub fn explain_rows(policy: &Policy) -> Vec<[String; 3]> {
             ),
         ));
     }
-    out.push(row("skip tiers".into(), a.skip_tiers.as_ref(), "tier".into()));
+    out.push(row(
+        "skip tiers".into(),
+        a.skip_tiers.as_ref(),
+        "tier; the roles of the tiers skipped and above".into(),
+    ));
     out.push(row(
         "declare a major incident".into(),
         a.major.as_ref(),

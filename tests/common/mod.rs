@@ -204,6 +204,14 @@ impl TestEnv {
         TestEnv::with_policy(&text)
     }
 
+    /// An environment whose policy is exactly the given text (for tests of `policy check`
+    /// positions).
+    pub fn with_exact_policy(text: &str) -> Self {
+        let env = TestEnv::new();
+        env.write("policy.toml", text);
+        env
+    }
+
     /// An environment whose policy is the given text. Tests act as `tester`, whom no policy
     /// lists: unless the text sets `unknown_actors` itself, the policy is written with
     /// `[defaults] unknown_actors = "allow"`, so `tester` may act — holding only the
