@@ -617,9 +617,9 @@ pub enum CaseCommand {
         /// SLA breach that was open in the period
         #[arg(long)]
         digest: bool,
-        /// The period of the digest, back from now
-        #[arg(long, value_name = "DURATION", default_value = "7d", requires = "digest")]
-        since: String,
+        /// The period of the digest, back from now [default: 7d]
+        #[arg(long, value_name = "DURATION", conflicts_with = "id")]
+        since: Option<String>,
     },
     /// Everything about a case: levels, owner, RACI, timeline
     Show {

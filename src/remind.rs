@@ -84,12 +84,23 @@ pub fn plan(policy: &Policy, case: &Case, now: DateTime<Utc>) -> Vec<Reminder> {
                 a.item.text,
                 a.id(&case.id)
             );
-            let parties: Vec<Party> = [Some(Party::Person(a.item.owner.clone())), accountable.clone()]
-                .into_iter()
-                .flatten()
-                .collect();
+            let parties: Vec<Party> = [
+                Some(Party::Person(a.item.owner.clone())),
+                accountable.clone(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
             let due = end_of(a.item.due, tz).min(now);
-            out.push(reminder(policy, case, Some(a.number), &parties, &text, due, now));
+            out.push(reminder(
+                policy,
+                case,
+                Some(a.number),
+                &parties,
+                &text,
+                due,
+                now,
+            ));
         }
     }
     out
@@ -97,7 +108,10 @@ pub fn plan(policy: &Policy, case: &Case, now: DateTime<Utc>) -> Vec<Reminder> {
 
 /// The first instant after `date` in `tz` (an action item is due by the end of its day).
 fn end_of(date: NaiveDate, tz: chrono_tz::Tz) -> DateTime<Utc> {
-    let next = date.succ_opt().unwrap_or(date).and_time(chrono::NaiveTime::MIN);
+    let next = date
+        .succ_opt()
+        .unwrap_or(date)
+        .and_time(chrono::NaiveTime::MIN);
     next.and_local_timezone(tz)
         .earliest()
         .map_or_else(|| next.and_utc(), |t| t.with_timezone(&Utc))

@@ -844,7 +844,11 @@ fn trigger_action(
         return None;
     }
     let mut describe = crate::policy::explain::describe_trigger(t);
-    if let Some(account) = case.account.as_deref().filter(|_| t.scope == TriggerScope::Account) {
+    if let Some(account) = case
+        .account
+        .as_deref()
+        .filter(|_| t.scope == TriggerScope::Account)
+    {
         let mut all = vec![case.id.clone()];
         all.extend(others);
         describe = format!("{describe} (for account {account}: {})", all.join(", "));

@@ -186,7 +186,15 @@ fn walk(file: &str) {
     );
     run(12, &["followup", "1", "--request"]);
     run(13, &["followup", "1", "--csat", "5"]);
-    run(14, &["review", "1", "--root-cause", "a driver update broke printing"]);
+    run(
+        14,
+        &[
+            "review",
+            "1",
+            "--root-cause",
+            "a driver update broke printing",
+        ],
+    );
     run(14, &["close", "1"]);
     run(15, &["reopen", "1", "--reason", "blank pages again"]);
 
@@ -376,7 +384,10 @@ fn a_catch_up_after_a_week_delivers_nothing_stale_and_no_warning_after_its_breac
     ok_at(&env, NOW, &["open", "Old outage", "--reporter", CUSTOMER]);
     let week = 7 * 24 * 60;
     ok_at(&env, &at(week - 20), &["open", "Fresh outage"]);
-    env.write("policy.toml", &common::allow_unknown_actors(&policy(COMMAND)));
+    env.write(
+        "policy.toml",
+        &common::allow_unknown_actors(&policy(COMMAND)),
+    );
     script(&env, "notify.sh", LOGGING);
     let (out, code, _) = sweep(&env, &at(week));
     assert_eq!(code, 0, "{out:#}");
@@ -616,7 +627,10 @@ fn a_runaway_template_fails_clearly_and_policy_check_flags_it() {
     let env = TestEnv::with_policy(&policy(""));
     ok_at(&env, NOW, &["open", "Loop", "--reporter", CUSTOMER]);
     let before = env.read("ledger.jsonl");
-    env.write("policy.toml", &common::allow_unknown_actors(&policy(RUNAWAY)));
+    env.write(
+        "policy.toml",
+        &common::allow_unknown_actors(&policy(RUNAWAY)),
+    );
     let out = env
         .esc(&["update", "1", "hello", "--customer"])
         .env("ESC_NOW", at(1))

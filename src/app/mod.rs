@@ -249,7 +249,9 @@ fn run_case(settings: &Settings, cmd: CaseCommand, out: &mut Output) -> Result<(
             digest: false,
             ..
         } => return comms_cmd::brief(settings, &id, out),
-        CaseCommand::Brief { since, .. } => return comms_cmd::digest(settings, &since, out),
+        CaseCommand::Brief { since, .. } => {
+            return comms_cmd::digest(settings, since.as_deref().unwrap_or("7d"), out);
+        }
         CaseCommand::Escalate(a) => (
             a.id,
             Request::Escalate {

@@ -19,11 +19,17 @@ use std::collections::BTreeSet;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Act {
     /// Approve or reject a trigger's proposal.
-    Decide { trigger: String },
+    Decide {
+        trigger: String,
+    },
     /// Escalate on a path.
-    Escalate { path: String },
+    Escalate {
+        path: String,
+    },
     /// Escalate past the next tier on a path.
-    SkipTiers { path: String },
+    SkipTiers {
+        path: String,
+    },
     DeclareMajor,
     StandDown,
     WaiveReview,
@@ -236,9 +242,7 @@ pub fn may(
 
 /// The actor must be a person of the policy unless `[defaults] unknown_actors = "allow"`.
 pub fn known_actor(policy: &Policy, actor: &str) -> Result<(), Refusal> {
-    if policy.defaults.unknown_actors == UnknownActors::Allow
-        || policy.people().contains(actor)
-    {
+    if policy.defaults.unknown_actors == UnknownActors::Allow || policy.people().contains(actor) {
         return Ok(());
     }
     let hint = crate::policy::source::suggestion(actor, policy.people());

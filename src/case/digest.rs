@@ -77,7 +77,11 @@ pub fn digest(policy: &Policy, cases: &[Case], from: DateTime<Utc>, now: DateTim
 pub fn text(d: &Value) -> String {
     let s = |v: &Value| v.as_str().unwrap_or("").to_string();
     let cases = d["cases"].as_array().map(Vec::as_slice).unwrap_or(&[]);
-    let mut out = format!("# Executive digest — {} to {}\n\n", s(&d["from"]), s(&d["to"]));
+    let mut out = format!(
+        "# Executive digest — {} to {}\n\n",
+        s(&d["from"]),
+        s(&d["to"])
+    );
     if cases.is_empty() {
         out.push_str("No case had an executive sponsor, a major incident or an SLA breach.\n");
         return out;

@@ -1095,7 +1095,10 @@ fn read_sponsors(root: &Table<'_, '_>, names: &Names) -> Sponsors {
             if !check_ref(root.sink, &sev, "severity", &names.severities) {
                 continue;
             }
-            if let Some(p) = v.str().and_then(|s| read_party(root.sink, &s, names, false)) {
+            if let Some(p) = v
+                .str()
+                .and_then(|s| read_party(root.sink, &s, names, false))
+            {
                 out.by_severity.insert(sev.value.to_string(), p);
             }
         }
