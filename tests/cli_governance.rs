@@ -266,7 +266,7 @@ fn sweep_reminds_of_overdue_reviews_and_late_action_items_once_a_day() {
     assert!(strings(&told[0]["recipients"]).contains(&"carl".to_string()));
     assert!(reminders(&sweep(&at(30, "15:00"))).is_empty());
     ok_at(&env, &at(30, "16:00"), &["actions", "done", "ESC-1.1"]);
-    assert!(reminders(&sweep(&"2026-12-01T09:00:00Z".to_string())).is_empty());
+    assert!(reminders(&sweep("2026-12-01T09:00:00Z")).is_empty());
 }
 
 #[test]
