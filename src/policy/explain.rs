@@ -417,9 +417,13 @@ pub fn describe_trigger(t: &Trigger) -> String {
     } else {
         join_and(&acts)
     };
+    let each = match t.scope {
+        TriggerScope::Case => "case",
+        TriggerScope::Account => "account",
+    };
     let repeat = match t.repeat {
-        Some(d) => format!("at most every {}", dur(d)),
-        None => "once per case".into(),
+        Some(d) => format!("at most every {} per {each}", dur(d)),
+        None => format!("once per {each}"),
     };
     format!("{when}: {then} ({repeat})")
 }
