@@ -170,7 +170,7 @@ fn sweep_at(env: &TestEnv, now: &str) -> Value {
     );
     if all_failed {
         assert!(
-            String::from_utf8_lossy(&run.stderr).contains("deliveries failed"),
+            String::from_utf8_lossy(&run.stderr).contains("retried by the next sweep"),
             "says so on stderr"
         );
     }

@@ -207,7 +207,18 @@ pub fn change(settings: &Settings, input_id: &str, req: &Request, out: &mut Outp
             .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))?;
     }
     report(settings, &policy, &case, out, |c| {
-        let mut text = format!("{} {}", c.id, described.join("; "));
+        // Facts in one line, "; "-separated; after a multi-line one (a situation update)
+        // the next starts on a line of its own.
+        let mut text = c.id.clone();
+        for (i, d) in described.iter().enumerate() {
+            let after_block = i > 0 && described[i - 1].contains('\n');
+            text.push_str(match (i, after_block) {
+                (0, _) => " ",
+                (_, true) => "\n",
+                _ => "; ",
+            });
+            text.push_str(d);
+        }
         if declared {
             text.push_str(&format!("\n\n{}", role_cards(&policy, c)));
         }

@@ -88,7 +88,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Init { dir } => {
-            init::init(&dir.unwrap_or(cwd), &settings.ledger, &mut out)?;
+            // Relative to where the user stands, so the paths it prints are the short ones.
+            init::init(&dir.unwrap_or_default(), &settings.ledger, &mut out)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Completions { shell } => {

@@ -38,9 +38,12 @@ impl Delivery {
 /// Exit 1 (and say so on stderr) when deliveries were tried and every one failed.
 pub fn exit_status(d: &Delivery) -> ExitCode {
     if !d.failed.is_empty() && d.sent.is_empty() {
+        let what = match d.failed.len() {
+            1 => "the one notification delivery tried failed; it stays queued and is".to_string(),
+            n => format!("all {n} notification deliveries failed; they stay queued and are"),
+        };
         eprintln!(
-            "esc: all {} notification deliveries failed; they stay queued and are retried by the next sweep: `esc notifications --state failed` shows why",
-            d.failed.len()
+            "esc: {what} retried by the next sweep: `esc notifications --state failed` shows why"
         );
         ExitCode::FAILURE
     } else {

@@ -32,6 +32,13 @@ impl Output {
         self.data(&crate::render::fit(&safe))
     }
 
+    /// Write a Markdown document with tables (a review, a report as `md`), made safe for
+    /// a terminal but never wrapped: a table row is one line or no row at all.
+    pub fn document(&mut self, text: &str) -> Result<()> {
+        let colour = crate::render::layout().color;
+        self.data(&crate::render::neutralise(text, colour))
+    }
+
     /// Write machine-readable text (JSON, CSV) exactly as given.
     pub fn data(&mut self, text: &str) -> Result<()> {
         if self.closed {

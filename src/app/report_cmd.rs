@@ -266,7 +266,7 @@ pub fn breaches(
         if fmt == Format::Csv {
             out.data(&render(&rep, fmt, tz))?;
         } else {
-            out.raw(&render(&rep, fmt, tz))?;
+            out.document(&render(&rep, fmt, tz))?;
         }
     } else if settings.json || matches!(format, ReportFormat::Json) {
         let clocks = rows.iter().map(|(case, title, clock, state, due)| {

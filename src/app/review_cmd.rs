@@ -294,9 +294,9 @@ fn show(settings: &Settings, case_id: &str, out: &mut Output) -> Result<()> {
         return out.json(&ctx);
     }
     let text = templates::render(&policy.templates, "review", &ctx)?;
-    out.raw(&text)?;
+    out.document(&text)?;
     if !text.ends_with('\n') {
-        out.raw("\n")?;
+        out.document("\n")?;
     }
     Ok(())
 }

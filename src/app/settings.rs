@@ -39,7 +39,9 @@ impl Settings {
     /// Resolve the global flags; `cwd` is where discovery starts.
     pub fn resolve(args: &GlobalArgs, cwd: &Path) -> Result<Settings> {
         let args = &with_env(args);
-        let discovered = crate::store::paths::discover_policy(cwd);
+        // Shown relative to where the user stands when it is below it (`.esc/policy.toml`).
+        let discovered = crate::store::paths::discover_policy(cwd)
+            .map(|p| p.strip_prefix(cwd).map(Path::to_path_buf).unwrap_or(p));
         let policy = match (args.policy.first(), &discovered) {
             (Some(p), _) => p.clone(),
             (None, Some(p)) => p.clone(),

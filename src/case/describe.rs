@@ -112,13 +112,14 @@ pub fn event(e: &Event) -> String {
         Event::Labelled { labels, .. } => format!("labelled {}", labels.join(", ")),
         Event::NotificationQueued {
             recipients,
-            message,
             audience,
             ..
         } => format!(
-            "{} notification to {}: {message}",
+            // Who is told; the text is in `esc notifications` and `show --json` (the row
+            // above says what happened).
+            "{} notification to {}",
             audience.as_str(),
-            recipients.join(", ")
+            recipients.join(", "),
         ),
         Event::SwarmStarted {
             facilitator,
