@@ -271,7 +271,7 @@ fn sweep_reminds_of_overdue_reviews_and_late_action_items_once_a_day() {
 
 #[test]
 fn actors_must_be_people_of_the_policy_and_every_event_records_the_login() {
-    let env = TestEnv::with_policy(&policy("").replace(
+    let env = TestEnv::with_exact_policy(&policy("").replace(
         "timezone = \"Europe/London\"\n\n[calendars.office]",
         "timezone = \"Europe/London\"\nunknown_actors = \"refuse\"\n\n[calendars.office]",
     ));

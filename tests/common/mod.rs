@@ -213,9 +213,10 @@ impl TestEnv {
     }
 
     /// An environment whose policy is the given text. Tests act as `tester`, whom no policy
-    /// lists: unless the text sets `unknown_actors` itself, the policy is written with
-    /// `[defaults] unknown_actors = "allow"`, so `tester` may act — holding only the
-    /// authority of `anyone` (a test of a gated decision names a real `--actor`).
+    /// lists: the policy is written with `[defaults] unknown_actors = "allow"` (see
+    /// [`allow_unknown_actors`]), so `tester` may act — holding only the authority of
+    /// `anyone` (a test of a gated decision names a real `--actor`; a test of refusing
+    /// unknown actors uses [`TestEnv::with_exact_policy`]).
     pub fn with_policy(text: &str) -> Self {
         let env = TestEnv::new();
         env.write("policy.toml", &allow_unknown_actors(text));
@@ -278,10 +279,11 @@ impl TestEnv {
     }
 }
 
-/// `text` with `[defaults] unknown_actors = "allow"` unless it sets `unknown_actors`.
+/// `text` with `[defaults] unknown_actors = "allow"`: a `"refuse"` (as the shipped policies
+/// have) is replaced in place, so line numbers stay; otherwise the key is added.
 pub fn allow_unknown_actors(text: &str) -> String {
     if text.contains("unknown_actors") {
-        return text.to_string();
+        return text.replace("unknown_actors = \"refuse\"", "unknown_actors = \"allow\" ");
     }
     match text.find("[defaults]\n") {
         Some(at) => {
