@@ -381,3 +381,114 @@ pub fn explain_rows(policy: &Policy) -> Vec<[String; 3]> {
     ));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::Record;
+
+    fn policy(extra: &str) -> Policy {
+        let text = format!(
+            "{}\n{extra}",
+            include_str!("../../tests/fixtures/spec-excerpt.toml")
+        );
+        crate::policy::parse(&text).expect("valid")
+    }
+
+    fn case() -> Case {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-23T09:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let opened = Record {
+            seq: 1,
+            at,
+            actor: "ana".into(),
+            case: "ESC-1".into(),
+            step: Step::Open,
+            policy: None,
+            login: None,
+            event: Event::Opened {
+                title: "t".into(),
+                severity: "sev1".into(),
+                case_type: "technical".into(),
+                account: None,
+                reporter: None,
+                channel: None,
+                labels: vec![],
+                description: None,
+                path: "technical".into(),
+                tier: "L2".into(),
+                owner: "carl".into(),
+                dedup_key: None,
+            },
+        };
+        Case::fold(vec![opened]).unwrap().unwrap()
+    }
+
+    #[test]
+    fn tier_reads_the_matrix_upwards_and_the_policy_overrides_a_default() {
+        let p = policy("");
+        let c = case();
+        let now = c.opened_at;
+        let decide = Act::Decide {
+            trigger: "key-account-pileup".into(),
+        };
+        // At L2 (engineers): engineers may decide, agents (L1, below) may not.
+        assert!(may(&p, &c, "dee", &decide, now).is_ok());
+        let err = may(&p, &c, "ana", &decide, now).unwrap_err().to_string();
+        assert!(
+            err.contains("ana may not") && err.contains("carl, dee, eve"),
+            "{err}"
+        );
+        // Escalating on the case's own path is anyone's; on management: tier or its roles.
+        let own = Act::Escalate {
+            path: "technical".into(),
+        };
+        assert!(may(&p, &c, "ana", &own, now).is_ok());
+        let mgmt = Act::Escalate {
+            path: "management".into(),
+        };
+        assert!(may(&p, &c, "gus", &mgmt, now).is_ok());
+        assert!(may(&p, &c, "ana", &mgmt, now).is_err());
+        // The policy's own list replaces the default.
+        let p = policy("[authority.triggers]\nkey-account-pileup = [\"cfo\"]\n");
+        assert!(may(&p, &c, "dee", &decide, now).is_err());
+        assert!(may(&p, &c, "cfo", &decide, now).is_ok());
+    }
+
+    #[test]
+    fn acts_are_read_from_the_events() {
+        let p = policy("");
+        let skip = Event::Escalated {
+            path: "technical".into(),
+            from: None,
+            to: "L2".into(),
+            owner: "carl".into(),
+            reason: "r".into(),
+            summary: None,
+            tried: None,
+            by: None,
+            due: None,
+        };
+        // From nowhere on the path the next tier is its first (L1): L2 skips it.
+        assert_eq!(
+            acts(&p, std::slice::from_ref(&skip)),
+            [
+                Act::Escalate {
+                    path: "technical".into()
+                },
+                Act::SkipTiers {
+                    path: "technical".into()
+                }
+            ]
+        );
+        // The sweep's own escalations are not checked.
+        let mut by_sweep = skip.clone();
+        if let Event::Escalated { by, .. } = &mut by_sweep {
+            *by = Some("budget".into());
+        }
+        assert!(acts(&p, &[by_sweep]).is_empty());
+        assert!(known_actor(&p, "nobody").is_err());
+        assert!(known_actor(&p, "fay").is_ok());
+    }
+}
