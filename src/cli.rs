@@ -279,6 +279,22 @@ pub enum ReportCommand {
         #[arg(long, value_name = "DUR", default_value = "7d")]
         window: String,
     },
+    /// A service desk's figures: first-contact resolution, reopen rate, time in tier,
+    /// handoff acceptance, per person, open backlog, CSAT comments, recurred root causes
+    Desk {
+        #[command(flatten)]
+        args: ReportArgs,
+        /// The periods of the open-backlog series
+        #[arg(long, value_enum, default_value_t = ReportEvery::Week)]
+        every: ReportEvery,
+    },
+}
+
+/// `esc report desk --every`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportEvery {
+    Day,
+    Week,
 }
 
 /// Options every report takes.
@@ -289,7 +305,11 @@ pub struct ReportArgs {
     /// RFC 3339 time
     #[arg(long, value_name = "DUR|TIME", allow_hyphen_values = true)]
     pub since: Option<String>,
-    /// Group the rows by [default: severity; trends: week]
+    /// Only cases opened before (trends: what happened before): the same forms as --since
+    #[arg(long, value_name = "DUR|TIME", allow_hyphen_values = true)]
+    pub until: Option<String>,
+    /// Group the rows by (label: each label of a case, so a case with two labels is in
+    /// both groups) [default: severity; trends: week]
     #[arg(long, value_enum)]
     pub by: Option<ReportBy>,
     /// Output format (--json is the same as --format json)
@@ -308,6 +328,10 @@ pub enum ReportBy {
     Type,
     Account,
     Week,
+    /// The case's owner now
+    Owner,
+    /// Each label of the case (a product area)
+    Label,
 }
 
 /// `esc report --format`.

@@ -25,9 +25,13 @@ use serde_json::{Value, json};
 const NOW: &str = "2026-11-27T12:00:00Z";
 
 fn env() -> TestEnv {
+    env_with("tests/fixtures/report/ledger.jsonl")
+}
+
+/// The report fixture's policy over a fixture ledger.
+fn env_with(ledger: &str) -> TestEnv {
     let env = TestEnv::with_policy_file("tests/fixtures/report/policy.toml");
-    let ledger = std::fs::read_to_string(repo_file("tests/fixtures/report/ledger.jsonl"))
-        .expect("fixture ledger");
+    let ledger = std::fs::read_to_string(repo_file(ledger)).expect("fixture ledger");
     env.put_ledger(&ledger);
     env
 }
@@ -464,7 +468,14 @@ fn formats_and_sections() {
 #[test]
 fn an_empty_ledger_reports_nothing_without_failing() {
     let env = TestEnv::with_policy_file("tests/fixtures/report/policy.toml");
-    for kind in ["sla", "trends", "reviews", "triggers", "escalations"] {
+    for kind in [
+        "sla",
+        "trends",
+        "reviews",
+        "triggers",
+        "escalations",
+        "desk",
+    ] {
         for format in ["table", "json", "csv", "md"] {
             env.esc(&["report", kind, "--format", format])
                 .env("ESC_NOW", NOW)
@@ -476,4 +487,385 @@ fn an_empty_ledger_reports_nothing_without_failing() {
     assert_eq!(r["cases"], 0);
     assert_eq!(r["groups"][0]["severity"], "all");
     assert_eq!(r["groups"][0]["response_pct"], Value::Null);
+}
+
+// ---------------------------------------------------------------------------------------
+// `esc report desk` over its own hand-built ledger (`tests/fixtures/report/desk_ledger.jsonl`,
+// written by `make_desk_ledger.py`, same policy, same now). Every duration is business time
+// on the case's calendar: sev1 24x7 (business = wall), sev2 and sev3 Mon–Fri 09:00–17:00.
+//
+// | case | sev | labels | opened | owner then | what happened |
+// |---|---|---|---|---|---|
+// | ESC-1 | sev2 | portal | Mon 11-16 09:00 | ana | resolved by ana 11:00: first contact; CSAT 5 "Quick fix, thanks" |
+// | ESC-2 | sev2 | api, portal | Mon 11-16 10:00 | ana | → L2 carl Mon 16:00; carl acts Tue 09:30 (1h30m); resolved Tue 12:00; CSAT 2 "Took two days"; review "Expired token cache", action done Wed 11-18 |
+// | ESC-3 | sev1 | api | Wed 11-18 08:00 | ben | assigned to ana 08:20, ana acts 08:50 (30m); swarm 09:00–10:00 (fay; carl 2, dee 1, fay 1 events); resolved by ana 10:30; comment without score; review "Flaky deploy", action open |
+// | ESC-4 | sev1 | billing | Thu 11-19 09:00 | ben | resolved 09:40, reopened 12:00, resolved 13:00 by ben; "flaky  DEPLOY"; CSAT 3 "Had to chase" |
+// | ESC-5 | sev2 | api | Mon 11-23 09:00 | ana | → L2 dee 10:00, dee has not acted by now; open |
+// | ESC-6 | sev1 | api | Tue 11-24 10:00 | ben | → L2 carl 10:20; carl acts 11:20 (1h), resolves 12:00 "expired  token cache": recurs ESC-2; CSAT 4 |
+// | ESC-7 | sev3 | — | Wed 11-25 09:00 | ana | untouched, open |
+
+fn desk_env() -> TestEnv {
+    env_with("tests/fixtures/report/desk_ledger.jsonl")
+}
+
+#[test]
+fn desk_first_contact_reopens_handoffs_csat_by_severity() {
+    let env = desk_env();
+    let r = report(&env, &["desk"]);
+    assert_eq!(r["report"], "desk");
+    assert_eq!(r["by"], "severity");
+    assert_eq!(r["cases"], 7);
+    // sev1 (ESC-3, 4, 6): all resolved; none at first contact (ESC-3 reassigned, ESC-4
+    // reopened, ESC-6 escalated); ESC-4 of the 3 ever resolved was reopened. Handoffs: ESC-3
+    // (30m), ESC-6 (1h) → median rank ⌈1⌉ = 30m, p90 rank ⌈1.8⌉ = 1h. CSAT 3, 4 (ESC-3 gave
+    // none). ESC-6 recurred.
+    // sev2 (ESC-1, 2, 5): ESC-1 and 2 resolved, ESC-1 at first contact (50%); none reopened.
+    // Handoffs ESC-2 (1h30m business) and ESC-5 (not accepted). CSAT 5, 2.
+    // sev3 (ESC-7): nothing to divide.
+    // all: 1 of 5 resolved at first contact (20%), 1 of 5 reopened; handoffs 30m, 1h, 1h30m
+    // → median rank 2 = 1h, p90 rank ⌈2.7⌉ = 3 = 1h30m; CSAT (5 + 2 + 3 + 4) / 4 = 3.5.
+    assert_eq!(
+        r["groups"],
+        json!([
+            {"severity": "sev1", "cases": 3, "resolved": 3, "first_contact": 0, "first_contact_pct": 0.0,
+             "ever_resolved": 3, "reopened": 1, "reopen_pct": 33.3, "handoffs": 2, "accepted": 2,
+             "accept_median": 30 * M, "accept_p90": H, "csat_avg": 3.5, "csat_responses": 2, "recurred": 1},
+            {"severity": "sev2", "cases": 3, "resolved": 2, "first_contact": 1, "first_contact_pct": 50.0,
+             "ever_resolved": 2, "reopened": 0, "reopen_pct": 0.0, "handoffs": 2, "accepted": 1,
+             "accept_median": H + 30 * M, "accept_p90": H + 30 * M, "csat_avg": 3.5, "csat_responses": 2, "recurred": 0},
+            {"severity": "sev3", "cases": 1, "resolved": 0, "first_contact": 0, "first_contact_pct": null,
+             "ever_resolved": 0, "reopened": 0, "reopen_pct": null, "handoffs": 0, "accepted": 0,
+             "accept_median": null, "accept_p90": null, "csat_avg": null, "csat_responses": 0, "recurred": 0},
+            {"severity": "all", "cases": 7, "resolved": 5, "first_contact": 1, "first_contact_pct": 20.0,
+             "ever_resolved": 5, "reopened": 1, "reopen_pct": 20.0, "handoffs": 4, "accepted": 3,
+             "accept_median": H, "accept_p90": H + 30 * M, "csat_avg": 3.5, "csat_responses": 4, "recurred": 1},
+        ])
+    );
+}
+
+#[test]
+fn desk_by_label_counts_a_case_in_each_of_its_labels() {
+    let env = desk_env();
+    let r = report(&env, &["desk", "--by", "label"]);
+    // Labels alphabetically, (none) last; ESC-2 is in api and portal, `all` counts it once.
+    let groups: Vec<(&str, u64)> = r["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["label"].as_str().unwrap(), g["cases"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            ("api", 4),
+            ("billing", 1),
+            ("portal", 2),
+            ("(none)", 1),
+            ("all", 7)
+        ]
+    );
+    // api (ESC-2, 3, 5, 6): 3 resolved, none at first contact; handoffs 1h30m, 30m, 1h and
+    // ESC-5's unaccepted → 4, 3 accepted, median 1h, p90 1h30m; CSAT 2, 4 → 3.0; ESC-6 recurred.
+    let api = row(&r, "groups", "label", "api");
+    assert_eq!(api["resolved"], 3);
+    assert_eq!(api["first_contact_pct"], 0.0);
+    assert_eq!(api["handoffs"], 4);
+    assert_eq!(api["accepted"], 3);
+    assert_eq!(api["accept_median"], H);
+    assert_eq!(api["accept_p90"], H + 30 * M);
+    assert_eq!(api["csat_avg"], 3.0);
+    assert_eq!(api["recurred"], 1);
+    // portal (ESC-1, 2): ESC-1 at first contact of 2 resolved.
+    assert_eq!(
+        row(&r, "groups", "label", "portal")["first_contact_pct"],
+        50.0
+    );
+    // billing (ESC-4): its one resolution was reopened.
+    assert_eq!(row(&r, "groups", "label", "billing")["reopen_pct"], 100.0);
+
+    // By owner now: ana ESC-1, 3, 7; ben ESC-4; carl ESC-2, 6; dee ESC-5.
+    let r = report(&env, &["desk", "--by", "owner"]);
+    let owners: Vec<(&str, u64)> = r["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["owner"].as_str().unwrap(), g["cases"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        owners,
+        [("ana", 3), ("ben", 1), ("carl", 2), ("dee", 1), ("all", 7)]
+    );
+    assert_eq!(row(&r, "groups", "owner", "ana")["first_contact"], 1);
+
+    // --by label and owner group the other reports too.
+    let r = report(&env, &["sla", "--by", "label"]);
+    assert_eq!(row(&r, "groups", "label", "api")["cases"], 4);
+    assert_eq!(row(&r, "groups", "label", "all")["cases"], 7);
+}
+
+#[test]
+fn desk_time_in_tier_is_business_time() {
+    let env = desk_env();
+    let r = report(&env, &["desk", "--section", "tiers"]);
+    // L1 stays: ESC-1 2h (Mon 09–11), ESC-2 6h (Mon 10–16), ESC-3 2h30m (24x7), ESC-4 40m
+    // and, after its reopening, 1h, ESC-5 1h, ESC-6 20m → sorted 20m, 40m, 1h, 1h, 2h,
+    // 2h30m, 6h: median rank 4 = 1h, p90 rank ⌈6.3⌉ = 7 = 6h. ESC-7 is there now.
+    // L2: ESC-2 Mon 16:00 → Tue 12:00 = 1h + 3h = 4h business (20h wall), ESC-6 1h40m →
+    // median rank 1 = 1h40m, p90 rank 2 = 4h; ESC-5 is there now.
+    assert_eq!(
+        r["tiers"],
+        json!([
+            {"path": "technical", "tier": "L1", "stints": 7, "median": H, "p90": 6 * H, "now": 1},
+            {"path": "technical", "tier": "L2", "stints": 2, "median": H + 40 * M, "p90": 4 * H, "now": 1},
+            {"path": "management", "tier": "lead", "stints": 0, "median": null, "p90": null, "now": 0},
+        ])
+    );
+    assert!(r.get("groups").is_none(), "{r}");
+}
+
+#[test]
+fn desk_per_person_owned_resolved_handoffs_and_swarms() {
+    let env = desk_env();
+    let r = report(&env, &["desk", "--section", "people"]);
+    // ana owns ESC-1, 3, 7, resolved ESC-1 and 3, accepted ESC-3's handoff after 30m.
+    // ben owns and resolved ESC-4. carl owns and resolved ESC-2 and 6; accepted both handoffs
+    // (1h30m, 1h → median rank 1 = 1h); in ESC-3's swarm with 2 events. dee owns ESC-5
+    // (handoff not accepted), 1 swarm event. fay facilitated (1 note; starting and ending the
+    // swarm do not count).
+    assert_eq!(
+        r["people"],
+        json!([
+            {"person": "ana", "owned": 3, "resolved": 2, "handoffs": 1, "accepted": 1,
+             "accept_median": 30 * M, "swarms": 0, "swarm_actions": 0},
+            {"person": "ben", "owned": 1, "resolved": 1, "handoffs": 0, "accepted": 0,
+             "accept_median": null, "swarms": 0, "swarm_actions": 0},
+            {"person": "carl", "owned": 2, "resolved": 2, "handoffs": 2, "accepted": 2,
+             "accept_median": H, "swarms": 1, "swarm_actions": 2},
+            {"person": "dee", "owned": 1, "resolved": 0, "handoffs": 1, "accepted": 0,
+             "accept_median": null, "swarms": 1, "swarm_actions": 1},
+            {"person": "fay", "owned": 0, "resolved": 0, "handoffs": 0, "accepted": 0,
+             "accept_median": null, "swarms": 1, "swarm_actions": 1},
+        ])
+    );
+}
+
+#[test]
+fn desk_open_backlog_per_week_and_day() {
+    let env = desk_env();
+    // W47: ESC-1 to 4 opened; 5 resolutions (ESC-4 twice, reopened once) → 0 open at Mon
+    // 11-23 00:00. W48 (counted now): ESC-5, 6, 7 opened, ESC-6 resolved → 2 open.
+    let r = report(&env, &["desk", "--section", "backlog"]);
+    assert_eq!(
+        r["backlog"],
+        json!([
+            {"week": "2026-W47", "from": "2026-11-16", "opened": 4, "resolved": 5, "open": 0},
+            {"week": "2026-W48", "from": "2026-11-23", "opened": 3, "resolved": 1, "open": 2},
+        ])
+    );
+    // Per day from Mon 11-16 to today: Mon ESC-1, 2 opened, ESC-1 resolved → 1 open; Tue
+    // ESC-2 resolved → 0; Wed ESC-3 in and out; Thu ESC-4 resolved twice; Fri–Sun nothing;
+    // Mon 11-23 ESC-5 → 1; Tue ESC-6 in and out → 1; Wed ESC-7 → 2; Thu, Fri 2.
+    let r = report(&env, &["desk", "--every", "day", "--section", "backlog"]);
+    let days: Vec<(&str, u64, u64, u64)> = r["backlog"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["day"].as_str().unwrap(),
+                d["opened"].as_u64().unwrap(),
+                d["resolved"].as_u64().unwrap(),
+                d["open"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        days,
+        [
+            ("2026-11-16", 2, 1, 1),
+            ("2026-11-17", 0, 1, 0),
+            ("2026-11-18", 1, 1, 0),
+            ("2026-11-19", 1, 2, 0),
+            ("2026-11-20", 0, 0, 0),
+            ("2026-11-21", 0, 0, 0),
+            ("2026-11-22", 0, 0, 0),
+            ("2026-11-23", 1, 0, 1),
+            ("2026-11-24", 1, 1, 1),
+            ("2026-11-25", 1, 0, 2),
+            ("2026-11-26", 0, 0, 2),
+            ("2026-11-27", 0, 0, 2),
+        ]
+    );
+    // The chart draws the open backlog, scaled to the largest (2 → 30 cells).
+    let table = run(&env, &["report", "desk", "--section", "backlog"]);
+    assert!(table.contains(&"█".repeat(30)), "{table}");
+    assert!(!table.contains(&"█".repeat(31)), "{table}");
+}
+
+#[test]
+fn desk_csat_comments_and_recurrences() {
+    let env = desk_env();
+    let r = report(&env, &["desk"]);
+    // Lowest score first, the comment without a score last; ESC-6 gave a score only.
+    assert_eq!(
+        r["comments"],
+        json!([
+            {"case": "ESC-2", "date": "2026-11-17", "csat": 2, "owner": "carl", "comment": "Took two days"},
+            {"case": "ESC-4", "date": "2026-11-19", "csat": 3, "owner": "ben", "comment": "Had to chase"},
+            {"case": "ESC-1", "date": "2026-11-16", "csat": 5, "owner": "ana", "comment": "Quick fix, thanks"},
+            {"case": "ESC-3", "date": "2026-11-18", "csat": null, "owner": "ana", "comment": "Thanks for the quick swarm"},
+        ])
+    );
+    // ESC-6's "expired  token cache" is ESC-2's reviewed root cause (case and spacing aside),
+    // whose one action was done on 11-18, before ESC-6 was opened. ESC-4's "flaky  DEPLOY"
+    // matches ESC-3's review, but its action is still open: not a recurrence.
+    assert_eq!(
+        r["recurrences"],
+        json!([
+            {"case": "ESC-6", "opened": "2026-11-24", "root_cause": "expired token cache",
+             "earlier": "ESC-2", "actions_done": "2026-11-18"},
+        ])
+    );
+}
+
+#[test]
+fn desk_since_and_until_select_cases_and_periods() {
+    let env = desk_env();
+    // Opened from Mon 11-23: ESC-5, 6, 7; the backlog starts at W48 but counts what was
+    // open then whenever it was opened (nothing left from W47).
+    let r = report(&env, &["desk", "--since", "2026-11-23"]);
+    assert_eq!(r["cases"], 3);
+    assert_eq!(row(&r, "groups", "severity", "all")["resolved"], 1);
+    assert_eq!(
+        r["backlog"],
+        json!([{"week": "2026-W48", "from": "2026-11-23", "opened": 3, "resolved": 1, "open": 2}])
+    );
+    // The earlier review is on a case before --since: ESC-6 still recurs.
+    assert_eq!(r["recurrences"][0]["earlier"], "ESC-2");
+    // Opened before Mon 11-23: ESC-1 to 4; the series ends with W47; no recurrence.
+    let r = report(&env, &["desk", "--until", "2026-11-23"]);
+    assert_eq!(r["cases"], 4);
+    assert_eq!(r["until"], "2026-11-23T00:00:00Z");
+    assert_eq!(
+        r["backlog"],
+        json!([{"week": "2026-W47", "from": "2026-11-16", "opened": 4, "resolved": 5, "open": 0}])
+    );
+    assert_eq!(r["recurrences"], json!([]));
+    // Both: Wed 11-18 to Thu 11-19 00:00: ESC-3 alone.
+    let r = report(
+        &env,
+        &["desk", "--since", "2026-11-18", "--until", "2026-11-19"],
+    );
+    assert_eq!(r["cases"], 1);
+    assert_eq!(row(&r, "groups", "severity", "sev1")["handoffs"], 1);
+    let table = run(
+        &env,
+        &[
+            "report",
+            "desk",
+            "--since",
+            "2026-11-18",
+            "--until",
+            "2026-11-19",
+        ],
+    );
+    assert!(
+        table.starts_with(
+            "desk report: 1 case opened since 2026-11-18 00:00 UTC, before 2026-11-19 00:00 UTC, by severity;"
+        ),
+        "{table}"
+    );
+    // --until applies to every report: trends stop at the week of --until.
+    let r = report(&env, &["trends", "--until", "2026-11-23"]);
+    assert_eq!(r["weeks"].as_array().unwrap().len(), 1);
+    assert_eq!(r["weeks"][0]["opened"], 4);
+}
+
+#[test]
+fn desk_refuses_bad_periods() {
+    let env = desk_env();
+    let before = env.ledger_bytes();
+    let out = env
+        .esc(&[
+            "report",
+            "desk",
+            "--since",
+            "2026-11-23",
+            "--until",
+            "2026-11-20",
+        ])
+        .env("ESC_NOW", NOW)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--until") && err.contains("later than --since"),
+        "{err}"
+    );
+    let out = env
+        .esc(&["report", "desk", "--until", "next blue moon"])
+        .env("ESC_NOW", NOW)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--until:") && err.contains("30d"), "{err}");
+    assert_eq!(env.ledger_bytes(), before);
+}
+
+#[test]
+fn desk_in_every_format() {
+    let env = desk_env();
+    // Table: durations for people, the sections' titles, the definitions under them.
+    let table = run(&env, &["report", "desk"]);
+    assert!(
+        table.starts_with("desk report: 7 cases, by severity; as of 2026-11-27 12:00 UTC"),
+        "{table}"
+    );
+    for title in [
+        "First contact, reopens, handoffs, CSAT",
+        "Time in tier (business time)",
+        "Per person",
+        "Open backlog at the end of each week",
+        "CSAT comments (lowest first)",
+        "Recurred root causes",
+    ] {
+        assert!(table.contains(title), "{title} in {table}");
+    }
+    assert!(table.contains("1h30m"), "{table}");
+    assert!(table.contains("Took two days"), "{table}");
+    assert!(table.contains("business time"), "{table}");
+    // CSV: raw values, one section.
+    let csv = run(
+        &env,
+        &["report", "desk", "--format", "csv", "--section", "groups"],
+    );
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "severity,cases,resolved,first_contact,first_contact_pct,ever_resolved,reopened,reopen_pct,handoffs,accepted,accept_median,accept_p90,csat_avg,csat_responses,recurred"
+    );
+    assert_eq!(lines[1], "sev1,3,3,0,0.0,3,1,33.3,2,2,1800,3600,3.5,2,1");
+    assert_eq!(lines[3], "sev3,1,0,0,,0,0,,0,0,,,,0,0");
+    // Every section in CSV: six blocks.
+    let csv = run(&env, &["report", "desk", "--format", "csv"]);
+    assert_eq!(csv.split("\n\n").count(), 6);
+    // Markdown.
+    let md = run(
+        &env,
+        &["report", "desk", "--format", "md", "--section", "comments"],
+    );
+    assert!(md.contains("## CSAT comments (lowest first)"), "{md}");
+    assert!(
+        md.contains("| ESC-2 | 2026-11-17 | 2 | carl | Took two days |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| ESC-3 | 2026-11-18 | - | ana | Thanks for the quick swarm |"),
+        "{md}"
+    );
+    // --json is --format json.
+    let a: Value = serde_json::from_str(&run(&env, &["--json", "report", "desk"])).unwrap();
+    assert_eq!(a, report(&env, &["desk"]));
 }

@@ -1,4 +1,4 @@
-//! `esc report sla | trends | reviews | triggers | escalations` (and `breaches`, which lives
+//! `esc report sla | trends | reviews | triggers | escalations | desk` (and `breaches`, which lives
 //! with sweep). Reads the whole ledger as of `now` (events after `now` are left out, so
 //! `--now` gives the report as it would have been then), folds every case with its events,
 //! and hands them to the pure [`crate::report`].
@@ -7,11 +7,11 @@ use super::output::Output;
 use super::policy_cmd;
 use super::settings::Settings;
 use crate::case::{Case, Event};
-use crate::cli::{ReportArgs, ReportBy, ReportCommand, ReportFormat};
+use crate::cli::{ReportArgs, ReportBy, ReportCommand, ReportEvery, ReportFormat};
 use crate::policy::{Policy, duration};
 use crate::render::{local_time, table};
 use crate::report::render::{Format, render};
-use crate::report::{self, GroupBy, Kind, Options};
+use crate::report::{self, Every, GroupBy, Kind, Options};
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, Utc};
 use std::process::ExitCode;
@@ -19,11 +19,21 @@ use std::process::ExitCode;
 /// `--since`: a duration back from now (30d, 12w), or any time argument
 /// ([`crate::timefmt::parse_time`]; a date is local midnight in the policy's time zone).
 pub fn parse_since(text: &str, policy: &Policy, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
+    parse_back("--since", text, policy, now)
+}
+
+/// A time argument of option `flag` in the forms of [`parse_since`].
+fn parse_back(
+    flag: &str,
+    text: &str,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>> {
     if let Ok(d) = duration::parse(text) {
         return Ok(now - d);
     }
     crate::timefmt::parse_time(text, now, policy.defaults.timezone)
-        .map_err(|e| anyhow!("--since: {e}; or a duration back from now (30d, 12w)"))
+        .map_err(|e| anyhow!("{flag}: {e}; or a duration back from now (30d, 12w)"))
 }
 
 fn group_by(b: ReportBy) -> GroupBy {
@@ -33,6 +43,8 @@ fn group_by(b: ReportBy) -> GroupBy {
         ReportBy::Type => GroupBy::Type,
         ReportBy::Account => GroupBy::Account,
         ReportBy::Week => GroupBy::Week,
+        ReportBy::Owner => GroupBy::Owner,
+        ReportBy::Label => GroupBy::Label,
     }
 }
 
@@ -53,12 +65,30 @@ fn kept(e: &Event) -> bool {
     )
 }
 
+/// What the desk report looks at: every event people or sweep record on a case (whose
+/// actor accepted a handoff, who worked in a swarm), but not the outbox's bookkeeping or
+/// monitoring alerts.
+fn kept_for_desk(e: &Event) -> bool {
+    !matches!(
+        e,
+        Event::NotificationQueued { .. }
+            | Event::NotificationDelivered { .. }
+            | Event::NotificationFailed { .. }
+            | Event::NotificationEnded { .. }
+            | Event::Alerted { .. }
+    )
+}
+
 /// Every case of the ledger as of `now` (later events are left out), folded while the
-/// ledger is read; each case keeps only the events the reports look at (see [`kept`]), so
-/// a large ledger is never held in memory whole.
+/// ledger is read; each case keeps only the events `keep` says the report looks at (see
+/// [`kept`]), so a large ledger is never held in memory whole.
 pub fn cases_as_of(settings: &Settings) -> Result<Vec<Case>> {
+    cases_keeping(settings, kept)
+}
+
+fn cases_keeping(settings: &Settings, keep: fn(&Event) -> bool) -> Result<Vec<Case>> {
     let now = settings.now;
-    let mut folder = crate::case::Folder::keeping(kept);
+    let mut folder = crate::case::Folder::keeping(keep);
     settings.store()?.visit(&mut |r| {
         if r.at <= now {
             folder.push(r);
@@ -83,8 +113,15 @@ pub fn report(settings: &Settings, cmd: ReportCommand, out: &mut Output) -> Resu
         ReportCommand::Reviews(a) => (Kind::Reviews, a, None),
         ReportCommand::Triggers(a) => (Kind::Triggers, a, None),
         ReportCommand::Escalations { args, window } => (Kind::Escalations, args, Some(window)),
+        ReportCommand::Desk { args, every } => {
+            let every = match every {
+                ReportEvery::Day => Every::Day,
+                ReportEvery::Week => Every::Week,
+            };
+            return run(settings, Kind::Desk, &args, None, every, out);
+        }
     };
-    run(settings, kind, &args, window.as_deref(), out)
+    run(settings, kind, &args, window.as_deref(), Every::Week, out)
 }
 
 fn run(
@@ -92,6 +129,7 @@ fn run(
     kind: Kind,
     args: &ReportArgs,
     window: Option<&str>,
+    every: Every,
     out: &mut Output,
 ) -> Result<ExitCode> {
     let policy = policy_cmd::load(&settings.policy)?;
@@ -113,6 +151,20 @@ fn run(
         .as_deref()
         .map(|s| parse_since(s, &policy, settings.now))
         .transpose()?;
+    let until = args
+        .until
+        .as_deref()
+        .map(|s| parse_back("--until", s, &policy, settings.now))
+        .transpose()?;
+    if let (Some(s), Some(u)) = (since, until)
+        && u <= s
+    {
+        bail!(
+            "--until ({}) is not after --since ({}): nothing is opened in between; give an --until later than --since",
+            local_time(u, policy.defaults.timezone),
+            local_time(s, policy.defaults.timezone)
+        );
+    }
     let window = match window {
         Some(w) => duration::parse(w).map_err(|e| anyhow!("--window: {e}"))?,
         None => chrono::TimeDelta::days(7),
@@ -127,11 +179,17 @@ fn run(
             ReportFormat::Md => Format::Md,
         }
     };
-    let cases = cases_as_of(settings)?;
+    let cases = if kind == Kind::Desk {
+        cases_keeping(settings, kept_for_desk)?
+    } else {
+        cases_as_of(settings)?
+    };
     let opts = Options {
         since,
+        until,
         by: by.or(kind.default_by()),
         window,
+        every,
     };
     let mut built = report::build(kind, &policy, &cases, &opts, settings.now);
     if let Some(name) = &args.section {
@@ -146,10 +204,10 @@ fn run(
         built.sections.retain(|s| s.key == name);
     }
     let text = render(&built, format, policy.defaults.timezone);
-    if matches!(format, Format::Json | Format::Csv) {
-        out.data(&text)?;
-    } else {
-        out.raw(&text)?;
+    match format {
+        Format::Json | Format::Csv => out.data(&text)?,
+        Format::Md => out.document(&text)?,
+        Format::Table => out.raw(&text)?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -250,6 +308,7 @@ pub fn breaches(
             kind: Kind::Breaches,
             now,
             since: None,
+            until: None,
             by: None,
             cases: cases.iter().filter(|c| c.is_active()).count(),
             sections: vec![section],

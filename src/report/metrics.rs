@@ -25,6 +25,11 @@ pub enum GroupBy {
     Account,
     /// The ISO week the case was opened in (display time zone), `2026-W48`.
     Week,
+    /// The case's owner now (the owner at resolution for resolved cases).
+    Owner,
+    /// Each label of the case (a product area): a case with two labels is in both groups,
+    /// `(none)` for cases without one; the `all` row counts every case once.
+    Label,
 }
 
 impl GroupBy {
@@ -35,6 +40,8 @@ impl GroupBy {
             GroupBy::Type => "type",
             GroupBy::Account => "account",
             GroupBy::Week => "week",
+            GroupBy::Owner => "owner",
+            GroupBy::Label => "label",
         }
     }
 }
@@ -78,24 +85,35 @@ pub fn pct(part: usize, whole: usize) -> Option<f64> {
     (whole > 0).then(|| part as f64 * 100.0 / whole as f64)
 }
 
+/// The mean satisfaction (1–5) of the cases' follow-ups that gave one, and how many did.
+pub fn csat(cases: &[&Case]) -> (Option<f64>, usize) {
+    let scores: Vec<u8> = cases
+        .iter()
+        .filter_map(|c| c.followup.as_ref().and_then(|f| f.csat))
+        .collect();
+    let mean = (!scores.is_empty())
+        .then(|| scores.iter().map(|&x| f64::from(x)).sum::<f64>() / scores.len() as f64);
+    (mean, scores.len())
+}
+
 /// The ISO week of an instant in a time zone, as `2026-W48`.
 pub fn iso_week(at: DateTime<Utc>, tz: Tz) -> String {
     week_label(at.with_timezone(&tz).date_naive())
 }
 
-fn week_label(d: NaiveDate) -> String {
+pub(crate) fn week_label(d: NaiveDate) -> String {
     let w = d.iso_week();
     format!("{}-W{:02}", w.year(), w.week())
 }
 
 /// The Monday of the ISO week of a date.
-fn monday(d: NaiveDate) -> NaiveDate {
+pub(crate) fn monday(d: NaiveDate) -> NaiveDate {
     d - TimeDelta::days(i64::from(d.weekday().num_days_from_monday()))
 }
 
-/// The group a case falls in.
-pub fn group_key(policy: &Policy, case: &Case, by: GroupBy) -> String {
-    match by {
+/// The groups a case falls in: one, except by label (each of its labels).
+pub fn group_keys(policy: &Policy, case: &Case, by: GroupBy) -> Vec<String> {
+    let one = match by {
         GroupBy::Severity => case.severity.clone(),
         GroupBy::Type => case.case_type.clone(),
         GroupBy::Account => case.account.clone().unwrap_or_else(|| NONE.into()),
@@ -103,7 +121,16 @@ pub fn group_key(policy: &Policy, case: &Case, by: GroupBy) -> String {
             .tier_on(&case.home_path)
             .map_or_else(|| NONE.into(), str::to_string),
         GroupBy::Week => iso_week(case.opened_at, policy.defaults.timezone),
-    }
+        GroupBy::Owner => case.owner.clone(),
+        GroupBy::Label if case.labels.is_empty() => NONE.into(),
+        GroupBy::Label => {
+            let mut labels = case.labels.clone();
+            labels.sort();
+            labels.dedup();
+            return labels;
+        }
+    };
+    vec![one]
 }
 
 /// Groups in the policy's order (severities, tiers, types as written), then the others
@@ -114,7 +141,7 @@ fn sort_groups<T>(policy: &Policy, by: GroupBy, groups: &mut [(String, T)]) {
             GroupBy::Severity => policy.severities.iter().position(|s| s.id == key),
             GroupBy::Tier => policy.tiers.iter().position(|t| t.id == key),
             GroupBy::Type => policy.types.iter().position(|t| t == key),
-            GroupBy::Account | GroupBy::Week => None,
+            GroupBy::Account | GroupBy::Week | GroupBy::Owner | GroupBy::Label => None,
         };
         match (pos, key == NONE) {
             (Some(p), _) => p,
@@ -126,7 +153,7 @@ fn sort_groups<T>(policy: &Policy, by: GroupBy, groups: &mut [(String, T)]) {
 }
 
 /// Split cases into groups (sorted), or one group `all` without `by`.
-fn grouped<'a>(
+pub(crate) fn grouped<'a>(
     policy: &Policy,
     cases: &[&'a Case],
     by: Option<GroupBy>,
@@ -136,7 +163,9 @@ fn grouped<'a>(
     };
     let mut map: HashMap<String, Vec<&Case>> = HashMap::new();
     for c in cases {
-        map.entry(group_key(policy, c, by)).or_default().push(c);
+        for key in group_keys(policy, c, by) {
+            map.entry(key).or_default().push(c);
+        }
     }
     let mut groups: Vec<(String, Vec<&Case>)> = map.into_iter().collect();
     sort_groups(policy, by, &mut groups);
@@ -144,7 +173,7 @@ fn grouped<'a>(
 }
 
 /// Each group's figures, then (with `by`) the `all` row over every case.
-fn per_group<T>(
+pub(crate) fn per_group<T>(
     policy: &Policy,
     cases: &[&Case],
     by: Option<GroupBy>,
@@ -297,16 +326,19 @@ pub struct WeekRow {
 /// the first event) to the week of `now`: cases opened, escalations (every `escalated`
 /// event), targets breached (response and resolution targets missed, dated when they fell
 /// due) and resolutions (every `resolved` event). Only what happened at or after `since`
-/// counts.
+/// and before `until` counts; the last week is the week of `until` (else of `now`).
 pub fn trends(
     policy: &Policy,
     cases: &[Case],
     since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Vec<WeekRow> {
     let tz = policy.defaults.timezone;
     let day = |at: DateTime<Utc>| monday(at.with_timezone(&tz).date_naive());
-    let counts_at = |at: DateTime<Utc>| at <= now && since.is_none_or(|s| at >= s);
+    let counts_at = |at: DateTime<Utc>| {
+        at <= now && since.is_none_or(|s| at >= s) && until.is_none_or(|u| at < u)
+    };
     // Monday → [opened, escalated, breached, resolved]
     let mut weeks: BTreeMap<NaiveDate, [usize; 4]> = BTreeMap::new();
     for c in cases {
@@ -341,7 +373,10 @@ pub fn trends(
     let Some(first) = first else {
         return Vec::new();
     };
-    let last = day(now);
+    let last = match until {
+        Some(u) if u <= now => day(u - TimeDelta::nanoseconds(1)),
+        _ => day(now),
+    };
     let mut out = Vec::new();
     let mut week = first;
     while week <= last {
@@ -408,6 +443,25 @@ pub struct Reviews {
     pub root_causes: Vec<RootCause>,
     /// Owners of action items, most open first.
     pub owners: Vec<OwnerRow>,
+}
+
+/// A root cause as it is compared: spacing collapsed, case ignored (`"bad  DEPLOY"` and
+/// `"Bad deploy"` are one cause).
+pub fn cause_key(cause: &str) -> String {
+    cause_shown(cause).to_lowercase()
+}
+
+/// A root cause as it is shown: spacing collapsed.
+pub fn cause_shown(cause: &str) -> String {
+    cause.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A case's root cause: its review's, else the one given at resolution.
+pub fn root_cause(case: &Case) -> Option<&str> {
+    case.review
+        .as_ref()
+        .map(|r| r.root_cause.as_str())
+        .or(case.root_cause.as_deref())
 }
 
 /// The review state of a case at `now`.
@@ -480,15 +534,10 @@ pub fn reviews(
     let mut order: Vec<String> = Vec::new();
     let mut owners: BTreeMap<String, OwnerRow> = BTreeMap::new();
     for c in cases {
-        let cause = c
-            .review
-            .as_ref()
-            .map(|r| r.root_cause.as_str())
-            .or(c.root_cause.as_deref());
-        if let Some(cause) = cause {
-            let shown = cause.split_whitespace().collect::<Vec<_>>().join(" ");
+        if let Some(cause) = root_cause(c) {
+            let shown = cause_shown(cause);
             if !shown.is_empty() {
-                let key = shown.to_lowercase();
+                let key = cause_key(&shown);
                 let e = causes.entry(key.clone()).or_insert_with(|| {
                     order.push(key);
                     (shown, 0)
@@ -872,10 +921,7 @@ pub fn escalations(
         .collect();
     let rows = per_group(policy, cases, by, |group, cs| {
         let ttr = |c: &&&Case| c.resolved_at.map(|r| (r - c.opened_at).num_seconds());
-        let csats: Vec<u8> = cs
-            .iter()
-            .filter_map(|c| c.followup.as_ref().and_then(|f| f.csat))
-            .collect();
+        let (csat, csat_responses) = csat(cs);
         EscalationRow {
             group: group.to_string(),
             cases: cs.len(),
@@ -897,9 +943,8 @@ pub fn escalations(
                     .filter_map(|c| ttr(&c))
                     .collect(),
             ),
-            csat: (!csats.is_empty())
-                .then(|| csats.iter().map(|&x| f64::from(x)).sum::<f64>() / csats.len() as f64),
-            csat_responses: csats.len(),
+            csat,
+            csat_responses,
         }
     });
     // Repeat pairs.

@@ -1,16 +1,18 @@
-//! Reports: `esc report sla | trends | reviews | triggers | escalations`.
+//! Reports: `esc report sla | trends | reviews | triggers | escalations | desk`.
 //!
 //! [`metrics`] computes the figures (pure functions of policy, cases and now); this module
 //! lays them out as [`Report`]s — titled sections of typed cells — and [`render`] prints a
 //! report as a table, JSON, CSV or Markdown. Computing never formats; rendering never
 //! computes.
 
+pub mod desk;
 pub mod metrics;
 pub mod render;
 
 use crate::case::Case;
 use crate::policy::Policy;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+pub use desk::Every;
 pub use metrics::GroupBy;
 
 /// Which report.
@@ -22,6 +24,7 @@ pub enum Kind {
     Reviews,
     Triggers,
     Escalations,
+    Desk,
 }
 
 impl Kind {
@@ -33,13 +36,14 @@ impl Kind {
             Kind::Reviews => "reviews",
             Kind::Triggers => "triggers",
             Kind::Escalations => "escalations",
+            Kind::Desk => "desk",
         }
     }
 
     /// The grouping used when `--by` is not given.
     pub fn default_by(self) -> Option<GroupBy> {
         match self {
-            Kind::Sla | Kind::Reviews | Kind::Escalations => Some(GroupBy::Severity),
+            Kind::Sla | Kind::Reviews | Kind::Escalations | Kind::Desk => Some(GroupBy::Severity),
             Kind::Trends => Some(GroupBy::Week),
             Kind::Triggers | Kind::Breaches => None,
         }
@@ -51,9 +55,13 @@ impl Kind {
 pub struct Options {
     /// Only cases opened at or after this (trends: only what happened at or after it).
     pub since: Option<DateTime<Utc>>,
+    /// Only cases opened before this (trends: only what happened before it).
+    pub until: Option<DateTime<Utc>>,
     pub by: Option<GroupBy>,
     /// Repeat escalations: the same account and type escalated again within this.
     pub window: TimeDelta,
+    /// The periods of the desk report's backlog series.
+    pub every: Every,
 }
 
 /// One cell of a report.
@@ -67,6 +75,8 @@ pub enum Cell {
     Secs(Option<i64>),
     /// A plain number (an average); `None` when there was nothing to average.
     Num(Option<f64>),
+    /// A whole number that may be missing (a satisfaction score not given).
+    Score(Option<u8>),
     Date(NaiveDate),
     Bool(bool),
 }
@@ -105,8 +115,9 @@ pub struct Report {
     pub kind: Kind,
     pub now: DateTime<Utc>,
     pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
     pub by: Option<GroupBy>,
-    /// Cases the report covers (opened since `since`).
+    /// Cases the report covers (opened since `since`, before `until`).
     pub cases: usize,
     pub sections: Vec<Section>,
     /// Explanations printed under the tables.
@@ -129,11 +140,203 @@ fn detail(key: &'static str) -> Column {
     }
 }
 
-/// The cases a report covers: opened at or after `since`.
-pub fn select(cases: &[Case], since: Option<DateTime<Utc>>) -> Vec<&Case> {
+/// The sections of `esc report desk`.
+fn desk_sections(d: &desk::Desk, group: Column, every: Every, policy: &Policy) -> Vec<Section> {
+    let tz = policy.defaults.timezone;
+    let date = |at: DateTime<Utc>| Cell::Date(at.with_timezone(&tz).date_naive());
+    vec![
+        Section {
+            key: "groups",
+            title: "First contact, reopens, handoffs, CSAT".into(),
+            columns: vec![
+                group,
+                col("cases", "cases"),
+                col("resolved", "resolved"),
+                col("first_contact", "first\ncontact"),
+                col("first_contact_pct", "first\ncontact %"),
+                detail("ever_resolved"),
+                col("reopened", "reopened"),
+                col("reopen_pct", "reopen\nrate %"),
+                col("handoffs", "handoffs"),
+                col("accepted", "accepted"),
+                col("accept_median", "accept\nmedian"),
+                col("accept_p90", "accept\np90"),
+                col("csat_avg", "CSAT\navg"),
+                col("csat_responses", "CSAT\nn"),
+                col("recurred", "recurred"),
+            ],
+            rows: d
+                .rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        Cell::Text(r.group.clone()),
+                        Cell::Int(r.cases),
+                        Cell::Int(r.resolved),
+                        Cell::Int(r.first_contact),
+                        Cell::Pct(r.first_contact_pct()),
+                        Cell::Int(r.ever_resolved),
+                        Cell::Int(r.reopened),
+                        Cell::Pct(r.reopen_pct()),
+                        Cell::Int(r.handoffs),
+                        Cell::Int(r.accepted.count),
+                        Cell::Secs(r.accepted.median),
+                        Cell::Secs(r.accepted.p90),
+                        Cell::Num(r.csat),
+                        Cell::Int(r.csat_responses),
+                        Cell::Int(r.recurred),
+                    ]
+                })
+                .collect(),
+            chart: None,
+        },
+        Section {
+            key: "tiers",
+            title: "Time in tier (business time)".into(),
+            columns: vec![
+                col("path", "path"),
+                col("tier", "tier"),
+                col("stints", "stays"),
+                col("median", "median"),
+                col("p90", "p90"),
+                col("now", "there now"),
+            ],
+            rows: d
+                .tiers
+                .iter()
+                .map(|t| {
+                    vec![
+                        Cell::Text(t.path.clone()),
+                        Cell::Text(t.tier.clone()),
+                        Cell::Int(t.time.count),
+                        Cell::Secs(t.time.median),
+                        Cell::Secs(t.time.p90),
+                        Cell::Int(t.now),
+                    ]
+                })
+                .collect(),
+            chart: None,
+        },
+        Section {
+            key: "people",
+            title: "Per person".into(),
+            columns: vec![
+                col("person", "person"),
+                col("owned", "owned"),
+                col("resolved", "resolved"),
+                col("handoffs", "handed\nto them"),
+                col("accepted", "accepted"),
+                col("accept_median", "accept\nmedian"),
+                col("swarms", "swarms"),
+                col("swarm_actions", "swarm\nactions"),
+            ],
+            rows: d
+                .people
+                .iter()
+                .map(|p| {
+                    vec![
+                        Cell::Text(p.person.clone()),
+                        Cell::Int(p.owned),
+                        Cell::Int(p.resolved),
+                        Cell::Int(p.handoffs),
+                        Cell::Int(p.accepted.count),
+                        Cell::Secs(p.accepted.median),
+                        Cell::Int(p.swarms),
+                        Cell::Int(p.swarm_actions),
+                    ]
+                })
+                .collect(),
+            chart: None,
+        },
+        Section {
+            key: "backlog",
+            title: format!("Open backlog at the end of each {}", every.as_str()),
+            columns: vec![
+                col(every.as_str(), every.as_str()),
+                col("from", "from"),
+                col("opened", "opened"),
+                col("resolved", "resolved"),
+                col("open", "open at end"),
+            ],
+            rows: d
+                .backlog
+                .iter()
+                .map(|b| {
+                    vec![
+                        Cell::Text(b.period.clone()),
+                        Cell::Date(b.start),
+                        Cell::Int(b.opened),
+                        Cell::Int(b.resolved),
+                        Cell::Int(b.open),
+                    ]
+                })
+                .collect(),
+            chart: Some(Chart {
+                series: vec![(4, '█')],
+            }),
+        },
+        Section {
+            key: "comments",
+            title: "CSAT comments (lowest first)".into(),
+            columns: vec![
+                col("case", "case"),
+                col("date", "date"),
+                col("csat", "CSAT"),
+                col("owner", "owner"),
+                col("comment", "comment"),
+            ],
+            rows: d
+                .comments
+                .iter()
+                .map(|c| {
+                    vec![
+                        Cell::Text(c.case.clone()),
+                        date(c.at),
+                        Cell::Score(c.csat),
+                        Cell::Text(c.owner.clone()),
+                        Cell::Text(c.comment.clone()),
+                    ]
+                })
+                .collect(),
+            chart: None,
+        },
+        Section {
+            key: "recurrences",
+            title: "Recurred root causes (the earlier review's actions were all done)".into(),
+            columns: vec![
+                col("case", "case"),
+                col("opened", "opened"),
+                col("root_cause", "root cause"),
+                col("earlier", "earlier case"),
+                col("actions_done", "actions done"),
+            ],
+            rows: d
+                .recurrences
+                .iter()
+                .map(|r| {
+                    vec![
+                        Cell::Text(r.case.clone()),
+                        date(r.opened_at),
+                        Cell::Text(r.root_cause.clone()),
+                        Cell::Text(r.earlier.clone()),
+                        date(r.done_at),
+                    ]
+                })
+                .collect(),
+            chart: None,
+        },
+    ]
+}
+
+/// The cases a report covers: opened at or after `since` and before `until`.
+pub fn select(
+    cases: &[Case],
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+) -> Vec<&Case> {
     cases
         .iter()
-        .filter(|c| since.is_none_or(|s| c.opened_at >= s))
+        .filter(|c| since.is_none_or(|s| c.opened_at >= s) && until.is_none_or(|u| c.opened_at < u))
         .collect()
 }
 
@@ -146,12 +349,13 @@ pub fn build(
     opts: &Options,
     now: DateTime<Utc>,
 ) -> Report {
-    let selected = select(cases, opts.since);
+    let selected = select(cases, opts.since, opts.until);
     let by = opts.by;
     let mut report = Report {
         kind,
         now,
         since: opts.since,
+        until: opts.until,
         by,
         cases: selected.len(),
         sections: Vec::new(),
@@ -218,7 +422,7 @@ pub fn build(
             );
         }
         Kind::Trends => {
-            let weeks = metrics::trends(policy, cases, opts.since, now);
+            let weeks = metrics::trends(policy, cases, opts.since, opts.until, now);
             let rows = weeks
                 .iter()
                 .map(|w| {
@@ -471,6 +675,23 @@ pub fn build(
                 "prevented: an SLA warning was raised and the case was then resolved without another escalation on its home path and before that clock breached; tiered: escalated at least once, never swarmed".into(),
             );
         }
+        Kind::Desk => {
+            let span = desk::Span {
+                since: opts.since,
+                until: opts.until,
+                every: opts.every,
+            };
+            let d = desk::desk(policy, cases, &selected, by, span, now);
+            report.sections = desk_sections(&d, group_col(), opts.every, policy);
+            report.notes.push(
+                "first contact: resolved without an escalation, a reassignment or a reopening; reopen rate: of the cases ever resolved; durations are business time on the case's calendar; accepted: the new owner's first action after a handoff; recurred: the root cause matches an earlier review whose action items were all done; median and p90 are nearest-rank".into(),
+            );
+        }
+    }
+    if by == Some(GroupBy::Label) {
+        report.notes.push(
+            "by label: a case with two labels counts in both groups; `all` counts it once".into(),
+        );
     }
     report
 }

@@ -42,7 +42,8 @@ fn human(cell: &Cell) -> String {
         Cell::Pct(Some(p)) => format!("{:.1}%", p),
         Cell::Secs(Some(s)) => human_secs(*s),
         Cell::Num(Some(x)) => format!("{x:.2}"),
-        Cell::Pct(None) | Cell::Secs(None) | Cell::Num(None) => "-".into(),
+        Cell::Score(Some(n)) => n.to_string(),
+        Cell::Pct(None) | Cell::Secs(None) | Cell::Num(None) | Cell::Score(None) => "-".into(),
         Cell::Date(d) => d.to_string(),
         Cell::Bool(b) => if *b { "yes" } else { "no" }.into(),
     }
@@ -55,6 +56,7 @@ fn value(cell: &Cell) -> Value {
         Cell::Pct(p) => json!(p.map(|p| round(p, 1))),
         Cell::Secs(s) => json!(s),
         Cell::Num(x) => json!(x.map(|x| round(x, 2))),
+        Cell::Score(n) => json!(n),
         Cell::Date(d) => json!(d.to_string()),
         Cell::Bool(b) => json!(b),
     }
@@ -98,6 +100,14 @@ fn heading(report: &Report, tz: Tz) -> String {
     );
     if let Some(since) = report.since {
         s.push_str(&format!(" opened since {}", local_time(since, tz)));
+    }
+    if let Some(until) = report.until {
+        let lead = if report.since.is_some() {
+            ","
+        } else {
+            " opened"
+        };
+        s.push_str(&format!("{lead} before {}", local_time(until, tz)));
     }
     if let Some(by) = report.by {
         s.push_str(&format!(", by {}", by.as_str()));
@@ -196,6 +206,9 @@ pub fn to_json(report: &Report) -> Value {
     m.insert("report".into(), json!(report.kind.as_str()));
     m.insert("now".into(), json!(report.now));
     m.insert("since".into(), json!(report.since));
+    if report.until.is_some() {
+        m.insert("until".into(), json!(report.until));
+    }
     m.insert("by".into(), json!(report.by.map(|b| b.as_str())));
     m.insert("cases".into(), json!(report.cases));
     for s in &report.sections {
