@@ -689,7 +689,13 @@ fn simulate<'p>(
     if rng.chance(0.95) {
         let m = rng.range(10.0, 2.0 * 24.0 * 60.0);
         sim.wait(rng, m);
-        sim.act(Request::Close, None);
+        sim.act(
+            Request::Close {
+                waive_review: None,
+                without_followup: None,
+            },
+            None,
+        );
     }
     sim
 }

@@ -557,11 +557,20 @@ pub enum CaseCommand {
         #[arg(long, conflicts_with_all = ["csat", "comment"])]
         request: bool,
     },
-    /// Close a resolved case
+    /// Close a resolved case (its required review and follow-up recorded, or waived by
+    /// someone who holds that authority)
     Close {
         /// Case id (ESC-7, esc-7 or 7)
         #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
         id: String,
+        /// Close without the review the case requires, for this reason ([authority]
+        /// waive_review; counted in `report reviews`)
+        #[arg(long = "waive-review", value_name = "REASON")]
+        waive_review: Option<String>,
+        /// Close without the follow-up the policy requires, for this reason ([authority]
+        /// close_without_followup)
+        #[arg(long = "without-followup", value_name = "REASON")]
+        without_followup: Option<String>,
     },
     /// Reopen a resolved or closed case
     Reopen {
@@ -602,8 +611,14 @@ pub enum CaseCommand {
         #[arg(long = "role", value_name = "ROLE=PERSON")]
         roles: Vec<String>,
         /// End the major incident
-        #[arg(long = "stand-down", conflicts_with_all = ["commander", "roles"])]
+        #[arg(long = "stand-down", conflicts_with_all = ["commander", "roles", "bridge", "channel"])]
         stand_down: bool,
+        /// The bridge: the URL of the incident call
+        #[arg(long, value_name = "URL")]
+        bridge: Option<String>,
+        /// The incident's chat channel (e.g. #inc-checkout)
+        #[arg(long, value_name = "NAME")]
+        channel: Option<String>,
     },
     /// Change a case's title, severity, type, account or labels (recorded as an `edited`
     /// event; a new severity re-bases the SLA targets from the original open time)
@@ -620,8 +635,15 @@ pub enum CaseCommand {
     /// An executive briefing for a customer's case
     Brief {
         /// Case id (ESC-7, esc-7 or 7)
-        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other)]
-        id: String,
+        #[arg(add = case_candidates(), value_hint = clap::ValueHint::Other, required_unless_present = "digest", conflicts_with = "digest")]
+        id: Option<String>,
+        /// One executive page over every case with a sponsor engaged, a major incident or an
+        /// SLA breach that was open in the period
+        #[arg(long)]
+        digest: bool,
+        /// The period of the digest, back from now [default: 7d]
+        #[arg(long, value_name = "DURATION", conflicts_with = "id")]
+        since: Option<String>,
     },
     /// Everything about a case: levels, owner, RACI, timeline
     Show {

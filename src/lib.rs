@@ -7,7 +7,8 @@
 //! - [`intake`]: alerts and events from monitoring → cases, de-duplicated by key (pure);
 //! - [`store`]: the append-only JSON Lines ledger (locking, fsync, torn tails) and discovery;
 //! - [`app`]: the shell — one module per command group, the only code that does I/O;
-//! - [`review`] and [`report`]: post-escalation reviews and reports (pure);
+//! - [`review`], [`remind`] and [`report`]: post-escalation reviews, their reminders and
+//!   reports (pure);
 //! - [`cli`]: clap definitions.
 
 pub mod app;
@@ -18,6 +19,7 @@ pub mod intake;
 pub mod notify;
 pub mod oncall;
 pub mod policy;
+pub mod remind;
 pub mod render;
 pub mod report;
 pub mod review;

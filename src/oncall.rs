@@ -113,6 +113,7 @@ mod tests {
                 case: crate::case::event::ONCALL.into(),
                 step: e.step(),
                 policy: None,
+                login: None,
                 event: e,
             });
         }

@@ -143,6 +143,9 @@ pub enum State {
     Overdue,
     /// Recorded.
     Recorded,
+    /// Required, not recorded, and waived when the case was closed (`esc close
+    /// --waive-review`).
+    Waived,
 }
 
 impl State {
@@ -153,6 +156,7 @@ impl State {
             State::Pending => "pending",
             State::Overdue => "overdue",
             State::Recorded => "recorded",
+            State::Waived => "waived",
         }
     }
 }
@@ -216,6 +220,8 @@ pub fn status(policy: &Policy, case: &Case, reasons: Vec<Reason>, now: DateTime<
     let due = case.resolved_at.map(|r| r + policy.review.due);
     let state = if case.review.is_some() {
         State::Recorded
+    } else if case.review_waived.is_some() && !reasons.is_empty() {
+        State::Waived
     } else if reasons.is_empty() {
         State::NotRequired
     } else {

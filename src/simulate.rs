@@ -128,7 +128,7 @@ pub fn request_name(r: &Request) -> &'static str {
         Request::Resolve { .. } => "resolve",
         Request::Followup { .. } => "followup",
         Request::RequestFollowup => "followup request",
-        Request::Close => "close",
+        Request::Close { .. } => "close",
         Request::Reopen { .. } => "reopen",
         Request::Edit(_) => "edit",
     }
@@ -142,6 +142,7 @@ fn record(case: &str, at: DateTime<Utc>, actor: &str, event: Event) -> Record {
         case: case.to_string(),
         step: event.step(),
         policy: None,
+        login: None,
         event,
     }
 }

@@ -9,7 +9,9 @@
 use crate::case::incident::involved;
 use crate::case::{Case, Event, Mark, Record};
 use crate::notify::compose::{self, Fact};
-use crate::policy::{Calendar, Conditions, NoticeKind, Policy, SlaCondition, Trigger};
+use crate::policy::{
+    Calendar, Conditions, NoticeKind, Policy, SlaCondition, Trigger, TriggerScope,
+};
 use crate::render::local_time;
 use crate::sla::calendar;
 use crate::sla::clock::{ClockKind, ClockState, Clocks, clocks};
@@ -41,6 +43,10 @@ pub enum ActionKind {
     PromiseMissed {
         by: DateTime<Utc>,
     },
+    /// People were reminded of an overdue review (`item` absent) or a late action item.
+    Reminder {
+        item: Option<u32>,
+    },
 }
 
 /// One planned action on one case, with the events that record it (notification included).
@@ -66,6 +72,7 @@ impl ActionKind {
             ActionKind::Trigger { .. } => "trigger",
             ActionKind::Proposed { .. } => "proposed",
             ActionKind::PromiseMissed { .. } => "promise_missed",
+            ActionKind::Reminder { .. } => "reminder",
         }
     }
 }
@@ -95,6 +102,8 @@ pub struct Planner<'a> {
     cases: &'a [Case],
     now: DateTime<Utc>,
     open_per_account: HashMap<&'a str, u32>,
+    /// Account-scoped triggers: which case carries each firing.
+    scoped: AccountScope,
 }
 
 impl<'a> Planner<'a> {
@@ -105,11 +114,13 @@ impl<'a> Planner<'a> {
                 *open_per_account.entry(a.as_str()).or_default() += 1;
             }
         }
+        let scoped = account_scope(policy, cases, now, &open_per_account);
         Planner {
             policy,
             cases,
             now,
             open_per_account,
+            scoped,
         }
     }
 
@@ -119,7 +130,7 @@ impl<'a> Planner<'a> {
         let Some(case) = self.cases.get(i) else {
             return Vec::new();
         };
-        if !case.is_active() && !has_status_trigger(self.policy) {
+        if !case.is_active() && !has_status_trigger(self.policy) && !crate::remind::may_need(case) {
             return Vec::new();
         }
         let open_for_account = case
@@ -128,7 +139,7 @@ impl<'a> Planner<'a> {
             .and_then(|a| self.open_per_account.get(a))
             .copied()
             .unwrap_or(0);
-        plan_case(self.policy, case, self.now, open_for_account)
+        plan_case(self.policy, case, self.now, open_for_account, &self.scoped)
     }
 
     /// The plan of [`plan`] in its order, without the events (what a dry run shows).
@@ -154,7 +165,11 @@ impl<'a> Planner<'a> {
 pub fn batches(plan: &[Planned], max: usize) -> Vec<Vec<usize>> {
     let mut order: Vec<usize> = (0..plan.len()).collect();
     if plan.len() <= max {
-        return if order.is_empty() { Vec::new() } else { vec![order] };
+        return if order.is_empty() {
+            Vec::new()
+        } else {
+            vec![order]
+        };
     }
     // Stable: each case's actions keep their order.
     order.sort_by(|&a, &b| plan[a].case.cmp(&plan[b].case));
@@ -168,6 +183,58 @@ pub fn batches(plan: &[Planned], max: usize) -> Vec<Vec<usize>> {
     }
     if !batch.is_empty() {
         out.push(batch);
+    }
+    out
+}
+
+/// Account-scoped triggers (`scope = "account"`): per (trigger, account), the cases its
+/// conditions hold on, in case order. The first carries the firing or proposal; the map
+/// has no entry for an account where the trigger already acted (and is not due again).
+pub type AccountScope = HashMap<(String, String), Vec<String>>;
+
+/// Build the [`AccountScope`] of `cases` at `now`.
+pub fn account_scope(
+    policy: &Policy,
+    cases: &[Case],
+    now: DateTime<Utc>,
+    open_per_account: &HashMap<&str, u32>,
+) -> AccountScope {
+    let mut out = AccountScope::new();
+    let scoped: Vec<&Trigger> = policy
+        .triggers
+        .iter()
+        .filter(|t| t.scope == TriggerScope::Account)
+        .collect();
+    if scoped.is_empty() {
+        return out;
+    }
+    for t in scoped {
+        // Accounts where the trigger already acted: a pending proposal, or a firing or a
+        // rejection not yet due to repeat, on any of the account's cases.
+        let mut done: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        for c in cases {
+            let (Some(a), Some(s)) = (&c.account, c.triggers.get(&t.name)) else {
+                continue;
+            };
+            let again = match (t.repeat, s.last) {
+                (Some(every), Some(last)) => now - last >= every,
+                _ => false,
+            };
+            if s.pending.is_some() || ((s.fired > 0 || s.rejected > 0) && !again) {
+                done.insert(a.as_str());
+            }
+        }
+        for c in cases {
+            let Some(a) = c.account.as_deref().filter(|a| !done.contains(a)) else {
+                continue;
+            };
+            let n = open_per_account.get(a).copied().unwrap_or(0);
+            if conditions_hold(policy, c, &t.when, now, n).is_some() {
+                out.entry((t.name.clone(), a.to_string()))
+                    .or_default()
+                    .push(c.id.clone());
+            }
+        }
     }
     out
 }
@@ -186,6 +253,7 @@ fn apply(case: &mut Case, events: &[Event], now: DateTime<Utc>) {
             case: case.id.clone(),
             step: e.step(),
             policy: None,
+            login: None,
             event: e.clone(),
         };
         // Planned events are legal by construction; a fold error cannot happen here.
@@ -199,6 +267,7 @@ pub fn plan_case(
     original: &Case,
     now: DateTime<Utc>,
     open_for_account: u32,
+    scoped: &AccountScope,
 ) -> Vec<Planned> {
     let mut case = original.clone();
     case.events.clear();
@@ -219,11 +288,21 @@ pub fn plan_case(
         }
     }
     for t in &policy.triggers {
-        if let Some(p) = trigger_action(policy, &case, t, now, open_for_account) {
+        if let Some(p) = trigger_action(policy, &case, t, now, open_for_account, scoped) {
             push(&mut case, p);
         }
     }
     if let Some(p) = promise_action(policy, &case, now) {
+        push(&mut case, p);
+    }
+    for r in crate::remind::plan(policy, &case, now) {
+        let p = Planned {
+            case: case.id.clone(),
+            due: r.due,
+            order: r.due,
+            kind: ActionKind::Reminder { item: r.item },
+            events: r.events,
+        };
         push(&mut case, p);
     }
     out
@@ -598,6 +677,17 @@ pub fn conditions_hold(
     Some(since.into_iter().max().unwrap_or(now).min(now))
 }
 
+/// Whether a trigger does more than notify.
+fn has_effects(t: &Trigger) -> bool {
+    let a = &t.then;
+    a.escalate.is_some()
+        || a.to.is_some()
+        || a.swarm.is_some()
+        || a.major
+        || a.sponsor
+        || !a.label.is_empty()
+}
+
 /// The events a trigger's actions record on a case (without the trigger record itself).
 pub fn trigger_events(
     policy: &Policy,
@@ -790,7 +880,19 @@ fn trigger_action(
     t: &Trigger,
     now: DateTime<Utc>,
     open_for_account: u32,
+    scoped: &AccountScope,
 ) -> Option<Planned> {
+    // Once per account: only the account's first matching case acts, naming the others.
+    let mut others: Vec<String> = Vec::new();
+    if t.scope == TriggerScope::Account
+        && let Some(account) = &case.account
+    {
+        let cases = scoped.get(&(t.name.clone(), account.clone()))?;
+        if cases.first() != Some(&case.id) {
+            return None;
+        }
+        others = cases[1..].to_vec();
+    }
     let state = case.triggers.get(&t.name);
     if let Some(s) = state {
         if s.pending.is_some() {
@@ -808,7 +910,26 @@ fn trigger_action(
         }
     }
     let due = conditions_hold(policy, case, &t.when, now, open_for_account)?;
-    let describe = crate::policy::explain::describe_trigger(t);
+    // A trigger whose actions would all change nothing (a major incident already declared,
+    // the sponsor already engaged, the case already at that tier …) proposes nothing, and
+    // fires only if it also notifies (a repeating page goes on); one that only notifies
+    // always fires.
+    if has_effects(t)
+        && (t.then.confirm || t.then.notify.is_empty())
+        && trigger_events(policy, case, t, due, now).is_empty()
+    {
+        return None;
+    }
+    let mut describe = crate::policy::explain::describe_trigger(t);
+    if let Some(account) = case
+        .account
+        .as_deref()
+        .filter(|_| t.scope == TriggerScope::Account)
+    {
+        let mut all = vec![case.id.clone()];
+        all.extend(others);
+        describe = format!("{describe} (for account {account}: {})", all.join(", "));
+    }
     if t.then.confirm {
         let mut events = vec![Event::Proposed {
             trigger: t.name.clone(),
@@ -882,6 +1003,7 @@ mod tests {
             case: format!("ESC-{n}"),
             step: Step::Open,
             policy: None,
+            login: None,
             event: Event::Opened {
                 title: format!("case {n}"),
                 severity: severity.into(),
@@ -966,7 +1088,11 @@ mod tests {
                 all.extend(batch);
             }
             all.sort();
-            assert_eq!(all, (0..whole.len()).collect::<Vec<_>>(), "batches of {max}");
+            assert_eq!(
+                all,
+                (0..whole.len()).collect::<Vec<_>>(),
+                "batches of {max}"
+            );
         }
         // A plan that fits is one batch in its own order.
         assert_eq!(

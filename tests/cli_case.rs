@@ -83,6 +83,12 @@ fn open(env: &TestEnv, title: &str, extra: &[&str]) -> Value {
     ok_at(env, NOW, &args)
 }
 
+/// `args` run by the team lead, who may skip tiers and escalate on the management path.
+fn as_lead(mut args: Vec<&str>) -> Vec<&str> {
+    args.splice(0..0, ["--actor", "fay"]);
+    args
+}
+
 fn handoff(id: &str) -> Vec<&str> {
     vec![
         "escalate",
@@ -449,20 +455,20 @@ fn skipping_tiers_only_where_the_severity_allows() {
     let env = env();
     open(&env, "sev3 case", &[]);
     open(&env, "sev1 case", &["--severity", "sev1"]);
-    let mut skip = handoff("ESC-1");
+    let mut skip = as_lead(handoff("ESC-1"));
     skip.extend(["--path", "management", "--to", "manager"]);
     refused_at(&env, &at(1), &skip, &["sev3", "skipping", "lead"]);
     // --to names the path by itself.
-    let mut skip = handoff("ESC-1");
+    let mut skip = as_lead(handoff("ESC-1"));
     skip.extend(["--to", "manager"]);
     refused_at(&env, &at(1), &skip, &["skipping"]);
     // The next tier by name is not a skip.
-    let mut next = handoff("ESC-1");
+    let mut next = as_lead(handoff("ESC-1"));
     next.extend(["--to", "L2"]);
     let c = ok_at(&env, &at(1), &next);
     assert_eq!(c["levels"]["technical"], "L2");
 
-    let mut skip = handoff("ESC-2");
+    let mut skip = as_lead(handoff("ESC-2"));
     skip.extend(["--to", "manager"]);
     let c = ok_at(&env, &at(2), &skip);
     assert_eq!(c["levels"]["management"], "manager");
@@ -478,7 +484,7 @@ fn skipping_tiers_only_where_the_severity_allows() {
         &["escalate", "2", "--to", "L9", "--reason", "r"],
         &["L9"],
     );
-    let mut wrong_path = handoff("ESC-2");
+    let mut wrong_path = as_lead(handoff("ESC-2"));
     wrong_path.extend(["--path", "management", "--to", "L2"]);
     refused_at(&env, &at(3), &wrong_path, &["L2", "technical"]);
 }
@@ -498,7 +504,7 @@ fn skipping_on_the_default_path_with_three_tiers() {
     let env = TestEnv::with_policy(&policy);
     open(&env, "sev3", &[]);
     open(&env, "sev1", &["--severity", "sev1"]);
-    let mut skip = handoff("1");
+    let mut skip = as_lead(handoff("1"));
     skip.extend(["--to", "L3"]);
     refused_at(
         &env,
@@ -506,7 +512,7 @@ fn skipping_on_the_default_path_with_three_tiers() {
         &skip,
         &["does not allow skipping", "next is L2"],
     );
-    let mut skip = handoff("2");
+    let mut skip = as_lead(handoff("2"));
     skip.extend(["--to", "L3"]);
     let c = ok_at(&env, &at(1), &skip);
     assert_eq!(c["levels"]["technical"], "L3");
@@ -517,7 +523,7 @@ fn skipping_on_the_default_path_with_three_tiers() {
         (Some("L1"), Some("L3"))
     );
     // Going "up" to where it already is, or lower, is refused.
-    let mut down = handoff("2");
+    let mut down = as_lead(handoff("2"));
     down.extend(["--to", "L2"]);
     refused_at(&env, &at(2), &down, &["higher tier"]);
 }
@@ -526,7 +532,7 @@ fn skipping_on_the_default_path_with_three_tiers() {
 fn management_path_is_independent() {
     let env = env();
     open(&env, "first", &[]);
-    let mut mgmt = handoff("1");
+    let mut mgmt = as_lead(handoff("1"));
     mgmt.extend(["--path", "management"]);
     let c = ok_at(&env, &at(1), &mgmt);
     assert_eq!(
@@ -535,7 +541,7 @@ fn management_path_is_independent() {
     );
     assert_eq!(c["owner"], "ana", "the home path's tier decides the owner");
 
-    let c = ok_at(&env, &at(2), &handoff("1"));
+    let c = ok_at(&env, &at(2), &as_lead(handoff("1")));
     assert_eq!(
         c["levels"],
         serde_json::json!({"technical": "L2", "management": "lead"})
@@ -1300,6 +1306,8 @@ fn a_full_lifecycle_keeps_a_gap_free_ledger() {
         vec!["deescalate", "1", "--reason", "easy after all"],
         vec!["resolve", "1", "--resolution", "fixed"],
         vec!["followup", "1", "--csat", "5"],
+        // sev2 requires a review before closing.
+        vec!["review", "1", "--root-cause", "a stale driver"],
         vec!["close", "1"],
         vec!["reopen", "1", "--reason", "again"],
     ];
@@ -1329,6 +1337,7 @@ fn a_full_lifecycle_keeps_a_gap_free_ledger() {
             "deescalated",
             "resolved",
             "followed_up",
+            "review_recorded",
             "closed",
             "reopened"
         ]

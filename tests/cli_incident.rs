@@ -817,7 +817,11 @@ fn major_declared_twice_and_stand_down_refusals() {
         ],
         &[&id, "already a major incident", "kara"],
     );
-    let v = ok_at(&env, &at(90), &["major", &id, "--stand-down"]);
+    let v = ok_at(
+        &env,
+        &at(90),
+        &["--actor", "kara", "major", &id, "--stand-down"],
+    );
     assert_eq!(v["major"]["active"], false);
     assert_eq!(v["major"]["stood_down_at"], at(90).as_str());
     assert_eq!(v["major"]["commander"], "kara", "the record stays");
@@ -1048,7 +1052,11 @@ fn major_update_cadence_uses_major_update_every() {
     );
 
     // After the stand-down the severity's cadence applies again.
-    ok_at(&env, &at(30), &["major", &id, "--stand-down"]);
+    ok_at(
+        &env,
+        &at(30),
+        &["--actor", "kara", "major", &id, "--stand-down"],
+    );
     ok_at(&env, &at(40), &["update", &id, "Recovered, monitoring"]);
     assert_eq!(show_at(&env, &at(41), &id)["sla"]["update"]["due"], at(100));
 }
@@ -1198,7 +1206,11 @@ fn sponsor_proposal_approved_engages_and_notifies_the_sponsor() {
         "not before approval"
     );
 
-    ok_at(&env, &at(5), &["approve", &id, "propose-sponsor"]);
+    ok_at(
+        &env,
+        &at(5),
+        &["--actor", "anouk", "approve", &id, "propose-sponsor"],
+    );
     let engaged = events_named(&env, &id, "sponsor_engaged");
     assert_eq!(engaged.len(), 1);
     assert_eq!(strings(&engaged[0]["sponsor"]), [SPONSOR]);
@@ -1255,7 +1267,11 @@ fn major_trigger_with_confirm_proposes_then_approve_declares() {
     assert_eq!(show_at(&env, &at(2), &id)["major"], Value::Null);
     assert_eq!(events_named(&env, &id, "proposed").len(), 1);
 
-    let v = ok_at(&env, &at(5), &["approve", &id, "go-major"]);
+    let v = ok_at(
+        &env,
+        &at(5),
+        &["--actor", "anouk", "approve", &id, "go-major"],
+    );
     assert_eq!(v["id"], id.as_str());
     let v = show_at(&env, &at(6), &id);
     // The commander is the major step's Accountable (manager → gus); `comms` is also a
@@ -1269,7 +1285,12 @@ fn major_trigger_with_confirm_proposes_then_approve_declares() {
     assert_eq!(declared.len(), 1);
     assert_eq!(declared[0]["trigger"], "go-major");
     // Approving again is refused: the proposal was decided.
-    refused_at(&env, &at(7), &["approve", &id, "go-major"], &["go-major"]);
+    refused_at(
+        &env,
+        &at(7),
+        &["--actor", "anouk", "approve", &id, "go-major"],
+        &["go-major"],
+    );
 }
 
 #[test]
@@ -1837,7 +1858,11 @@ fn sre_incident_readme_scenario() {
             "Page the service owner at the first 5xx alert",
         ],
     );
-    ok_at(&env, &at(41), &["major", &id, "--stand-down"]);
+    ok_at(
+        &env,
+        &at(41),
+        &["--actor", "kara", "major", &id, "--stand-down"],
+    );
     let v = show_at(&env, &at(42), &id);
     assert_eq!(v["swarm"]["active"], false);
     assert_eq!(v["major"]["active"], false);

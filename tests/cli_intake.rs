@@ -588,7 +588,7 @@ fn policy_check_reports_intake_mistakes_with_positions() {
     let text = format!(
         "{base}\n[[intake]]\nname = \"a\"\nmatch = {{ env = \"~prod(\" }}\nseverity = \"sev9\"\nseverity_map = {{ critical = \"sev1\" }}\ntitle = \"{{{{ labels.x \"\nmax_new = {{ count = 0, per = \"5m\" }}\nper_alrt = true\n\n[[intake]]\nname = \"a\"\n"
     );
-    let env = TestEnv::with_policy(&text);
+    let env = TestEnv::with_exact_policy(&text);
     let out = env
         .esc(&["policy", "check", "--format", "json"])
         .output()

@@ -95,17 +95,23 @@ fn open_for_customer(env: &TestEnv, extra: &[&str]) -> Value {
 fn walk(file: &str) {
     let (policy, env) = under(file);
     let people: Vec<String> = policy.people().iter().map(|p| p.to_string()).collect();
+    let opened = open_for_customer(&env, &["--channel", "email", "--actor", &people[0]]);
+    let owner = opened["owner"].as_str().unwrap().to_string();
+    let other = people.iter().find(|p| **p != owner).unwrap().clone();
+    // The owner works the case (and, as commander, stands the major incident down).
     let run = |m: i64, args: &[&str]| {
-        let out = env.esc(args).env("ESC_NOW", at(m)).output().expect("run");
+        let out = env
+            .esc(args)
+            .env("ESC_NOW", at(m))
+            .env("ESC_ACTOR", &owner)
+            .output()
+            .expect("run");
         assert!(
             out.status.success(),
             "{file}: esc {args:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
     };
-    let opened = open_for_customer(&env, &["--channel", "email"]);
-    let owner = opened["owner"].as_str().unwrap().to_string();
-    let other = people.iter().find(|p| **p != owner).unwrap().clone();
     run(1, &["ack", "1"]);
     run(2, &["assign", "1", "--to", &other]);
     run(
@@ -179,6 +185,15 @@ fn walk(file: &str) {
     );
     run(12, &["followup", "1", "--request"]);
     run(13, &["followup", "1", "--csat", "5"]);
+    run(
+        14,
+        &[
+            "review",
+            "1",
+            "--root-cause",
+            "a driver update broke printing",
+        ],
+    );
     run(14, &["close", "1"]);
     run(15, &["reopen", "1", "--reason", "blank pages again"]);
 
@@ -473,7 +488,10 @@ fn a_catch_up_after_a_week_delivers_nothing_stale_and_no_warning_after_its_breac
     ok_at(&env, NOW, &["open", "Old outage", "--reporter", CUSTOMER]);
     let week = 7 * 24 * 60;
     ok_at(&env, &at(week - 20), &["open", "Fresh outage"]);
-    env.write("policy.toml", &policy(COMMAND));
+    env.write(
+        "policy.toml",
+        &common::allow_unknown_actors(&policy(COMMAND)),
+    );
     script(&env, "notify.sh", LOGGING);
     let (out, code, _) = sweep(&env, &at(week));
     assert_eq!(code, 0, "{out:#}");
@@ -701,7 +719,10 @@ fn a_runaway_template_fails_clearly_and_policy_check_flags_it() {
     let env = TestEnv::with_policy(&policy(""));
     ok_at(&env, NOW, &["open", "Loop", "--reporter", CUSTOMER]);
     let before = env.read("ledger.jsonl");
-    env.write("policy.toml", &policy(RUNAWAY));
+    env.write(
+        "policy.toml",
+        &common::allow_unknown_actors(&policy(RUNAWAY)),
+    );
     let out = env
         .esc(&["update", "1", "hello", "--customer"])
         .env("ESC_NOW", at(1))
@@ -1021,7 +1042,7 @@ fn email_reaches_staff_and_the_customer_over_smtp() {
     let text = policy(&format!(
         "[notify]\ntimeout = \"5s\"\n[notify.email]\nhost = \"127.0.0.1\"\nport = {port}\nfrom = \"support@example.com\"\nsecurity = \"none\"\n\n[people.ana]\nemail = \"ana@example.com\"\n[people.fay]\nemail = \"fay@example.com\"\n"
     ));
-    env.write("policy.toml", &text);
+    env.write("policy.toml", &common::allow_unknown_actors(&text));
     ok_at(&env, NOW, &["open", "Mail me", "--reporter", CUSTOMER]);
     let (out, code, stderr) = sweep(&env, &at(1));
     let _ = server.kill();

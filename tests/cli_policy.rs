@@ -49,7 +49,8 @@ fn commands_find_the_policy_and_ledger_in_a_parent_directory() {
     let env = TestEnv::new();
     env.esc(&["init", "team"]).assert().success();
     std::fs::create_dir_all(env.path("team/sub/dir")).unwrap();
-    let mut cmd = env.esc(&["--json", "open", "Found it"]);
+    // The starter lists its people (ana is an agent) and refuses unknown actors.
+    let mut cmd = env.esc(&["--json", "--actor", "ana", "open", "Found it"]);
     cmd.env_remove("ESC_POLICY")
         .env_remove("ESC_LEDGER")
         .current_dir(env.path("team/sub/dir"));

@@ -283,13 +283,13 @@ fn reviews_pending_overdue_root_causes_and_actions() {
     assert_eq!(
         r["groups"],
         json!([
-            {"severity": "sev1", "required": 2, "recorded": 2, "waiting": 0, "pending": 0, "overdue": 0,
+            {"severity": "sev1", "required": 2, "recorded": 2, "waived": 0, "waiting": 0, "pending": 0, "overdue": 0,
              "actions": 3, "actions_open": 2, "actions_late": 1, "actions_done": 1},
-            {"severity": "sev2", "required": 3, "recorded": 0, "waiting": 0, "pending": 1, "overdue": 2,
+            {"severity": "sev2", "required": 3, "recorded": 0, "waived": 0, "waiting": 0, "pending": 1, "overdue": 2,
              "actions": 0, "actions_open": 0, "actions_late": 0, "actions_done": 0},
-            {"severity": "sev3", "required": 2, "recorded": 0, "waiting": 2, "pending": 0, "overdue": 0,
+            {"severity": "sev3", "required": 2, "recorded": 0, "waived": 0, "waiting": 2, "pending": 0, "overdue": 0,
              "actions": 0, "actions_open": 0, "actions_late": 0, "actions_done": 0},
-            {"severity": "all", "required": 7, "recorded": 2, "waiting": 2, "pending": 1, "overdue": 2,
+            {"severity": "all", "required": 7, "recorded": 2, "waived": 0, "waiting": 2, "pending": 1, "overdue": 2,
              "actions": 3, "actions_open": 2, "actions_late": 1, "actions_done": 1},
         ])
     );

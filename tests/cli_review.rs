@@ -139,7 +139,11 @@ fn pending_lists_required_reviews_with_reasons_and_due_dates() {
     let six = open(&env, &mon("09:00"), "Outage", "sev3");
     ok_at(&env, &mon("09:05"), &["ack", &six]);
     ok_at(&env, &mon("09:10"), &["major", &six, "--commander", "fay"]);
-    ok_at(&env, &mon("09:40"), &["major", &six, "--stand-down"]);
+    ok_at(
+        &env,
+        &mon("09:40"),
+        &["--actor", "fay", "major", &six, "--stand-down"],
+    );
     ok_at(
         &env,
         &mon("09:50"),

@@ -814,7 +814,11 @@ fn a_confirm_trigger_proposes_and_approve_takes_the_actions() {
     assert_eq!(events_of(&events, "proposed").len(), 1);
     assert!(events_of(&events, "escalated").is_empty());
     // Approve: the actions are taken, the case comes back as `show --json` prints it.
-    let approved = ok_at(&env, &at(301), &["approve", "ESC-1", "vip"]);
+    let approved = ok_at(
+        &env,
+        &at(301),
+        &["--actor", "ana", "approve", "ESC-1", "vip"],
+    );
     assert_eq!(approved["id"], "ESC-1");
     assert_eq!(approved["levels"]["technical"], "L2");
     assert_eq!(approved["owner"], "carl");
@@ -828,6 +832,7 @@ fn a_confirm_trigger_proposes_and_approve_takes_the_actions() {
         let out = env
             .esc(&[cmd, "ESC-1", "vip"])
             .env("ESC_NOW", at(302))
+            .env("ESC_ACTOR", "ana")
             .output()
             .expect("run");
         assert_eq!(out.status.code(), Some(1), "{cmd} again");
@@ -847,7 +852,15 @@ fn rejecting_a_proposal_takes_no_action() {
     let rejected = ok_at(
         &env,
         &at(5),
-        &["reject", "ESC-1", "vip", "--reason", "not really"],
+        &[
+            "--actor",
+            "ana",
+            "reject",
+            "ESC-1",
+            "vip",
+            "--reason",
+            "not really",
+        ],
     );
     assert_eq!(rejected["levels"]["technical"], "L1");
     assert_eq!(rejected["labels"], serde_json::json!(["vip"]));
@@ -876,6 +889,7 @@ fn approving_without_a_proposal_is_refused() {
                 let out = env
                     .esc(&[cmd, case, trigger])
                     .env("ESC_NOW", now)
+                    .env("ESC_ACTOR", "ana")
                     .output()
                     .expect("run");
                 assert_eq!(out.status.code(), Some(1), "{cmd} {case} {trigger}");
@@ -899,7 +913,7 @@ fn approving_without_a_proposal_is_refused() {
         ],
     );
     // The pending one can be approved (ids in any accepted spelling).
-    ok_at(&env, &at(3), &["approve", "esc-2", "vip"]);
+    ok_at(&env, &at(3), &["--actor", "ana", "approve", "esc-2", "vip"]);
 }
 
 #[test]
@@ -982,7 +996,11 @@ then = { sponsor = true, confirm = true }
     open_at(&env, NOW, "Key customer", &["--account", "acme"]);
     sweep_at(&env, &at(1));
     assert!(events_of(&ledger_events(&env), "sponsor_engaged").is_empty());
-    ok_at(&env, &at(2), &["approve", "ESC-1", "key-account"]);
+    ok_at(
+        &env,
+        &at(2),
+        &["--actor", "ana", "approve", "ESC-1", "key-account"],
+    );
     let engaged = events_of(&ledger_events(&env), "sponsor_engaged").len();
     assert_eq!(engaged, 1);
     sweep_at(&env, &at(3));

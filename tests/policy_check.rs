@@ -182,12 +182,12 @@ fn a_day_unit_is_fine_on_a_24x7_calendar() {
     // sev1 runs on the "always" (24x7) calendar.
     let text = minimal.replacen("resolution = \"4h\"", "resolution = \"2d\"", 1);
     assert_ne!(text, minimal);
-    let env = TestEnv::with_policy(&text);
+    let env = TestEnv::with_exact_policy(&text);
     let (code, json) = check_json(&env, &["policy.toml"]);
     assert_eq!(code, 0, "{json:#}");
     // The same on the business-hours calendar is refused (see day-unit-business-hours).
     let text = minimal.replacen("resolution = \"16h\"", "resolution = \"2d\"", 1);
-    let env = TestEnv::with_policy(&text);
+    let env = TestEnv::with_exact_policy(&text);
     let (code, json) = check_json(&env, &["policy.toml"]);
     assert_eq!(code, 1, "{json:#}");
     assert_eq!(json["files"][0]["errors"][0]["line"], 30);
@@ -213,7 +213,7 @@ fn several_mistakes_are_reported_at_once() {
 #[test]
 fn github_format_is_one_workflow_command_per_problem() {
     let several = std::fs::read_to_string(broken("several")).unwrap();
-    let env = TestEnv::with_policy(&several);
+    let env = TestEnv::with_exact_policy(&several);
     let out = env
         .esc(&["policy", "check", "policy.toml", "--format", "github"])
         .output()
@@ -242,7 +242,7 @@ fn github_format_is_one_workflow_command_per_problem() {
 #[test]
 fn human_format_shows_file_line_column_and_a_caret() {
     let text = std::fs::read_to_string(broken("ref-tier-role")).unwrap();
-    let env = TestEnv::with_policy(&text);
+    let env = TestEnv::with_exact_policy(&text);
     let out = env
         .esc(&["policy", "check", "policy.toml"])
         .output()

@@ -7,7 +7,7 @@ use super::planned_write;
 use super::policy_cmd;
 use super::settings::Settings;
 use crate::case::transition::{self, OpenRequest, Request};
-use crate::case::{Case, Event, NewEvent, Record, describe, id, raci, view};
+use crate::case::{Case, Event, NewEvent, Record, authority, describe, id, raci, view};
 use crate::notify::compose;
 use crate::policy::Policy;
 use crate::policy::duration;
@@ -33,6 +33,7 @@ fn fold_case(case_id: &str, records: Vec<Record>, settings: &Settings) -> Result
 /// `esc open`.
 pub fn open(settings: &Settings, req: &OpenRequest, out: &mut Output) -> Result<()> {
     let (policy, ledger) = policy_cmd::load_effective(settings)?;
+    authority::known_actor(&policy, &settings.actor)?;
     // The case is decided and its notifications composed (templates rendered) before the
     // lock, for the number the case will most likely get; bad input is refused here, before
     // anything is touched. Under the lock, now is taken again (see Settings::for_write), and
@@ -137,6 +138,8 @@ pub fn decide_and_append(
 ) -> Result<(Case, Vec<Record>)> {
     append_planned(settings, ledger, policy, case_id, |case, now| {
         let mut events = decide(case, now)?;
+        // Who may: the actor is a person of the policy and holds what the events decide.
+        authority::check(policy, case, &settings.actor, &events, now)?;
         let notices = compose::for_events(policy, case, &events, now)?;
         events.extend(notices);
         Ok(events)
@@ -358,10 +361,15 @@ pub fn show(settings: &Settings, input_id: &str, out: &mut Output) -> Result<()>
             Some(at) => format!("stood down {}", local_time(at, tz)),
         };
         text.push_str(&format!(
-            "\n\nMajor incident ({state}), commander {}\n{}",
-            m.commander,
-            role_cards(&policy, &case)
+            "\n\nMajor incident ({state}), commander {}",
+            m.commander
         ));
+        for (label, value) in [("bridge", &m.bridge), ("channel", &m.channel)] {
+            if let Some(v) = value {
+                text.push_str(&format!("\n{label}: {v}"));
+            }
+        }
+        text.push_str(&format!("\n{}", role_cards(&policy, &case)));
     }
     if let Some(review) = &case.review {
         text.push_str(&format!(

@@ -48,6 +48,23 @@ pub fn status(settings: &Settings, input_id: &str, customer: bool, out: &mut Out
     out.line(&text)
 }
 
+/// `esc brief --digest [--since 7d]`.
+pub fn digest(settings: &Settings, since: &str, out: &mut Output) -> Result<()> {
+    let policy = policy_cmd::load(&settings.policy)?;
+    let period = crate::policy::duration::parse(since).map_err(|e| anyhow!("--since: {e}"))?;
+    let cases = super::case_cmd::all_cases(settings)?;
+    let cases: Vec<Case> = if settings.json {
+        cases
+    } else {
+        cases.iter().map(crate::case::view::for_people).collect()
+    };
+    let d = crate::case::digest::digest(&policy, &cases, settings.now - period, settings.now);
+    if settings.json {
+        return out.json(&d);
+    }
+    out.raw(&crate::case::digest::text(&d))
+}
+
 /// `esc brief`.
 pub fn brief(settings: &Settings, input_id: &str, out: &mut Output) -> Result<()> {
     let (policy, case) = load(settings, input_id)?;

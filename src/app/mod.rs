@@ -222,6 +222,8 @@ fn run_case(settings: &Settings, cmd: CaseCommand, out: &mut Output) -> Result<(
             commander,
             roles,
             stand_down,
+            bridge,
+            channel,
         } => {
             let req = if stand_down {
                 Request::StandDown
@@ -236,6 +238,7 @@ fn run_case(settings: &Settings, cmd: CaseCommand, out: &mut Output) -> Result<(
                 Request::DeclareMajor {
                     commander: commander.unwrap_or_default(),
                     roles: pairs,
+                    room: crate::case::incident::WarRoom { bridge, channel },
                 }
             };
             (id, req)
@@ -243,7 +246,14 @@ fn run_case(settings: &Settings, cmd: CaseCommand, out: &mut Output) -> Result<(
         CaseCommand::Status { id, customer } => {
             return comms_cmd::status(settings, &id, customer, out);
         }
-        CaseCommand::Brief { id } => return comms_cmd::brief(settings, &id, out),
+        CaseCommand::Brief {
+            id: Some(id),
+            digest: false,
+            ..
+        } => return comms_cmd::brief(settings, &id, out),
+        CaseCommand::Brief { since, .. } => {
+            return comms_cmd::digest(settings, since.as_deref().unwrap_or("7d"), out);
+        }
         CaseCommand::Escalate(a) => (
             a.id,
             Request::Escalate {
@@ -274,7 +284,17 @@ fn run_case(settings: &Settings, cmd: CaseCommand, out: &mut Output) -> Result<(
         CaseCommand::Followup {
             id, csat, comment, ..
         } => (id, Request::Followup { csat, comment }),
-        CaseCommand::Close { id } => (id, Request::Close),
+        CaseCommand::Close {
+            id,
+            waive_review,
+            without_followup,
+        } => (
+            id,
+            Request::Close {
+                waive_review,
+                without_followup,
+            },
+        ),
         CaseCommand::Reopen { id, reason } => (id, Request::Reopen { reason }),
     };
     case_cmd::change(settings, &id, &req, out)

@@ -26,6 +26,7 @@ pub fn oncall(settings: &Settings, args: OncallArgs, out: &mut Output) -> Result
         let from = parse_time(&from, settings.now, tz).context("--from")?;
         let to = parse_time(&to, settings.now, tz).context("--to")?;
         let event = crate::oncall::record_override(&policy, &role, &person, from, to)?;
+        crate::case::authority::known_actor(&policy, &settings.actor)?;
         let mut guard = ledger.lock()?;
         let settings = &settings.for_write()?;
         guard.append(vec![NewEvent {

@@ -115,6 +115,7 @@ fn record(settings: &Settings, case_id: &str, args: &ReviewArgs, out: &mut Outpu
         from_editor(&case)?
     };
     check(&policy, settings, &draft)?;
+    crate::case::authority::known_actor(&policy, &settings.actor)?;
     let mut guard = ledger.lock()?;
     let settings = &settings.for_write()?;
     let mut case = fold_case(case_id, guard.read_case(case_id)?, settings)?;
@@ -449,6 +450,7 @@ fn list(settings: &Settings, args: &ActionsArgs, out: &mut Output) -> Result<()>
 fn done(settings: &Settings, item: &str, out: &mut Output) -> Result<()> {
     let (case_id, number) = review::parse_item_id(item).map_err(|e| anyhow!(e))?;
     let policy = policy_cmd::load(&settings.policy)?;
+    crate::case::authority::known_actor(&policy, &settings.actor)?;
     let ledger = settings.store()?;
     let mut guard = ledger.lock()?;
     let settings = &settings.for_write()?;

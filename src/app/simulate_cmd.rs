@@ -63,7 +63,10 @@ fn request(action: &str, text: &str) -> Result<Request> {
             resolution: text,
             root_cause: None,
         },
-        "close" => Request::Close,
+        "close" => Request::Close {
+            waive_review: None,
+            without_followup: None,
+        },
         "reopen" => Request::Reopen { reason: text },
         other => bail!(
             "`{other}` is not something simulate can do: use ack, note, update, escalate, deescalate, pause, resume, resolve, close or reopen"

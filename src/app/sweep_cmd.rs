@@ -43,6 +43,9 @@ pub(super) fn action_json(p: &Planned) -> Value {
             ActionKind::PromiseMissed { by } => {
                 m.insert("promise".into(), json!(by));
             }
+            ActionKind::Reminder { item } => {
+                m.insert("item".into(), json!(item));
+            }
         }
         m.insert("due".into(), json!(p.due));
     }
@@ -66,6 +69,8 @@ pub(super) fn action_what(kind: &ActionKind) -> String {
             "promise to the customer missed; new expected time {}",
             crate::render::rfc3339(*by)
         ),
+        ActionKind::Reminder { item: None } => "reminded: the review is overdue".into(),
+        ActionKind::Reminder { item: Some(n) } => format!("reminded: action item {n} is late"),
     }
 }
 
@@ -311,7 +316,10 @@ pub fn sweep(
         }
         // One summary line, whether or not anything was done.
         let done = if acted {
-            format!("{} actions", planned.len())
+            match planned.len() {
+                1 => "1 action".to_string(),
+                n => format!("{n} actions"),
+            }
         } else {
             "nothing to do".to_string()
         };
@@ -408,7 +416,7 @@ pub fn decide(
     // The proposal's actions and their notifications are planned before the lock.
     let (mut case, records) =
         super::case_cmd::append_planned(settings, &*ledger, &policy, &case_id, |case, now| {
-            Ok(sweep::decide_proposal(
+            let events = sweep::decide_proposal(
                 &policy,
                 case,
                 trigger,
@@ -416,7 +424,10 @@ pub fn decide(
                 &settings.actor,
                 reason.as_deref(),
                 now,
-            )?)
+            )?;
+            // Who may: the actor is a person of the policy and may decide this trigger.
+            crate::case::authority::check(&policy, case, &settings.actor, &events, now)?;
+            Ok(events)
         })?;
     let described = super::case_cmd::described(&records);
     for r in records {

@@ -113,7 +113,14 @@ pub fn internal_status(policy: &Policy, case: &Case, now: chrono::DateTime<chron
         ));
     }
     if let Some(m) = case.major.as_ref().filter(|m| m.stood_down_at.is_none()) {
-        s.push_str(&format!(" Major incident, commander {}.", m.commander));
+        s.push_str(&format!(" Major incident, commander {}", m.commander));
+        if let Some(b) = &m.bridge {
+            s.push_str(&format!(", bridge {b}"));
+        }
+        if let Some(c) = &m.channel {
+            s.push_str(&format!(", channel {c}"));
+        }
+        s.push('.');
     }
     if let Some(k) = clocks(policy, case, now) {
         for c in k.iter().filter(|c| c.at.is_none()) {
@@ -134,20 +141,26 @@ pub fn internal_status(policy: &Policy, case: &Case, now: chrono::DateTime<chron
     s
 }
 
-/// The context of the `briefing` template. A briefing is for a customer's case: a case
-/// without an account is refused.
+/// The context of the `briefing` template. A briefing is for a case an executive answers
+/// for: a customer's (it has an account), or one with a sponsor (engaged, or named by
+/// `[sponsors]`); any other case is refused.
 pub fn briefing(
     policy: &Policy,
     case: &Case,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Value, Refusal> {
-    let Some(account_id) = &case.account else {
+    let sponsor = if case.sponsor.is_empty() {
+        super::incident::sponsors(policy, case, now)
+    } else {
+        case.sponsor.clone()
+    };
+    if case.account.is_none() && sponsor.is_empty() {
         return Err(Refusal::Invalid(format!(
-            "{} has no account: an executive briefing is about a customer's case; open cases with --account",
+            "{} has no account and no executive sponsor: a briefing is for a customer's case or one a sponsor answers for; open cases with --account, or name sponsors in [sponsors] (default or by_severity)",
             case.id
         )));
-    };
-    let account = policy.accounts.get(account_id);
+    }
+    let account = case.account.as_ref().and_then(|a| policy.accounts.get(a));
     let tz = policy.defaults.timezone;
     let mut escalations: Vec<Value> = Vec::new();
     let mut tried: Vec<String> = Vec::new();
@@ -213,11 +226,6 @@ pub fn briefing(
         decisions
             .push("the case is at the last tier: decide on a swarm or a major incident".into());
     }
-    let sponsor = if case.sponsor.is_empty() {
-        super::incident::sponsors(policy, case, now)
-    } else {
-        case.sponsor.clone()
-    };
     let severity = policy
         .severity(&case.severity)
         .map_or(case.severity.clone(), crate::policy::Severity::display);
@@ -227,7 +235,8 @@ pub fn briefing(
         "severity": severity,
         "status": case.status.as_str(),
         "owner": case.owner,
-        "account": {"id": account_id, "name": account.map_or(account_id.as_str(), |a| a.name.as_str()),
+        "account": {"id": case.account,
+                    "name": account.map_or(case.account.as_deref().unwrap_or("no account (internal)"), |a| a.name.as_str()),
                     "key": account.is_some_and(|a| a.key)},
         "sponsor": sponsor,
         "sponsor_engaged": !case.sponsor.is_empty(),
@@ -239,6 +248,6 @@ pub fn briefing(
         "tried": tried,
         "decisions": decisions,
         "swarm": case.swarm.as_ref().map(|s| json!({"facilitator": s.facilitator, "members": s.members, "active": s.ended_at.is_none()})),
-        "major": case.major.as_ref().map(|m| json!({"commander": m.commander, "roles": m.roles, "active": m.stood_down_at.is_none()})),
+        "major": case.major.as_ref().map(|m| json!({"commander": m.commander, "roles": m.roles, "active": m.stood_down_at.is_none(), "bridge": m.bridge, "channel": m.channel})),
     }))
 }

@@ -84,7 +84,19 @@ pub fn event(e: &Event) -> String {
             }
             s
         }
-        Event::Closed {} => "closed".into(),
+        Event::Closed {
+            review_waived,
+            without_followup,
+        } => {
+            let mut s = "closed".to_string();
+            if let Some(r) = review_waived {
+                s.push_str(&format!("; review waived: {r}"));
+            }
+            if let Some(r) = without_followup {
+                s.push_str(&format!("; without follow-up: {r}"));
+            }
+            s
+        }
         Event::Reopened { reason } => format!("reopened: {reason}"),
         Event::SlaWarning { clock, .. } => format!("SLA warning: {} clock", clock.as_str()),
         Event::SlaBreach { clock, .. } => format!("SLA breach: {} clock", clock.as_str()),
@@ -131,6 +143,8 @@ pub fn event(e: &Event) -> String {
             )
         }
         Event::MajorStoodDown {} => "major incident stood down".into(),
+        Event::Reminded { item: None } => "reminded of the overdue review".into(),
+        Event::Reminded { item: Some(n) } => format!("reminded of late action item {n}"),
         Event::SponsorEngaged { sponsor, .. } => {
             format!("executive sponsor engaged: {}", sponsor.join(", "))
         }

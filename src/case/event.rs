@@ -28,6 +28,11 @@ pub struct Record {
     /// ([`crate::policy::version`]); absent in ledgers written before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<String>,
+    /// The operating-system login that ran the command, stamped by the store when the event
+    /// is appended (so an audit sees who really acted, whatever `--actor` asserted); absent in
+    /// ledgers written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login: Option<String>,
     /// The event and its fields.
     #[serde(flatten)]
     pub event: Event,
@@ -101,6 +106,7 @@ impl NewEvent {
             case: self.case,
             step: self.event.step(),
             policy: self.policy,
+            login: None,
             event: self.event,
         }
     }
@@ -232,7 +238,15 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
     },
-    Closed {},
+    /// `esc close`. `review_waived`: the review the case required was waived
+    /// (`--waive-review REASON`); `without_followup`: closed without the follow-up the policy
+    /// requires (`--without-followup REASON`).
+    Closed {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        review_waived: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        without_followup: Option<String>,
+    },
     Reopened {
         reason: String,
     },
@@ -309,6 +323,12 @@ pub enum Event {
         roles: std::collections::BTreeMap<String, String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         trigger: Option<String>,
+        /// The war room: the bridge (call) URL and the chat channel (`esc major --bridge
+        /// --channel`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bridge: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        channel: Option<String>,
     },
     /// `esc major --stand-down`: the major incident ended.
     MajorStoodDown {},
@@ -356,6 +376,12 @@ pub enum Event {
         improve: Option<String>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         actions: Vec<crate::review::ActionItem>,
+    },
+    /// `esc sweep`: the owner and the Accountable were reminded of an overdue review
+    /// (`item` absent) or a late action item (`item`); at most once a day each.
+    Reminded {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        item: Option<u32>,
     },
     /// `esc actions done`: action item `item` of the review is done.
     ActionDone {
@@ -426,7 +452,7 @@ impl Event {
             Event::Resumed {} => "resumed",
             Event::Resolved { .. } => "resolved",
             Event::FollowedUp { .. } => "followed_up",
-            Event::Closed {} => "closed",
+            Event::Closed { .. } => "closed",
             Event::Reopened { .. } => "reopened",
             Event::SlaWarning { .. } => "sla_warning",
             Event::SlaBreach { .. } => "sla_breach",
@@ -448,6 +474,7 @@ impl Event {
             Event::PromiseMissed { .. } => "promise_missed",
             Event::ReviewRecorded { .. } => "review_recorded",
             Event::ActionDone { .. } => "action_done",
+            Event::Reminded { .. } => "reminded",
             Event::Alerted { .. } => "alerted",
             Event::OncallOverride { .. } => "oncall_override",
             Event::Edited { .. } => "edited",
@@ -465,7 +492,7 @@ impl Event {
             | Event::Resumed {} => Step::Update,
             Event::Escalated { .. } | Event::Deescalated { .. } => Step::Escalate,
             Event::Resolved { .. } | Event::Reopened { .. } => Step::Resolve,
-            Event::FollowedUp { .. } | Event::FollowupRequested {} | Event::Closed {} => {
+            Event::FollowedUp { .. } | Event::FollowupRequested {} | Event::Closed { .. } => {
                 Step::Close
             }
             Event::SlaWarning { clock, .. } | Event::SlaBreach { clock, .. } => clock.step(),
@@ -482,7 +509,9 @@ impl Event {
             | Event::NotificationFailed { .. }
             | Event::NotificationEnded { .. }
             | Event::PromiseMissed { .. } => Step::Update,
-            Event::ReviewRecorded { .. } | Event::ActionDone { .. } => Step::Review,
+            Event::ReviewRecorded { .. } | Event::ActionDone { .. } | Event::Reminded { .. } => {
+                Step::Review
+            }
             Event::Alerted { .. } => Step::Update,
             Event::OncallOverride { .. } => Step::Acknowledge,
             Event::Edited { .. } => Step::Update,

@@ -33,6 +33,9 @@ pub struct Major {
     pub roles: BTreeMap<String, String>,
     pub declared_at: DateTime<Utc>,
     pub stood_down_at: Option<DateTime<Utc>>,
+    /// The bridge (call) URL and chat channel, when given.
+    pub bridge: Option<String>,
+    pub channel: Option<String>,
 }
 
 /// What a trigger has done on a case.
@@ -115,6 +118,11 @@ pub struct Case {
     pub auto_escalations: u32,
     /// The post-escalation review, once recorded (`esc review`).
     pub review: Option<Box<crate::review::Review>>,
+    /// Why the required review was waived at closing (`esc close --waive-review`).
+    pub review_waived: Option<String>,
+    /// When sweep last reminded people of the overdue review (`None` key) or of a late
+    /// action item (its number).
+    pub reminded: BTreeMap<Option<u32>, DateTime<Utc>>,
     /// When the last event happened.
     pub last_event_at: DateTime<Utc>,
     /// Every event, in ledger order (empty when folded without events).
@@ -324,6 +332,8 @@ impl Case {
             promise: None,
             eta: None,
             review: None,
+            review_waived: None,
+            reminded: BTreeMap::new(),
             last_event_at: r.at,
             events: Vec::new(),
         })
@@ -437,7 +447,10 @@ impl Case {
                     comment: comment.clone(),
                 });
             }
-            Event::Closed {} => {
+            Event::Closed { review_waived, .. } => {
+                if review_waived.is_some() {
+                    self.review_waived = review_waived.clone();
+                }
                 self.status = Status::Closed;
                 self.closed_at = Some(r.at);
             }
@@ -498,13 +511,19 @@ impl Case {
                 }
             }
             Event::MajorDeclared {
-                commander, roles, ..
+                commander,
+                roles,
+                bridge,
+                channel,
+                ..
             } => {
                 self.major = Some(Box::new(Major {
                     commander: commander.clone(),
                     roles: roles.clone(),
                     declared_at: r.at,
                     stood_down_at: None,
+                    bridge: bridge.clone(),
+                    channel: channel.clone(),
                 }));
             }
             Event::MajorStoodDown {} => {
@@ -549,11 +568,16 @@ impl Case {
                     review.mark_done(*item, r.at, &r.actor);
                 }
             }
+            Event::Reminded { item } => {
+                self.reminded.insert(*item, r.at);
+            }
             Event::Alerted { .. } => {}
             // Belongs to no case (see `Folder::push`); nothing to fold.
             Event::OncallOverride { .. } => {}
             Event::Reopened { .. } => {
                 self.reopened += 1;
+                // A waiver was for the closing it came with.
+                self.review_waived = None;
                 if let Some(last) = self.resolved_spans.last_mut()
                     && last.1.is_none()
                 {

@@ -836,7 +836,13 @@ impl<'a> Importer<'a> {
             ));
         }
         if let Some(at) = closed {
-            events.push((at, Event::Closed {}));
+            events.push((
+                at,
+                Event::Closed {
+                    review_waived: None,
+                    without_followup: None,
+                },
+            ));
         }
         Ok(ValidCase { line, events })
     }

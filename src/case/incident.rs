@@ -129,6 +129,7 @@ pub fn declare_major(
     commander: &str,
     assignments: &[(String, String)],
     trigger: Option<&str>,
+    room: &WarRoom,
 ) -> Result<Event, Refusal> {
     must_be_active(case, "be declared a major incident")?;
     if case.is_major() {
@@ -176,11 +177,34 @@ pub fn declare_major(
             flags.join(" ")
         )));
     }
+    let clean = |o: &Option<String>| {
+        o.as_ref()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    let bridge = clean(&room.bridge);
+    if let Some(b) = &bridge
+        && !(b.starts_with("https://") || b.starts_with("http://"))
+    {
+        return Err(Refusal::Invalid(format!(
+            "--bridge `{}` is not a URL: give the call's link, e.g. https://meet.example.com/inc-42",
+            crate::render::one_line(b)
+        )));
+    }
     Ok(Event::MajorDeclared {
         commander,
         roles,
         trigger: trigger.map(str::to_string),
+        bridge,
+        channel: clean(&room.channel),
     })
+}
+
+/// Where a major incident is worked: the bridge (call) URL and the chat channel.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WarRoom {
+    pub bridge: Option<String>,
+    pub channel: Option<String>,
 }
 
 /// End the major incident.
@@ -229,7 +253,15 @@ pub fn automatic_major(
             (r.clone(), who)
         })
         .collect();
-    declare_major(policy, case, &commander, &assignments, Some(trigger)).ok()
+    declare_major(
+        policy,
+        case,
+        &commander,
+        &assignments,
+        Some(trigger),
+        &WarRoom::default(),
+    )
+    .ok()
 }
 
 /// People an action brings in (swarm members, incident roles, sponsors): they are notified.

@@ -1,8 +1,10 @@
 //! Cases: the events stored in the ledger, the fold that derives a case from them, the state
 //! machine that decides which moves are legal, and RACI resolved for a case.
 
+pub mod authority;
 pub mod comms;
 pub mod describe;
+pub mod digest;
 pub mod drift;
 pub mod edit;
 pub mod event;

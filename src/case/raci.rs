@@ -36,11 +36,8 @@ pub fn people(policy: &Policy, case: &Case, party: &Party, at: DateTime<Utc>) ->
             .and_then(|a| policy.accounts.get(a))
             .map(|a| a.contacts.clone())
             .unwrap_or_default(),
-        Party::Sponsor => case
-            .account
-            .as_ref()
-            .and_then(|a| policy.accounts.get(a))
-            .and_then(|a| a.sponsor.as_ref())
+        Party::Sponsor => policy
+            .sponsor_for(case.account.as_deref(), &case.severity)
             .map(|s| people(policy, case, s, at))
             .unwrap_or_default(),
         Party::Commander => case

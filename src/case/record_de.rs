@@ -1,6 +1,7 @@
 //! Reading a ledger line into a [`Record`] in one pass.
 //!
-//! A line is the envelope (`seq`, `at`, `actor`, `case`, `step`, optionally `policy`) and the
+//! A line is the envelope (`seq`, `at`, `actor`, `case`, `step`, optionally `policy` and
+//! `login`) and the
 //! event's own fields, tagged by `event`, in one flat object. Derived with `#[serde(flatten)]`, serde first
 //! copies every field of the line into a buffer of its generic `Content` and then reads the
 //! envelope and the event from that buffer; reading the whole ledger is the floor of every
@@ -25,6 +26,7 @@ struct Envelope {
     case: Option<String>,
     step: Option<Step>,
     policy: Option<String>,
+    login: Option<String>,
 }
 
 /// `at`, read like the derived field was (the fast path for esc's own form, else chrono).
@@ -44,6 +46,7 @@ enum Key<'de> {
     Case,
     Step,
     Policy,
+    Login,
     Other(std::borrow::Cow<'de, str>),
 }
 
@@ -75,6 +78,7 @@ impl Key<'_> {
             "case" => Key::Case,
             "step" => Key::Step,
             "policy" => Key::Policy,
+            "login" => Key::Login,
             _ => return None,
         })
     }
@@ -105,6 +109,7 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for EventFields<'_, A> {
                 Key::Case => e.case = Some(self.map.next_value()?),
                 Key::Step => e.step = Some(self.map.next_value()?),
                 Key::Policy => e.policy = self.map.next_value()?,
+                Key::Login => e.login = self.map.next_value()?,
                 Key::Other(std::borrow::Cow::Borrowed(name)) => {
                     return seed
                         .deserialize(de::value::BorrowedStrDeserializer::new(name))
@@ -147,6 +152,7 @@ impl<'de> Deserialize<'de> for Record {
                     case: envelope.case.ok_or_else(|| missing("case"))?,
                     step: envelope.step.ok_or_else(|| missing("step"))?,
                     policy: envelope.policy,
+                    login: envelope.login,
                     event,
                 })
             }
@@ -170,6 +176,8 @@ mod tests {
         step: Step,
         #[serde(default)]
         policy: Option<String>,
+        #[serde(default)]
+        login: Option<String>,
         #[serde(flatten)]
         event: Event,
     }
@@ -190,6 +198,7 @@ mod tests {
             r#"{"seq":3,"at":"2026-11-23T09:00:00Z","actor":"a\u00e9","case":"ESC-1","step":"update","event":"noted","text":"caf\u00e9"}"#,
             r#"{"seq":4,"at":"2026-11-23T09:00:00Z","actor":"esc","case":"ESC-3","step":"open","policy":"a1b2c3","event":"opened","title":"DiskFull","severity":"sev2","type":"incident","labels":[],"path":"technical","tier":"l1","owner":"ana","dedup_key":"am:{}:{alertname=\"DiskFull\"}"}"#,
             r#"{"seq":5,"at":"2026-11-23T09:01:00Z","actor":"esc","case":"ESC-3","step":"update","event":"alerted","key":"am:k","status":"firing","count":2,"text":"DiskFull firing","rule":"disk","storm":true}"#,
+            r#"{"seq":6,"at":"2026-11-23T09:02:00Z","actor":"ana","case":"ESC-3","step":"close","policy":"a1b2c3","login":"svc-esc","event":"closed","review_waived":"covered by ESC-1's review"}"#,
         ];
         for line in lines {
             let (ours, derived) = both(line);
@@ -203,6 +212,7 @@ mod tests {
                     &ours.case,
                     ours.step,
                     &ours.policy,
+                    &ours.login,
                     &ours.event
                 ),
                 (
@@ -212,6 +222,7 @@ mod tests {
                     &derived.case,
                     derived.step,
                     &derived.policy,
+                    &derived.login,
                     &derived.event
                 ),
                 "{line}"

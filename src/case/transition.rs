@@ -52,6 +52,7 @@ pub enum Request {
     DeclareMajor {
         commander: String,
         roles: Vec<(String, String)>,
+        room: super::incident::WarRoom,
     },
     /// End the major incident.
     StandDown,
@@ -65,7 +66,12 @@ pub enum Request {
     },
     /// Ask the customer to confirm the resolution (`esc followup ID --request`).
     RequestFollowup,
-    Close,
+    /// Close a resolved case; `waive_review` and `without_followup` give the reason for
+    /// closing without the review or the follow-up the policy requires.
+    Close {
+        waive_review: Option<String>,
+        without_followup: Option<String>,
+    },
     Reopen {
         reason: String,
     },
@@ -317,9 +323,11 @@ pub fn decide(
             incident::start_swarm(policy, case, with, facilitator.as_deref(), None, now)?
         }
         Request::EndSwarm { lessons } => incident::end_swarm(policy, case, lessons.as_deref())?,
-        Request::DeclareMajor { commander, roles } => {
-            incident::declare_major(policy, case, commander, roles, None)?
-        }
+        Request::DeclareMajor {
+            commander,
+            roles,
+            room,
+        } => incident::declare_major(policy, case, commander, roles, None, room)?,
         Request::StandDown => incident::stand_down(case)?,
         Request::Escalate {
             reason,
@@ -406,23 +414,10 @@ pub fn decide(
                     .filter(|c| !c.is_empty()),
             }
         }
-        Request::Close => {
-            if case.status != Status::Resolved {
-                let hint = if case.status == Status::Closed {
-                    "it is already closed"
-                } else {
-                    "resolve it first with `esc resolve ID --resolution …`"
-                };
-                return Err(wrong(case, "be closed", hint));
-            }
-            if policy.closing.require_followup && case.followup.is_none() {
-                return Err(Refusal::Invalid(format!(
-                    "{} has no follow-up and the policy requires one before closing: record it with `esc followup {} --csat 1-5`",
-                    case.id, case.id
-                )));
-            }
-            Event::Closed {}
-        }
+        Request::Close {
+            waive_review,
+            without_followup,
+        } => close(policy, case, waive_review, without_followup, now)?,
         Request::Reopen { reason } => {
             if case.is_active() {
                 return Err(wrong(
@@ -437,6 +432,67 @@ pub fn decide(
         }
     };
     Ok(vec![event])
+}
+
+/// `esc close`: a resolved case, with its required follow-up and review, or the reason for
+/// going without (whether the actor may is [`super::authority`]'s to say).
+fn close(
+    policy: &Policy,
+    case: &Case,
+    waive_review: &Option<String>,
+    without_followup: &Option<String>,
+    now: DateTime<Utc>,
+) -> Result<Event, Refusal> {
+    if case.status != Status::Resolved {
+        let hint = if case.status == Status::Closed {
+            "it is already closed"
+        } else {
+            "resolve it first with `esc resolve ID --resolution …`"
+        };
+        return Err(wrong(case, "be closed", hint));
+    }
+    let id = &case.id;
+    let without_followup = text(without_followup);
+    let followup_missing = policy.closing.require_followup && case.followup.is_none();
+    match (&without_followup, followup_missing) {
+        (None, true) => {
+            return Err(Refusal::Invalid(format!(
+                "{id} has no follow-up and the policy requires one before closing: record it with `esc followup {id} --csat 1-5`, or close with --without-followup REASON if you hold that authority"
+            )));
+        }
+        (Some(_), false) => {
+            return Err(Refusal::Invalid(format!(
+                "--without-followup: {id} needs no follow-up before closing (it has one, or the policy does not require it); drop the flag"
+            )));
+        }
+        _ => {}
+    }
+    let clocks = crate::review::needs_clocks(policy)
+        .then(|| crate::sla::clock::clocks(policy, case, now))
+        .flatten();
+    let reasons = crate::review::reasons(policy, case, clocks.as_ref());
+    let review = crate::review::status(policy, case, reasons, now);
+    let review_missing = review.required() && review.state != crate::review::State::Recorded;
+    let waive_review = text(waive_review);
+    match (&waive_review, review_missing) {
+        (None, true) => {
+            let why: Vec<String> = review.reasons.iter().map(|r| r.describe(case)).collect();
+            return Err(Refusal::Invalid(format!(
+                "{id} requires a review before closing ({}) and none is recorded: record it with `esc review {id}`, or close with --waive-review REASON if you hold that authority",
+                why.join(", ")
+            )));
+        }
+        (Some(_), false) => {
+            return Err(Refusal::Invalid(format!(
+                "--waive-review: {id} has no missing review to waive (none is required, or it is recorded); drop the flag"
+            )));
+        }
+        _ => {}
+    }
+    Ok(Event::Closed {
+        review_waived: waive_review,
+        without_followup,
+    })
 }
 
 fn update(
@@ -495,6 +551,8 @@ fn update(
             "id": case.id, "title": case.title, "severity": case.severity,
             "status": status, "impact": impact, "actions": actions, "next_update": next,
             "notes": text,
+            "bridge": case.major.as_ref().and_then(|m| m.bridge.clone()),
+            "channel": case.major.as_ref().and_then(|m| m.channel.clone()),
         });
         crate::policy::templates::render(&policy.templates, "situation_update", &ctx)
             .map_err(|e| Refusal::Invalid(e.to_string()))?

@@ -126,12 +126,18 @@ struct MajorView<'a>(&'a Major);
 impl Serialize for MajorView<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let j = self.0;
-        let mut m = s.serialize_map(Some(5))?;
+        let mut m = s.serialize_map(None)?;
         m.serialize_entry("commander", &j.commander)?;
         m.serialize_entry("roles", &j.roles)?;
         m.serialize_entry("declared_at", &j.declared_at)?;
         m.serialize_entry("stood_down_at", &j.stood_down_at)?;
         m.serialize_entry("active", &j.stood_down_at.is_none())?;
+        if let Some(b) = &j.bridge {
+            m.serialize_entry("bridge", b)?;
+        }
+        if let Some(c) = &j.channel {
+            m.serialize_entry("channel", c)?;
+        }
         m.end()
     }
 }

@@ -109,7 +109,7 @@ impl IntakeState {
                 c.status = Status::Resolved;
                 c.resolved_at = Some(at);
             }
-            Event::Closed {} => c.status = Status::Closed,
+            Event::Closed { .. } => c.status = Status::Closed,
             Event::Reopened { .. } => {
                 c.status = c.working();
                 c.resolved_at = None;

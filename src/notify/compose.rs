@@ -436,6 +436,7 @@ pub fn after(case: &Case, events: &[Event], now: DateTime<Utc>) -> Case {
             step: e.step(),
             event: e.clone(),
             policy: None,
+            login: None,
         };
         // Decided events are legal by construction; a fold error cannot happen here.
         let _ = work.apply(r, false);
@@ -492,7 +493,7 @@ pub fn for_events(
                 Some(f)
             }
             Event::FollowupRequested {} => Some(fact(NoticeKind::FollowupRequest)),
-            Event::Closed {} => Some(fact(NoticeKind::Close)),
+            Event::Closed { .. } => Some(fact(NoticeKind::Close)),
             Event::Reopened { .. } => Some(fact(NoticeKind::Reopen)),
             Event::SwarmStarted { .. } => {
                 let mut f = fact(NoticeKind::Swarm);
@@ -604,6 +605,7 @@ mod tests {
             step: event.step(),
             event,
             policy: None,
+            login: None,
         };
         Case::fold(vec![r]).unwrap().unwrap()
     }

@@ -28,6 +28,10 @@ pub fn explain(p: &Policy, today: NaiveDate) -> String {
         &format!("Roles (on duty {today})"),
         roles(p, today).to_string(),
     );
+    section(
+        "Authority (tier: the case's tier and every tier above it; accountable: the step's A)",
+        authority(p),
+    );
     if !p.accounts.is_empty() {
         section("Accounts and executive sponsors", accounts(p).to_string());
     }
@@ -87,6 +91,36 @@ fn matrix(p: &Policy) -> Grid {
         }
     }
     t
+}
+
+fn authority(p: &Policy) -> String {
+    let mut t = table(["decision", "who may", "set by"]);
+    for row in crate::case::authority::explain_rows(p) {
+        t.add_row(row.to_vec());
+    }
+    let actors = match p.defaults.unknown_actors {
+        UnknownActors::Refuse => "--actor must be a person of the policy",
+        UnknownActors::Allow => {
+            "--actor may be any name (unknown_actors = \"allow\"); a name the policy does not list holds only `anyone`"
+        }
+    };
+    let mut out = format!("{t}\n{actors}");
+    if p.sponsors.default.is_some() || !p.sponsors.by_severity.is_empty() {
+        let mut s: Vec<String> = p
+            .sponsors
+            .by_severity
+            .iter()
+            .map(|(sev, party)| format!("{sev}: {}", party.as_str()))
+            .collect();
+        if let Some(d) = &p.sponsors.default {
+            s.push(format!("otherwise: {}", d.as_str()));
+        }
+        out.push_str(&format!(
+            "\nsponsors of cases whose account names none: {}",
+            s.join(", ")
+        ));
+    }
+    out
 }
 
 fn sla(p: &Policy) -> Grid {
@@ -383,9 +417,13 @@ pub fn describe_trigger(t: &Trigger) -> String {
     } else {
         join_and(&acts)
     };
+    let each = match t.scope {
+        TriggerScope::Case => "case",
+        TriggerScope::Account => "account",
+    };
     let repeat = match t.repeat {
-        Some(d) => format!("at most every {}", dur(d)),
-        None => "once per case".into(),
+        Some(d) => format!("at most every {} per {each}", dur(d)),
+        None => format!("once per {each}"),
     };
     format!("{when}: {then} ({repeat})")
 }

@@ -38,6 +38,11 @@ pub struct Policy {
     pub major: MajorPolicy,
     pub review: ReviewPolicy,
     pub closing: Closing,
+    /// `[authority]`: who may take the decisions the tool gates (see
+    /// [`crate::case::authority`]).
+    pub authority: Authority,
+    /// `[sponsors]`: executive sponsors for cases whose account names none.
+    pub sponsors: Sponsors,
     pub triggers: Vec<Trigger>,
     pub notify: Notify,
     pub templates: Templates,
@@ -83,6 +88,79 @@ pub struct Defaults {
     pub path: String,
     /// Time zone for times shown to people.
     pub timezone: Tz,
+    /// Whether `--actor` may name someone the policy does not list.
+    pub unknown_actors: UnknownActors,
+}
+
+/// `[defaults] unknown_actors`: whether an actor must be a person of the policy.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum UnknownActors {
+    /// The actor must be a member of some role (the default).
+    #[default]
+    Refuse,
+    /// Any name is accepted; a name the policy does not list holds no authority but
+    /// `anyone`'s.
+    Allow,
+}
+
+/// Who holds an authority (`[authority]` values): a role's members, a person, or someone
+/// standing in a relation to the case.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Holder {
+    Role(String),
+    Person(String),
+    /// Everyone who may act at all (`anyone`).
+    Anyone,
+    /// The case's owner (`owner`).
+    Owner,
+    /// Members of the role of the case's current tier, and of every tier above it, on each
+    /// path the case is on (`tier`) — the authority matrix read upwards.
+    Tier,
+    /// The Accountable of the decision's RACI step for the case's type (`accountable`).
+    Accountable,
+    /// The case's incident commander (`commander`).
+    Commander,
+}
+
+impl Holder {
+    /// The word or name as written in the policy.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Holder::Role(n) | Holder::Person(n) => n,
+            Holder::Anyone => "anyone",
+            Holder::Owner => "owner",
+            Holder::Tier => "tier",
+            Holder::Accountable => "accountable",
+            Holder::Commander => "commander",
+        }
+    }
+}
+
+/// `[authority]`: each decision's holders; `None` (or no entry) is the default the authority
+/// matrix implies (see [`crate::case::authority::holders`]).
+#[derive(Debug, Clone, Default)]
+pub struct Authority {
+    /// Approve or reject any trigger's proposal.
+    pub approve: Option<Vec<Holder>>,
+    /// Per trigger, instead of `approve` (`[authority.triggers]`).
+    pub triggers: BTreeMap<String, Vec<Holder>>,
+    /// Escalate on a path, per path (`[authority.escalate]`).
+    pub escalate: BTreeMap<String, Vec<Holder>>,
+    pub skip_tiers: Option<Vec<Holder>>,
+    /// Declare a major incident.
+    pub major: Option<Vec<Holder>>,
+    /// Stand a major incident down.
+    pub stand_down: Option<Vec<Holder>>,
+    pub waive_review: Option<Vec<Holder>>,
+    pub close_without_followup: Option<Vec<Holder>>,
+}
+
+/// `[sponsors]`: the executive sponsor of a case whose account names none (or that has no
+/// account): per severity, else the default.
+#[derive(Debug, Clone, Default)]
+pub struct Sponsors {
+    pub default: Option<Party>,
+    pub by_severity: BTreeMap<String, Party>,
 }
 
 /// Opening hours of a calendar.
@@ -374,6 +452,20 @@ pub struct Trigger {
     pub then: Actions,
     /// Fire again at most this often; `None` fires once per case.
     pub repeat: Option<TimeDelta>,
+    /// Whether it acts per case or once per account.
+    pub scope: TriggerScope,
+}
+
+/// `[[triggers]] scope`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TriggerScope {
+    /// Each case on its own.
+    #[default]
+    Case,
+    /// Once per account: the account's first matching case (by number) carries the firing
+    /// or the proposal, which names the account's other matching cases; the others are
+    /// not acted on while it holds.
+    Account,
 }
 
 /// `[notify]`.
@@ -593,6 +685,16 @@ impl Policy {
             .and_then(|t| t.calendar.as_ref())
             .and_then(|c| self.calendars.get(c))
             .or_else(|| self.case_calendar(severity, account))
+    }
+
+    /// The executive sponsor of a case: its account's, else `[sponsors] by_severity` for its
+    /// severity, else `[sponsors] default`.
+    pub fn sponsor_for(&self, account: Option<&str>, severity: &str) -> Option<&Party> {
+        account
+            .and_then(|a| self.accounts.get(a))
+            .and_then(|a| a.sponsor.as_ref())
+            .or_else(|| self.sponsors.by_severity.get(severity))
+            .or(self.sponsors.default.as_ref())
     }
 
     /// Every person named as a member of some role (in any roster), sorted.

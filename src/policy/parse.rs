@@ -97,6 +97,9 @@ fn read_policy(root: &Table<'_, '_>) -> Policy {
     let review = read_review(root, &names);
     let closing = read_closing(root);
     let triggers = triggers::read(root, &names, &paths);
+    let trigger_names: Vec<String> = triggers.iter().map(|t| t.name.clone()).collect();
+    let authority = read_authority(root, &names, &trigger_names);
+    let sponsors = read_sponsors(root, &names);
     let notify = super::notify_spec::read(root, &names);
     let contacts = super::notify_spec::read_people(root, &names);
     let templates = super::templates::read(root);
@@ -119,6 +122,8 @@ fn read_policy(root: &Table<'_, '_>) -> Policy {
         major,
         review,
         closing,
+        authority,
+        sponsors,
         triggers,
         notify,
         templates,
@@ -878,6 +883,23 @@ fn read_defaults(root: &Table<'_, '_>, names: &Names, paths: &[EscalationPath]) 
         Some(s) => calendar_spec::read_timezone(sink, &s).unwrap_or(Tz::UTC),
         None => Tz::UTC,
     };
+    let unknown_actors = match get("unknown_actors") {
+        None => UnknownActors::Refuse,
+        Some(s) => match s.value {
+            "refuse" => UnknownActors::Refuse,
+            "allow" => UnknownActors::Allow,
+            other => {
+                sink.error(
+                    s.span.clone(),
+                    format!(
+                        "`{other}` is not a setting of unknown_actors{}: write \"refuse\" (an actor must be a person of the policy) or \"allow\"",
+                        suggestion(other, ["refuse", "allow"])
+                    ),
+                );
+                UnknownActors::Refuse
+            }
+        },
+    };
     if let Some(t) = t {
         t.finish("key");
     }
@@ -886,6 +908,7 @@ fn read_defaults(root: &Table<'_, '_>, names: &Names, paths: &[EscalationPath]) 
         case_type,
         path,
         timezone,
+        unknown_actors,
     }
 }
 
@@ -1030,5 +1053,102 @@ fn read_closing(root: &Table<'_, '_>) -> Closing {
             .unwrap_or(false);
         t.finish("key");
     }
+    out
+}
+
+/// The words an `[authority]` list may use besides roles and people.
+const HOLDER_WORDS: [&str; 5] = ["anyone", "owner", "tier", "accountable", "commander"];
+
+/// An `[authority]` list: roles, people and the words of [`HOLDER_WORDS`].
+fn read_holders(v: &Val<'_, '_>, names: &Names) -> Vec<Holder> {
+    let mut out = Vec::new();
+    for s in v.str_list() {
+        let holder = match s.value {
+            "anyone" => Holder::Anyone,
+            "owner" => Holder::Owner,
+            "tier" => Holder::Tier,
+            "accountable" => Holder::Accountable,
+            "commander" => Holder::Commander,
+            name if names.roles.contains(name) => Holder::Role(name.to_string()),
+            name if names.people.contains(name) => Holder::Person(name.to_string()),
+            name => {
+                let candidates = names
+                    .roles
+                    .iter()
+                    .chain(names.people.iter())
+                    .map(String::as_str)
+                    .chain(HOLDER_WORDS);
+                v.sink.error(
+                    s.span.clone(),
+                    format!(
+                        "`{name}` is neither a role, a person nor one of {}{}",
+                        HOLDER_WORDS.join(", "),
+                        suggestion(name, candidates)
+                    ),
+                );
+                continue;
+            }
+        };
+        if !out.contains(&holder) {
+            out.push(holder);
+        }
+    }
+    out
+}
+
+/// `[authority]`.
+fn read_authority(root: &Table<'_, '_>, names: &Names, triggers: &[String]) -> Authority {
+    let mut out = Authority::default();
+    let Some(t) = section(root, "authority") else {
+        return out;
+    };
+    let list = |key: &'static str| t.get(key).map(|v| read_holders(&v, names));
+    out.approve = list("approve");
+    out.skip_tiers = list("skip_tiers");
+    out.major = list("major");
+    out.stand_down = list("stand_down");
+    out.waive_review = list("waive_review");
+    out.close_without_followup = list("close_without_followup");
+    let per = |key: &'static str, what: &str, known: &[String]| {
+        let mut map = BTreeMap::new();
+        if let Some(table) = t.get(key).and_then(|v| v.table()) {
+            for (name, v) in table.entries() {
+                if check_ref(root.sink, &name, what, known) {
+                    map.insert(name.value.to_string(), read_holders(&v, names));
+                }
+            }
+        }
+        map
+    };
+    out.triggers = per("triggers", "trigger", triggers);
+    out.escalate = per("escalate", "path", &names.paths);
+    t.finish("key");
+    out
+}
+
+/// `[sponsors]`.
+fn read_sponsors(root: &Table<'_, '_>, names: &Names) -> Sponsors {
+    let mut out = Sponsors::default();
+    let Some(t) = section(root, "sponsors") else {
+        return out;
+    };
+    out.default = t
+        .get("default")
+        .and_then(|v| v.str())
+        .and_then(|s| read_party(root.sink, &s, names, false));
+    if let Some(table) = t.get("by_severity").and_then(|v| v.table()) {
+        for (sev, v) in table.entries() {
+            if !check_ref(root.sink, &sev, "severity", &names.severities) {
+                continue;
+            }
+            if let Some(p) = v
+                .str()
+                .and_then(|s| read_party(root.sink, &s, names, false))
+            {
+                out.by_severity.insert(sev.value.to_string(), p);
+            }
+        }
+    }
+    t.finish("key");
     out
 }

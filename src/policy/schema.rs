@@ -160,7 +160,8 @@ pub fn schema() -> Value {
         &[],
     );
     let trigger = closed(
-        json!({"name": {"type": "string"}, "when": when, "then": then, "repeat": duration()}),
+        json!({"name": {"type": "string"}, "when": when, "then": then, "repeat": duration(),
+               "scope": {"enum": ["case", "account"]}}),
         &["name", "when", "then"],
     );
     let intake = closed(
@@ -194,7 +195,8 @@ pub fn schema() -> Value {
             "types": {"type": "array", "items": {"type": "string"}, "minItems": 1},
             "defaults": closed(json!({
                 "severity": {"type": "string"}, "type": {"type": "string"},
-                "path": {"type": "string"}, "timezone": {"type": "string"}
+                "path": {"type": "string"}, "timezone": {"type": "string"},
+                "unknown_actors": {"enum": ["refuse", "allow"]}
             }), &[]),
             "calendars": {"type": "object", "additionalProperties": calendar},
             "severities": {"type": "object", "additionalProperties": severity, "minProperties": 1},
@@ -215,6 +217,17 @@ pub fn schema() -> Value {
                 "due": duration()
             }), &[]),
             "closing": closed(json!({"require_followup": {"type": "boolean"}}), &[]),
+            "authority": closed(json!({
+                "approve": names(), "skip_tiers": names(), "major": names(),
+                "stand_down": names(), "waive_review": names(),
+                "close_without_followup": names(),
+                "triggers": {"type": "object", "additionalProperties": names()},
+                "escalate": {"type": "object", "additionalProperties": names()}
+            }), &[]),
+            "sponsors": closed(json!({
+                "default": {"type": "string"},
+                "by_severity": {"type": "object", "additionalProperties": {"type": "string"}}
+            }), &[]),
             "triggers": {"type": "array", "items": trigger},
             "intake": {"type": "array", "items": intake},
             "notify": notify(),

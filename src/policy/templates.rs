@@ -43,7 +43,9 @@ What happens next: {{ next }}{% if by %} by {{ by }}{% endif %}.
 Status:      {{ status }}
 Impact:      {{ impact }}
 Actions:     {{ actions }}
-Next update: {{ next_update }}{% if notes %}
+Next update: {{ next_update }}{% if bridge %}
+Bridge:      {{ bridge }}{% endif %}{% if channel %}
+Channel:     {{ channel }}{% endif %}{% if notes %}
 Notes:       {{ notes }}{% endif %}"#,
     ),
     (
@@ -51,7 +53,8 @@ Notes:       {{ notes }}{% endif %}"#,
         r#"# Executive briefing — {{ id }}: {{ title }}
 
 **Customer:** {{ account.name }}{% if account.key %} (key account){% endif %} · **Severity:** {{ severity }} · **Status:** {{ status }} · **Owner:** {{ owner }}{% if sponsor %} · **Executive sponsor:** {{ sponsor | join(", ") }}{% if not sponsor_engaged %} (not yet engaged){% endif %}{% endif %}
-
+{% if major and major.active %}**Major incident:** commander {{ major.commander }}{% if major.bridge %} · **Bridge:** {{ major.bridge }}{% endif %}{% if major.channel %} · **Channel:** {{ major.channel }}{% endif %}
+{% endif %}
 ## Summary
 {{ summary }}
 

@@ -1,6 +1,8 @@
 //! Reading `[[triggers]]`: conditions (`when`), actions (`then`) and `repeat`.
 
-use super::model::{Actions, Conditions, EscalationPath, SlaCondition, Status, Trigger};
+use super::model::{
+    Actions, Conditions, EscalationPath, SlaCondition, Status, Trigger, TriggerScope,
+};
 use super::parse::{Names, check_ref, read_duration, read_party};
 use super::source::{Table, Val, suggestion};
 
@@ -54,12 +56,30 @@ pub fn read(root: &Table<'_, '_>, names: &Names, paths: &[EscalationPath]) -> Ve
         let repeat = t
             .get("repeat")
             .and_then(|r| read_duration(&r, &business, Some(names)));
+        let scope = match t.get("scope").and_then(|v| v.str()) {
+            None => TriggerScope::Case,
+            Some(s) => match s.value {
+                "case" => TriggerScope::Case,
+                "account" => TriggerScope::Account,
+                other => {
+                    root.sink.error(
+                        s.span.clone(),
+                        format!(
+                            "`{other}` is not a trigger scope{}: write \"case\" (each case on its own, the default) or \"account\" (once per account, over its cases)",
+                            suggestion(other, ["case", "account"])
+                        ),
+                    );
+                    TriggerScope::Case
+                }
+            },
+        };
         t.finish("key");
         out.push(Trigger {
             name,
             when,
             then,
             repeat,
+            scope,
         });
     }
     out

@@ -405,6 +405,8 @@ pub struct ReviewRow {
     pub required: usize,
     /// Reviews recorded (required or not).
     pub recorded: usize,
+    /// Required reviews waived at closing (`esc close --waive-review`).
+    pub waived: usize,
     /// Required, case not resolved yet.
     pub waiting: usize,
     /// Required, resolved, not recorded, not yet past due.
@@ -507,6 +509,7 @@ pub fn reviews(
                 State::Pending => row.pending += 1,
                 State::Overdue => row.overdue += 1,
                 State::Recorded => row.recorded += 1,
+                State::Waived => row.waived += 1,
             }
             if required {
                 row.required += 1;

@@ -382,6 +382,7 @@ mod tests {
             case: "ESC-1".into(),
             step: Step::Open,
             policy: None,
+            login: None,
             event,
         }
     }

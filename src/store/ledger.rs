@@ -781,7 +781,8 @@ impl WriteGuard<'_> {
         let mut oncall = state.oncall;
         let mut last_line_start = 0;
         for (i, (seq, event)) in (state.last_seq + 1..).zip(events).enumerate() {
-            let record = event.into_record(seq);
+            let mut record = event.into_record(seq);
+            record.login = crate::store::login();
             max_case = admit(path, &record, max_case)?;
             oncall |= record.case == ONCALL;
             last_line_start = buf.len();

@@ -197,18 +197,29 @@ impl TestEnv {
         }
     }
 
-    /// An environment whose policy is a copy of a repository file.
+    /// An environment whose policy is a copy of a repository file (see
+    /// [`TestEnv::with_policy`] for the actor).
     pub fn with_policy_file(rel: &str) -> Self {
-        let env = TestEnv::new();
         let text = std::fs::read_to_string(repo_file(rel)).expect("policy file");
-        env.write("policy.toml", &text);
+        TestEnv::with_policy(&text)
+    }
+
+    /// An environment whose policy is exactly the given text (for tests of `policy check`
+    /// positions).
+    pub fn with_exact_policy(text: &str) -> Self {
+        let env = TestEnv::new();
+        env.write("policy.toml", text);
         env
     }
 
-    /// An environment whose policy is the given text.
+    /// An environment whose policy is the given text. Tests act as `tester`, whom no policy
+    /// lists: the policy is written with `[defaults] unknown_actors = "allow"` (see
+    /// [`allow_unknown_actors`]), so `tester` may act — holding only the authority of
+    /// `anyone` (a test of a gated decision names a real `--actor`; a test of refusing
+    /// unknown actors uses [`TestEnv::with_exact_policy`]).
     pub fn with_policy(text: &str) -> Self {
         let env = TestEnv::new();
-        env.write("policy.toml", text);
+        env.write("policy.toml", &allow_unknown_actors(text));
         env
     }
 
@@ -319,6 +330,25 @@ impl WriteLock {
                     .expect("unlock");
             }
         }
+    }
+}
+
+/// `text` with `[defaults] unknown_actors = "allow"`: a `"refuse"` (as the shipped policies
+/// have) is replaced in place, so line numbers stay; otherwise the key is added.
+pub fn allow_unknown_actors(text: &str) -> String {
+    if text.contains("unknown_actors") {
+        return text.replace("unknown_actors = \"refuse\"", "unknown_actors = \"allow\" ");
+    }
+    match text.find("[defaults]\n") {
+        Some(at) => {
+            let end = at + "[defaults]\n".len();
+            format!(
+                "{}unknown_actors = \"allow\"\n{}",
+                &text[..end],
+                &text[end..]
+            )
+        }
+        None => format!("{text}\n[defaults]\nunknown_actors = \"allow\"\n"),
     }
 }
 

@@ -601,7 +601,8 @@ impl Writer for PgWriter<'_> {
         let mut texts = Vec::with_capacity(batch.len());
         let count = batch.len();
         for (i, (seq, event)) in (last_seq as u64 + 1..).zip(batch).enumerate() {
-            let record = event.into_record(seq);
+            let mut record = event.into_record(seq);
+            record.login = crate::store::login();
             // Never store a line that does not read back as the same event.
             let text = serde_json::to_string(&record)
                 .ok()
