@@ -86,6 +86,34 @@ pub fn plan(policy: &Policy, cases: &[Case], now: DateTime<Utc>) -> Vec<Planned>
     out
 }
 
+/// [`plan`] with its events only while it has at most `max` actions. Above that (a
+/// catch-up after a long gap) the actions are kept without their events — what is printed —
+/// and `false` says so: the events are made again a batch of cases at a time with
+/// [`Planner::case`] (the same function of the same cases, so the same events), and never
+/// all held at once.
+pub fn plan_within(
+    policy: &Policy,
+    cases: &[Case],
+    now: DateTime<Utc>,
+    max: usize,
+) -> (Vec<Planned>, bool) {
+    let mut out: Vec<Planned> = Vec::new();
+    let mut whole = true;
+    plan_each(policy, cases, now, |mut p| {
+        if whole && out.len() >= max {
+            whole = false;
+            out.iter_mut().for_each(|a| a.events = Vec::new());
+        }
+        if !whole {
+            p.events = Vec::new();
+        }
+        out.push(p);
+    });
+    // Stable: per-case order (monotone in `order`) is kept.
+    out.sort_by_key(|p| p.order);
+    (out, whole)
+}
+
 /// The actions of [`plan`], handed to `f` one case at a time (in case order, not sorted by
 /// due), so a caller that only counts them, or keeps less of each, never holds them all.
 pub fn plan_each(policy: &Policy, cases: &[Case], now: DateTime<Utc>, mut f: impl FnMut(Planned)) {
@@ -1100,6 +1128,41 @@ mod tests {
             vec![(0..whole.len()).collect::<Vec<_>>()]
         );
         assert!(batches(&[], 4).is_empty());
+    }
+
+    #[test]
+    fn a_plan_over_its_limit_is_kept_without_events_and_made_again_per_case() {
+        let p = policy();
+        let cases: Vec<Case> = (0..4u64)
+            .map(|i| {
+                let at = t0() + TimeDelta::minutes(7 * i as i64);
+                Case::fold(vec![opened(i + 1, "sev2", None, at)])
+                    .unwrap()
+                    .unwrap()
+            })
+            .collect();
+        let now = t0() + TimeDelta::days(3);
+        let whole = plan(&p, &cases, now);
+        assert!(whole.len() > 4);
+        assert_eq!(
+            plan_within(&p, &cases, now, whole.len()),
+            (whole.clone(), true)
+        );
+        let (outline, complete) = plan_within(&p, &cases, now, 3);
+        assert!(!complete);
+        assert!(outline.iter().all(|a| a.events.is_empty()));
+        let planner = Planner::new(&p, &cases, now);
+        assert_eq!(outline, planner.outline());
+        // Made again case by case, the events are the plan's, case for case.
+        for (i, case) in cases.iter().enumerate() {
+            let again: Vec<Event> = planner.case(i).into_iter().flat_map(|a| a.events).collect();
+            let planned: Vec<Event> = whole
+                .iter()
+                .filter(|a| a.case == case.id)
+                .flat_map(|a| a.events.clone())
+                .collect();
+            assert_eq!(again, planned, "{}", case.id);
+        }
     }
 
     #[test]

@@ -144,6 +144,79 @@ fn the_real_sweep_appends_what_it_always_did() {
         .stdout("0\n");
 }
 
+/// The lines a sweep appended, with `seq`, the batch marker and the login taken out, sorted
+/// (a batched sweep orders cases differently; what is recorded must be the same).
+fn recorded_events(lines: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).expect("a ledger line");
+            let o = v.as_object_mut().expect("an object");
+            // Keys keep their order (`remove` would move the last key into the gap).
+            o.shift_remove("seq");
+            o.shift_remove("more");
+            o.shift_remove("login");
+            v.to_string()
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn a_catch_up_in_small_batches_records_what_one_batch_does() {
+    // ESC_SWEEP_BATCH=40: the 187 actions are planned without their events (kept only while
+    // the plan has at most 40 actions), then made again and appended whole cases at a time.
+    if common::file_only("the golden ledger fixture") {
+        return;
+    }
+    let env = env();
+    let before = env.read("ledger.jsonl").lines().count();
+    env.esc(&["--actor", "bench", "sweep"])
+        .env("ESC_NOW", NOW)
+        .env("ESC_SWEEP_BATCH", "40")
+        .assert()
+        .code(1);
+    let ledger = env.read("ledger.jsonl");
+    let lines: Vec<String> = ledger.lines().skip(before).map(String::from).collect();
+    // Several batches: as many batch ends (lines without "more") as batches, at least 5.
+    let planned: Vec<String> = lines
+        .iter()
+        .filter(|l| {
+            !["delivered", "failed", "ended"]
+                .iter()
+                .any(|e| l.contains(&format!("\"event\":\"notification_{e}\"")))
+        })
+        .cloned()
+        .collect();
+    let ends = planned
+        .iter()
+        .filter(|l| !l.contains("\"more\":true"))
+        .count();
+    assert!(ends >= 5, "{ends} batches");
+    let expected: Vec<String> = std::fs::read_to_string(golden("sweep-appended.jsonl"))
+        .expect("golden file")
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_eq!(recorded_events(&planned), recorded_events(&expected));
+    env.esc(&["ledger", "verify"]).assert().success();
+    env.esc(&["--quiet", "sweep", "--dry-run"])
+        .env("ESC_NOW", NOW)
+        .assert()
+        .success()
+        .stdout("0\n");
+    // A batch size that is not a positive number is refused before anything is written.
+    let now = env.read("ledger.jsonl");
+    env.esc(&["sweep"])
+        .env("ESC_NOW", NOW)
+        .env("ESC_SWEEP_BATCH", "0")
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("ESC_SWEEP_BATCH"));
+    assert_eq!(env.read("ledger.jsonl"), now);
+}
+
 #[test]
 fn the_golden_outputs_are_not_empty() {
     // The comparison above must compare something: the ledger has open, breached and closed

@@ -18,7 +18,7 @@ use crate::notify::outbox;
 use crate::policy::{Policy, duration};
 use crate::render::local_time;
 use crate::sweep::{self, ActionKind, Planned};
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::process::ExitCode;
@@ -156,7 +156,22 @@ impl Snapshot {
 /// About the most actions one append of `esc sweep` records: a catch-up over a large ledger
 /// is written in atomic batches of whole cases with about this many actions (a few events
 /// each), so no single batch (and the records the store returns for it) grows with the gap.
+/// `ESC_SWEEP_BATCH` sets another size (at least 1), to bound a catch-up's memory more
+/// tightly, or to see the batching at work on a small ledger.
 const SWEEP_CHUNK_ACTIONS: usize = 4096;
+
+/// The actions per batch of a large sweep: `ESC_SWEEP_BATCH` if it is a positive number.
+fn batch_actions() -> Result<usize> {
+    match std::env::var("ESC_SWEEP_BATCH") {
+        Err(_) => Ok(SWEEP_CHUNK_ACTIONS),
+        Ok(v) => match v.trim().parse::<usize>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => {
+                bail!("ESC_SWEEP_BATCH={v:?}: give a number of actions of at least 1, or unset it")
+            }
+        },
+    }
+}
 
 /// `esc sweep`.
 pub fn sweep(
@@ -166,6 +181,7 @@ pub fn sweep(
     out: &mut Output,
 ) -> Result<ExitCode> {
     let (policy, ledger) = policy_cmd::load_effective(settings)?;
+    let batch_size = batch_actions()?;
     let budget = duration::parse(budget)
         .map_err(|e| anyhow!("--delivery-budget: {e}"))?
         .to_std()
@@ -183,13 +199,13 @@ pub fn sweep(
         settings,
         |from, s| Snapshot::read(from, &policy, s),
         |guard, seen| Ok(guard.last_seq()? != seen.last_seq),
-        |seen, s| Ok(sweep::plan(&policy, &seen.cases, s.now)),
+        |seen, s| Ok(sweep::plan_within(&policy, &seen.cases, s.now, batch_size)),
     )?;
     let planned_write::Locked {
         mut guard,
         settings,
         seen,
-        plan: mut planned,
+        plan: (mut planned, complete),
     } = locked;
     let settings = &settings;
     let Snapshot {
@@ -202,18 +218,34 @@ pub fn sweep(
     let deliver = policy.notify.delivers();
     let tz = policy.defaults.timezone;
     // Appended in atomic batches of whole cases (`sweep::batches`): if one fails, the ones
-    // before it stay recorded and the next sweep does the rest.
+    // before it stay recorded and the next sweep does the rest. A plan too large to hold
+    // with its events (a catch-up) has its events made again here, a batch at a time.
+    let planner = (!complete).then(|| sweep::Planner::new(&policy, &cases, settings.now));
+    let index: HashMap<&str, usize> = match &planner {
+        Some(_) => cases
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.as_str(), i))
+            .collect(),
+        None => HashMap::new(),
+    };
     let mut recorded = 0;
-    for batch in sweep::batches(&planned, SWEEP_CHUNK_ACTIONS) {
+    for batch in sweep::batches(&planned, batch_size) {
         let mut new: Vec<NewEvent> = Vec::new();
+        let mut last_case: Option<String> = None;
         for &i in &batch {
             let p = &mut planned[i];
-            new.extend(super::case_cmd::to_new(
-                settings,
-                &policy,
-                &p.case,
-                std::mem::take(&mut p.events),
-            ));
+            let events = match &planner {
+                None => std::mem::take(&mut p.events),
+                // A batch holds a case's actions together: its events once, at its first.
+                Some(planner) if last_case.as_deref() != Some(p.case.as_str()) => index
+                    .get(p.case.as_str())
+                    .map(|&c| planner.case(c).into_iter().flat_map(|a| a.events).collect())
+                    .unwrap_or_default(),
+                Some(_) => Vec::new(),
+            };
+            new.extend(super::case_cmd::to_new(settings, &policy, &p.case, events));
+            last_case = Some(p.case.clone());
         }
         let before = recorded;
         recorded += batch.len();
