@@ -79,18 +79,18 @@ impl ActionKind {
 
 /// Plan every action due at `now`, in the order they fell due.
 pub fn plan(policy: &Policy, cases: &[Case], now: DateTime<Utc>) -> Vec<Planned> {
-    let mut out: Vec<Planned> = Vec::new();
-    plan_each(policy, cases, now, |p| out.push(p));
-    // Stable: per-case order (monotone in `order`) is kept.
-    out.sort_by_key(|p| p.order);
-    out
+    plan_within(policy, cases, now, usize::MAX).0
+}
+
+/// The plan of [`plan`] in its order, without the events (what a dry run shows).
+pub fn outline(policy: &Policy, cases: &[Case], now: DateTime<Utc>) -> Vec<Planned> {
+    plan_within(policy, cases, now, 0).0
 }
 
 /// [`plan`] with its events only while it has at most `max` actions. Above that (a
 /// catch-up after a long gap) the actions are kept without their events — what is printed —
-/// and `false` says so: the events are made again a batch of cases at a time with
-/// [`Planner::case`] (the same function of the same cases, so the same events), and never
-/// all held at once.
+/// and `false` says so: [`Planner::batch_events`] makes them again a batch of cases at a
+/// time (the same function of the same cases, so the same events), never all at once.
 pub fn plan_within(
     policy: &Policy,
     cases: &[Case],
@@ -130,8 +130,10 @@ pub struct Planner<'a> {
     cases: &'a [Case],
     now: DateTime<Utc>,
     open_per_account: HashMap<&'a str, u32>,
-    /// Account-scoped triggers: which case carries each firing.
-    scoped: AccountScope,
+    /// Account-scoped triggers: which case carries each firing (made when first needed).
+    scoped: std::cell::OnceCell<AccountScope>,
+    /// Case id → position in `cases`, made when first needed ([`Planner::batch_events`]).
+    positions: std::cell::OnceCell<HashMap<&'a str, usize>>,
 }
 
 impl<'a> Planner<'a> {
@@ -142,13 +144,13 @@ impl<'a> Planner<'a> {
                 *open_per_account.entry(a.as_str()).or_default() += 1;
             }
         }
-        let scoped = account_scope(policy, cases, now, &open_per_account);
         Planner {
             policy,
             cases,
             now,
             open_per_account,
-            scoped,
+            scoped: std::cell::OnceCell::new(),
+            positions: std::cell::OnceCell::new(),
         }
     }
 
@@ -167,20 +169,39 @@ impl<'a> Planner<'a> {
             .and_then(|a| self.open_per_account.get(a))
             .copied()
             .unwrap_or(0);
-        plan_case(self.policy, case, self.now, open_for_account, &self.scoped)
+        let scoped = self.scoped.get_or_init(|| {
+            account_scope(self.policy, self.cases, self.now, &self.open_per_account)
+        });
+        plan_case(self.policy, case, self.now, open_for_account, scoped)
     }
 
-    /// The plan of [`plan`] in its order, without the events (what a dry run shows).
-    pub fn outline(&self) -> Vec<Planned> {
-        let mut out = Vec::new();
-        for case in 0..self.cases.len() {
-            out.extend(self.case(case).into_iter().map(|mut p| {
-                p.events = Vec::new();
-                p
-            }));
+    /// The events of one batch of `plan` (a [`batches`] item), case by case in the batch's
+    /// order: taken out of the plan when it holds them (`complete`, see [`plan_within`]),
+    /// else made again for each case of the batch.
+    pub fn batch_events(
+        &self,
+        plan: &mut [Planned],
+        batch: &[usize],
+        complete: bool,
+    ) -> Vec<(String, Vec<Event>)> {
+        let mut out: Vec<(String, Vec<Event>)> = Vec::new();
+        for &i in batch {
+            let Some(p) = plan.get_mut(i) else { continue };
+            if complete {
+                out.push((p.case.clone(), std::mem::take(&mut p.events)));
+            } else if out.last().is_none_or(|(case, _)| *case != p.case) {
+                // A batch holds a case's actions together: all its events, once.
+                let positions = self.positions.get_or_init(|| {
+                    let cases = self.cases.iter().enumerate();
+                    cases.map(|(i, c)| (c.id.as_str(), i)).collect()
+                });
+                let again = positions
+                    .get(p.case.as_str())
+                    .map(|&c| self.case(c).into_iter().flat_map(|a| a.events).collect())
+                    .unwrap_or_default();
+                out.push((p.case.clone(), again));
+            }
         }
-        // Stable, as in `plan`: the same order.
-        out.sort_by_key(|p| p.order);
         out
     }
 }
@@ -1088,7 +1109,7 @@ mod tests {
                 ..a.clone()
             })
             .collect();
-        assert_eq!(planner.outline(), stripped);
+        assert_eq!(outline(&p, &cases, now), stripped);
         for max in [1, 2, 3, whole.len() - 1] {
             let batches = batches(&whole, max);
             let mut cases_seen: Vec<&str> = Vec::new();
@@ -1152,7 +1173,7 @@ mod tests {
         assert!(!complete);
         assert!(outline.iter().all(|a| a.events.is_empty()));
         let planner = Planner::new(&p, &cases, now);
-        assert_eq!(outline, planner.outline());
+        assert_eq!(outline, super::outline(&p, &cases, now));
         // Made again case by case, the events are the plan's, case for case.
         for (i, case) in cases.iter().enumerate() {
             let again: Vec<Event> = planner.case(i).into_iter().flat_map(|a| a.events).collect();
@@ -1163,6 +1184,29 @@ mod tests {
                 .collect();
             assert_eq!(again, planned, "{}", case.id);
         }
+        // Batch by batch, the events made again are the events taken from the whole plan.
+        for max in [1, 3] {
+            let (mut kept, mut full) = (outline.clone(), whole.clone());
+            for batch in batches(&whole, max) {
+                assert_eq!(
+                    planner.batch_events(&mut kept, &batch, false),
+                    merged(planner.batch_events(&mut full, &batch, true)),
+                    "batches of {max}"
+                );
+            }
+        }
+    }
+
+    /// Consecutive entries of one case as one.
+    fn merged(events: Vec<(String, Vec<Event>)>) -> Vec<(String, Vec<Event>)> {
+        let mut out: Vec<(String, Vec<Event>)> = Vec::new();
+        for (case, e) in events {
+            match out.last_mut() {
+                Some((last, all)) if *last == case => all.extend(e),
+                _ => out.push((case, e)),
+            }
+        }
+        out
     }
 
     #[test]

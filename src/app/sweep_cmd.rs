@@ -220,32 +220,12 @@ pub fn sweep(
     // Appended in atomic batches of whole cases (`sweep::batches`): if one fails, the ones
     // before it stay recorded and the next sweep does the rest. A plan too large to hold
     // with its events (a catch-up) has its events made again here, a batch at a time.
-    let planner = (!complete).then(|| sweep::Planner::new(&policy, &cases, settings.now));
-    let index: HashMap<&str, usize> = match &planner {
-        Some(_) => cases
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.id.as_str(), i))
-            .collect(),
-        None => HashMap::new(),
-    };
+    let planner = sweep::Planner::new(&policy, &cases, settings.now);
     let mut recorded = 0;
     for batch in sweep::batches(&planned, batch_size) {
         let mut new: Vec<NewEvent> = Vec::new();
-        let mut last_case: Option<String> = None;
-        for &i in &batch {
-            let p = &mut planned[i];
-            let events = match &planner {
-                None => std::mem::take(&mut p.events),
-                // A batch holds a case's actions together: its events once, at its first.
-                Some(planner) if last_case.as_deref() != Some(p.case.as_str()) => index
-                    .get(p.case.as_str())
-                    .map(|&c| planner.case(c).into_iter().flat_map(|a| a.events).collect())
-                    .unwrap_or_default(),
-                Some(_) => Vec::new(),
-            };
-            new.extend(super::case_cmd::to_new(settings, &policy, &p.case, events));
-            last_case = Some(p.case.clone());
+        for (case, events) in planner.batch_events(&mut planned, &batch, complete) {
+            new.extend(super::case_cmd::to_new(settings, &policy, &case, events));
         }
         let before = recorded;
         recorded += batch.len();
@@ -394,7 +374,7 @@ fn dry_run_report(
         return Ok(ExitCode::SUCCESS);
     }
     // What a dry run shows of an action does not include the events it would append.
-    let planned = sweep::Planner::new(policy, cases, now).outline();
+    let planned = sweep::outline(policy, cases, now);
     if settings.json {
         out.json(&DryRunJson {
             now,
