@@ -1101,7 +1101,6 @@ mod tests {
         let now = t0() + TimeDelta::days(3);
         let whole = plan(&p, &cases, now);
         assert!(whole.len() > cases.len(), "every case has several actions");
-        let planner = Planner::new(&p, &cases, now);
         let stripped: Vec<Planned> = whole
             .iter()
             .map(|a| Planned {
