@@ -36,34 +36,6 @@ fn strings(v: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '_'))
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
-}
-
-/// Tier ids, people and trigger names (as words) and clock vocabulary found in `message`.
-fn jargon(policy: &esc::policy::Policy, message: &str) -> Vec<String> {
-    let w = words(message);
-    let mut names: Vec<String> = policy.tiers.iter().map(|t| t.id.clone()).collect();
-    names.extend(policy.people().iter().map(|p| p.to_string()));
-    names.extend(policy.triggers.iter().map(|t| t.name.clone()));
-    let mut hits: Vec<String> = names
-        .into_iter()
-        .filter(|n| w.contains(&n.to_lowercase()))
-        .collect();
-    let lower = message.to_lowercase();
-    for j in [
-        "clock", "sla", "breach", "warning", "budget", "trigger", "tier", "escalat",
-    ] {
-        if lower.contains(j) {
-            hits.push(j.into());
-        }
-    }
-    hits
-}
-
 // ---------------------------------------------------------------------------------------
 // Who is told what, under every shipped policy
 // ---------------------------------------------------------------------------------------
@@ -208,7 +180,7 @@ fn walk(file: &str) {
         match n["audience"].as_str() {
             Some("customer") => {
                 assert_eq!(to, [CUSTOMER], "{file}: {n}");
-                let hits = jargon(&policy, message);
+                let hits = esc::notify::compose::staff_words(&policy, message);
                 assert!(hits.is_empty(), "{file} {action}: {hits:?} in {message:?}");
                 customer_kinds.push(action);
             }
@@ -312,7 +284,7 @@ fn a_key_accounts_contacts_are_told_in_customer_words_with_the_reporter() {
         .filter(|n| n["audience"] == "customer")
         .map(|n| {
             let message = n["message"].as_str().unwrap();
-            let hits = jargon(&policy, message);
+            let hits = esc::notify::compose::staff_words(&policy, message);
             assert!(hits.is_empty(), "{hits:?} in {message:?}");
             (
                 n["action"].as_str().unwrap().to_string(),
