@@ -8,7 +8,7 @@
 
 use crate::case::incident::involved;
 use crate::case::{Case, Event, Mark, Record};
-use crate::notify::compose::{self, Fact};
+use crate::notify::compose::{self, Fact, Words};
 use crate::policy::{
     Calendar, Conditions, NoticeKind, Policy, SlaCondition, Trigger, TriggerScope,
 };
@@ -97,29 +97,36 @@ pub fn plan_within(
     now: DateTime<Utc>,
     max: usize,
 ) -> (Vec<Planned>, bool) {
+    let planner = Planner::new(policy, cases, now);
     let mut out: Vec<Planned> = Vec::new();
     let mut whole = true;
-    plan_each(policy, cases, now, |mut p| {
-        if whole && out.len() >= max {
-            whole = false;
-            out.iter_mut().for_each(|a| a.events = Vec::new());
+    // Events that will be dropped need no words: once over `max`, messages are not written.
+    let mut words = if max == 0 { Words::Skip } else { Words::Render };
+    for i in 0..cases.len() {
+        for mut p in planner.case(i, words) {
+            if whole && out.len() >= max {
+                whole = false;
+                words = Words::Skip;
+                out.iter_mut().for_each(|a| a.events = Vec::new());
+            }
+            if !whole {
+                p.events = Vec::new();
+            }
+            out.push(p);
         }
-        if !whole {
-            p.events = Vec::new();
-        }
-        out.push(p);
-    });
+    }
     // Stable: per-case order (monotone in `order`) is kept.
     out.sort_by_key(|p| p.order);
     (out, whole)
 }
 
 /// The actions of [`plan`], handed to `f` one case at a time (in case order, not sorted by
-/// due), so a caller that only counts them, or keeps less of each, never holds them all.
+/// due), so a caller that only counts them never holds them all. Their notifications have
+/// no words ([`Words::Skip`]): everything else is the plan's.
 pub fn plan_each(policy: &Policy, cases: &[Case], now: DateTime<Utc>, mut f: impl FnMut(Planned)) {
     let planner = Planner::new(policy, cases, now);
     for i in 0..cases.len() {
-        planner.case(i).into_iter().for_each(&mut f);
+        planner.case(i, Words::Skip).into_iter().for_each(&mut f);
     }
 }
 
@@ -155,8 +162,8 @@ impl<'a> Planner<'a> {
     }
 
     /// The actions for `cases[i]`, in the order they fell due (none for a case sweep
-    /// leaves alone, or an index out of range).
-    pub fn case(&self, i: usize) -> Vec<Planned> {
+    /// leaves alone, or an index out of range); `words` says whether messages are written.
+    pub fn case(&self, i: usize, words: Words) -> Vec<Planned> {
         let Some(case) = self.cases.get(i) else {
             return Vec::new();
         };
@@ -172,7 +179,7 @@ impl<'a> Planner<'a> {
         let scoped = self.scoped.get_or_init(|| {
             account_scope(self.policy, self.cases, self.now, &self.open_per_account)
         });
-        plan_case(self.policy, case, self.now, open_for_account, scoped)
+        plan_case(self.policy, case, self.now, open_for_account, scoped, words)
     }
 
     /// The events of one batch of `plan` (a [`batches`] item), case by case in the batch's
@@ -197,7 +204,12 @@ impl<'a> Planner<'a> {
                 });
                 let again = positions
                     .get(p.case.as_str())
-                    .map(|&c| self.case(c).into_iter().flat_map(|a| a.events).collect())
+                    .map(|&c| {
+                        self.case(c, Words::Render)
+                            .into_iter()
+                            .flat_map(|a| a.events)
+                            .collect()
+                    })
                     .unwrap_or_default();
                 out.push((p.case.clone(), again));
             }
@@ -317,6 +329,7 @@ pub fn plan_case(
     now: DateTime<Utc>,
     open_for_account: u32,
     scoped: &AccountScope,
+    words: Words,
 ) -> Vec<Planned> {
     let mut case = original.clone();
     case.events.clear();
@@ -332,16 +345,16 @@ pub fn plan_case(
     if case.is_active()
         && let Some(k) = clocks(policy, &case, now)
     {
-        for p in clock_actions(policy, &case, &k, now) {
+        for p in clock_actions(policy, &case, &k, now, words) {
             push(&mut case, p);
         }
     }
     for t in &policy.triggers {
-        if let Some(p) = trigger_action(policy, &case, t, now, open_for_account, scoped) {
+        if let Some(p) = trigger_action(policy, &case, t, now, open_for_account, scoped, words) {
             push(&mut case, p);
         }
     }
-    if let Some(p) = promise_action(policy, &case, now) {
+    if let Some(p) = promise_action(policy, &case, now, words) {
         push(&mut case, p);
     }
     for r in crate::remind::plan(policy, &case, now) {
@@ -359,7 +372,12 @@ pub fn plan_case(
 
 /// A promise to the customer that passed with the case still open: record the miss and the
 /// new expected time (always ahead), and tell the customer and the owner.
-fn promise_action(policy: &Policy, case: &Case, now: DateTime<Utc>) -> Option<Planned> {
+fn promise_action(
+    policy: &Policy,
+    case: &Case,
+    now: DateTime<Utc>,
+    words: Words,
+) -> Option<Planned> {
     let missed = crate::case::promise::missed(case, now)?;
     let mut next = crate::case::promise::current(policy, case, now)?;
     next.missed = Some(missed);
@@ -380,6 +398,7 @@ fn promise_action(policy: &Policy, case: &Case, now: DateTime<Utc>) -> Option<Pl
         text,
         missed,
         now,
+        words,
         |f| f.promise = Some(next),
     );
     events.extend(notices);
@@ -404,15 +423,22 @@ fn told(
     text: String,
     due: DateTime<Utc>,
     now: DateTime<Utc>,
+    words: Words,
     with: impl FnOnce(&mut Fact<'_>),
 ) -> Vec<Event> {
     let after = compose::after(before, events, now);
     let mut fact = Fact::new(kind, before, &after, text, due);
     with(&mut fact);
-    compose::compose_or_builtin(policy, &fact, now)
+    compose::compose_or_builtin(policy, &fact, now, words)
 }
 
-fn clock_actions(policy: &Policy, case: &Case, k: &Clocks, now: DateTime<Utc>) -> Vec<Planned> {
+fn clock_actions(
+    policy: &Policy,
+    case: &Case,
+    k: &Clocks,
+    now: DateTime<Utc>,
+    words: Words,
+) -> Vec<Planned> {
     let mut out = Vec::new();
     let mut running: Vec<_> = k
         .iter()
@@ -455,6 +481,7 @@ fn clock_actions(policy: &Policy, case: &Case, k: &Clocks, now: DateTime<Utc>) -
                 msg,
                 warn,
                 now,
+                words,
                 |f| f.clock = Some(c.kind),
             );
             events.extend(notices);
@@ -502,6 +529,7 @@ fn clock_actions(policy: &Policy, case: &Case, k: &Clocks, now: DateTime<Utc>) -
                 msg,
                 due,
                 now,
+                words,
                 |_| {},
             );
             events.extend(notices);
@@ -546,6 +574,7 @@ fn clock_actions(policy: &Policy, case: &Case, k: &Clocks, now: DateTime<Utc>) -
             msg,
             due,
             now,
+            words,
             |f| f.clock = Some(c.kind),
         );
         events.extend(notices);
@@ -837,6 +866,7 @@ fn take_actions(
     text: String,
     due: DateTime<Utc>,
     now: DateTime<Utc>,
+    words: Words,
 ) -> Vec<Event> {
     let mut events = trigger_events(policy, case, t, due, now);
     let brought = involved(&events);
@@ -848,6 +878,7 @@ fn take_actions(
         text,
         due,
         now,
+        words,
         |f| {
             f.also = t.then.notify.clone();
             f.involved = brought;
@@ -866,6 +897,7 @@ fn take_actions(
                 crate::case::describe::event(e),
                 due,
                 now,
+                words,
                 |f| f.internal_only = internal_only,
             ));
         }
@@ -919,7 +951,15 @@ pub fn decide_proposal(
     let mut events = vec![Event::Approved {
         trigger: trigger.to_string(),
     }];
-    events.extend(take_actions(policy, case, t, message, due, now));
+    events.extend(take_actions(
+        policy,
+        case,
+        t,
+        message,
+        due,
+        now,
+        Words::Render,
+    ));
     Ok(events)
 }
 
@@ -930,6 +970,7 @@ fn trigger_action(
     now: DateTime<Utc>,
     open_for_account: u32,
     scoped: &AccountScope,
+    words: Words,
 ) -> Option<Planned> {
     // Once per account: only the account's first matching case acts, naming the others.
     let mut others: Vec<String> = Vec::new();
@@ -996,6 +1037,7 @@ fn trigger_action(
             msg,
             due,
             now,
+            words,
             |f| f.also = t.then.notify.clone(),
         );
         events.extend(notices);
@@ -1014,7 +1056,7 @@ fn trigger_action(
         due,
     }];
     let msg = format!("trigger {} fired: {describe}", t.name);
-    events.extend(take_actions(policy, case, t, msg, due, now));
+    events.extend(take_actions(policy, case, t, msg, due, now, words));
     Some(Planned {
         case: case.id.clone(),
         order: due,
@@ -1109,6 +1151,25 @@ mod tests {
             })
             .collect();
         assert_eq!(outline(&p, &cases, now), stripped);
+        // Planned without words (what a dry run counts), only the messages differ.
+        let blank = |a: &Planned| {
+            let mut a = a.clone();
+            for e in &mut a.events {
+                if let Event::NotificationQueued { message, .. } = e {
+                    message.clear();
+                }
+            }
+            a
+        };
+        let mut counted: Vec<Planned> = Vec::new();
+        plan_each(&p, &cases, now, |a| counted.push(a));
+        counted.sort_by_key(|a| a.order);
+        assert_ne!(
+            whole,
+            whole.iter().map(blank).collect::<Vec<_>>(),
+            "the plan has words"
+        );
+        assert_eq!(counted, whole.iter().map(blank).collect::<Vec<_>>());
         for max in [1, 2, 3, whole.len() - 1] {
             let batches = batches(&whole, max);
             let mut cases_seen: Vec<&str> = Vec::new();
@@ -1175,7 +1236,11 @@ mod tests {
         assert_eq!(outline, super::outline(&p, &cases, now));
         // Made again case by case, the events are the plan's, case for case.
         for (i, case) in cases.iter().enumerate() {
-            let again: Vec<Event> = planner.case(i).into_iter().flat_map(|a| a.events).collect();
+            let again: Vec<Event> = planner
+                .case(i, Words::Render)
+                .into_iter()
+                .flat_map(|a| a.events)
+                .collect();
             let planned: Vec<Event> = whole
                 .iter()
                 .filter(|a| a.case == case.id)

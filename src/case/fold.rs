@@ -185,20 +185,25 @@ impl Folder {
                 let keep = (self.keep)(&r.event);
                 self.cases[i].apply(r, keep)
             }
-            None => match Case::from_opened(&r) {
-                Ok(mut c) => {
-                    self.remember(&r.case, self.cases.len());
-                    if (self.keep)(&r.event) {
-                        // Most cases keep one or two events: room for one, not the four a
-                        // first push reserves (a record is a few hundred bytes).
-                        c.events.reserve_exact(1);
-                        c.events.push(r);
+            None => {
+                // The record's strings move into the case unless the record is kept too.
+                let kept = (self.keep)(&r.event).then(|| r.clone());
+                let at = self.cases.len();
+                match Case::from_opened(r) {
+                    Ok(mut c) => {
+                        self.remember(&c.id, at);
+                        if let Some(r) = kept {
+                            // Most cases keep one or two events: room for one, not the
+                            // four a first push reserves (a record is a few hundred bytes).
+                            c.events.reserve_exact(1);
+                            c.events.push(r);
+                        }
+                        self.cases.push(c);
+                        Ok(())
                     }
-                    self.cases.push(c);
-                    Ok(())
+                    Err(e) => Err(e),
                 }
-                Err(e) => Err(e),
-            },
+            }
         };
         if let Err(e) = result {
             self.error = Some(e);
@@ -257,7 +262,7 @@ impl Case {
         let Some(first) = iter.next() else {
             return Ok(None);
         };
-        let mut case = Case::from_opened(&first)?;
+        let mut case = Case::from_opened(first.clone())?;
         case.events.push(first);
         for r in iter {
             case.apply(r, true)?;
@@ -265,7 +270,8 @@ impl Case {
         Ok(Some(case))
     }
 
-    fn from_opened(r: &Record) -> Result<Case, FoldError> {
+    /// The case an `opened` record starts (its strings move into the case).
+    fn from_opened(r: Record) -> Result<Case, FoldError> {
         let Event::Opened {
             title,
             severity,
@@ -279,7 +285,7 @@ impl Case {
             tier,
             owner,
             dedup_key,
-        } = &r.event
+        } = r.event
         else {
             return Err(FoldError::NotOpenedFirst {
                 case: r.case.clone(),
@@ -296,21 +302,21 @@ impl Case {
             },
         );
         Ok(Case {
-            id: r.case.clone(),
-            title: title.clone(),
-            severity: severity.clone(),
-            case_type: case_type.clone(),
-            account: account.clone(),
-            reporter: reporter.clone(),
-            channel: channel.clone(),
-            labels: labels.clone(),
-            description: description.clone(),
-            dedup_key: dedup_key.clone(),
+            id: r.case,
+            title,
+            severity,
+            case_type,
+            account,
+            reporter,
+            channel,
+            labels,
+            description,
+            dedup_key,
             status: Status::Open,
-            owner: owner.clone(),
-            home_path: path.clone(),
+            owner,
+            home_path: path,
             levels,
-            opened_tier: tier.clone(),
+            opened_tier: tier,
             opened_at: r.at,
             acknowledged_at: None,
             resolved_at: None,

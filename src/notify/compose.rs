@@ -331,6 +331,15 @@ fn promise_for(policy: &Policy, fact: &Fact<'_>, now: DateTime<Utc>) -> Option<P
     }
 }
 
+/// Whether composing writes the messages. A plan that is only counted or outlined (a dry
+/// run) needs who is told and what is promised — what later rules see — never the words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Words {
+    Render,
+    /// Every message is left empty; recipients, promises and everything else are the same.
+    Skip,
+}
+
 /// The notifications to queue for a fact: at most one internal and one customer
 /// notification, each rendered from its own template.
 pub fn compose(
@@ -339,10 +348,24 @@ pub fn compose(
     fact: &Fact<'_>,
     now: DateTime<Utc>,
 ) -> Result<Vec<Event>, RenderError> {
+    compose_in(policy, templates, fact, now, Words::Render)
+}
+
+fn compose_in(
+    policy: &Policy,
+    templates: &Templates,
+    fact: &Fact<'_>,
+    now: DateTime<Utc>,
+    words: Words,
+) -> Result<Vec<Event>, RenderError> {
+    let render = |name: &str, ctx: &dyn Fn() -> Value| match words {
+        Words::Render => templates::render(templates, name, &ctx()),
+        Words::Skip => Ok(String::new()),
+    };
     let mut out = Vec::new();
     let staff = internal_recipients(policy, fact, now);
     if !staff.is_empty() {
-        let message = templates::render(templates, "internal_notice", &internal_context(fact))?;
+        let message = render("internal_notice", &|| internal_context(fact))?;
         out.push(Event::NotificationQueued {
             action: fact.kind.as_str().to_string(),
             recipients: staff,
@@ -356,15 +379,20 @@ pub fn compose(
     let customer = customer_recipients(policy, fact);
     if !customer.is_empty() {
         let promise = promise_for(policy, fact, now);
-        let mut ctx = customer_context(policy, fact, promise.as_ref());
+        let ctx = || {
+            let mut ctx = customer_context(policy, fact, promise.as_ref());
+            if fact.kind == NoticeKind::CustomerUpdate {
+                ctx["text"] = json!(fact.customer_text);
+            }
+            ctx
+        };
         // An explicit customer update has its own template (`customer_update`).
         let name = if fact.kind == NoticeKind::CustomerUpdate {
-            ctx["text"] = json!(fact.customer_text);
             "customer_update"
         } else {
             "customer_notice"
         };
-        let message = templates::render(templates, name, &ctx)?;
+        let message = render(name, &ctx)?;
         out.push(Event::NotificationQueued {
             action: fact.kind.as_str().to_string(),
             recipients: customer,
@@ -380,10 +408,15 @@ pub fn compose(
 
 /// [`compose`] with the policy's templates, falling back to the built-in ones when a policy
 /// template fails at run time (the sweep must still tell people; `policy check` catches
-/// templates that fail on a sample case).
-pub fn compose_or_builtin(policy: &Policy, fact: &Fact<'_>, now: DateTime<Utc>) -> Vec<Event> {
-    compose(policy, &policy.templates, fact, now)
-        .or_else(|_| compose(policy, &Templates::default(), fact, now))
+/// templates that fail on a sample case); with [`Words::Skip`], without the messages.
+pub fn compose_or_builtin(
+    policy: &Policy,
+    fact: &Fact<'_>,
+    now: DateTime<Utc>,
+    words: Words,
+) -> Vec<Event> {
+    compose_in(policy, &policy.templates, fact, now, words)
+        .or_else(|_| compose_in(policy, &Templates::default(), fact, now, words))
         .unwrap_or_default()
 }
 

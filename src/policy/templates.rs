@@ -174,20 +174,37 @@ pub fn render(
 
 /// Render template text with `ctx` in the house setup: missing values render as empty text,
 /// within [`FUEL`]. The error is minijinja's message (or the out-of-fuel explanation).
+/// Each distinct text is compiled once per process: a sweep renders the same few templates
+/// for every action it plans.
 pub fn render_text(text: &str, ctx: &serde_json::Value) -> Result<String, String> {
-    let mut env = minijinja::Environment::new();
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
-    env.set_fuel(Some(FUEL));
-    let tmpl = env.template_from_str(text).map_err(|e| e.to_string())?;
-    tmpl.render(minijinja::value::Serde(ctx)).map_err(|e| {
-        if e.kind() == minijinja::ErrorKind::OutOfFuel {
-            format!(
-                "it ran longer than {FUEL} steps (a loop that never ends, or loops nested too deep); simplify its loops"
-            )
-        } else {
-            e.to_string()
+    COMPILED.with(|env| {
+        if env.borrow().get_template(text).is_err() {
+            env.borrow_mut()
+                .add_template_owned(text.to_owned(), text.to_owned())
+                .map_err(|e| e.to_string())?;
         }
+        let env = env.borrow();
+        let tmpl = env.get_template(text).map_err(|e| e.to_string())?;
+        tmpl.render(minijinja::value::Serde(ctx)).map_err(|e| {
+            if e.kind() == minijinja::ErrorKind::OutOfFuel {
+                format!(
+                    "it ran longer than {FUEL} steps (a loop that never ends, or loops nested too deep); simplify its loops"
+                )
+            } else {
+                e.to_string()
+            }
+        })
     })
+}
+
+thread_local! {
+    /// The house setup, holding every template text rendered so far (named by its text).
+    static COMPILED: std::cell::RefCell<minijinja::Environment<'static>> = {
+        let mut env = minijinja::Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+        env.set_fuel(Some(FUEL));
+        std::cell::RefCell::new(env)
+    };
 }
 
 /// Compile a template; on error, the byte offset within the template and the message.
