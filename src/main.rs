@@ -6,6 +6,11 @@ use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
 use std::process::ExitCode;
 
+/// mimalloc: whole-ledger commands make and drop millions of small strings, and glibc's
+/// malloc spent a quarter of a catch-up dry run in its free lists (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     clap_complete::CompleteEnv::with_factory(esc::cli::Cli::command).complete();
     let cli = match esc::cli::Cli::try_parse() {

@@ -7,7 +7,8 @@
 //! below a minute; longer durations are rounded to the minute.
 
 use chrono::{
-    DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Utc,
+    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta,
+    TimeZone, Timelike, Utc,
 };
 use chrono_tz::Tz;
 
@@ -82,9 +83,20 @@ pub fn local(at: NaiveDateTime, tz: Tz) -> Option<DateTime<Utc>> {
 
 /// A time for people, in the policy's display time zone: `2026-11-23 09:00 GMT`.
 pub fn local_time(at: DateTime<Utc>, tz: Tz) -> String {
-    at.with_timezone(&tz)
-        .format("%Y-%m-%d %H:%M %Z")
-        .to_string()
+    let local = at.with_timezone(&tz);
+    if !(0..=9999).contains(&local.year()) {
+        return local.format("%Y-%m-%d %H:%M %Z").to_string();
+    }
+    // `%Y-%m-%d %H:%M %Z` without the format string's parsing (a sweep writes many).
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} {}",
+        local.year(),
+        local.month(),
+        local.day(),
+        local.hour(),
+        local.minute(),
+        local.offset()
+    )
 }
 
 /// An instant as RFC 3339 in UTC with a `Z`, as in the JSON: `2026-11-23T09:00:00Z`.
@@ -134,6 +146,28 @@ mod tests {
     }
 
     const BASE: &str = "2026-12-21T15:00:00Z";
+
+    #[test]
+    fn local_time_is_the_format_string_s() {
+        let zones = [
+            chrono_tz::UTC,
+            chrono_tz::Europe::Berlin,
+            chrono_tz::America::New_York,
+            chrono_tz::Asia::Kolkata,
+            chrono_tz::Australia::Lord_Howe,
+        ];
+        let mut at = utc("2026-01-01T00:00:00Z");
+        while at < utc("2027-01-01T00:00:00Z") {
+            for tz in zones {
+                let expected = at
+                    .with_timezone(&tz)
+                    .format("%Y-%m-%d %H:%M %Z")
+                    .to_string();
+                assert_eq!(local_time(at, tz), expected, "{at} in {tz}");
+            }
+            at += TimeDelta::minutes(7 * 60 + 13);
+        }
+    }
 
     #[test]
     fn accepts_every_documented_form() {

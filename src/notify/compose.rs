@@ -199,10 +199,9 @@ pub fn internal_recipients(policy: &Policy, fact: &Fact<'_>, now: DateTime<Utc>)
         push_unique(&mut out, [case.owner.clone()]);
     }
     // The customer is never an internal recipient, even when a staff name equals theirs.
-    let staff = policy.people();
     for party in [Party::Reporter, Party::Contacts] {
         for customer in raci::people(policy, case, &party, d) {
-            if !staff.contains(customer.as_str()) {
+            if out.contains(&customer) && !policy.is_person(&customer) {
                 out.retain(|p| *p != customer);
             }
         }

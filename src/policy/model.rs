@@ -710,6 +710,16 @@ impl Policy {
             .collect()
     }
 
+    /// Whether `name` is one of [`Policy::people`] (without collecting them).
+    pub fn is_person(&self, name: &str) -> bool {
+        self.roles.values().any(|r| {
+            r.members
+                .iter()
+                .chain(r.roster.iter().flat_map(|c| c.members.iter()))
+                .any(|m| m == name)
+        })
+    }
+
     /// Who is on duty for `role` at `at`: the latest-recorded override in force, else the
     /// rotation on the local date (in the policy's display time zone). `None` for an
     /// unknown role.
