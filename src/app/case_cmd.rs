@@ -248,7 +248,9 @@ fn role_cards(policy: &Policy, case: &Case) -> String {
 /// Every case of the ledger (without events), folded while reading.
 pub fn all_cases(settings: &Settings) -> Result<Vec<Case>> {
     let mut folder = crate::case::Folder::new(false);
-    settings.store()?.visit(&mut |r| folder.push(r))?;
+    let store = settings.store()?;
+    folder.reserve(store.cases_hint());
+    store.visit(&mut |r| folder.push(r))?;
     folder
         .finish()
         .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))

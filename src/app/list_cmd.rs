@@ -71,31 +71,34 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
     };
     let cases = super::case_cmd::all_cases(settings)?;
     let now = settings.now;
-    let mut rows: Vec<Row<'_>> = cases
-        .iter()
-        .filter(|c| filter.matches(c, now))
-        .map(|case| {
-            let clocks = clocks(&policy, case, now);
-            let overdue_since = clocks.as_ref().and_then(|k| {
-                k.iter()
-                    .filter(|c| c.state == ClockState::Breached && c.at.is_none())
-                    .filter_map(|c| c.due)
-                    .min()
-            });
-            let next_due = clocks.as_ref().and_then(Clocks::next_due);
-            Row {
-                case,
-                clocks,
-                overdue_since,
-                next_due,
-            }
-        })
-        .filter(|r| {
-            let breached_ok = !args.breached || r.clocks.as_ref().is_some_and(Clocks::any_breached);
-            let due_ok = due_within.is_none_or(|w| r.next_due.is_some_and(|d| d <= now + w));
-            breached_ok && due_ok
-        })
-        .collect();
+    let mut rows: Vec<Row<'_>> = Vec::with_capacity(cases.len());
+    rows.extend(
+        cases
+            .iter()
+            .filter(|c| filter.matches(c, now))
+            .map(|case| {
+                let clocks = clocks(&policy, case, now);
+                let overdue_since = clocks.as_ref().and_then(|k| {
+                    k.iter()
+                        .filter(|c| c.state == ClockState::Breached && c.at.is_none())
+                        .filter_map(|c| c.due)
+                        .min()
+                });
+                let next_due = clocks.as_ref().and_then(Clocks::next_due);
+                Row {
+                    case,
+                    clocks,
+                    overdue_since,
+                    next_due,
+                }
+            })
+            .filter(|r| {
+                let breached_ok =
+                    !args.breached || r.clocks.as_ref().is_some_and(Clocks::any_breached);
+                let due_ok = due_within.is_none_or(|w| r.next_due.is_some_and(|d| d <= now + w));
+                breached_ok && due_ok
+            }),
+    );
     // Most urgent first: breached (longest overdue first), then the next due time, then the
     // rest in case order.
     rows.sort_by_key(|r| {

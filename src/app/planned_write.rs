@@ -32,6 +32,14 @@ impl Source<'_, '_> {
         }
     }
 
+    /// About how many cases there are, if cheap to know (see [`Store::cases_hint`]).
+    pub fn cases_hint(&self) -> Option<u64> {
+        match self {
+            Source::Store(s) => s.cases_hint(),
+            Source::Writer(_) => None,
+        }
+    }
+
     /// Every event, in `seq` order (see [`Store::visit`]).
     pub fn visit(&mut self, f: &mut dyn FnMut(Record)) -> Result<(), StoreError> {
         match self {

@@ -89,7 +89,9 @@ pub fn cases_as_of(settings: &Settings) -> Result<Vec<Case>> {
 fn cases_keeping(settings: &Settings, keep: fn(&Event) -> bool) -> Result<Vec<Case>> {
     let now = settings.now;
     let mut folder = crate::case::Folder::keeping(keep);
-    settings.store()?.visit(&mut |r| {
+    let store = settings.store()?;
+    folder.reserve(store.cases_hint());
+    store.visit(&mut |r| {
         if r.at <= now {
             folder.push(r);
         }

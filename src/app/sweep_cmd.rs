@@ -114,6 +114,7 @@ impl Snapshot {
         let mut undelivered: usize = 0;
         let mut last_seq = 0;
         let mut folder = crate::case::Folder::new(false);
+        folder.reserve(from.cases_hint());
         from.visit(&mut |r: Record| {
             last_seq = r.seq;
             match &r.event {

@@ -173,6 +173,17 @@ impl Folder {
         }
     }
 
+    /// Makes room for about `cases` cases at once (see [`crate::store::Store::cases_hint`]):
+    /// growing a vector of a hundred thousand cases copies it many times over.
+    pub fn reserve(&mut self, cases: Option<u64>) {
+        let Some(n) = cases.and_then(|n| usize::try_from(n).ok()) else {
+            return;
+        };
+        // A hint far beyond what memory holds is not trusted (it is only a hint).
+        let n = n.min(1 << 24);
+        self.cases.reserve_exact(n.saturating_sub(self.cases.len()));
+    }
+
     /// Fold one more record (ledger order). The first inconsistency is kept for `finish`.
     /// Records of the reserved case id `ONCALL` (on-call overrides) belong to no case and
     /// are skipped.

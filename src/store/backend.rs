@@ -83,6 +83,13 @@ pub trait Store {
     /// The number the next case gets: the highest `ESC-<n>` plus one.
     fn next_case_number(&self) -> Result<u64, StoreError>;
 
+    /// About how many cases the ledger holds, when that is cheap to know (the file's
+    /// checkpoint, a database counter): a whole-ledger read makes room for them at once
+    /// instead of growing as it goes. Never required to be exact.
+    fn cases_hint(&self) -> Option<u64> {
+        None
+    }
+
     /// Whether any event belongs to the reserved id `ONCALL` (on-call overrides), answered
     /// cheaply: the file's checkpoint, an index lookup in a database.
     fn has_oncall(&self) -> Result<bool, StoreError>;

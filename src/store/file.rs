@@ -46,6 +46,12 @@ impl Store for FileStore {
         Ok(self.ledger.next_case_number()?)
     }
 
+    fn cases_hint(&self) -> Option<u64> {
+        self.ledger
+            .known_next_case_number()
+            .map(|n| n.saturating_sub(1))
+    }
+
     fn has_oncall(&self) -> Result<bool, StoreError> {
         Ok(self.ledger.summary()?.has_oncall)
     }

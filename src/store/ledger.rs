@@ -396,7 +396,7 @@ impl Ledger {
             return find_case(path, &image.bytes, checkpoint.valid_len, case);
         }
         let mut records = Vec::new();
-        let layout = walk(path, &image.bytes[..], |batch| {
+        let layout = walk(path, &image.bytes[..], 0, |batch| {
             records.extend(batch.drain(..).filter(|r| r.case == case));
         })?;
         if let Some(stamp) = image.stamp {
@@ -420,6 +420,14 @@ impl Ledger {
     /// the file, else from a full validating scan (which refreshes the checkpoint).
     pub fn summary(&self) -> Result<Summary, LedgerError> {
         self.summary_as(Access::Unlocked)
+    }
+
+    /// [`Ledger::next_case_number`] when the checkpoint answers it; `None` rather than a scan.
+    pub fn known_next_case_number(&self) -> Option<u64> {
+        let file = self.open_to_read().ok()??;
+        let stamp = Stamp::of(&file.metadata().ok()?)?;
+        let checkpoint = self.load_checkpoint(stamp, &file)?;
+        Some(checkpoint.state().summary().next_case_number)
     }
 
     /// Takes the exclusive write lock, waiting for other writers. Creates the ledger's
@@ -571,7 +579,7 @@ impl Ledger {
 
     fn scan_as(&self, access: Access) -> Result<Scan, LedgerError> {
         let mut records = Vec::new();
-        let torn_tail = self.visit_as(access, |batch| records.append(batch))?;
+        let torn_tail = self.visit_as(access, Batches::Vouched, |batch| records.append(batch))?;
         Ok(Scan { records, torn_tail })
     }
 
@@ -580,7 +588,9 @@ impl Ledger {
     /// the lines of one batch until its last line commits them). Validates exactly as
     /// [`Ledger::read_all`] does; returns the torn tail if there is one.
     pub fn visit(&self, mut f: impl FnMut(Record)) -> Result<Option<TornTail>, LedgerError> {
-        self.visit_as(Access::Unlocked, |batch| batch.drain(..).for_each(&mut f))
+        self.visit_as(Access::Unlocked, Batches::Vouched, |batch| {
+            batch.drain(..).for_each(&mut f)
+        })
     }
 
     /// Hands every committed batch — the events one append wrote together — in order, to
@@ -590,12 +600,15 @@ impl Ledger {
         &self,
         mut f: impl FnMut(Vec<Record>),
     ) -> Result<Option<TornTail>, LedgerError> {
-        self.visit_as(Access::Unlocked, |batch| f(std::mem::take(batch)))
+        self.visit_as(Access::Unlocked, Batches::Whole, |batch| {
+            f(std::mem::take(batch))
+        })
     }
 
     fn visit_as(
         &self,
         access: Access,
+        batches: Batches,
         f: impl FnMut(&mut Vec<Record>),
     ) -> Result<Option<TornTail>, LedgerError> {
         let path = &self.path;
@@ -604,8 +617,17 @@ impl Ledger {
             return Ok(None);
         };
         let before = file.metadata().map_err(read_err)?;
+        let vouched = match batches {
+            Batches::Whole => 0,
+            Batches::Vouched => Stamp::of(&before)
+                .and_then(|stamp| self.load_checkpoint(stamp, &file))
+                .map_or(0, |checkpoint| checkpoint.valid_len),
+        };
+        // Checking the checkpoint read the last line: start again from the top.
+        (&file).seek(SeekFrom::Start(0)).map_err(read_err)?;
         // Streamed through a buffer: the file is never held in memory whole.
-        let layout = walk(path, io::BufReader::with_capacity(1 << 20, &file), f)?;
+        let reader = io::BufReader::with_capacity(1 << 20, &file);
+        let layout = walk(path, reader, vouched, f)?;
         let after = file.metadata().map_err(read_err)?;
         let state = State::new(layout);
         if let (Some(a), Some(b)) = (Stamp::of(&before), Stamp::of(&after))
@@ -636,7 +658,7 @@ impl Ledger {
             return Ok(checkpoint.state());
         }
         let image = read_from(&self.path, file)?;
-        let layout = walk(&self.path, &image.bytes[..], |_| {})?;
+        let layout = walk(&self.path, &image.bytes[..], 0, |_| {})?;
         let state = State::new(layout);
         if let Some(stamp) = image.stamp {
             self.refresh_checkpoint(stamp, state, access, file);
@@ -878,7 +900,9 @@ impl WriteGuard<'_> {
     /// [`Ledger::visit`] under the lock.
     pub fn visit(&self, mut f: impl FnMut(Record)) -> Result<Option<TornTail>, LedgerError> {
         self.ledger
-            .visit_as(Access::Locked, |batch| batch.drain(..).for_each(&mut f))
+            .visit_as(Access::Locked, Batches::Vouched, |batch| {
+                batch.drain(..).for_each(&mut f)
+            })
     }
 
     /// [`Ledger::read_case`] under the lock.
@@ -1244,10 +1268,13 @@ const EMPTY_LINE: &str = "the line is empty";
 /// [`Checker`], and hands each committed event to `commit` — the lines of a batch only when
 /// its last line is read. Bytes after the last `\n` are a torn tail and complete lines after
 /// the last committed one an uncommitted tail: never data. Reads line by line, so a ledger
-/// streamed from disk is never held in memory whole.
+/// streamed from disk is never held in memory whole. Lines that end within the first
+/// `vouched` bytes (what a checkpoint vouches esc committed) are handed on at once, without
+/// waiting for the end of their batch.
 fn walk(
     path: &Path,
     mut reader: impl BufRead,
+    vouched: u64,
     mut commit: impl FnMut(&mut Vec<Record>),
 ) -> Result<Layout, LedgerError> {
     let mut line: Vec<u8> = Vec::new();
@@ -1260,6 +1287,10 @@ fn walk(
     let mut line_no = 0;
     let mut checker = Checker::default();
     let mut batch: Vec<Record> = Vec::new();
+    // Lines of the open batch, handed on early or not, and what they hold.
+    let mut batch_lines = 0;
+    let mut batch_max_case = 0;
+    let mut batch_oncall = false;
     loop {
         line.clear();
         let n = reader
@@ -1295,16 +1326,21 @@ fn walk(
             .check(&record)
             .map_err(|message| damaged(path, line_no, message))?;
         seen_seq = record.seq;
+        batch_lines += 1;
+        batch_max_case = batch_max_case.max(case_number(&record.case));
+        batch_oncall |= record.case == ONCALL;
         batch.push(record);
         if !continues(content) {
-            for record in &batch {
-                max_case = max_case.max(case_number(&record.case));
-                oncall |= record.case == ONCALL;
-            }
+            max_case = max_case.max(batch_max_case);
+            oncall |= batch_oncall;
             commit(&mut batch);
             batch.clear();
+            (batch_lines, batch_max_case, batch_oncall) = (0, 0, false);
             valid_len = len;
             last_seq = seen_seq;
+        } else if len <= vouched {
+            commit(&mut batch);
+            batch.clear();
         }
     }
     Ok(Layout {
@@ -1313,8 +1349,18 @@ fn walk(
         last_seq,
         max_case,
         oncall,
-        tail_lines: batch.len(),
+        tail_lines: batch_lines,
     })
+}
+
+/// How a streaming read hands on the lines of a batch (the events one append wrote).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Batches {
+    /// Each batch whole, once its last line is read (copying a ledger batch by batch).
+    Whole,
+    /// Line by line where the checkpoint vouches that the batch was committed, so a batch
+    /// of a hundred thousand imported cases is never held at once; else each batch whole.
+    Vouched,
 }
 
 /// Length of the complete lines: up to and including the last `\n`.
@@ -1990,6 +2036,43 @@ mod tests {
         let kept = fs::read_to_string(ledger.sidecar("torn")).unwrap();
         assert!(kept.contains("uncommitted tail"), "{kept}");
         assert!(kept.contains(lines[1]), "{kept}");
+    }
+
+    #[test]
+    fn lines_of_a_vouched_batch_are_handed_on_one_by_one_and_never_past_it() {
+        let (_dir, ledger) = setup();
+        append(&ledger, vec![opened("ESC-1")]);
+        append(
+            &ledger,
+            vec![note("ESC-1", "a"), opened("ESC-2"), note("ESC-2", "b")],
+        );
+        let bytes = fs::read(ledger.path()).unwrap();
+        let len = bytes.len() as u64;
+        let handed = |vouched: u64, bytes: &[u8]| {
+            let mut sizes = Vec::new();
+            let layout = walk(ledger.path(), bytes, vouched, |b| sizes.push(seqs(b))).unwrap();
+            (sizes, layout.tail_lines, layout.last_seq, layout.max_case)
+        };
+        // Unvouched, a batch is handed on whole once its last line is read.
+        assert_eq!(handed(0, &bytes), (vec![vec![1], vec![2, 3, 4]], 0, 4, 2));
+        // Vouched by a checkpoint, line by line: the same records, the same layout.
+        let one_by_one = vec![vec![1], vec![2], vec![3], vec![4]];
+        assert_eq!(handed(len, &bytes), (one_by_one, 0, 4, 2));
+        // The visit the reports use goes by the checkpoint the writer left.
+        let vouched = ledger.load_checkpoint(
+            Stamp::of(&fs::metadata(ledger.path()).unwrap()).unwrap(),
+            &File::open(ledger.path()).unwrap(),
+        );
+        assert_eq!(vouched.map(|c| c.valid_len), Some(len));
+        let mut visited = Vec::new();
+        ledger.visit(|r| visited.push(r.seq)).unwrap();
+        assert_eq!(visited, [1, 2, 3, 4]);
+        // Lines past what is vouched wait for their batch's end; a batch cut short is
+        // never handed on.
+        let first = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+        let second = first + bytes[first..].iter().position(|&b| b == b'\n').unwrap() + 1;
+        let cut = &bytes[..bytes.len() - 1];
+        assert_eq!(handed(second as u64, cut), (vec![vec![1]], 2, 1, 1));
     }
 
     #[test]

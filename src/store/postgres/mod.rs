@@ -298,6 +298,12 @@ impl Store for PgStore {
         self.next_case_number_now()
     }
 
+    fn cases_hint(&self) -> Option<u64> {
+        self.next_case_number_now()
+            .ok()
+            .map(|n| n.saturating_sub(1))
+    }
+
     fn has_oncall(&self) -> Result<bool, StoreError> {
         if !self.has_tables()? {
             return Ok(false);
