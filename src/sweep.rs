@@ -395,7 +395,7 @@ fn promise_action(
         case,
         &events,
         NoticeKind::PromiseMissed,
-        text,
+        || text,
         missed,
         now,
         words,
@@ -420,13 +420,17 @@ fn told(
     before: &Case,
     events: &[Event],
     kind: NoticeKind,
-    text: String,
+    text: impl FnOnce() -> String,
     due: DateTime<Utc>,
     now: DateTime<Utc>,
     words: Words,
     with: impl FnOnce(&mut Fact<'_>),
 ) -> Vec<Event> {
     let after = compose::after(before, events, now);
+    let text = match words {
+        Words::Render => text(),
+        Words::Skip => String::new(),
+    };
     let mut fact = Fact::new(kind, before, &after, text, due);
     with(&mut fact);
     compose::compose_or_builtin(policy, &fact, now, words)
@@ -459,15 +463,17 @@ fn clock_actions(
             && !marked(Mark::Breach)
             && c.state != ClockState::Paused
         {
-            let msg = format!(
-                "the {} clock is at {:.0}% of its target, due {}",
-                c.kind.as_str(),
-                policy
-                    .severity(&case.severity)
-                    .map_or(75.0, |s| s.warn_at * 100.0),
-                c.due
-                    .map_or("-".into(), |d| local_time(d, policy.defaults.timezone))
-            );
+            let msg = || {
+                format!(
+                    "the {} clock is at {:.0}% of its target, due {}",
+                    c.kind.as_str(),
+                    policy
+                        .severity(&case.severity)
+                        .map_or(75.0, |s| s.warn_at * 100.0),
+                    c.due
+                        .map_or("-".into(), |d| local_time(d, policy.defaults.timezone))
+                )
+            };
             let mut events = vec![Event::SlaWarning {
                 clock: c.kind,
                 started: c.started,
@@ -501,17 +507,19 @@ fn clock_actions(
             && let Some((from, to)) = step_up(policy, case, &case.home_path)
         {
             let owner = crate::case::transition::tier_owner(policy, &to, now);
-            let msg = format!(
-                "the {} budget ran out; escalated to {} (now {})",
-                from.as_deref().unwrap_or("-"),
-                to,
-                owner
-            );
+            let msg = || {
+                format!(
+                    "the {} budget ran out; escalated to {} (now {})",
+                    from.as_deref().unwrap_or("-"),
+                    to,
+                    owner
+                )
+            };
             let mut events = vec![Event::Escalated {
                 path: case.home_path.clone(),
                 from: from.clone(),
                 to: to.clone(),
-                owner,
+                owner: owner.clone(),
                 reason: format!(
                     "tier budget ran out (due {})",
                     local_time(due, policy.defaults.timezone)
@@ -548,18 +556,20 @@ fn clock_actions(
             continue;
         }
         // A breach (at the last tier, a spent budget).
-        let msg = if c.kind == ClockKind::Tier {
-            format!(
-                "the budget of {} ran out and it is the last tier of the {} path",
-                case.tier_on(&case.home_path).unwrap_or("-"),
-                case.home_path
-            )
-        } else {
-            format!(
-                "the {} target was breached (due {})",
-                c.kind.as_str(),
-                local_time(due, policy.defaults.timezone)
-            )
+        let msg = || {
+            if c.kind == ClockKind::Tier {
+                format!(
+                    "the budget of {} ran out and it is the last tier of the {} path",
+                    case.tier_on(&case.home_path).unwrap_or("-"),
+                    case.home_path
+                )
+            } else {
+                format!(
+                    "the {} target was breached (due {})",
+                    c.kind.as_str(),
+                    local_time(due, policy.defaults.timezone)
+                )
+            }
         };
         let mut events = vec![Event::SlaBreach {
             clock: c.kind,
@@ -875,7 +885,7 @@ fn take_actions(
         case,
         &events,
         NoticeKind::Trigger,
-        text,
+        || text,
         due,
         now,
         words,
@@ -894,7 +904,7 @@ fn take_actions(
                 &work,
                 std::slice::from_ref(e),
                 NoticeKind::Escalate,
-                crate::case::describe::event(e),
+                || crate::case::describe::event(e),
                 due,
                 now,
                 words,
@@ -1034,7 +1044,7 @@ fn trigger_action(
             case,
             &events,
             NoticeKind::Proposed,
-            msg,
+            || msg,
             due,
             now,
             words,
