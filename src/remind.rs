@@ -40,7 +40,8 @@ pub fn plan(policy: &Policy, case: &Case, now: DateTime<Utc>) -> Vec<Reminder> {
     let tz = policy.defaults.timezone;
     let today = now.with_timezone(&tz).date_naive();
     let sent_today = |item: Option<u32>| {
-        case.reminded
+        case.more()
+            .reminded
             .get(&item)
             .is_some_and(|at| at.with_timezone(&tz).date_naive() >= today)
     };

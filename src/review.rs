@@ -220,7 +220,7 @@ pub fn status(policy: &Policy, case: &Case, reasons: Vec<Reason>, now: DateTime<
     let due = case.resolved_at.map(|r| r + policy.review.due);
     let state = if case.review.is_some() {
         State::Recorded
-    } else if case.review_waived.is_some() && !reasons.is_empty() {
+    } else if case.more().review_waived.is_some() && !reasons.is_empty() {
         State::Waived
     } else if reasons.is_empty() {
         State::NotRequired
@@ -619,22 +619,22 @@ pub fn context(policy: &Policy, case: &Case, now: DateTime<Utc>) -> serde_json::
         "status": case.status.as_str(),
         "account": case.account,
         "owner": case.owner,
-        "reporter": case.reporter,
-        "channel": case.channel,
+        "reporter": case.more().reporter,
+        "channel": case.more().channel,
         "opened_at": local_time(case.opened_at, tz),
         "acknowledged_at": t(case.acknowledged_at),
         "resolved_at": t(case.resolved_at),
         "closed_at": t(case.closed_at),
         "time_to_acknowledge": span(case.acknowledged_at),
         "time_to_resolve": span(case.resolved_at),
-        "resolution": case.resolution,
+        "resolution": case.more().resolution,
         "escalations": case.escalations,
         "reopened": case.reopened,
         "levels": levels.join(", "),
-        "csat": case.followup.as_ref().and_then(|f| f.csat),
-        "followup_comment": case.followup.as_ref().and_then(|f| f.comment.clone()),
+        "csat": case.more().followup.as_ref().and_then(|f| f.csat),
+        "followup_comment": case.more().followup.as_ref().and_then(|f| f.comment.clone()),
         "reasons": reasons,
-        "root_cause": review.map(|r| r.root_cause.clone()).or_else(|| case.root_cause.clone()),
+        "root_cause": review.map(|r| r.root_cause.clone()).or_else(|| case.more().root_cause.clone()),
         "went_well": review.and_then(|r| r.went_well.clone()),
         "improve": review.and_then(|r| r.improve.clone()),
         "reviewed_by": review.map(|r| r.by.clone()),
@@ -648,7 +648,7 @@ pub fn context(policy: &Policy, case: &Case, now: DateTime<Utc>) -> serde_json::
             "commander": m.commander,
             "roles": m.roles.iter().map(|(role, person)| json!({"role": role, "person": person})).collect::<Vec<_>>(),
             "declared_at": local_time(m.declared_at, tz), "stood_down_at": t(m.stood_down_at)})),
-        "sponsor": case.sponsor.join(", "),
+        "sponsor": case.more().sponsor.join(", "),
         "sla": sla,
         "timeline": timeline,
     })

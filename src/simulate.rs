@@ -228,6 +228,9 @@ pub fn run(policy: &Policy, s: &Scenario) -> Result<Vec<Entry>, SimulateError> {
     // The sweep that ran last, and one that must run (the first tick, or after a change).
     let mut last: Option<DateTime<Utc>> = None;
     let mut forced: Option<DateTime<Utc>> = Some(tick(s.opened, s.every));
+    // The first sweep people's last action can be seen by: no sweep runs before it (an
+    // action that ends a pause can make things due that fell due during the pause).
+    let mut acted: Option<DateTime<Utc>> = None;
     let after_last = |last: Option<DateTime<Utc>>, t: DateTime<Utc>| {
         let t = tick(t, s.every);
         match last {
@@ -237,7 +240,9 @@ pub fn run(policy: &Policy, s: &Scenario) -> Result<Vec<Entry>, SimulateError> {
     };
     loop {
         let since = last.unwrap_or(s.opened - TimeDelta::seconds(1));
-        let due = sweep::next_due(policy, &cases, since).map(|t| after_last(last, t));
+        let due = sweep::next_due(policy, &cases, since)
+            .map(|t| after_last(last, t))
+            .map(|t| acted.map_or(t, |a| t.max(a)));
         let next_sweep = [forced, due].into_iter().flatten().min();
         // What people do at a time comes before the sweep at that time.
         if let Some((at, req)) =
@@ -247,6 +252,7 @@ pub fn run(policy: &Policy, s: &Scenario) -> Result<Vec<Entry>, SimulateError> {
                 timeline.push(Entry::Person { at, case, events });
             }
             let t = after_last(last, at);
+            acted = Some(acted.map_or(t, |a| a.max(t)));
             forced = Some(forced.map_or(t, |f| f.min(t)));
             continue;
         }

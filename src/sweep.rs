@@ -844,7 +844,7 @@ pub fn trigger_events(
     }
     if a.sponsor {
         let sponsor = crate::case::incident::sponsors(policy, &work, now);
-        if !sponsor.is_empty() && sponsor.iter().any(|p| !work.sponsor.contains(p)) {
+        if !sponsor.is_empty() && sponsor.iter().any(|p| !work.more().sponsor.contains(p)) {
             events.push(Event::SponsorEngaged {
                 sponsor,
                 trigger: Some(t.name.clone()),

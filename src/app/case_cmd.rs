@@ -315,10 +315,10 @@ pub fn show(settings: &Settings, input_id: &str, out: &mut Output) -> Result<()>
         });
         facts.push(format!("account {name}"));
     }
-    if let Some(r) = &case.reporter {
+    if let Some(r) = &case.more().reporter {
         facts.push(format!("reporter {r}"));
     }
-    if let Some(c) = &case.channel {
+    if let Some(c) = &case.more().channel {
         facts.push(format!("channel {c}"));
     }
     if !case.labels.is_empty() {
@@ -327,7 +327,7 @@ pub fn show(settings: &Settings, input_id: &str, out: &mut Output) -> Result<()>
     if !facts.is_empty() {
         text.push_str(&format!("{}\n", facts.join(" · ")));
     }
-    if let Some(d) = &case.description {
+    if let Some(d) = &case.more().description {
         text.push_str(&format!("{d}\n"));
     }
     text.push_str(&format!("opened {}", local_time(case.opened_at, tz)));
@@ -388,10 +388,10 @@ pub fn show(settings: &Settings, input_id: &str, out: &mut Output) -> Result<()>
             ));
         }
     }
-    if !case.sponsor.is_empty() {
+    if !case.more().sponsor.is_empty() {
         text.push_str(&format!(
             "\n\nExecutive sponsor engaged: {}",
-            case.sponsor.join(", ")
+            case.more().sponsor.join(", ")
         ));
     }
     text.push_str("\n\nRACI\n");

@@ -246,7 +246,7 @@ pub fn breaches(
     let policy = policy_cmd::load(&settings.policy)?;
     let cases = super::case_cmd::all_cases(settings)?;
     let now = settings.now;
-    let mut rows: Vec<(String, String, &'static str, &'static str, DateTime<Utc>)> = Vec::new();
+    let mut rows: Vec<(&str, &str, &'static str, &'static str, DateTime<Utc>)> = Vec::new();
     for c in cases.iter().filter(|c| c.is_active()) {
         let Some(k) = crate::sla::clock::clocks(&policy, c, now) else {
             continue;
@@ -259,8 +259,8 @@ pub fn breaches(
             };
             if let Some(due) = clock.due {
                 rows.push((
-                    c.id.clone(),
-                    c.title.clone(),
+                    c.id.as_str(),
+                    c.title.as_str(),
                     clock.kind.as_str(),
                     kind,
                     due,
@@ -294,13 +294,13 @@ pub fn breaches(
                 .map(|(case, title, clock, state, due)| {
                     let secs = (*due - now).num_seconds();
                     vec![
-                        report::Cell::Text(case.clone()),
+                        report::Cell::Text(case.to_string()),
                         report::Cell::Text(clock.to_string()),
                         report::Cell::Text(state.to_string()),
                         report::Cell::Text(crate::render::rfc3339(*due)),
                         report::Cell::Secs(Some((-secs).max(0))),
                         report::Cell::Secs(Some(secs.max(0))),
-                        report::Cell::Text(title.clone()),
+                        report::Cell::Text(title.to_string()),
                     ]
                 })
                 .collect(),
@@ -359,7 +359,7 @@ pub fn breaches(
                 format!("{} left", duration::format(*due - now))
             };
             t.add_row(vec![
-                case.into(),
+                (*case).into(),
                 clock.to_string().into(),
                 crate::render::state_cell(state),
                 local_time(*due, tz).into(),

@@ -222,7 +222,7 @@ fn editor() -> Result<Vec<String>> {
 
 fn from_editor(case: &Case) -> Result<Draft> {
     let prefill = Draft {
-        root_cause: case.root_cause.clone(),
+        root_cause: case.more().root_cause.clone(),
         ..Draft::default()
     };
     let form = review::form(case, &prefill);

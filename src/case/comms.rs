@@ -56,7 +56,7 @@ pub fn customer_status(policy: &Policy, case: &Case, now: chrono::DateTime<chron
         crate::policy::Status::Resolved => (
             format!(
                 "We believe your request is resolved: {}.",
-                case.resolution.as_deref().unwrap_or("see our last message")
+                case.more().resolution.as_deref().unwrap_or("see our last message")
             ),
             Some("please confirm that everything works, so we can close the case".to_string()),
             None,
@@ -149,10 +149,10 @@ pub fn briefing(
     case: &Case,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Value, Refusal> {
-    let sponsor = if case.sponsor.is_empty() {
+    let sponsor = if case.more().sponsor.is_empty() {
         super::incident::sponsors(policy, case, now)
     } else {
-        case.sponsor.clone()
+        case.more().sponsor.clone()
     };
     if case.account.is_none() && sponsor.is_empty() {
         return Err(Refusal::Invalid(format!(
@@ -239,9 +239,9 @@ pub fn briefing(
                     "name": account.map_or(case.account.as_deref().unwrap_or("no account (internal)"), |a| a.name.as_str()),
                     "key": account.is_some_and(|a| a.key)},
         "sponsor": sponsor,
-        "sponsor_engaged": !case.sponsor.is_empty(),
+        "sponsor_engaged": !case.more().sponsor.is_empty(),
         "summary": internal_status(policy, case, now),
-        "impact": case.description.clone().unwrap_or_else(|| case.title.clone()),
+        "impact": case.more().description.clone().unwrap_or_else(|| case.title.clone()),
         "opened": local_time(case.opened_at, tz),
         "escalations": escalations,
         "sla": sla,

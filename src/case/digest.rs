@@ -14,13 +14,13 @@ fn entry(policy: &Policy, case: &Case, now: DateTime<Utc>) -> Option<Value> {
     let tz = policy.defaults.timezone;
     let breached = review::breached(case, crate::sla::clock::clocks(policy, case, now).as_ref());
     let major = case.major.as_ref();
-    if case.sponsor.is_empty() && major.is_none() && !breached {
+    if case.more().sponsor.is_empty() && major.is_none() && !breached {
         return None;
     }
-    let sponsor = if case.sponsor.is_empty() {
+    let sponsor = if case.more().sponsor.is_empty() {
         super::incident::sponsors(policy, case, now)
     } else {
-        case.sponsor.clone()
+        case.more().sponsor.clone()
     };
     let account = case.account.as_ref().map(|a| {
         policy.accounts.get(a).map_or(a.clone(), |acc| {
@@ -39,7 +39,7 @@ fn entry(policy: &Policy, case: &Case, now: DateTime<Utc>) -> Option<Value> {
         "owner": case.owner,
         "account": account,
         "sponsor": sponsor,
-        "sponsor_engaged": !case.sponsor.is_empty(),
+        "sponsor_engaged": !case.more().sponsor.is_empty(),
         "breached": breached,
         "major": major.map(|m| json!({
             "commander": m.commander,
@@ -50,7 +50,7 @@ fn entry(policy: &Policy, case: &Case, now: DateTime<Utc>) -> Option<Value> {
         })),
         "opened": local_time(case.opened_at, tz),
         "resolved": case.resolved_at.map(|t| local_time(t, tz)),
-        "resolution": case.resolution,
+        "resolution": case.more().resolution,
     }))
 }
 

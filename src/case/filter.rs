@@ -181,9 +181,9 @@ impl Filter {
 fn grep(case: &Case, needle: &str) -> bool {
     let has = |s: &str| s.to_lowercase().contains(needle);
     has(&case.title)
-        || case.description.as_deref().is_some_and(has)
+        || case.more().description.as_deref().is_some_and(has)
         || case.account.as_deref().is_some_and(has)
-        || case.reporter.as_deref().is_some_and(has)
+        || case.more().reporter.as_deref().is_some_and(has)
         || case.labels.iter().any(|l| has(l))
         || has(&case.id)
 }

@@ -68,12 +68,7 @@ pub struct Case {
     pub severity: String,
     pub case_type: String,
     pub account: Option<String>,
-    pub reporter: Option<String>,
-    pub channel: Option<String>,
     pub labels: Vec<String>,
-    pub description: Option<String>,
-    /// The de-duplication key the case was opened with, if any (see [`Event::Opened`]).
-    pub dedup_key: Option<String>,
     pub status: Status,
     pub owner: String,
     /// The path the case was opened on; its tier decides the owner.
@@ -86,30 +81,15 @@ pub struct Case {
     pub acknowledged_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
-    /// Completed pauses (start, end) and the current one, for the SLA clocks.
-    pub pauses: Vec<(DateTime<Utc>, Option<DateTime<Utc>>)>,
-    /// Spans between a resolution and the reopening that followed it (the last one open-ended
-    /// while the case stays resolved); the resolution clock does not run in them.
-    pub resolved_spans: Vec<(DateTime<Utc>, Option<DateTime<Utc>>)>,
     /// The last status update (any `update`), for the cadence clock.
     pub last_update_at: Option<DateTime<Utc>>,
-    /// The last time promised to the customer (in a customer notification or by
-    /// `esc update --customer --eta`), and when it was promised.
-    pub promise: Option<(DateTime<Utc>, DateTime<Utc>)>,
-    /// The last explicit `esc update --customer --eta`.
-    pub eta: Option<DateTime<Utc>>,
     pub escalations: u32,
     pub reopened: u32,
-    pub resolution: Option<String>,
-    pub root_cause: Option<String>,
-    pub followup: Option<Followup>,
     /// The current or last swarm (`ended_at` set once it ended). Boxed, like the other
     /// parts few cases have: whole-ledger commands hold every case at once.
     pub swarm: Option<Box<Swarm>>,
     /// The current or last major incident.
     pub major: Option<Box<Major>>,
-    /// People engaged as executive sponsor.
-    pub sponsor: Vec<String>,
     /// Warnings and breaches recorded by sweep, per clock run (clock, started).
     pub marks: BTreeSet<(ClockKind, DateTime<Utc>, Mark)>,
     /// Trigger history by trigger name.
@@ -118,15 +98,82 @@ pub struct Case {
     pub auto_escalations: u32,
     /// The post-escalation review, once recorded (`esc review`).
     pub review: Option<Box<crate::review::Review>>,
+    /// When the last event happened.
+    pub last_event_at: DateTime<Utc>,
+    /// Every event, in ledger order (empty when folded without events).
+    pub events: Vec<Record>,
+    /// What few cases have: [`Case::more`] reads it, [`Case::more_mut`] changes it.
+    more: Rare,
+}
+
+/// The parts of a case that most cases never have (or have empty). Whole-ledger commands
+/// hold every case at once, so they live in one box, made only when a case needs one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct More {
+    pub reporter: Option<String>,
+    pub channel: Option<String>,
+    pub description: Option<String>,
+    /// The de-duplication key the case was opened with, if any (see [`Event::Opened`]).
+    pub dedup_key: Option<String>,
+    /// Completed pauses (start, end) and the current one, for the SLA clocks.
+    pub pauses: Vec<(DateTime<Utc>, Option<DateTime<Utc>>)>,
+    /// Spans between a resolution and the reopening that followed it (the last one open-ended
+    /// while the case stays resolved); the resolution clock does not run in them.
+    pub resolved_spans: Vec<(DateTime<Utc>, Option<DateTime<Utc>>)>,
+    /// The last time promised to the customer (in a customer notification or by
+    /// `esc update --customer --eta`), and when it was promised.
+    pub promise: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// The last explicit `esc update --customer --eta`.
+    pub eta: Option<DateTime<Utc>>,
+    pub resolution: Option<String>,
+    pub root_cause: Option<String>,
+    pub followup: Option<Followup>,
+    /// People engaged as executive sponsor.
+    pub sponsor: Vec<String>,
     /// Why the required review was waived at closing (`esc close --waive-review`).
     pub review_waived: Option<String>,
     /// When sweep last reminded people of the overdue review (`None` key) or of a late
     /// action item (its number).
     pub reminded: BTreeMap<Option<u32>, DateTime<Utc>>,
-    /// When the last event happened.
-    pub last_event_at: DateTime<Utc>,
-    /// Every event, in ledger order (empty when folded without events).
-    pub events: Vec<Record>,
+}
+
+impl More {
+    /// A case's parts before any of them is set.
+    pub const NONE: More = More {
+        reporter: None,
+        channel: None,
+        description: None,
+        dedup_key: None,
+        pauses: Vec::new(),
+        resolved_spans: Vec::new(),
+        promise: None,
+        eta: None,
+        resolution: None,
+        root_cause: None,
+        followup: None,
+        sponsor: Vec::new(),
+        review_waived: None,
+        reminded: BTreeMap::new(),
+    };
+}
+
+/// [`More`], boxed only once something is set; an empty box equals none.
+#[derive(Debug, Clone, Default)]
+struct Rare(Option<Box<More>>);
+
+/// What [`Case::more`] reads for a case without its box.
+static NO_MORE: More = More::NONE;
+
+impl Rare {
+    fn get(&self) -> &More {
+        self.0.as_deref().unwrap_or(&NO_MORE)
+    }
+}
+
+impl PartialEq for Rare {
+    fn eq(&self, other: &Rare) -> bool {
+        self.get() == other.get()
+    }
 }
 
 /// Why a list of events does not fold into a case.
@@ -312,17 +359,13 @@ impl Case {
                 entered_at: r.at,
             },
         );
-        Ok(Case {
+        let mut case = Case {
             id: r.case,
             title,
             severity,
             case_type,
             account,
-            reporter,
-            channel,
             labels,
-            description,
-            dedup_key,
             status: Status::Open,
             owner,
             home_path: path,
@@ -332,28 +375,37 @@ impl Case {
             acknowledged_at: None,
             resolved_at: None,
             closed_at: None,
-            pauses: Vec::new(),
-            resolved_spans: Vec::new(),
             last_update_at: None,
             escalations: 0,
             reopened: 0,
-            resolution: None,
-            root_cause: None,
-            followup: None,
             swarm: None,
             major: None,
-            sponsor: Vec::new(),
             marks: BTreeSet::new(),
             triggers: BTreeMap::new(),
             auto_escalations: 0,
-            promise: None,
-            eta: None,
             review: None,
-            review_waived: None,
-            reminded: BTreeMap::new(),
             last_event_at: r.at,
             events: Vec::new(),
-        })
+            more: Rare::default(),
+        };
+        if reporter.is_some() || channel.is_some() || description.is_some() || dedup_key.is_some() {
+            let more = case.more_mut();
+            more.reporter = reporter;
+            more.channel = channel;
+            more.description = description;
+            more.dedup_key = dedup_key;
+        }
+        Ok(case)
+    }
+
+    /// The parts few cases have ([`More::NONE`] when none is set).
+    pub fn more(&self) -> &More {
+        self.more.get()
+    }
+
+    /// The parts few cases have, to change (boxed on first use).
+    pub fn more_mut(&mut self) -> &mut More {
+        self.more.0.get_or_insert_with(|| Box::new(More::NONE))
     }
 
     /// The status a case returns to when a pause ends or it is reopened.
@@ -387,8 +439,8 @@ impl Case {
             Event::Updated { eta, .. } => {
                 self.last_update_at = Some(r.at);
                 if let Some(t) = eta {
-                    self.promise = Some((*t, r.at));
-                    self.eta = Some(*t);
+                    self.more_mut().promise = Some((*t, r.at));
+                    self.more_mut().eta = Some(*t);
                 }
             }
             Event::Escalated {
@@ -433,11 +485,11 @@ impl Case {
                 }
             },
             Event::Paused { .. } => {
-                self.pauses.push((r.at, None));
+                self.more_mut().pauses.push((r.at, None));
                 self.status = Status::Paused;
             }
             Event::Resumed {} => {
-                if let Some(last) = self.pauses.last_mut()
+                if let Some(last) = self.more_mut().pauses.last_mut()
                     && last.1.is_none()
                 {
                     last.1 = Some(r.at);
@@ -451,14 +503,14 @@ impl Case {
                 self.end_pause(r.at);
                 self.status = Status::Resolved;
                 self.resolved_at = Some(r.at);
-                self.resolved_spans.push((r.at, None));
-                self.resolution = Some(resolution.clone());
+                self.more_mut().resolved_spans.push((r.at, None));
+                self.more_mut().resolution = Some(resolution.clone());
                 if root_cause.is_some() {
-                    self.root_cause = root_cause.clone();
+                    self.more_mut().root_cause = root_cause.clone();
                 }
             }
             Event::FollowedUp { csat, comment } => {
-                self.followup = Some(Followup {
+                self.more_mut().followup = Some(Followup {
                     at: r.at,
                     csat: *csat,
                     comment: comment.clone(),
@@ -466,7 +518,7 @@ impl Case {
             }
             Event::Closed { review_waived, .. } => {
                 if review_waived.is_some() {
-                    self.review_waived = review_waived.clone();
+                    self.more_mut().review_waived = review_waived.clone();
                 }
                 self.status = Status::Closed;
                 self.closed_at = Some(r.at);
@@ -550,20 +602,20 @@ impl Case {
             }
             Event::SponsorEngaged { sponsor, .. } => {
                 for p in sponsor {
-                    if !self.sponsor.contains(p) {
-                        self.sponsor.push(p.clone());
+                    if !self.more_mut().sponsor.contains(p) {
+                        self.more_mut().sponsor.push(p.clone());
                     }
                 }
             }
             Event::NotificationQueued {
                 promise: Some(t), ..
-            } => self.promise = Some((*t, r.at)),
+            } => self.more_mut().promise = Some((*t, r.at)),
             Event::NotificationQueued { .. }
             | Event::NotificationDelivered { .. }
             | Event::NotificationFailed { .. }
             | Event::NotificationEnded { .. }
             | Event::FollowupRequested {} => {}
-            Event::PromiseMissed { by, .. } => self.promise = Some((*by, r.at)),
+            Event::PromiseMissed { by, .. } => self.more_mut().promise = Some((*by, r.at)),
             Event::ReviewRecorded {
                 root_cause,
                 went_well,
@@ -586,7 +638,7 @@ impl Case {
                 }
             }
             Event::Reminded { item } => {
-                self.reminded.insert(*item, r.at);
+                self.more_mut().reminded.insert(*item, r.at);
             }
             Event::Alerted { .. } => {}
             // Belongs to no case (see `Folder::push`); nothing to fold.
@@ -594,15 +646,15 @@ impl Case {
             Event::Reopened { .. } => {
                 self.reopened += 1;
                 // A waiver was for the closing it came with.
-                self.review_waived = None;
-                if let Some(last) = self.resolved_spans.last_mut()
+                self.more_mut().review_waived = None;
+                if let Some(last) = self.more_mut().resolved_spans.last_mut()
                     && last.1.is_none()
                 {
                     last.1 = Some(r.at);
                 }
                 self.resolved_at = None;
                 self.closed_at = None;
-                self.followup = None;
+                self.more_mut().followup = None;
                 self.status = self.working_status();
             }
         }
@@ -617,7 +669,7 @@ impl Case {
     }
 
     fn end_pause(&mut self, at: DateTime<Utc>) {
-        if let Some(last) = self.pauses.last_mut()
+        if let Some(last) = self.more_mut().pauses.last_mut()
             && last.1.is_none()
         {
             last.1 = Some(at);

@@ -941,8 +941,8 @@ mod tests {
         assert_eq!(case.tier_on("technical"), Some("L2"));
         assert_eq!(case.labels, ["hw", "fire"]);
         assert_eq!(case.severity, "sev2");
-        assert_eq!(case.resolution.as_deref(), Some(IMPORTED));
-        assert_eq!(case.root_cause.as_deref(), Some("toner"));
+        assert_eq!(case.more().resolution.as_deref(), Some(IMPORTED));
+        assert_eq!(case.more().root_cause.as_deref(), Some("toner"));
         // L2 is the weekly engineer rotation; L1 would be ana.
         assert!(["carl", "dee", "eve"].contains(&case.owner.as_str()));
         assert_eq!(case.events[0].actor, "tester");

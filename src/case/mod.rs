@@ -21,5 +21,5 @@ pub mod transition;
 pub mod view;
 
 pub use event::{Event, NewEvent, Record};
-pub use fold::{Case, FoldError, Folder, Level, Levels, Major, Mark, Swarm, TriggerState};
+pub use fold::{Case, FoldError, Folder, Level, Levels, Major, Mark, More, Swarm, TriggerState};
 pub use transition::{OpenRequest, Refusal, Request};

@@ -58,9 +58,9 @@ pub fn current(policy: &Policy, case: &Case, now: DateTime<Utc>) -> Option<Promi
     });
     let ahead = |t: Option<DateTime<Utc>>| t.filter(|t| *t > now);
     // An explicit commitment or the SLA target, while still ahead.
-    let last_given = case.promise.map(|(t, _)| t);
+    let last_given = case.more().promise.map(|(t, _)| t);
     if what == Promised::Resolution
-        && let Some(eta) = ahead(case.eta)
+        && let Some(eta) = ahead(case.more().eta)
     {
         return Some(Promise {
             what,
@@ -103,7 +103,7 @@ pub fn due(case: &Case) -> Option<DateTime<Utc>> {
     if !matches!(case.status, Status::Open | Status::Acknowledged) {
         return None;
     }
-    case.promise.map(|(t, _)| t)
+    case.more().promise.map(|(t, _)| t)
 }
 
 /// Whether the last promise given to the customer has passed unmet at `now` (the sweep then

@@ -29,7 +29,7 @@ pub fn people(policy: &Policy, case: &Case, party: &Party, at: DateTime<Utc>) ->
             .unwrap_or_default(),
         Party::Person(p) => vec![p.clone()],
         Party::Owner => vec![case.owner.clone()],
-        Party::Reporter => case.reporter.iter().cloned().collect(),
+        Party::Reporter => case.more().reporter.iter().cloned().collect(),
         Party::Contacts => case
             .account
             .as_ref()

@@ -311,7 +311,7 @@ pub fn decide(
                     "the customer is asked to confirm a resolved case: resolve it first",
                 ));
             }
-            if case.followup.is_some() {
+            if case.more().followup.is_some() {
                 return Err(Refusal::Invalid(format!(
                     "{} already has the customer's follow-up; close it with `esc close ID`",
                     case.id
@@ -393,7 +393,7 @@ pub fn decide(
                     "the customer confirms a resolved case: resolve it first",
                 ));
             }
-            if case.followup.is_some() {
+            if case.more().followup.is_some() {
                 return Err(Refusal::Invalid(format!(
                     "{} already has a follow-up; close it with `esc close ID`",
                     case.id
@@ -453,7 +453,7 @@ fn close(
     }
     let id = &case.id;
     let without_followup = text(without_followup);
-    let followup_missing = policy.closing.require_followup && case.followup.is_none();
+    let followup_missing = policy.closing.require_followup && case.more().followup.is_none();
     match (&without_followup, followup_missing) {
         (None, true) => {
             return Err(Refusal::Invalid(format!(

@@ -153,8 +153,8 @@ impl Serialize for CaseView<'_> {
         m.serialize_entry("status", case.status.as_str())?;
         m.serialize_entry("account", &case.account)?;
         m.serialize_entry("owner", &case.owner)?;
-        m.serialize_entry("reporter", &case.reporter)?;
-        m.serialize_entry("channel", &case.channel)?;
+        m.serialize_entry("reporter", &case.more().reporter)?;
+        m.serialize_entry("channel", &case.more().channel)?;
         m.serialize_entry("labels", &case.labels)?;
         m.serialize_entry("levels", &LevelsView(self.policy, case))?;
         m.serialize_entry("swarm", &case.swarm.as_deref().map(SwarmView))?;
@@ -163,22 +163,22 @@ impl Serialize for CaseView<'_> {
         m.serialize_entry("acknowledged_at", &case.acknowledged_at)?;
         m.serialize_entry("resolved_at", &case.resolved_at)?;
         m.serialize_entry("closed_at", &case.closed_at)?;
-        if let Some(d) = &case.description {
+        if let Some(d) = &case.more().description {
             m.serialize_entry("description", d)?;
         }
-        if let Some(k) = &case.dedup_key {
+        if let Some(k) = &case.more().dedup_key {
             m.serialize_entry("dedup_key", k)?;
         }
         m.serialize_entry("sla", &self.clocks.as_ref().map(SlaView))?;
         m.serialize_entry("escalations", &case.escalations)?;
         m.serialize_entry("reopened", &case.reopened)?;
-        if let Some(r) = &case.resolution {
+        if let Some(r) = &case.more().resolution {
             m.serialize_entry("resolution", r)?;
         }
-        if let Some(r) = &case.root_cause {
+        if let Some(r) = &case.more().root_cause {
             m.serialize_entry("root_cause", r)?;
         }
-        if let Some(f) = &case.followup {
+        if let Some(f) = &case.more().followup {
             m.serialize_entry(
                 "followup",
                 &serde_json::json!({"at": f.at, "csat": f.csat, "comment": f.comment}),
@@ -210,9 +210,12 @@ pub fn for_people(case: &Case) -> Case {
     let mut c = case.clone();
     c.title = one_line(&c.title);
     c.owner = one_line(&c.owner);
-    c.reporter = c.reporter.as_deref().map(one_line);
+    if c.more().reporter.is_some() || c.more().channel.is_some() {
+        let more = c.more_mut();
+        more.reporter = more.reporter.as_deref().map(one_line);
+        more.channel = more.channel.as_deref().map(one_line);
+    }
     c.account = c.account.as_deref().map(one_line);
-    c.channel = c.channel.as_deref().map(one_line);
     c.labels = c.labels.iter().map(|l| one_line(l)).collect();
     c
 }

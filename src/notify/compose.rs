@@ -213,7 +213,7 @@ pub fn internal_recipients(policy: &Policy, fact: &Fact<'_>, now: DateTime<Utc>)
 /// from monitoring (channel `monitoring`), whose reporter is the alerting system, not a
 /// customer — and the account's contacts.
 fn customers(policy: &Policy, case: &Case, party: &Party, now: DateTime<Utc>) -> Vec<String> {
-    let monitored = case.channel.as_deref() == Some(crate::intake::decide::CHANNEL);
+    let monitored = case.more().channel.as_deref() == Some(crate::intake::decide::CHANNEL);
     if *party == Party::Reporter && monitored {
         return Vec::new();
     }
@@ -243,7 +243,7 @@ fn customer_summary(fact: &Fact<'_>) -> String {
     match fact.kind {
         NoticeKind::Open => {
             let via = case
-                .channel
+                .more().channel
                 .as_deref()
                 .map_or(String::new(), |c| format!(" (received by {c})"));
             format!(
@@ -289,7 +289,7 @@ pub fn customer_context(policy: &Policy, fact: &Fact<'_>, promise: Option<&Promi
         "id": case.id,
         "title": case.title,
         "kind": fact.kind.as_str(),
-        "channel": case.channel,
+        "channel": case.more().channel,
         "summary": customer_summary(fact),
         "promise": promise.map(|p| json!({
             "what": match p.what { Promised::Response => "respond", Promised::Resolution => "resolve" },

@@ -74,7 +74,7 @@ impl CaseFacts {
         CaseFacts {
             title: case.title.clone(),
             severity: case.severity.clone(),
-            channel: case.channel.clone(),
+            channel: case.more().channel.clone(),
         }
     }
 }

@@ -361,7 +361,7 @@ pub fn comments(cases: &[&Case]) -> Vec<Comment> {
     let mut out: Vec<Comment> = cases
         .iter()
         .filter_map(|c| {
-            let f = c.followup.as_ref()?;
+            let f = c.more().followup.as_ref()?;
             let text = f.comment.as_deref()?.trim();
             (!text.is_empty()).then(|| Comment {
                 case: c.id.clone(),
@@ -499,7 +499,10 @@ pub fn desk(
             .iter()
             .filter(|c| !c.is_active() && c.resolved_at.is_some())
             .collect();
-        let ever: Vec<&&Case> = cs.iter().filter(|c| !c.resolved_spans.is_empty()).collect();
+        let ever: Vec<&&Case> = cs
+            .iter()
+            .filter(|c| !c.more().resolved_spans.is_empty())
+            .collect();
         let (handoffs, accepted) = delays(
             &mut cs
                 .iter()

@@ -89,7 +89,7 @@ pub fn pct(part: usize, whole: usize) -> Option<f64> {
 pub fn csat(cases: &[&Case]) -> (Option<f64>, usize) {
     let scores: Vec<u8> = cases
         .iter()
-        .filter_map(|c| c.followup.as_ref().and_then(|f| f.csat))
+        .filter_map(|c| c.more().followup.as_ref().and_then(|f| f.csat))
         .collect();
     let mean = (!scores.is_empty())
         .then(|| scores.iter().map(|&x| f64::from(x)).sum::<f64>() / scores.len() as f64);
@@ -461,7 +461,7 @@ pub fn root_cause(case: &Case) -> Option<&str> {
     case.review
         .as_ref()
         .map(|r| r.root_cause.as_str())
-        .or(case.root_cause.as_deref())
+        .or(case.more().root_cause.as_deref())
 }
 
 /// The review state of a case at `now`.

@@ -260,11 +260,12 @@ fn clock(spec: Spec<'_>, now: DateTime<Utc>) -> Clock {
 pub fn clocks(policy: &Policy, case: &Case, now: DateTime<Utc>) -> Option<Clocks> {
     let severity = policy.severity(&case.severity)?;
     let cal = policy.case_calendar(&case.severity, case.account.as_deref())?;
-    let paused = case.pauses.last().is_some_and(|p| p.1.is_none()) && case.is_active();
-    let pauses = normalise(case.pauses.clone());
-    let mut resolution_stops = case.pauses.clone();
+    let paused = case.more().pauses.last().is_some_and(|p| p.1.is_none()) && case.is_active();
+    let pauses = normalise(case.more().pauses.clone());
+    let mut resolution_stops = case.more().pauses.clone();
     resolution_stops.extend(
-        case.resolved_spans
+        case.more()
+            .resolved_spans
             .iter()
             .filter(|s| s.1.is_some())
             .copied(),
@@ -310,7 +311,7 @@ pub fn clocks(policy: &Policy, case: &Case, now: DateTime<Utc>) -> Option<Clocks
         now,
     );
     // A reopened case starts new update and tier runs (the old ones ended with the resolution).
-    let reopened_at = case.resolved_spans.last().and_then(|s| s.1);
+    let reopened_at = case.more().resolved_spans.last().and_then(|s| s.1);
     // During a major incident the cadence is `[major] update_every`, in elapsed time.
     let always = Calendar {
         name: "24x7".into(),
