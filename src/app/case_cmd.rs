@@ -247,10 +247,20 @@ fn role_cards(policy: &Policy, case: &Case) -> String {
 
 /// Every case of the ledger (without events), folded while reading.
 pub fn all_cases(settings: &Settings) -> Result<Vec<Case>> {
+    cases_skipping(settings, |_| false)
+}
+
+/// Every case as `esc list` and the reports see it: folded without the events none of them
+/// looks at ([`crate::case::unread_by_reports`]), which are not read whole.
+pub fn listed_cases(settings: &Settings) -> Result<Vec<Case>> {
+    cases_skipping(settings, crate::case::unread_by_reports)
+}
+
+fn cases_skipping(settings: &Settings, skip: fn(&str) -> bool) -> Result<Vec<Case>> {
     let mut folder = crate::case::Folder::new(false);
     let store = settings.store()?;
     folder.reserve(store.cases_hint());
-    store.visit(&mut |r| folder.push(r))?;
+    store.visit_skipping(skip, &mut |r| folder.push(r))?;
     folder
         .finish()
         .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))

@@ -69,7 +69,7 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
         Some(d) => Some(duration::parse(d).map_err(|e| anyhow!("--due-within: {e}"))?),
         None => None,
     };
-    let cases = super::case_cmd::all_cases(settings)?;
+    let cases = super::case_cmd::listed_cases(settings)?;
     let now = settings.now;
     let mut rows: Vec<Row<'_>> = Vec::with_capacity(cases.len());
     rows.extend(

@@ -91,7 +91,7 @@ fn cases_keeping(settings: &Settings, keep: fn(&Event) -> bool) -> Result<Vec<Ca
     let mut folder = crate::case::Folder::keeping(keep);
     let store = settings.store()?;
     folder.reserve(store.cases_hint());
-    store.visit(&mut |r| {
+    store.visit_skipping(crate::case::unread_by_reports, &mut |r| {
         if r.at <= now {
             folder.push(r);
         }
@@ -244,7 +244,7 @@ pub fn breaches(
     out: &mut Output,
 ) -> Result<ExitCode> {
     let policy = policy_cmd::load(&settings.policy)?;
-    let cases = super::case_cmd::all_cases(settings)?;
+    let cases = super::case_cmd::listed_cases(settings)?;
     let now = settings.now;
     let mut rows: Vec<(&str, &str, &'static str, &'static str, DateTime<Utc>)> = Vec::new();
     for c in cases.iter().filter(|c| c.is_active()) {

@@ -176,6 +176,21 @@ impl PartialEq for Rare {
     }
 }
 
+/// Events whose effect on a case no report or listing looks at: the outbox's bookkeeping
+/// (the promise a customer notice makes is read only by the sweep and single-case
+/// commands, which read every event) and monitoring alerts. Whole-ledger reads for
+/// `esc list` and the reports skip them (`Store::visit_skipping`).
+pub fn unread_by_reports(event: &str) -> bool {
+    matches!(
+        event,
+        "notification_queued"
+            | "notification_delivered"
+            | "notification_failed"
+            | "notification_ended"
+            | "alerted"
+    )
+}
+
 /// Why a list of events does not fold into a case.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FoldError {

@@ -21,5 +21,8 @@ pub mod transition;
 pub mod view;
 
 pub use event::{Event, NewEvent, Record};
-pub use fold::{Case, FoldError, Folder, Level, Levels, Major, Mark, More, Swarm, TriggerState};
+pub use fold::{
+    Case, FoldError, Folder, Level, Levels, Major, Mark, More, Swarm, TriggerState,
+    unread_by_reports,
+};
 pub use transition::{OpenRequest, Refusal, Request};

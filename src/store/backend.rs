@@ -80,6 +80,20 @@ pub trait Store {
     /// Hands every event, in `seq` order, to `f` without holding them all at once.
     fn visit(&self, f: &mut dyn FnMut(Record)) -> Result<(), StoreError>;
 
+    /// [`Store::visit`] without the events `skip` names (by event name): a reader that
+    /// never looks at them is spared reading them whole. Checked exactly as `visit` checks.
+    fn visit_skipping(
+        &self,
+        skip: fn(&str) -> bool,
+        f: &mut dyn FnMut(Record),
+    ) -> Result<(), StoreError> {
+        self.visit(&mut |r| {
+            if !skip(r.event.name()) {
+                f(r)
+            }
+        })
+    }
+
     /// The number the next case gets: the highest `ESC-<n>` plus one.
     fn next_case_number(&self) -> Result<u64, StoreError>;
 

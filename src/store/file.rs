@@ -42,6 +42,15 @@ impl Store for FileStore {
         Ok(())
     }
 
+    fn visit_skipping(
+        &self,
+        skip: fn(&str) -> bool,
+        f: &mut dyn FnMut(Record),
+    ) -> Result<(), StoreError> {
+        self.ledger.visit_skipping(skip, f)?;
+        Ok(())
+    }
+
     fn next_case_number(&self) -> Result<u64, StoreError> {
         Ok(self.ledger.next_case_number()?)
     }

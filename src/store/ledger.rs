@@ -396,7 +396,7 @@ impl Ledger {
             return find_case(path, &image.bytes, checkpoint.valid_len, case);
         }
         let mut records = Vec::new();
-        let layout = walk(path, &image.bytes[..], 0, |batch| {
+        let layout = walk(path, &image.bytes[..], Reading::EVERY, |batch| {
             records.extend(batch.drain(..).filter(|r| r.case == case));
         })?;
         if let Some(stamp) = image.stamp {
@@ -579,7 +579,9 @@ impl Ledger {
 
     fn scan_as(&self, access: Access) -> Result<Scan, LedgerError> {
         let mut records = Vec::new();
-        let torn_tail = self.visit_as(access, Batches::Vouched, |batch| records.append(batch))?;
+        let torn_tail = self.visit_as(access, Batches::Vouched(None), |batch| {
+            records.append(batch)
+        })?;
         Ok(Scan { records, torn_tail })
     }
 
@@ -587,9 +589,24 @@ impl Ledger {
     /// command (sweep, reports) folds as it reads and never holds all records at once (only
     /// the lines of one batch until its last line commits them). Validates exactly as
     /// [`Ledger::read_all`] does; returns the torn tail if there is one.
-    pub fn visit(&self, mut f: impl FnMut(Record)) -> Result<Option<TornTail>, LedgerError> {
-        self.visit_as(Access::Unlocked, Batches::Vouched, |batch| {
-            batch.drain(..).for_each(&mut f)
+    pub fn visit(&self, f: impl FnMut(Record)) -> Result<Option<TornTail>, LedgerError> {
+        self.visit_skipping(|_| false, f)
+    }
+
+    /// [`Ledger::visit`] without the events `skip` names (by event name, `opened` …). On
+    /// lines the checkpoint vouches for (esc wrote and checked them), a skipped event's line
+    /// is read only as far as the ledger's rules need (`seq`, `at`, `case`, `event`); others
+    /// are read whole, so damage there still stops the read.
+    pub fn visit_skipping(
+        &self,
+        skip: fn(&str) -> bool,
+        mut f: impl FnMut(Record),
+    ) -> Result<Option<TornTail>, LedgerError> {
+        self.visit_as(Access::Unlocked, Batches::Vouched(Some(skip)), |batch| {
+            batch
+                .drain(..)
+                .filter(|r| !skip(r.event.name()))
+                .for_each(&mut f)
         })
     }
 
@@ -617,17 +634,20 @@ impl Ledger {
             return Ok(None);
         };
         let before = file.metadata().map_err(read_err)?;
-        let vouched = match batches {
-            Batches::Whole => 0,
-            Batches::Vouched => Stamp::of(&before)
-                .and_then(|stamp| self.load_checkpoint(stamp, &file))
-                .map_or(0, |checkpoint| checkpoint.valid_len),
+        let reading = match batches {
+            Batches::Whole => Reading::EVERY,
+            Batches::Vouched(skip) => Reading {
+                vouched: Stamp::of(&before)
+                    .and_then(|stamp| self.load_checkpoint(stamp, &file))
+                    .map_or(0, |checkpoint| checkpoint.valid_len),
+                skip,
+            },
         };
         // Checking the checkpoint read the last line: start again from the top.
         (&file).seek(SeekFrom::Start(0)).map_err(read_err)?;
         // Streamed through a buffer: the file is never held in memory whole.
         let reader = io::BufReader::with_capacity(1 << 20, &file);
-        let layout = walk(path, reader, vouched, f)?;
+        let layout = walk(path, reader, reading, f)?;
         let after = file.metadata().map_err(read_err)?;
         let state = State::new(layout);
         if let (Some(a), Some(b)) = (Stamp::of(&before), Stamp::of(&after))
@@ -658,7 +678,7 @@ impl Ledger {
             return Ok(checkpoint.state());
         }
         let image = read_from(&self.path, file)?;
-        let layout = walk(&self.path, &image.bytes[..], 0, |_| {})?;
+        let layout = walk(&self.path, &image.bytes[..], Reading::EVERY, |_| {})?;
         let state = State::new(layout);
         if let Some(stamp) = image.stamp {
             self.refresh_checkpoint(stamp, state, access, file);
@@ -900,7 +920,7 @@ impl WriteGuard<'_> {
     /// [`Ledger::visit`] under the lock.
     pub fn visit(&self, mut f: impl FnMut(Record)) -> Result<Option<TornTail>, LedgerError> {
         self.ledger
-            .visit_as(Access::Locked, Batches::Vouched, |batch| {
+            .visit_as(Access::Locked, Batches::Vouched(None), |batch| {
                 batch.drain(..).for_each(&mut f)
             })
     }
@@ -1140,35 +1160,40 @@ struct Checker {
 impl Checker {
     /// Why `record` cannot follow the records checked so far, if it cannot.
     fn check(&mut self, record: &Record) -> Result<(), String> {
-        if record.case == ONCALL {
+        let opened = matches!(record.event, Event::Opened { .. });
+        self.check_parts(&record.case, record.at, opened)
+    }
+
+    /// [`Checker::check`] of an event of `case` at `at` (an `opened` one if `opened`).
+    fn check_parts(&mut self, case: &str, at: DateTime<Utc>, opened: bool) -> Result<(), String> {
+        if case == ONCALL {
             // On-call overrides belong to no case: none of the case rules apply.
             return Ok(());
         }
-        let n = checked_case_number(&record.case)?;
-        let opened = matches!(record.event, Event::Opened { .. });
+        let n = checked_case_number(case)?;
         let Some(last) = self.slot(n, opened) else {
             return Err(format!(
                 "an event of case {}, which was never opened (no `opened` event for it on an earlier line)",
-                record.case
+                case
             ));
         };
         match last {
             Some(_) if opened => Err(format!(
                 "case {} is opened a second time (a case number is never reused)",
-                record.case
+                case
             )),
             None if !opened => Err(format!(
                 "an event of case {}, which was never opened (no `opened` event for it on an earlier line)",
-                record.case
+                case
             )),
-            Some(at) if record.at < *at => Err(format!(
+            Some(before) if at < *before => Err(format!(
                 "time goes backwards in case {}: this event is at {}, after its event at {}",
-                record.case,
-                crate::render::rfc3339(record.at),
-                crate::render::rfc3339(*at)
+                case,
+                crate::render::rfc3339(at),
+                crate::render::rfc3339(*before)
             )),
             _ => {
-                *last = Some(record.at);
+                *last = Some(at);
                 Ok(())
             }
         }
@@ -1268,13 +1293,12 @@ const EMPTY_LINE: &str = "the line is empty";
 /// [`Checker`], and hands each committed event to `commit` — the lines of a batch only when
 /// its last line is read. Bytes after the last `\n` are a torn tail and complete lines after
 /// the last committed one an uncommitted tail: never data. Reads line by line, so a ledger
-/// streamed from disk is never held in memory whole. Lines that end within the first
-/// `vouched` bytes (what a checkpoint vouches esc committed) are handed on at once, without
-/// waiting for the end of their batch.
+/// streamed from disk is never held in memory whole. `reading` says what may be left out
+/// on lines a checkpoint vouches for.
 fn walk(
     path: &Path,
     mut reader: impl BufRead,
-    vouched: u64,
+    reading: Reading,
     mut commit: impl FnMut(&mut Vec<Record>),
 ) -> Result<Layout, LedgerError> {
     let mut line: Vec<u8> = Vec::new();
@@ -1317,19 +1341,35 @@ fn walk(
         if content.is_empty() {
             return Err(damaged(path, line_no, EMPTY_LINE.to_owned()));
         }
-        let record = parse_record(path, line_no, content)?;
         let expected = seen_seq + 1;
-        if record.seq != expected {
-            return Err(damaged(path, line_no, seq_message(record.seq, expected)));
-        }
-        checker
-            .check(&record)
-            .map_err(|message| damaged(path, line_no, message))?;
-        seen_seq = record.seq;
+        let record = match reading.skipped(content, len) {
+            Some(head) => {
+                if head.seq != expected {
+                    return Err(damaged(path, line_no, seq_message(head.seq, expected)));
+                }
+                checker
+                    .check_parts(&head.case, head.at, head.event == "opened")
+                    .map_err(|message| damaged(path, line_no, message))?;
+                batch_max_case = batch_max_case.max(case_number(&head.case));
+                batch_oncall |= head.case == ONCALL;
+                None
+            }
+            None => {
+                let record = parse_record(path, line_no, content)?;
+                if record.seq != expected {
+                    return Err(damaged(path, line_no, seq_message(record.seq, expected)));
+                }
+                checker
+                    .check(&record)
+                    .map_err(|message| damaged(path, line_no, message))?;
+                batch_max_case = batch_max_case.max(case_number(&record.case));
+                batch_oncall |= record.case == ONCALL;
+                Some(record)
+            }
+        };
+        seen_seq = expected;
         batch_lines += 1;
-        batch_max_case = batch_max_case.max(case_number(&record.case));
-        batch_oncall |= record.case == ONCALL;
-        batch.push(record);
+        batch.extend(record);
         if !continues(content) {
             max_case = max_case.max(batch_max_case);
             oncall |= batch_oncall;
@@ -1338,7 +1378,7 @@ fn walk(
             (batch_lines, batch_max_case, batch_oncall) = (0, 0, false);
             valid_len = len;
             last_seq = seen_seq;
-        } else if len <= vouched {
+        } else if len <= reading.vouched {
             commit(&mut batch);
             batch.clear();
         }
@@ -1354,13 +1394,52 @@ fn walk(
 }
 
 /// How a streaming read hands on the lines of a batch (the events one append wrote).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 enum Batches {
     /// Each batch whole, once its last line is read (copying a ledger batch by batch).
     Whole,
     /// Line by line where the checkpoint vouches that the batch was committed, so a batch
     /// of a hundred thousand imported cases is never held at once; else each batch whole.
-    Vouched,
+    /// Events the function names are not wanted (see [`Ledger::visit_skipping`]).
+    Vouched(Option<fn(&str) -> bool>),
+}
+
+/// What [`walk`] may leave out on lines a checkpoint vouches for.
+#[derive(Debug, Clone, Copy)]
+struct Reading {
+    /// Lines that end within the first `vouched` bytes were written and checked by esc:
+    /// they are handed on at once, without waiting for the end of their batch.
+    vouched: u64,
+    /// Events (by name) not to hand on: on a vouched line, only the fields the ledger's
+    /// rules need are read ([`Head`]).
+    skip: Option<fn(&str) -> bool>,
+}
+
+impl Reading {
+    /// Every line read whole, every batch handed on whole.
+    const EVERY: Reading = Reading {
+        vouched: 0,
+        skip: None,
+    };
+
+    /// The head of a vouched `line` of an event not to hand on; `None` for any other line.
+    fn skipped<'l>(&self, line: &'l [u8], end: u64) -> Option<Head<'l>> {
+        let skip = self.skip.filter(|_| end <= self.vouched)?;
+        let head: Head<'l> = serde_json::from_slice(line).ok()?;
+        skip(&head.event).then_some(head)
+    }
+}
+
+/// What the ledger's rules read of a line: its number, time, case and kind of event.
+#[derive(Deserialize)]
+struct Head<'a> {
+    seq: u64,
+    #[serde(deserialize_with = "crate::case::event::utc_time")]
+    at: DateTime<Utc>,
+    #[serde(borrow)]
+    case: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    event: std::borrow::Cow<'a, str>,
 }
 
 /// Length of the complete lines: up to and including the last `\n`.
@@ -2050,7 +2129,11 @@ mod tests {
         let len = bytes.len() as u64;
         let handed = |vouched: u64, bytes: &[u8]| {
             let mut sizes = Vec::new();
-            let layout = walk(ledger.path(), bytes, vouched, |b| sizes.push(seqs(b))).unwrap();
+            let reading = Reading {
+                vouched,
+                skip: None,
+            };
+            let layout = walk(ledger.path(), bytes, reading, |b| sizes.push(seqs(b))).unwrap();
             (sizes, layout.tail_lines, layout.last_seq, layout.max_case)
         };
         // Unvouched, a batch is handed on whole once its last line is read.
@@ -2073,6 +2156,47 @@ mod tests {
         let second = first + bytes[first..].iter().position(|&b| b == b'\n').unwrap() + 1;
         let cut = &bytes[..bytes.len() - 1];
         assert_eq!(handed(second as u64, cut), (vec![vec![1]], 2, 1, 1));
+    }
+
+    #[test]
+    fn skipped_events_are_left_out_and_the_rest_is_what_a_full_read_gives() {
+        let (_dir, ledger) = setup();
+        append(&ledger, vec![opened("ESC-1"), note("ESC-1", "a")]);
+        append(&ledger, vec![opened("ESC-2"), note("ESC-1", "b")]);
+        append(&ledger, vec![note("ESC-2", "c")]);
+        let wanted: Vec<Record> = ledger
+            .read_all()
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.event.name() != "noted")
+            .collect();
+        let skipping = || {
+            let mut got = Vec::new();
+            ledger
+                .visit_skipping(|e| e == "noted", |r| got.push(r))
+                .unwrap();
+            got
+        };
+        // Vouched by the writer's checkpoint: skipped lines are read only for the rules.
+        assert!(ledger.sidecar("idx").exists());
+        assert_eq!(skipping(), wanted);
+        // Unvouched (no checkpoint), every line is read whole: the same answer.
+        fs::remove_file(ledger.sidecar("idx")).unwrap();
+        assert_eq!(skipping(), wanted);
+        // A line that breaks the rules stops the read even when its event is skipped.
+        let text = fs::read_to_string(ledger.path()).unwrap();
+        let broken = text.replace(
+            r#""case":"ESC-2","step":"update""#,
+            r#""case":"ESC-7","step":"update""#,
+        );
+        assert_ne!(broken, text);
+        fs::write(ledger.path(), broken).unwrap();
+        let mut none = 0;
+        let result = ledger.visit_skipping(|e| e == "noted", |_| none += 1);
+        assert!(
+            matches!(result, Err(LedgerError::Damaged { line: 6, .. })),
+            "{result:?}"
+        );
     }
 
     #[test]

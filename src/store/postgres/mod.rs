@@ -208,13 +208,28 @@ impl PgStore {
     }
 
     fn visit_now(&self, f: &mut dyn FnMut(Record)) -> Result<(), StoreError> {
+        self.visit_now_skipping(|_| false, f)
+    }
+
+    /// Every event but those `skip` names, whose lines are not parsed (the `event` column
+    /// names them); every row still counts for the gap check.
+    fn visit_now_skipping(
+        &self,
+        skip: fn(&str) -> bool,
+        f: &mut dyn FnMut(Record),
+    ) -> Result<(), StoreError> {
         if !self.has_tables()? {
             return Ok(());
         }
-        self.stream("SELECT seq, line FROM esc_events ORDER BY seq", |row| {
-            f(self.parse_line(row.get(0), row.get(1))?);
-            Ok(())
-        })?;
+        self.stream(
+            "SELECT seq, line, event FROM esc_events ORDER BY seq",
+            |row| {
+                if !skip(row.get(2)) {
+                    f(self.parse_line(row.get(0), row.get(1))?);
+                }
+                Ok(())
+            },
+        )?;
         Ok(())
     }
 
@@ -292,6 +307,14 @@ impl Store for PgStore {
 
     fn visit(&self, f: &mut dyn FnMut(Record)) -> Result<(), StoreError> {
         self.visit_now(f)
+    }
+
+    fn visit_skipping(
+        &self,
+        skip: fn(&str) -> bool,
+        f: &mut dyn FnMut(Record),
+    ) -> Result<(), StoreError> {
+        self.visit_now_skipping(skip, f)
     }
 
     fn next_case_number(&self) -> Result<u64, StoreError> {
