@@ -105,6 +105,8 @@
 //! ledger is still exactly what it scanned; failures to write a checkpoint are ignored (it is
 //! only a cache, and one that does not vouch for the file is never used).
 
+mod case_index;
+
 use crate::case::event::ONCALL;
 use crate::case::{Event, NewEvent, Record};
 use chrono::{DateTime, Utc};
@@ -384,6 +386,9 @@ impl Ledger {
         let Some(mut file) = self.open_to_read()? else {
             return Ok(Vec::new());
         };
+        if let Some(records) = self.read_case_indexed(&file, case) {
+            return Ok(records);
+        }
         let image = read_from(&self.path, &mut file)?;
         let path = &self.path;
         // The fast path needs the checkpoint's word that esc itself wrote (and so checked)
@@ -403,6 +408,22 @@ impl Ledger {
             self.refresh_checkpoint(stamp, State::new(layout), Access::Unlocked, &file);
         }
         Ok(records)
+    }
+
+    /// The events of `case` through the per-case index (`<ledger>.cases`), reading only that
+    /// case's lines; `None` when the checkpoint does not vouch for the file or the index
+    /// cannot answer for certain (see `case_index`).
+    fn read_case_indexed(&self, file: &File, case: &str) -> Option<Vec<Record>> {
+        let stamp = Stamp::of(&file.metadata().ok()?)?;
+        let checkpoint = self.load_checkpoint(stamp, file)?;
+        case_index::read_case(
+            &self.path,
+            &self.sidecar("cases"),
+            file,
+            checkpoint.valid_len,
+            checkpoint.last_seq,
+            case,
+        )
     }
 
     /// The last `seq`, 0 for an empty ledger.
@@ -694,8 +715,13 @@ impl Ledger {
             return;
         };
         let checkpoint = Checkpoint::new(stamp, state, &last);
+        // The file changed in a way no checkpoint recorded (an edit, a restored copy): the
+        // per-case index is not extended over it but rebuilt by the next writer. Marked
+        // before the new checkpoint is written, so no reader trusts both together.
+        let cases = self.sidecar("cases");
         match access {
             Access::Locked => {
+                case_index::invalidate(&cases);
                 let _ = self.write_checkpoint(&checkpoint);
             }
             Access::Unlocked => {
@@ -712,6 +738,7 @@ impl Ledger {
                     .and_then(|meta| Stamp::of(&meta))
                     == Some(stamp);
                 if unchanged {
+                    case_index::invalidate(&cases);
                     let _ = self.write_checkpoint(&checkpoint);
                 }
             }
@@ -780,12 +807,14 @@ impl WriteGuard<'_> {
         let mut max_case = state.max_case;
         let mut oncall = state.oncall;
         let mut last_line_start = 0;
+        let mut line_starts = Vec::with_capacity(count);
         for (i, (seq, event)) in (state.last_seq + 1..).zip(events).enumerate() {
             let mut record = event.into_record(seq);
             record.login = crate::store::login();
             max_case = admit(path, &record, max_case)?;
             oncall |= record.case == ONCALL;
             last_line_start = buf.len();
+            line_starts.push(last_line_start);
             encode(path, &record, &mut buf)?;
             debug_assert!(!buf[last_line_start..].contains(&b'\n'));
             if i + 1 < count {
@@ -846,6 +875,28 @@ impl WriteGuard<'_> {
             };
             let last = &buf[last_line_start..buf.len() - 1];
             let _ = ledger.write_checkpoint(&Checkpoint::new(stamp, after, last));
+            // The index after the ledger's sync: a crash before it leaves an index that
+            // lags behind, which the next writer extends.
+            let ends = line_starts.iter().skip(1).copied().chain([buf.len()]);
+            let lines: Vec<case_index::Line<'_>> = line_starts
+                .iter()
+                .zip(ends)
+                .zip(&records)
+                .map(|((&from, to), record)| case_index::Line {
+                    offset: start + from as u64,
+                    len: (to - from - 1) as u64,
+                    seq: record.seq,
+                    case: &record.case,
+                })
+                .collect();
+            case_index::after_append(
+                path,
+                &ledger.sidecar("cases"),
+                &file,
+                start,
+                state.last_seq,
+                &lines,
+            );
         }
         Ok(records)
     }
