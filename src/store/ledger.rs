@@ -412,18 +412,41 @@ impl Ledger {
 
     /// The events of `case` through the per-case index (`<ledger>.cases`), reading only that
     /// case's lines; `None` when the checkpoint does not vouch for the file or the index
-    /// cannot answer for certain (see `case_index`).
+    /// cannot answer for certain (see `case_index`). An index found wrong about the case is
+    /// marked unusable, so that the next writer rebuilds it: by a reader only if it can take
+    /// the lock at once and the index is still wrong then (not a writer's update in flight).
     fn read_case_indexed(&self, file: &File, case: &str) -> Option<Vec<Record>> {
-        let stamp = Stamp::of(&file.metadata().ok()?)?;
-        let checkpoint = self.load_checkpoint(stamp, file)?;
-        case_index::read_case(
-            &self.path,
-            &self.sidecar("cases"),
-            file,
-            checkpoint.valid_len,
-            checkpoint.last_seq,
-            case,
-        )
+        let cases = self.sidecar("cases");
+        let lookup = || {
+            let Some(checkpoint) = file
+                .metadata()
+                .ok()
+                .and_then(|meta| Stamp::of(&meta))
+                .and_then(|stamp| self.load_checkpoint(stamp, file))
+            else {
+                return case_index::Lookup::Unknown;
+            };
+            case_index::read_case(
+                &self.path,
+                &cases,
+                file,
+                checkpoint.valid_len,
+                checkpoint.last_seq,
+                case,
+            )
+        };
+        match lookup() {
+            case_index::Lookup::Found(records) => return Some(records),
+            case_index::Lookup::Unknown => return None,
+            case_index::Lookup::Damaged => {}
+        }
+        if self.sidecar("lock").exists()
+            && let Ok(Some(_locks)) = self.take_locks(false)
+            && lookup() == case_index::Lookup::Damaged
+        {
+            case_index::invalidate(&cases);
+        }
+        None
     }
 
     /// The last `seq`, 0 for an empty ledger.
@@ -1823,7 +1846,7 @@ mod tests {
             .expect("valid time")
     }
 
-    fn note(case: &str, text: &str) -> NewEvent {
+    pub(super) fn note(case: &str, text: &str) -> NewEvent {
         NewEvent {
             policy: None,
             at: at(1),
@@ -1833,7 +1856,7 @@ mod tests {
         }
     }
 
-    fn opened(case: &str) -> NewEvent {
+    pub(super) fn opened(case: &str) -> NewEvent {
         NewEvent {
             policy: None,
             at: at(0),
@@ -1856,12 +1879,12 @@ mod tests {
         }
     }
 
-    fn append(ledger: &Ledger, events: Vec<NewEvent>) -> Vec<Record> {
+    pub(super) fn append(ledger: &Ledger, events: Vec<NewEvent>) -> Vec<Record> {
         let mut guard = ledger.lock().expect("lock");
         guard.append(events).expect("append")
     }
 
-    fn setup() -> (tempfile::TempDir, Ledger) {
+    pub(super) fn setup() -> (tempfile::TempDir, Ledger) {
         let dir = tempfile::tempdir().expect("tempdir");
         let ledger = Ledger::open(dir.path().join(".esc/ledger.jsonl")).expect("open");
         (dir, ledger)
@@ -1914,6 +1937,7 @@ mod tests {
         assert_eq!(mode(ledger.path()), 0o600);
         assert_eq!(mode(&ledger.sidecar("lock")), 0o600);
         assert_eq!(mode(&ledger.sidecar("idx")), 0o600);
+        assert_eq!(mode(&ledger.sidecar("cases")), 0o600);
 
         let created = Ledger::create(dir.path().join("init/ledger.jsonl")).unwrap();
         assert_eq!(mode(created.path()), 0o600);

@@ -394,9 +394,20 @@ fn open_fitting(
     Some((index, header))
 }
 
+/// What the index says about one case.
+#[derive(Debug, PartialEq)]
+pub(super) enum Lookup {
+    /// The case's events, every one checked against its line.
+    Found(Vec<Record>),
+    /// The index cannot answer: missing, not fitting the ledger, lagging beyond what can be
+    /// searched, or changing under a writer right now.
+    Unknown,
+    /// The index fits the ledger but is wrong about this case: it should be rebuilt.
+    Damaged,
+}
+
 /// The events of `case` read through the index at `index_path`, for the ledger `file` whose
-/// committed lines (vouched for by the checkpoint) end at `valid_len` with `last_seq`; `None`
-/// when the index cannot answer for certain (then the caller reads the ledger).
+/// committed lines (vouched for by the checkpoint) end at `valid_len` with `last_seq`.
 pub(super) fn read_case(
     path: &Path,
     index_path: &Path,
@@ -404,61 +415,100 @@ pub(super) fn read_case(
     valid_len: u64,
     last_seq: u64,
     case: &str,
-) -> Option<Vec<Record>> {
-    let slot = slot_of(case)?;
-    let (index, header) = open_fitting(
+) -> Lookup {
+    let Some(slot) = slot_of(case) else {
+        return Lookup::Unknown;
+    };
+    let Some((index, header)) = open_fitting(
         index_path,
         OpenOptions::new().read(true),
         file,
         valid_len,
         last_seq,
-    )?;
+    ) else {
+        return Lookup::Unknown;
+    };
     if slot >= header.unslotted_from {
-        return None;
+        return Lookup::Unknown;
     }
     let mut records = Vec::new();
     // A case numbered beyond the covered events has no event among them.
     if slot <= header.covered_seq {
-        let mut seq = read_head(&index, slot)?;
-        let mut expected: Option<u32> = None;
-        while seq != 0 {
-            if seq > header.covered_seq {
-                return None;
-            }
-            let entry = read_entry(&index, seq)?;
-            let ordinal = expected.unwrap_or(entry.ordinal);
-            if ordinal == 0 || entry.ordinal != ordinal || entry.prev >= seq {
-                return None;
-            }
-            let record = read_line(path, file, header.covered_len, entry)?;
-            if record.seq != seq || record.case != case {
-                return None;
-            }
-            records.push(record);
-            // The first event of the case ends the chain; a chain that ends early skipped one.
-            if (ordinal == 1) != (entry.prev == 0) {
-                return None;
-            }
-            expected = Some(ordinal - 1);
-            seq = entry.prev;
+        match follow_chain(path, file, &index, &header, slot, case) {
+            Ok(chain) => records = chain,
+            Err(lookup) => return lookup,
         }
-        records.reverse();
     }
     if header.covered_len < valid_len {
         // Lines appended after the index: searched where they are.
-        let mut tail = vec![0u8; usize::try_from(valid_len - header.covered_len).ok()?];
-        read_at(file, &mut tail, header.covered_len).ok()?;
-        let found = find_case(path, &tail, tail.len() as u64, case).ok()?;
-        let mut last = header.covered_seq;
-        for record in found {
-            if record.seq <= last || record.seq > last_seq {
-                return None;
-            }
-            last = record.seq;
-            records.push(record);
+        match search_tail(path, file, &header, valid_len, last_seq, case) {
+            Some(tail) => records.extend(tail),
+            None => return Lookup::Unknown,
         }
     }
-    Some(records)
+    Lookup::Found(records)
+}
+
+/// The events of `case` (in `slot`) that the index covers, in order: from the slot's head
+/// back along `prev`, each checked against its line.
+fn follow_chain(
+    path: &Path,
+    file: &File,
+    index: &File,
+    header: &Header,
+    slot: u64,
+    case: &str,
+) -> Result<Vec<Record>, Lookup> {
+    let mut records = Vec::new();
+    let mut seq = read_head(index, slot).ok_or(Lookup::Damaged)?;
+    let mut expected: Option<u32> = None;
+    while seq != 0 {
+        if seq > header.covered_seq {
+            // A writer is moving this head right now.
+            return Err(Lookup::Unknown);
+        }
+        let entry = read_entry(index, seq).ok_or(Lookup::Damaged)?;
+        let ordinal = expected.unwrap_or(entry.ordinal);
+        let record = read_line(path, file, header.covered_len, entry);
+        let fits = ordinal != 0
+            && entry.ordinal == ordinal
+            && entry.prev < seq
+            // The first event of the case ends the chain; one that ends early skipped one.
+            && (ordinal == 1) == (entry.prev == 0)
+            && record
+                .as_ref()
+                .is_some_and(|r| r.seq == seq && r.case == case);
+        match record {
+            Some(record) if fits => records.push(record),
+            _ => return Err(Lookup::Damaged),
+        }
+        expected = Some(ordinal - 1);
+        seq = entry.prev;
+    }
+    records.reverse();
+    Ok(records)
+}
+
+/// The events of `case` among the committed lines after what the index covers.
+fn search_tail(
+    path: &Path,
+    file: &File,
+    header: &Header,
+    valid_len: u64,
+    last_seq: u64,
+    case: &str,
+) -> Option<Vec<Record>> {
+    let mut tail = vec![0u8; usize::try_from(valid_len - header.covered_len).ok()?];
+    read_at(file, &mut tail, header.covered_len).ok()?;
+    let found = find_case(path, &tail, tail.len() as u64, case).ok()?;
+    let mut last = header.covered_seq;
+    for record in &found {
+        if record.seq <= last || record.seq > last_seq {
+            return None;
+        }
+        last = record.seq;
+    }
+    Some(found)
 }
 
 /// The event on the line `entry` points at, which must be a whole line of the covered part.
@@ -809,3 +859,305 @@ fn patch_heads(index: &File, heads: &[(u64, u64)]) -> Option<()> {
     Some(())
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{append, note, opened, setup};
+    use super::super::{Ledger, NewEvent};
+    use super::*;
+    use std::fs;
+
+    /// Case ids read in every check: interleaved cases, on-call overrides, a case that does
+    /// not exist.
+    const CASES: [&str; 6] = ["ESC-1", "ESC-2", "ESC-3", "ESC-10", "ONCALL", "ESC-99"];
+
+    fn oncall(text: &str) -> NewEvent {
+        note(ONCALL, text)
+    }
+
+    /// Ten cases whose events interleave, batches of several cases, on-call overrides.
+    fn interleaved() -> (tempfile::TempDir, Ledger) {
+        let (dir, ledger) = setup();
+        for n in 1..=10 {
+            append(&ledger, vec![opened(&format!("ESC-{n}"))]);
+        }
+        for round in 0..5 {
+            let text = format!("round {round}");
+            append(
+                &ledger,
+                vec![note("ESC-1", &text), note("ESC-3", &text), oncall(&text)],
+            );
+            append(&ledger, vec![note("ESC-2", &text)]);
+            append(&ledger, vec![note("ESC-10", &text), note("ESC-1", &text)]);
+        }
+        (dir, ledger)
+    }
+
+    /// The events of `case` from a full scan.
+    fn scanned(ledger: &Ledger, case: &str) -> Vec<Record> {
+        let all = ledger.read_all().expect("full scan");
+        all.into_iter().filter(|r| r.case == case).collect()
+    }
+
+    /// The events of `case` through the index alone, `None` if it cannot answer.
+    fn indexed(ledger: &Ledger, case: &str) -> Option<Vec<Record>> {
+        let file = File::open(ledger.path()).expect("ledger");
+        ledger.read_case_indexed(&file, case)
+    }
+
+    fn index_path(ledger: &Ledger) -> std::path::PathBuf {
+        ledger.sidecar("cases")
+    }
+
+    fn header(ledger: &Ledger) -> Option<Header> {
+        read_header(&File::open(index_path(ledger)).ok()?)
+    }
+
+    /// Every case reads as a full scan has it, without error; through the index too if
+    /// `through_index`.
+    fn assert_right_answers(ledger: &Ledger, through_index: bool, what: &str) {
+        for case in CASES {
+            let expected = scanned(ledger, case);
+            let read = ledger.read_case(case);
+            assert_eq!(read.ok().as_ref(), Some(&expected), "{what}: {case}");
+            if through_index {
+                assert_eq!(
+                    indexed(ledger, case).as_ref(),
+                    Some(&expected),
+                    "{what}: {case} through the index"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn reads_through_the_index_equal_a_full_scan() {
+        let (_dir, ledger) = interleaved();
+        assert_right_answers(&ledger, true, "interleaved");
+        let h = header(&ledger).expect("an index");
+        let len = fs::metadata(ledger.path()).unwrap().len();
+        assert_eq!((h.state, h.covered_len), (CLEAN, len));
+        assert_eq!(scanned(&ledger, "ESC-1").len(), 11);
+    }
+
+    #[test]
+    fn a_lagging_index_answers_from_the_tail_and_the_next_writer_extends_it() {
+        let (_dir, ledger) = interleaved();
+        let before = fs::read(index_path(&ledger)).unwrap();
+        // A writer that does not keep the index (an older esc, or one that crashed after
+        // the ledger's sync): simulated by putting the old index back.
+        append(&ledger, vec![note("ESC-1", "later"), note("ESC-2", "later")]);
+        append(&ledger, vec![opened("ESC-11"), oncall("later")]);
+        fs::write(index_path(&ledger), &before).unwrap();
+        let len = fs::metadata(ledger.path()).unwrap().len();
+        assert!(header(&ledger).unwrap().covered_len < len);
+        assert_right_answers(&ledger, true, "lagging index");
+        assert_eq!(indexed(&ledger, "ESC-11").map(|r| r.len()), Some(1));
+
+        append(&ledger, vec![note("ESC-11", "extended")]);
+        let len = fs::metadata(ledger.path()).unwrap().len();
+        assert_eq!(header(&ledger).unwrap().covered_len, len, "extended");
+        assert_right_answers(&ledger, true, "extended index");
+        assert_eq!(indexed(&ledger, "ESC-11").map(|r| r.len()), Some(2));
+    }
+
+    /// Rewrites the index's header with `change` applied (a valid check, so only the
+    /// meaning of the fields is wrong).
+    fn forge_header(ledger: &Ledger, change: impl Fn(&mut Header)) {
+        let index = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(index_path(ledger))
+            .unwrap();
+        let mut h = read_header(&index).unwrap();
+        change(&mut h);
+        write_at(&index, &h.encode(), 0).unwrap();
+    }
+
+    /// Rewrites entry `i` with `change` applied to its event part, checks recomputed.
+    fn forge_entry(ledger: &Ledger, i: u64, change: impl Fn(&mut Entry)) {
+        let index = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(index_path(ledger))
+            .unwrap();
+        let (mut entry, _, _) = read_raw(&index, i).unwrap();
+        change(&mut entry);
+        let mut bytes = Vec::new();
+        entry.encode(i, &mut bytes);
+        write_at(&index, &bytes, entry_pos(i).unwrap()).unwrap();
+    }
+
+    #[test]
+    fn a_damaged_or_foreign_index_never_changes_an_answer() {
+        let (dir, ledger) = interleaved();
+        let good = fs::read(index_path(&ledger)).unwrap();
+        let (_other_dir, other) = interleaved();
+        let foreign = fs::read(index_path(&other)).unwrap();
+        let head_of_1 = scanned(&ledger, "ESC-1").last().unwrap().seq;
+        let damages: Vec<(&str, Box<dyn Fn()>)> = vec![
+            ("deleted", Box::new(|| fs::remove_file(index_path(&ledger)).unwrap())),
+            ("empty", Box::new(|| fs::write(index_path(&ledger), b"").unwrap())),
+            (
+                "truncated",
+                Box::new(|| fs::write(index_path(&ledger), &good[..good.len() / 2]).unwrap()),
+            ),
+            (
+                "garbage",
+                Box::new(|| {
+                    let junk: Vec<u8> = (0..good.len()).map(|i| (i * 7 + 3) as u8).collect();
+                    fs::write(index_path(&ledger), junk).unwrap()
+                }),
+            ),
+            (
+                "garbage after the header",
+                Box::new(|| {
+                    let mut bytes = good.clone();
+                    bytes[HEADER_LEN as usize..].fill(0x5a);
+                    fs::write(index_path(&ledger), bytes).unwrap()
+                }),
+            ),
+            (
+                "another ledger's",
+                Box::new(|| fs::write(index_path(&ledger), &foreign).unwrap()),
+            ),
+            ("left updating", Box::new(|| forge_header(&ledger, |h| h.state = UPDATING))),
+            ("another boot's", Box::new(|| forge_header(&ledger, |h| h.boot ^= 1))),
+            (
+                "covering more than the ledger",
+                Box::new(|| forge_header(&ledger, |h| h.covered_len += 1)),
+            ),
+            (
+                "skipping an event",
+                Box::new(|| forge_entry(&ledger, head_of_1, |e| e.prev = e.prev.saturating_sub(3))),
+            ),
+            (
+                "an ordinal off by one",
+                Box::new(|| forge_entry(&ledger, head_of_1, |e| e.ordinal -= 1)),
+            ),
+            (
+                "pointing at another case's line",
+                Box::new(|| forge_entry(&ledger, head_of_1, |e| e.offset = 17)),
+            ),
+        ];
+        for (what, damage) in &damages {
+            fs::write(index_path(&ledger), &good).unwrap();
+            damage();
+            assert_right_answers(&ledger, false, what);
+            assert_eq!(indexed(&ledger, "ESC-1"), None, "{what}: used");
+        }
+        // Every bit of the index flipped in turn: an answer is right or not given.
+        for i in 0..good.len() {
+            let mut bytes = good.clone();
+            bytes[i] ^= 0x10;
+            fs::write(index_path(&ledger), &bytes).unwrap();
+            for case in CASES {
+                if let Some(records) = indexed(&ledger, case) {
+                    assert_eq!(records, scanned(&ledger, case), "byte {i} flipped: {case}");
+                }
+            }
+        }
+        // A read that finds the damage marks the index unusable; the next writer rebuilds
+        // it, and it is used again.
+        for (what, damage) in &damages {
+            fs::write(index_path(&ledger), &good).unwrap();
+            damage();
+            assert_eq!(ledger.read_case("ESC-1").unwrap(), scanned(&ledger, "ESC-1"));
+            append(&ledger, vec![note("ESC-2", what)]);
+            assert_right_answers(&ledger, true, what);
+        }
+        drop(dir);
+    }
+
+    #[test]
+    fn the_index_never_points_into_a_cut_tail() {
+        let (_dir, ledger) = interleaved();
+        append(
+            &ledger,
+            vec![note("ESC-1", "a"), note("ESC-1", "b"), note("ESC-3", "c")],
+        );
+        let covered = header(&ledger).unwrap().covered_len;
+        // A crash cut the batch's last line: the whole batch is an uncommitted tail.
+        let bytes = fs::read(ledger.path()).unwrap();
+        fs::write(ledger.path(), &bytes[..bytes.len() - 10]).unwrap();
+        let expected: Vec<String> = scanned(&ledger, "ESC-1")
+            .iter()
+            .map(|r| format!("{:?}", r.event))
+            .collect();
+        assert!(!expected.iter().any(|e| e.contains("\"a\"")), "{expected:?}");
+        assert_right_answers(&ledger, false, "torn batch");
+        // The next writer cuts the tail and appends where it began; the index follows.
+        append(&ledger, vec![note("ESC-1", "after the cut")]);
+        let h = header(&ledger).unwrap();
+        assert!(h.covered_len < covered);
+        assert_eq!(h.covered_len, fs::metadata(ledger.path()).unwrap().len());
+        assert_right_answers(&ledger, true, "after the repair");
+    }
+
+    #[test]
+    fn an_edited_ledger_is_read_afresh_and_the_index_rebuilt() {
+        let (_dir, ledger) = interleaved();
+        // Two edits that keep every line's length: a note's text, and a note moved from
+        // ESC-2 to ESC-3 (the index would miss it in ESC-3's chain).
+        let text = fs::read_to_string(ledger.path()).unwrap();
+        let edited = text
+            .replacen("round 1", "ROUND 1", 1)
+            .replacen("\"case\":\"ESC-2\",\"event\":\"noted\"", "\"case\":\"ESC-3\",\"event\":\"noted\"", 1);
+        assert_ne!(edited, text);
+        assert_eq!(edited.len(), text.len());
+        fs::write(ledger.path(), &edited).unwrap();
+        let ours = scanned(&ledger, "ESC-3");
+        assert_right_answers(&ledger, false, "edited");
+        assert_eq!(ledger.read_case("ESC-3").unwrap(), ours);
+        // The full scan that vouched for the edited file marked the index unusable.
+        assert_eq!(indexed(&ledger, "ESC-3"), None);
+        append(&ledger, vec![note("ESC-3", "after the edit")]);
+        assert_right_answers(&ledger, true, "rebuilt after the edit");
+    }
+
+    #[test]
+    fn readers_never_create_the_index() {
+        let (_dir, ledger) = interleaved();
+        fs::remove_file(index_path(&ledger)).unwrap();
+        assert_right_answers(&ledger, false, "no index");
+        assert!(!index_path(&ledger).exists());
+        append(&ledger, vec![note("ESC-1", "writer")]);
+        assert!(index_path(&ledger).exists());
+        assert_right_answers(&ledger, true, "built by the writer");
+    }
+
+    #[test]
+    fn a_case_numbered_beyond_its_seq_is_read_without_the_index() {
+        let (_dir, ledger) = setup();
+        append(&ledger, vec![opened("ESC-1")]);
+        append(&ledger, vec![opened("ESC-1000")]);
+        append(&ledger, vec![opened("ESC-1001"), note("ESC-1", "x")]);
+        append(&ledger, vec![note("ESC-1000", "y"), note("ESC-1001", "z")]);
+        assert_eq!(header(&ledger).unwrap().unslotted_from, 1000);
+        for case in ["ESC-1", "ESC-1000", "ESC-1001", "ESC-999"] {
+            assert_eq!(ledger.read_case(case).unwrap(), scanned(&ledger, case));
+        }
+        assert_eq!(indexed(&ledger, "ESC-1").map(|r| r.len()), Some(2));
+        assert_eq!(indexed(&ledger, "ESC-1000"), None);
+        assert_eq!(indexed(&ledger, "ESC-1001"), None);
+    }
+
+    #[test]
+    fn a_large_batch_is_indexed_in_chunks() {
+        let (_dir, ledger) = setup();
+        let n = WRITE_CHUNK as u64 + 100;
+        let mut batch: Vec<NewEvent> = (1..=n).map(|i| opened(&format!("ESC-{i}"))).collect();
+        batch.push(note("ESC-5", "x"));
+        append(&ledger, batch);
+        append(&ledger, vec![note("ESC-65600", "y"), note("ESC-2", "z")]);
+        for case in ["ESC-1", "ESC-2", "ESC-5", "ESC-65536", "ESC-65600"] {
+            assert_eq!(indexed(&ledger, case), Some(scanned(&ledger, case)), "{case}");
+        }
+        // Rebuilt from scratch, the same.
+        fs::remove_file(index_path(&ledger)).unwrap();
+        append(&ledger, vec![note("ESC-1", "w")]);
+        for case in ["ESC-1", "ESC-2", "ESC-5", "ESC-65536", "ESC-65600"] {
+            assert_eq!(indexed(&ledger, case), Some(scanned(&ledger, case)), "{case}");
+        }
+    }
+}
