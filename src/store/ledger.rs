@@ -22,6 +22,10 @@
 //!
 //! - `ledger.jsonl.lock` — the write lock. It is never deleted (deleting a lock file races).
 //! - `ledger.jsonl.idx` — the checkpoint, a cache (see below). Deleting it loses nothing.
+//! - `ledger.jsonl.cases` — the per-case index, a cache (see [`case_index`]): where each
+//!   case's lines are, so that [`Ledger::read_case`] reads only those. Made and kept by
+//!   writers, used only when the checkpoint vouches for the file and every line read
+//!   through it checks out. Deleting it loses nothing.
 //! - `ledger.jsonl.torn` — torn and uncommitted tails cut from the ledger's end, kept for
 //!   inspection.
 //!
@@ -97,7 +101,8 @@
 //! A checkpoint that fails any of these — forged, stale, from another ledger — is ignored and
 //! the ledger is scanned in full, which rewrites it. A file with a tail is always scanned.
 //! The reads that return records ([`Ledger::read_all`], [`Ledger::read_case`]) always read
-//! the file and report damage they meet, checkpoint or not. (The checkpoint guards against
+//! the file and report damage they meet, checkpoint or not ([`Ledger::read_case`] reads
+//! only its case's lines when the per-case index can answer). (The checkpoint guards against
 //! mistakes and stale copies, not against someone who may write the ledger's directory: they
 //! could edit the ledger itself.)
 //!
