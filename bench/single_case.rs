@@ -31,7 +31,13 @@ struct Ledger {
 }
 
 /// Runs esc with `--json` and returns the `id` it printed.
-fn open_case(esc: &Path, policy: &Path, ledger: &Path, now: &str, title: &str) -> Result<String, String> {
+fn open_case(
+    esc: &Path,
+    policy: &Path,
+    ledger: &Path,
+    now: &str,
+    title: &str,
+) -> Result<String, String> {
     let out = Command::new(esc)
         .args(["--policy".as_ref(), policy.as_os_str()])
         .args(["--ledger".as_ref(), ledger.as_os_str()])
@@ -152,7 +158,13 @@ pub fn run(
     for path in [&empty_path, &big_path] {
         let mut fresh = Vec::new();
         for i in 0..2 * (runs + 1) + 1 {
-            fresh.push(open_case(esc, policy_path, path, &now, &format!("bench {i}"))?);
+            fresh.push(open_case(
+                esc,
+                policy_path,
+                path,
+                &now,
+                &format!("bench {i}"),
+            )?);
         }
         ledgers.push(Ledger {
             path: path.clone(),
@@ -178,10 +190,9 @@ pub fn run(
         (
             "escalate",
             Box::new(move |l: &Ledger, i| {
-                let id = l.fresh[2 + runs + i].clone();
-                ["escalate", &id, "--reason", "r", "--summary", "s", "--tried", "t"]
-                    .map(String::from)
-                    .to_vec()
+                let id = &l.fresh[2 + runs + i];
+                let handoff = format!("escalate {id} --reason r --summary s --tried t");
+                handoff.split(' ').map(String::from).collect()
             }),
         ),
     ];
@@ -211,7 +222,11 @@ pub fn run(
             mids.push(t);
         }
     }
-    table.push((format!("show {mid} (generated, ~10 events)"), None, stats(mids)));
+    table.push((
+        format!("show {mid} (generated, ~10 events)"),
+        None,
+        stats(mids),
+    ));
 
     let mut out = String::new();
     let _ = writeln!(
@@ -248,7 +263,11 @@ pub fn run(
             }
             None => ("-".into(), "-".into(), ""),
         };
-        let _ = writeln!(out, "| `{label}` | {e} | {} | {ratio} | {verdict} |", cell(big));
+        let _ = writeln!(
+            out,
+            "| `{label}` | {e} | {} | {ratio} | {verdict} |",
+            cell(big)
+        );
     }
     if keep.is_none() {
         drop(tmp);

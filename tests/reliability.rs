@@ -664,7 +664,9 @@ fn the_case_index_never_changes_what_single_case_commands_see() {
 
     let damages: [(&str, &dyn Fn()); 4] = [
         ("deleted", &|| fs::remove_file(&index).unwrap()),
-        ("truncated", &|| fs::write(&index, &good[..good.len() / 3]).unwrap()),
+        ("truncated", &|| {
+            fs::write(&index, &good[..good.len() / 3]).unwrap()
+        }),
         ("garbage", &|| {
             let junk: Vec<u8> = good.iter().map(|b| b.wrapping_mul(31) ^ 0xa5).collect();
             fs::write(&index, junk).unwrap()
@@ -687,12 +689,19 @@ fn the_case_index_never_changes_what_single_case_commands_see() {
         // Writes go on, and what they see is right.
         rig.ok(&["note", "1", &format!("after the index was {what}")]);
         let after = rig.ok(&["--json", "show", "1"]);
-        assert!(after.contains(&format!("after the index was {what}")), "{what}");
+        assert!(
+            after.contains(&format!("after the index was {what}")),
+            "{what}"
+        );
     }
     // An edit of the ledger outside esc: the checkpoint no longer vouches, every command
     // reads the edited file.
     let text = String::from_utf8(rig.bytes()).unwrap();
-    fs::write(rig.ledger(), text.replacen("round 0 on 3", "ROUND 0 ON 3", 1)).unwrap();
+    fs::write(
+        rig.ledger(),
+        text.replacen("round 0 on 3", "ROUND 0 ON 3", 1),
+    )
+    .unwrap();
     assert!(rig.ok(&["show", "3"]).contains("ROUND 0 ON 3"));
     rig.ok(&["note", "3", "after the edit"]);
     let shown3 = rig.ok(&["show", "3"]);

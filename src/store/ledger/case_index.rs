@@ -206,7 +206,13 @@ impl Entry {
 
     fn check(&self, i: u64) -> u32 {
         let mut h = hasher();
-        for n in [i, self.offset, u64::from(self.len), u64::from(self.ordinal), self.prev] {
+        for n in [
+            i,
+            self.offset,
+            u64::from(self.len),
+            u64::from(self.ordinal),
+            self.prev,
+        ] {
             h.write_u64(n);
         }
         h.finish() as u32
@@ -384,7 +390,10 @@ fn open_fitting(
     }
     if header.covered_seq > 0 {
         let last = read_entry(&index, header.covered_seq)?;
-        let ends_at = last.offset.checked_add(u64::from(last.len))?.checked_add(1)?;
+        let ends_at = last
+            .offset
+            .checked_add(u64::from(last.len))?
+            .checked_add(1)?;
         if ends_at != header.covered_len || last.len as usize != line.len() {
             return None;
         }
@@ -562,14 +571,15 @@ pub(super) fn after_append(
     };
     let mut options = OpenOptions::new();
     options.read(true).write(true);
-    let extended = open_fitting(index_path, &mut options, file, start, start_seq)
-        .and_then(|(index, header)| {
+    let extended = open_fitting(index_path, &mut options, file, start, start_seq).and_then(
+        |(index, header)| {
             let mut builder = Builder::new(path, file, index, header, false);
             // Marked as being changed first: if this writer dies midway, nothing in the
             // file is trusted.
             builder.set_state(UPDATING)?;
             builder.add_all(start, lines)
-        });
+        },
+    );
     if extended.is_none() {
         let _ = rebuild(path, index_path, file, identity, start, lines);
     }
@@ -711,7 +721,9 @@ impl<'a> Builder<'a> {
     fn add_all(mut self, start: u64, lines: &[Line<'_>]) -> Option<()> {
         let ledger = self.ledger;
         if start > self.header.covered_len {
-            scan(ledger, self.header.covered_len, start, |line| self.add(line))?;
+            scan(ledger, self.header.covered_len, start, |line| {
+                self.add(line)
+            })?;
         }
         if lines.first().is_some_and(|l| l.offset != start) {
             return None;
@@ -859,7 +871,6 @@ fn patch_heads(index: &File, heads: &[(u64, u64)]) -> Option<()> {
     Some(())
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::super::tests::{append, note, opened, setup};
@@ -946,7 +957,10 @@ mod tests {
         let before = fs::read(index_path(&ledger)).unwrap();
         // A writer that does not keep the index (an older esc, or one that crashed after
         // the ledger's sync): simulated by putting the old index back.
-        append(&ledger, vec![note("ESC-1", "later"), note("ESC-2", "later")]);
+        append(
+            &ledger,
+            vec![note("ESC-1", "later"), note("ESC-2", "later")],
+        );
         append(&ledger, vec![opened("ESC-11"), oncall("later")]);
         fs::write(index_path(&ledger), &before).unwrap();
         let len = fs::metadata(ledger.path()).unwrap().len();
@@ -995,9 +1009,16 @@ mod tests {
         let (_other_dir, other) = interleaved();
         let foreign = fs::read(index_path(&other)).unwrap();
         let head_of_1 = scanned(&ledger, "ESC-1").last().unwrap().seq;
-        let damages: Vec<(&str, Box<dyn Fn()>)> = vec![
-            ("deleted", Box::new(|| fs::remove_file(index_path(&ledger)).unwrap())),
-            ("empty", Box::new(|| fs::write(index_path(&ledger), b"").unwrap())),
+        type Damage<'a> = (&'a str, Box<dyn Fn() + 'a>);
+        let damages: Vec<Damage> = vec![
+            (
+                "deleted",
+                Box::new(|| fs::remove_file(index_path(&ledger)).unwrap()),
+            ),
+            (
+                "empty",
+                Box::new(|| fs::write(index_path(&ledger), b"").unwrap()),
+            ),
             (
                 "truncated",
                 Box::new(|| fs::write(index_path(&ledger), &good[..good.len() / 2]).unwrap()),
@@ -1021,8 +1042,14 @@ mod tests {
                 "another ledger's",
                 Box::new(|| fs::write(index_path(&ledger), &foreign).unwrap()),
             ),
-            ("left updating", Box::new(|| forge_header(&ledger, |h| h.state = UPDATING))),
-            ("another boot's", Box::new(|| forge_header(&ledger, |h| h.boot ^= 1))),
+            (
+                "left updating",
+                Box::new(|| forge_header(&ledger, |h| h.state = UPDATING)),
+            ),
+            (
+                "another boot's",
+                Box::new(|| forge_header(&ledger, |h| h.boot ^= 1)),
+            ),
             (
                 "covering more than the ledger",
                 Box::new(|| forge_header(&ledger, |h| h.covered_len += 1)),
@@ -1062,7 +1089,10 @@ mod tests {
         for (what, damage) in &damages {
             fs::write(index_path(&ledger), &good).unwrap();
             damage();
-            assert_eq!(ledger.read_case("ESC-1").unwrap(), scanned(&ledger, "ESC-1"));
+            assert_eq!(
+                ledger.read_case("ESC-1").unwrap(),
+                scanned(&ledger, "ESC-1")
+            );
             append(&ledger, vec![note("ESC-2", what)]);
             assert_right_answers(&ledger, true, what);
         }
@@ -1084,7 +1114,10 @@ mod tests {
             .iter()
             .map(|r| format!("{:?}", r.event))
             .collect();
-        assert!(!expected.iter().any(|e| e.contains("\"a\"")), "{expected:?}");
+        assert!(
+            !expected.iter().any(|e| e.contains("\"a\"")),
+            "{expected:?}"
+        );
         assert_right_answers(&ledger, false, "torn batch");
         // The next writer cuts the tail and appends where it began; the index follows.
         append(&ledger, vec![note("ESC-1", "after the cut")]);
@@ -1100,9 +1133,11 @@ mod tests {
         // Two edits that keep every line's length: a note's text, and a note moved from
         // ESC-2 to ESC-3 (the index would miss it in ESC-3's chain).
         let text = fs::read_to_string(ledger.path()).unwrap();
-        let edited = text
-            .replacen("round 1", "ROUND 1", 1)
-            .replacen("\"case\":\"ESC-2\",\"event\":\"noted\"", "\"case\":\"ESC-3\",\"event\":\"noted\"", 1);
+        let edited = text.replacen("round 1", "ROUND 1", 1).replacen(
+            "\"case\":\"ESC-2\",\"event\":\"noted\"",
+            "\"case\":\"ESC-3\",\"event\":\"noted\"",
+            1,
+        );
         assert_ne!(edited, text);
         assert_eq!(edited.len(), text.len());
         fs::write(ledger.path(), &edited).unwrap();
@@ -1151,13 +1186,21 @@ mod tests {
         append(&ledger, batch);
         append(&ledger, vec![note("ESC-65600", "y"), note("ESC-2", "z")]);
         for case in ["ESC-1", "ESC-2", "ESC-5", "ESC-65536", "ESC-65600"] {
-            assert_eq!(indexed(&ledger, case), Some(scanned(&ledger, case)), "{case}");
+            assert_eq!(
+                indexed(&ledger, case),
+                Some(scanned(&ledger, case)),
+                "{case}"
+            );
         }
         // Rebuilt from scratch, the same.
         fs::remove_file(index_path(&ledger)).unwrap();
         append(&ledger, vec![note("ESC-1", "w")]);
         for case in ["ESC-1", "ESC-2", "ESC-5", "ESC-65536", "ESC-65600"] {
-            assert_eq!(indexed(&ledger, case), Some(scanned(&ledger, case)), "{case}");
+            assert_eq!(
+                indexed(&ledger, case),
+                Some(scanned(&ledger, case)),
+                "{case}"
+            );
         }
     }
 }
