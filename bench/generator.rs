@@ -701,7 +701,7 @@ fn simulate<'p>(
 }
 
 /// Write `records` as a ledger at `path` (replacing any file there, mode 0600), and remove a
-/// stale checkpoint `<path>.idx` beside it. Returns the file's size in bytes.
+/// stale checkpoint `<path>.idx` and case index `<path>.cases` beside it. Returns the file's size in bytes.
 pub fn write(path: &Path, records: &[Record]) -> io::Result<u64> {
     let mut options = OpenOptions::new();
     options.write(true).create(true).truncate(true);
@@ -716,11 +716,13 @@ pub fn write(path: &Path, records: &[Record]) -> io::Result<u64> {
         use std::os::unix::fs::PermissionsExt;
         file.set_permissions(fs::Permissions::from_mode(0o600))?;
     }
-    let mut idx = path.as_os_str().to_owned();
-    idx.push(".idx");
-    match fs::remove_file(&idx) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-        _ => {}
+    for ext in [".idx", ".cases"] {
+        let mut side = path.as_os_str().to_owned();
+        side.push(ext);
+        match fs::remove_file(&side) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
     }
     let mut w = BufWriter::with_capacity(1 << 20, file);
     w.write_all(b"{\"esc_ledger\":1}\n")?;

@@ -4,7 +4,10 @@
 //! cargo run --release --example bench                      # 0, 10k, 100k cases, 15 runs
 //! cargo run --release --example bench -- --quick           # smoke run: 0 and 10k cases, 5 runs
 //! cargo run --release --example bench -- --cases 0,50000 --runs 9 --policy policies/it-helpdesk.toml
+//! cargo run --release --example bench -- --single-case --runs 9    # show/note/ack/escalate: empty vs 1M cases
 //! ```
+//!
+//! `--single-case` measures something else: see `bench/single_case.rs`.
 //!
 //! It first runs `cargo build --release --bin esc` (skip with `--no-build`) and then times the
 //! release binary `target/release/esc` (or `--esc PATH`) as fresh processes, each with
@@ -27,6 +30,8 @@
 mod common;
 #[path = "generator.rs"]
 mod generator;
+#[path = "single_case.rs"]
+mod single_case;
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use clap::Parser;
@@ -62,6 +67,16 @@ struct Args {
     /// Keep the generated ledgers (the temporary directory is printed)
     #[arg(long)]
     keep: bool,
+    /// Instead: `show`, `note`, `ack` and `escalate` on an empty ledger vs one of `--big`
+    /// cases, with the ratio to the ≤ 2× target
+    #[arg(long)]
+    single_case: bool,
+    /// Cases in the big ledger of `--single-case`
+    #[arg(long, default_value_t = 1_000_000)]
+    big: u64,
+    /// With `--single-case`: keep the big ledger in this directory and reuse it next time
+    #[arg(long)]
+    dir: Option<PathBuf>,
 }
 
 /// What was measured for one ledger size.
@@ -120,6 +135,19 @@ fn run(args: &Args) -> Result<(), String> {
     let policy = generator::load_policy(&policy_path)?;
 
     print_header(args, &esc, &policy_path);
+    if args.single_case {
+        let report = single_case::run(
+            &esc,
+            &policy_path,
+            &policy,
+            args.big,
+            args.runs,
+            args.seed,
+            args.dir.as_deref(),
+        )?;
+        print!("{report}");
+        return Ok(());
+    }
     let mut samples = Vec::new();
     for &cases in &args.cases {
         eprintln!("== {cases} cases");

@@ -247,15 +247,32 @@ fn read_only_commands_create_no_files() {
         return;
     }
     let env = env();
+    let read_only = |env: &TestEnv| {
+        for (_, args) in COMMANDS {
+            env.esc(args).env("ESC_NOW", NOW).assert().success();
+        }
+        env.esc(&["show", "ESC-1"])
+            .env("ESC_NOW", NOW)
+            .assert()
+            .success();
+    };
     let before = names(&env);
-    for (_, args) in COMMANDS {
-        env.esc(args).env("ESC_NOW", NOW).assert().success();
-    }
-    env.esc(&["show", "ESC-1"])
+    read_only(&env);
+    assert_eq!(names(&env), before, "a read-only command created a file");
+    assert!(!env.dir.path().join("ledger.jsonl.cases").exists());
+    // After a writer made the lock, the checkpoint and the case index, reads still create
+    // nothing (and the index is only made by writers).
+    env.esc(&["note", "ESC-1", "a writer"])
         .env("ESC_NOW", NOW)
         .assert()
         .success();
-    assert_eq!(names(&env), before, "a read-only command created a file");
+    let written = names(&env);
+    assert!(
+        written.contains(&"ledger.jsonl.cases".to_string()),
+        "{written:?}"
+    );
+    read_only(&env);
+    assert_eq!(names(&env), written, "a read-only command created a file");
 }
 
 fn names(env: &TestEnv) -> Vec<String> {

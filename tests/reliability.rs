@@ -606,6 +606,7 @@ fn a_new_ledger_is_readable_by_its_owner_only() {
     assert_eq!(mode(&rig.ledger()), 0o600, "ledger");
     assert_eq!(mode(&rig.sidecar("lock")), 0o600, "lock file");
     assert_eq!(mode(&rig.sidecar("idx")), 0o600, "checkpoint");
+    assert_eq!(mode(&rig.sidecar("cases")), 0o600, "case index");
 
     // A torn fragment kept aside is private too.
     append_raw(&rig, b"{\"seq\":2,");
@@ -625,4 +626,85 @@ fn a_new_ledger_is_readable_by_its_owner_only() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(mode(&nested), 0o600, "nested ledger");
+}
+
+/// What `show` and `--json show` print for three interleaved cases.
+fn shown(rig: &Rig) -> Vec<String> {
+    ["1", "2", "3"]
+        .iter()
+        .flat_map(|id| [rig.ok(&["show", id]), rig.ok(&["--json", "show", id])])
+        .collect()
+}
+
+#[test]
+fn the_case_index_never_changes_what_single_case_commands_see() {
+    if file_only("the case index beside the ledger") {
+        return;
+    }
+    let rig = Rig::new();
+    for title in ["one", "two", "three"] {
+        rig.ok(&["open", title]);
+    }
+    for round in 0..3 {
+        for id in ["1", "3", "2"] {
+            rig.ok(&["note", id, &format!("round {round} on {id}")]);
+        }
+    }
+    let index = rig.sidecar("cases");
+    assert!(index.exists(), "the first writer builds the index");
+    let good = fs::read(&index).unwrap();
+
+    // A writer that left the index behind (an older esc): the index is put back as it was
+    // before the last note.
+    rig.ok(&["note", "2", "while the index lagged"]);
+    let lagging = shown(&rig);
+    fs::write(&index, &good).unwrap();
+    assert_eq!(shown(&rig), lagging, "lagging index");
+    assert!(lagging[2].contains("while the index lagged"));
+
+    let damages: [(&str, &dyn Fn()); 4] = [
+        ("deleted", &|| fs::remove_file(&index).unwrap()),
+        ("truncated", &|| {
+            fs::write(&index, &good[..good.len() / 3]).unwrap()
+        }),
+        ("garbage", &|| {
+            let junk: Vec<u8> = good.iter().map(|b| b.wrapping_mul(31) ^ 0xa5).collect();
+            fs::write(&index, junk).unwrap()
+        }),
+        ("entries garbled", &|| {
+            let mut bytes = good.clone();
+            for b in bytes.iter_mut().skip(96).step_by(7) {
+                *b ^= 0xff;
+            }
+            fs::write(&index, bytes).unwrap()
+        }),
+    ];
+    for (what, damage) in damages {
+        // What a read without any index (the full scan) shows.
+        let _ = fs::remove_file(&index);
+        let truth = shown(&rig);
+        fs::write(&index, &good).unwrap();
+        damage();
+        assert_eq!(shown(&rig), truth, "index {what}");
+        // Writes go on, and what they see is right.
+        rig.ok(&["note", "1", &format!("after the index was {what}")]);
+        let after = rig.ok(&["--json", "show", "1"]);
+        assert!(
+            after.contains(&format!("after the index was {what}")),
+            "{what}"
+        );
+    }
+    // An edit of the ledger outside esc: the checkpoint no longer vouches, every command
+    // reads the edited file.
+    let text = String::from_utf8(rig.bytes()).unwrap();
+    fs::write(
+        rig.ledger(),
+        text.replacen("round 0 on 3", "ROUND 0 ON 3", 1),
+    )
+    .unwrap();
+    assert!(rig.ok(&["show", "3"]).contains("ROUND 0 ON 3"));
+    rig.ok(&["note", "3", "after the edit"]);
+    let shown3 = rig.ok(&["show", "3"]);
+    assert!(shown3.contains("ROUND 0 ON 3") && shown3.contains("after the edit"));
+    rig.verify_ok();
 }

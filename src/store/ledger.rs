@@ -22,6 +22,10 @@
 //!
 //! - `ledger.jsonl.lock` — the write lock. It is never deleted (deleting a lock file races).
 //! - `ledger.jsonl.idx` — the checkpoint, a cache (see below). Deleting it loses nothing.
+//! - `ledger.jsonl.cases` — the per-case index, a cache (see [`case_index`]): where each
+//!   case's lines are, so that [`Ledger::read_case`] reads only those. Made and kept by
+//!   writers, used only when the checkpoint vouches for the file and every line read
+//!   through it checks out. Deleting it loses nothing.
 //! - `ledger.jsonl.torn` — torn and uncommitted tails cut from the ledger's end, kept for
 //!   inspection.
 //!
@@ -97,13 +101,16 @@
 //! A checkpoint that fails any of these — forged, stale, from another ledger — is ignored and
 //! the ledger is scanned in full, which rewrites it. A file with a tail is always scanned.
 //! The reads that return records ([`Ledger::read_all`], [`Ledger::read_case`]) always read
-//! the file and report damage they meet, checkpoint or not. (The checkpoint guards against
+//! the file and report damage they meet, checkpoint or not ([`Ledger::read_case`] reads
+//! only its case's lines when the per-case index can answer). (The checkpoint guards against
 //! mistakes and stale copies, not against someone who may write the ledger's directory: they
 //! could edit the ledger itself.)
 //!
 //! A reader without the lock writes a checkpoint only if it can take the lock at once and the
 //! ledger is still exactly what it scanned; failures to write a checkpoint are ignored (it is
 //! only a cache, and one that does not vouch for the file is never used).
+
+mod case_index;
 
 use crate::case::event::ONCALL;
 use crate::case::{Event, NewEvent, Record};
@@ -384,6 +391,9 @@ impl Ledger {
         let Some(mut file) = self.open_to_read()? else {
             return Ok(Vec::new());
         };
+        if let Some(records) = self.read_case_indexed(&file, case) {
+            return Ok(records);
+        }
         let image = read_from(&self.path, &mut file)?;
         let path = &self.path;
         // The fast path needs the checkpoint's word that esc itself wrote (and so checked)
@@ -403,6 +413,45 @@ impl Ledger {
             self.refresh_checkpoint(stamp, State::new(layout), Access::Unlocked, &file);
         }
         Ok(records)
+    }
+
+    /// The events of `case` through the per-case index (`<ledger>.cases`), reading only that
+    /// case's lines; `None` when the checkpoint does not vouch for the file or the index
+    /// cannot answer for certain (see `case_index`). An index found wrong about the case is
+    /// marked unusable, so that the next writer rebuilds it: by a reader only if it can take
+    /// the lock at once and the index is still wrong then (not a writer's update in flight).
+    fn read_case_indexed(&self, file: &File, case: &str) -> Option<Vec<Record>> {
+        let cases = self.sidecar("cases");
+        let lookup = || {
+            let Some(checkpoint) = file
+                .metadata()
+                .ok()
+                .and_then(|meta| Stamp::of(&meta))
+                .and_then(|stamp| self.load_checkpoint(stamp, file))
+            else {
+                return case_index::Lookup::Unknown;
+            };
+            case_index::read_case(
+                &self.path,
+                &cases,
+                file,
+                checkpoint.valid_len,
+                checkpoint.last_seq,
+                case,
+            )
+        };
+        match lookup() {
+            case_index::Lookup::Found(records) => return Some(records),
+            case_index::Lookup::Unknown => return None,
+            case_index::Lookup::Damaged => {}
+        }
+        if self.sidecar("lock").exists()
+            && let Ok(Some(_locks)) = self.take_locks(false)
+            && lookup() == case_index::Lookup::Damaged
+        {
+            case_index::invalidate(&cases);
+        }
+        None
     }
 
     /// The last `seq`, 0 for an empty ledger.
@@ -736,8 +785,13 @@ impl Ledger {
             return;
         };
         let checkpoint = Checkpoint::new(stamp, state, &last);
+        // The file changed in a way no checkpoint recorded (an edit, a restored copy): the
+        // per-case index is not extended over it but rebuilt by the next writer. Marked
+        // before the new checkpoint is written, so no reader trusts both together.
+        let cases = self.sidecar("cases");
         match access {
             Access::Locked => {
+                case_index::invalidate(&cases);
                 let _ = self.write_checkpoint(&checkpoint);
             }
             Access::Unlocked => {
@@ -754,6 +808,7 @@ impl Ledger {
                     .and_then(|meta| Stamp::of(&meta))
                     == Some(stamp);
                 if unchanged {
+                    case_index::invalidate(&cases);
                     let _ = self.write_checkpoint(&checkpoint);
                 }
             }
@@ -822,12 +877,14 @@ impl WriteGuard<'_> {
         let mut max_case = state.max_case;
         let mut oncall = state.oncall;
         let mut last_line_start = 0;
+        let mut line_starts = Vec::with_capacity(count);
         for (i, (seq, event)) in (state.last_seq + 1..).zip(events).enumerate() {
             let mut record = event.into_record(seq);
             record.login = crate::store::login();
             max_case = admit(path, &record, max_case)?;
             oncall |= record.case == ONCALL;
             last_line_start = buf.len();
+            line_starts.push(last_line_start);
             encode(path, &record, &mut buf)?;
             debug_assert!(!buf[last_line_start..].contains(&b'\n'));
             if i + 1 < count {
@@ -888,6 +945,28 @@ impl WriteGuard<'_> {
             };
             let last = &buf[last_line_start..buf.len() - 1];
             let _ = ledger.write_checkpoint(&Checkpoint::new(stamp, after, last));
+            // The index after the ledger's sync: a crash before it leaves an index that
+            // lags behind, which the next writer extends.
+            let ends = line_starts.iter().skip(1).copied().chain([buf.len()]);
+            let lines: Vec<case_index::Line<'_>> = line_starts
+                .iter()
+                .zip(ends)
+                .zip(&records)
+                .map(|((&from, to), record)| case_index::Line {
+                    offset: start + from as u64,
+                    len: (to - from - 1) as u64,
+                    seq: record.seq,
+                    case: &record.case,
+                })
+                .collect();
+            case_index::after_append(
+                path,
+                &ledger.sidecar("cases"),
+                &file,
+                start,
+                state.last_seq,
+                &lines,
+            );
         }
         Ok(records)
     }
@@ -1897,7 +1976,7 @@ mod tests {
             .expect("valid time")
     }
 
-    fn note(case: &str, text: &str) -> NewEvent {
+    pub(super) fn note(case: &str, text: &str) -> NewEvent {
         NewEvent {
             policy: None,
             at: at(1),
@@ -1907,7 +1986,7 @@ mod tests {
         }
     }
 
-    fn opened(case: &str) -> NewEvent {
+    pub(super) fn opened(case: &str) -> NewEvent {
         NewEvent {
             policy: None,
             at: at(0),
@@ -1930,12 +2009,12 @@ mod tests {
         }
     }
 
-    fn append(ledger: &Ledger, events: Vec<NewEvent>) -> Vec<Record> {
+    pub(super) fn append(ledger: &Ledger, events: Vec<NewEvent>) -> Vec<Record> {
         let mut guard = ledger.lock().expect("lock");
         guard.append(events).expect("append")
     }
 
-    fn setup() -> (tempfile::TempDir, Ledger) {
+    pub(super) fn setup() -> (tempfile::TempDir, Ledger) {
         let dir = tempfile::tempdir().expect("tempdir");
         let ledger = Ledger::open(dir.path().join(".esc/ledger.jsonl")).expect("open");
         (dir, ledger)
@@ -1988,6 +2067,7 @@ mod tests {
         assert_eq!(mode(ledger.path()), 0o600);
         assert_eq!(mode(&ledger.sidecar("lock")), 0o600);
         assert_eq!(mode(&ledger.sidecar("idx")), 0o600);
+        assert_eq!(mode(&ledger.sidecar("cases")), 0o600);
 
         let created = Ledger::create(dir.path().join("init/ledger.jsonl")).unwrap();
         assert_eq!(mode(created.path()), 0o600);
