@@ -291,7 +291,7 @@ pub fn generate(policy: &Policy, opts: &Options) -> Ledger {
         let sim = simulate(policy, &vocab, &mut rng, opts, n, at, sev);
         out.refused += sim.refused;
         if sim.case.acknowledged_at.is_none() && sim.case.is_active() {
-            out.unacknowledged.push(sim.case.id.clone());
+            out.unacknowledged.push(sim.case.id.to_string());
         }
         if sim.case.is_active() {
             out.unresolved += 1;
@@ -382,7 +382,7 @@ impl Sim<'_> {
                         policy: None,
                         at: self.now,
                         actor: actor.clone(),
-                        case: self.case.id.clone(),
+                        case: self.case.id.to_string(),
                         event,
                     }
                     .into_record(0);

@@ -194,7 +194,12 @@ pub fn reasons(policy: &Policy, case: &Case, clocks: Option<&Clocks>) -> Vec<Rea
         .is_some_and(|s| s.review == ReviewRequirement::Required)
     {
         out.push(Reason::Severity);
-    } else if policy.review.required_for.contains(&case.severity) {
+    } else if policy
+        .review
+        .required_for
+        .iter()
+        .any(|s| *s == case.severity)
+    {
         out.push(Reason::RequiredFor);
     }
     let when = |w| policy.review.also_when.contains(&w);

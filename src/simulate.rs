@@ -186,7 +186,7 @@ pub fn act(
             transition::decide(policy, case, req, at).map_err(|refusal| SimulateError::Action {
                 what: request_name(req),
                 at: crate::render::rfc3339(at),
-                case: case.id.clone(),
+                case: case.id.to_string(),
                 refusal: Box::new(refusal),
             })?;
         // The notifications the real command would queue with them (built-in texts if a
@@ -198,7 +198,7 @@ pub fn act(
             // Events the state machine just decided fold by construction.
             let _ = case.apply(record(&case.id, at, "simulate", e.clone()), false);
         }
-        out.push((case.id.clone(), events));
+        out.push((case.id.to_string(), events));
     }
     Ok(out)
 }

@@ -293,7 +293,7 @@ pub fn account_scope(
             if conditions_hold(policy, c, &t.when, now, n).is_some() {
                 out.entry((t.name.clone(), a.to_string()))
                     .or_default()
-                    .push(c.id.clone());
+                    .push(c.id.to_string());
             }
         }
     }
@@ -311,7 +311,7 @@ fn apply(case: &mut Case, events: &[Event], now: DateTime<Utc>) {
             seq: 0,
             at: now,
             actor: "esc".into(),
-            case: case.id.clone(),
+            case: case.id.to_string(),
             step: e.step(),
             policy: None,
             login: None,
@@ -359,7 +359,7 @@ pub fn plan_case(
     }
     for r in crate::remind::plan(policy, &case, now) {
         let p = Planned {
-            case: case.id.clone(),
+            case: case.id.to_string(),
             due: r.due,
             order: r.due,
             kind: ActionKind::Reminder { item: r.item },
@@ -403,7 +403,7 @@ fn promise_action(
     );
     events.extend(notices);
     Some(Planned {
-        case: case.id.clone(),
+        case: case.id.to_string(),
         order: missed,
         due: missed,
         kind: ActionKind::PromiseMissed { by: next.by },
@@ -492,7 +492,7 @@ fn clock_actions(
             );
             events.extend(notices);
             out.push(Planned {
-                case: case.id.clone(),
+                case: case.id.to_string(),
                 order: warn,
                 due: warn,
                 kind: ActionKind::Warning { clock: c.kind },
@@ -516,7 +516,7 @@ fn clock_actions(
                 )
             };
             let mut events = vec![Event::Escalated {
-                path: case.home_path.clone(),
+                path: case.home_path.to_string(),
                 from: from.clone(),
                 to: to.clone(),
                 owner: owner.clone(),
@@ -542,11 +542,11 @@ fn clock_actions(
             );
             events.extend(notices);
             out.push(Planned {
-                case: case.id.clone(),
+                case: case.id.to_string(),
                 order: due,
                 due,
                 kind: ActionKind::Escalated {
-                    path: case.home_path.clone(),
+                    path: case.home_path.to_string(),
                     from,
                     to,
                     by: "budget".into(),
@@ -589,7 +589,7 @@ fn clock_actions(
         );
         events.extend(notices);
         out.push(Planned {
-            case: case.id.clone(),
+            case: case.id.to_string(),
             order: due,
             due,
             kind: ActionKind::Breach { clock: c.kind },
@@ -702,10 +702,15 @@ pub fn conditions_hold(
     };
     let account = policy.accounts.get(case.account.as_deref().unwrap_or(""));
     let facts = status_ok
-        && (w.severity.is_empty() || w.severity.contains(&case.severity))
-        && (w.case_type.is_empty() || w.case_type.contains(&case.case_type))
-        && (w.tier.is_empty() || case.levels.values().any(|l| w.tier.contains(&l.tier)))
-        && (w.account.is_empty() || case.account.as_ref().is_some_and(|a| w.account.contains(a)))
+        && (w.severity.is_empty() || w.severity.iter().any(|s| *s == case.severity))
+        && (w.case_type.is_empty() || w.case_type.iter().any(|t| *t == case.case_type))
+        && (w.tier.is_empty()
+            || case
+                .levels
+                .values()
+                .any(|l| w.tier.iter().any(|t| *t == l.tier)))
+        && (w.account.is_empty()
+            || (case.account.as_deref()).is_some_and(|a| w.account.iter().any(|x| x == a)))
         && w.account_key
             .is_none_or(|k| account.is_some_and(|a| a.key) == k)
         && w.labels.iter().all(|l| case.labels.contains(l))
@@ -987,8 +992,8 @@ fn trigger_action(
     if t.scope == TriggerScope::Account
         && let Some(account) = &case.account
     {
-        let cases = scoped.get(&(t.name.clone(), account.clone()))?;
-        if cases.first() != Some(&case.id) {
+        let cases = scoped.get(&(t.name.clone(), account.to_string()))?;
+        if cases.first().map(String::as_str) != Some(case.id.as_str()) {
             return None;
         }
         others = cases[1..].to_vec();
@@ -1026,7 +1031,7 @@ fn trigger_action(
         .as_deref()
         .filter(|_| t.scope == TriggerScope::Account)
     {
-        let mut all = vec![case.id.clone()];
+        let mut all = vec![case.id.to_string()];
         all.extend(others);
         describe = format!("{describe} (for account {account}: {})", all.join(", "));
     }
@@ -1052,7 +1057,7 @@ fn trigger_action(
         );
         events.extend(notices);
         return Some(Planned {
-            case: case.id.clone(),
+            case: case.id.to_string(),
             order: due,
             due,
             kind: ActionKind::Proposed {
@@ -1068,7 +1073,7 @@ fn trigger_action(
     let msg = format!("trigger {} fired: {describe}", t.name);
     events.extend(take_actions(policy, case, t, msg, due, now, words));
     Some(Planned {
-        case: case.id.clone(),
+        case: case.id.to_string(),
         order: due,
         due,
         kind: ActionKind::Trigger {

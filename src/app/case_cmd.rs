@@ -203,7 +203,7 @@ pub fn change(settings: &Settings, input_id: &str, req: &Request, out: &mut Outp
         if declared {
             text.push_str(&format!("\n\n{}", role_cards(&policy, c)));
         }
-        text
+        text.to_string()
     })
 }
 
@@ -301,7 +301,7 @@ pub fn show(settings: &Settings, input_id: &str, out: &mut Output) -> Result<()>
     let mut text = format!("{}  {}\n", case.id, case.title);
     let sev_label = policy
         .severity(&case.severity)
-        .map_or(case.severity.clone(), crate::policy::Severity::display);
+        .map_or(case.severity.to_string(), crate::policy::Severity::display);
     text.push_str(&format!(
         "severity {sev_label} · type {} · status {} · owner {}\n",
         case.case_type,
@@ -316,13 +316,16 @@ pub fn show(settings: &Settings, input_id: &str, out: &mut Output) -> Result<()>
     text.push_str(&format!("levels: {}\n", levels.join(", ")));
     let mut facts: Vec<String> = Vec::new();
     if let Some(a) = &case.account {
-        let name = policy.accounts.get(a).map_or(a.clone(), |acc| {
-            if acc.key {
-                format!("{} (key account)", acc.name)
-            } else {
-                acc.name.clone()
-            }
-        });
+        let name = policy
+            .accounts
+            .get(a.as_str())
+            .map_or(a.to_string(), |acc| {
+                if acc.key {
+                    format!("{} (key account)", acc.name)
+                } else {
+                    acc.name.clone()
+                }
+            });
         facts.push(format!("account {name}"));
     }
     if let Some(r) = &case.more().reporter {

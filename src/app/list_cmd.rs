@@ -180,7 +180,7 @@ fn csv(rows: &[Row<'_>], now: DateTime<Utc>) -> Result<String> {
         let levels: Vec<&str> = r.case.levels.values().map(|l| l.tier.as_str()).collect();
         let text = |s: &str| csv_cell(s).into_owned();
         w.write_record([
-            r.case.id.clone(),
+            r.case.id.to_string(),
             text(&r.case.severity),
             text(&r.case.case_type),
             r.case.status.as_str().to_string(),

@@ -405,7 +405,7 @@ fn retry(
         .collect();
     let titles: HashMap<String, deliver::CaseFacts> = cases
         .iter()
-        .map(|c| (c.id.clone(), deliver::CaseFacts::of(c)))
+        .map(|c| (c.id.to_string(), deliver::CaseFacts::of(c)))
         .collect();
     let mut d = Delivery::default();
     deliver_due(

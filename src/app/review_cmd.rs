@@ -343,13 +343,13 @@ fn pending(settings: &Settings, out: &mut Output) -> Result<()> {
             _ => s.state.as_str().to_string(),
         };
         t.add_row(vec![
-            c.id.clone(),
-            c.severity.clone(),
+            c.id.to_string(),
+            c.severity.to_string(),
             why.join(", "),
             c.resolved_at.map_or("-".into(), |r| local_time(r, tz)),
             s.due.map_or("-".into(), |d| local_time(d, tz)),
             state,
-            c.title.clone(),
+            c.title.to_string(),
         ]);
     }
     let n = rows.len();

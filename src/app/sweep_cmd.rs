@@ -142,7 +142,7 @@ impl Snapshot {
             .iter()
             .map(|c| json!({"case": c.id, "last_event_at": c.last_event_at()}))
             .collect();
-        let ahead: HashSet<String> = ahead.into_iter().map(|c| c.id).collect();
+        let ahead: HashSet<String> = ahead.into_iter().map(|c| c.id.into()).collect();
         queue.retain(|_, n: &mut outbox::Notification| !ahead.contains(&n.case));
         Ok(Snapshot {
             cases,
@@ -253,7 +253,7 @@ pub fn sweep(
     let titles: HashMap<String, crate::notify::deliver::CaseFacts> = cases
         .iter()
         .filter(|c| queued.contains(c.id.as_str()))
-        .map(|c| (c.id.clone(), crate::notify::deliver::CaseFacts::of(c)))
+        .map(|c| (c.id.to_string(), crate::notify::deliver::CaseFacts::of(c)))
         .collect();
     drop(cases);
     let mut delivery = notify_cmd::Delivery::default();

@@ -155,7 +155,7 @@ fn tier_people(policy: &Policy, case: &Case, now: DateTime<Utc>) -> BTreeSet<Str
             }
         }
     }
-    out.insert(case.owner.clone());
+    out.insert(case.owner.to_string());
     out
 }
 
@@ -175,7 +175,7 @@ fn people(
             out.insert(p.clone());
         }
         Holder::Owner => {
-            out.insert(case.owner.clone());
+            out.insert(case.owner.to_string());
         }
         Holder::Tier => out.extend(tier_people(policy, case, now)),
         Holder::Accountable => {

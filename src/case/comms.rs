@@ -160,7 +160,7 @@ pub fn briefing(
             case.id
         )));
     }
-    let account = case.account.as_ref().and_then(|a| policy.accounts.get(a));
+    let account = case.account.as_deref().and_then(|a| policy.accounts.get(a));
     let tz = policy.defaults.timezone;
     let mut escalations: Vec<Value> = Vec::new();
     let mut tried: Vec<String> = Vec::new();
@@ -219,7 +219,7 @@ pub fn briefing(
             .and_then(|l| {
                 policy
                     .path(&case.home_path)
-                    .map(|p| p.tiers.last() == Some(&l.tier))
+                    .map(|p| p.tiers.last().map(String::as_str) == Some(l.tier.as_str()))
             })
             .unwrap_or(false)
     {
@@ -228,7 +228,7 @@ pub fn briefing(
     }
     let severity = policy
         .severity(&case.severity)
-        .map_or(case.severity.clone(), crate::policy::Severity::display);
+        .map_or(case.severity.to_string(), crate::policy::Severity::display);
     Ok(json!({
         "id": case.id,
         "title": case.title,
@@ -241,7 +241,7 @@ pub fn briefing(
         "sponsor": sponsor,
         "sponsor_engaged": !case.more().sponsor.is_empty(),
         "summary": internal_status(policy, case, now),
-        "impact": case.more().description.clone().unwrap_or_else(|| case.title.clone()),
+        "impact": case.more().description.clone().unwrap_or_else(|| case.title.to_string()),
         "opened": local_time(case.opened_at, tz),
         "escalations": escalations,
         "sla": sla,

@@ -23,13 +23,16 @@ fn entry(policy: &Policy, case: &Case, now: DateTime<Utc>) -> Option<Value> {
         case.more().sponsor.clone()
     };
     let account = case.account.as_ref().map(|a| {
-        policy.accounts.get(a).map_or(a.clone(), |acc| {
-            if acc.key {
-                format!("{} (key account)", acc.name)
-            } else {
-                acc.name.clone()
-            }
-        })
+        policy
+            .accounts
+            .get(a.as_str())
+            .map_or(a.to_string(), |acc| {
+                if acc.key {
+                    format!("{} (key account)", acc.name)
+                } else {
+                    acc.name.clone()
+                }
+            })
     });
     Some(json!({
         "id": case.id,

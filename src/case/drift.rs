@@ -33,7 +33,7 @@ pub fn findings<'a>(policy: &Policy, cases: impl IntoIterator<Item = &'a Case>) 
     for c in cases {
         let mut add = |kind: &'static str, value: &str| {
             out.push(Finding {
-                case: c.id.clone(),
+                case: c.id.to_string(),
                 kind,
                 value: value.to_string(),
             });
@@ -41,7 +41,7 @@ pub fn findings<'a>(policy: &Policy, cases: impl IntoIterator<Item = &'a Case>) 
         if policy.severity(&c.severity).is_none() {
             add("severity", &c.severity);
         }
-        if !policy.types.contains(&c.case_type) {
+        if !policy.types.iter().any(|t| *t == c.case_type) {
             add("type", &c.case_type);
         }
         for (path, level) in &c.levels {

@@ -48,7 +48,7 @@ fn unknown(what: &'static str, name: &str, known: Vec<&str>) -> Refusal {
 pub fn decide(policy: &Policy, case: &Case, req: &EditRequest) -> Result<Event, Refusal> {
     if case.status == Status::Closed {
         return Err(Refusal::WrongStatus {
-            case: case.id.clone(),
+            case: case.id.to_string(),
             status: case.status.as_str(),
             action: "be edited",
             hint: "reopen it first with `esc reopen ID --reason …`".into(),
@@ -63,7 +63,7 @@ pub fn decide(policy: &Policy, case: &Case, req: &EditRequest) -> Result<Event, 
             ));
         }
         Some(t) if t != case.title => {
-            previous.insert("title".to_string(), case.title.clone());
+            previous.insert("title".to_string(), case.title.to_string());
             Some(t)
         }
         _ => None,
@@ -77,7 +77,7 @@ pub fn decide(policy: &Policy, case: &Case, req: &EditRequest) -> Result<Event, 
             ));
         }
         Some(s) if s != case.severity => {
-            previous.insert("severity".to_string(), case.severity.clone());
+            previous.insert("severity".to_string(), case.severity.to_string());
             Some(s)
         }
         _ => None,
@@ -91,7 +91,7 @@ pub fn decide(policy: &Policy, case: &Case, req: &EditRequest) -> Result<Event, 
             ));
         }
         Some(t) if t != case.case_type => {
-            previous.insert("type".to_string(), case.case_type.clone());
+            previous.insert("type".to_string(), case.case_type.to_string());
             Some(t)
         }
         _ => None,
@@ -102,9 +102,9 @@ pub fn decide(policy: &Policy, case: &Case, req: &EditRequest) -> Result<Event, 
                 "the account is empty: give an account id".into(),
             ));
         }
-        Some(a) if case.account.as_ref() != Some(&a) => {
+        Some(a) if case.account.as_deref() != Some(a.as_str()) => {
             if let Some(old) = &case.account {
-                previous.insert("account".to_string(), old.clone());
+                previous.insert("account".to_string(), old.to_string());
             }
             Some(a)
         }
@@ -171,16 +171,16 @@ pub fn apply(case: &mut Case, e: &Event) {
         return;
     };
     if let Some(t) = title {
-        case.title = t.clone();
+        case.title = t.as_str().into();
     }
     if let Some(s) = severity {
-        case.severity = s.clone();
+        case.severity = s.as_str().into();
     }
     if let Some(t) = case_type {
-        case.case_type = t.clone();
+        case.case_type = t.as_str().into();
     }
     if let Some(a) = account {
-        case.account = Some(a.clone());
+        case.account = Some(a.as_str().into());
     }
     for l in labels_added {
         if !case.labels.contains(l) {

@@ -165,13 +165,17 @@ impl Filter {
             && status_ok
             && any(&self.severity, &case.severity)
             && any(&self.case_type, &case.case_type)
-            && (self.tier.is_empty() || case.levels.values().any(|l| self.tier.contains(&l.tier)))
+            && (self.tier.is_empty()
+                || case
+                    .levels
+                    .values()
+                    .any(|l| self.tier.iter().any(|t| *t == l.tier)))
             && any(&self.owner, &case.owner)
             && (self.account.is_empty()
                 || case
                     .account
-                    .as_ref()
-                    .is_some_and(|a| self.account.contains(a)))
+                    .as_deref()
+                    .is_some_and(|a| self.account.iter().any(|x| x == a)))
             && (self.label.is_empty() || case.labels.iter().any(|l| self.label.contains(l)))
             && self.grep.as_ref().is_none_or(|g| grep(case, g))
     }

@@ -6,6 +6,7 @@ pub use super::levels::{Level, Levels};
 use crate::policy::Status;
 use crate::sla::clock::ClockKind;
 use chrono::{DateTime, Utc};
+use compact_str::CompactString;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What `esc sweep` already recorded about one run of a clock.
@@ -63,20 +64,20 @@ pub struct Followup {
 /// A case as its events describe it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Case {
-    pub id: String,
-    pub title: String,
-    pub severity: String,
-    pub case_type: String,
-    pub account: Option<String>,
+    pub id: CompactString,
+    pub title: CompactString,
+    pub severity: CompactString,
+    pub case_type: CompactString,
+    pub account: Option<CompactString>,
     pub labels: Vec<String>,
     pub status: Status,
-    pub owner: String,
+    pub owner: CompactString,
     /// The path the case was opened on; its tier decides the owner.
-    pub home_path: String,
+    pub home_path: CompactString,
     /// Level per path; a path the case was never escalated on has none.
     pub levels: Levels,
     /// The tier the case was opened in (on [`Case::home_path`]).
-    pub opened_tier: String,
+    pub opened_tier: CompactString,
     pub opened_at: DateTime<Utc>,
     pub acknowledged_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
@@ -370,22 +371,22 @@ impl Case {
         levels.insert(
             path.clone(),
             Level {
-                tier: tier.clone(),
+                tier: tier.as_str().into(),
                 entered_at: r.at,
             },
         );
         let mut case = Case {
-            id: r.case,
-            title,
-            severity,
-            case_type,
-            account,
+            id: r.case.into(),
+            title: title.into(),
+            severity: severity.into(),
+            case_type: case_type.into(),
+            account: account.map(Into::into),
             labels,
             status: Status::Open,
-            owner,
-            home_path: path,
+            owner: owner.into(),
+            home_path: path.into(),
             levels,
-            opened_tier: tier,
+            opened_tier: tier.into(),
             opened_at: r.at,
             acknowledged_at: None,
             resolved_at: None,
@@ -449,7 +450,7 @@ impl Case {
                     self.status = Status::Acknowledged;
                 }
             }
-            Event::Assigned { to } => self.owner = to.clone(),
+            Event::Assigned { to } => self.owner = to.as_str().into(),
             Event::Noted { .. } => {}
             Event::Updated { eta, .. } => {
                 self.last_update_at = Some(r.at);
@@ -472,12 +473,12 @@ impl Case {
                 self.levels.insert(
                     path.clone(),
                     Level {
-                        tier: to.clone(),
+                        tier: to.as_str().into(),
                         entered_at: r.at,
                     },
                 );
                 if *path == self.home_path {
-                    self.owner = owner.clone();
+                    self.owner = owner.as_str().into();
                 }
             }
             Event::Deescalated {
@@ -487,12 +488,12 @@ impl Case {
                     self.levels.insert(
                         path.clone(),
                         Level {
-                            tier: tier.clone(),
+                            tier: tier.as_str().into(),
                             entered_at: r.at,
                         },
                     );
                     if *path == self.home_path {
-                        self.owner = owner.clone();
+                        self.owner = owner.as_str().into();
                     }
                 }
                 None => {

@@ -44,7 +44,7 @@ fn must_be_active(case: &Case, action: &'static str) -> Result<(), Refusal> {
         Ok(())
     } else {
         Err(Refusal::WrongStatus {
-            case: case.id.clone(),
+            case: case.id.to_string(),
             status: case.status.as_str(),
             action,
             hint: "reopen it first with `esc reopen ID --reason …`".into(),
@@ -239,7 +239,11 @@ pub fn automatic_major(
                 .into_iter()
                 .next()
         })
-        .or_else(|| Some(case.owner.clone()).filter(|o| !o.is_empty()))?;
+        .or_else(|| {
+            (Some(case.owner.clone()).filter(|o| !o.is_empty()))
+                .as_deref()
+                .map(str::to_string)
+        })?;
     let assignments: Vec<(String, String)> = policy
         .major
         .roles

@@ -6,18 +6,20 @@
 //! entry almost every case has, and whole-ledger commands hold every case at once.
 
 use chrono::{DateTime, Utc};
+use compact_str::CompactString;
 
 /// Where a case stands on one escalation path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Level {
-    pub tier: String,
+    /// Short names (paths and tiers) are kept inline, without an allocation of their own.
+    pub tier: CompactString,
     /// When the case entered this tier (starts the tier-budget clock).
     pub entered_at: DateTime<Utc>,
 }
 
 /// Level per path, in order of path name; a path the case was never escalated on has none.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Levels(Vec<(String, Level)>);
+pub struct Levels(Vec<(CompactString, Level)>);
 
 impl Levels {
     /// The level on `path`, if the case has one there.
@@ -31,7 +33,8 @@ impl Levels {
     }
 
     /// Sets the level on `path`.
-    pub fn insert(&mut self, path: String, level: Level) {
+    pub fn insert(&mut self, path: impl Into<CompactString>, level: Level) {
+        let path = path.into();
         match self.position(&path) {
             Ok(i) => self.0[i].1 = level,
             Err(i) => {
@@ -49,7 +52,7 @@ impl Levels {
     }
 
     /// Every (path, level), in order of path name.
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &Level)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&CompactString, &Level)> {
         self.0.iter().map(|(path, level)| (path, level))
     }
 
@@ -74,10 +77,10 @@ impl Levels {
 }
 
 impl<'a> IntoIterator for &'a Levels {
-    type Item = (&'a String, &'a Level);
+    type Item = (&'a CompactString, &'a Level);
     type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (String, Level)>,
-        fn(&'a (String, Level)) -> (&'a String, &'a Level),
+        std::slice::Iter<'a, (CompactString, Level)>,
+        fn(&'a (CompactString, Level)) -> (&'a CompactString, &'a Level),
     >;
 
     fn into_iter(self) -> Self::IntoIter {
@@ -100,9 +103,9 @@ mod tests {
     #[test]
     fn keeps_one_level_per_path_in_path_order() {
         let mut levels = Levels::default();
-        levels.insert("support".into(), level("L1", 0));
-        levels.insert("management".into(), level("M1", 1));
-        levels.insert("support".into(), level("L2", 2));
+        levels.insert("support", level("L1", 0));
+        levels.insert("management", level("M1", 1));
+        levels.insert("support", level("L2", 2));
         let seen: Vec<(&str, &str)> = levels
             .iter()
             .map(|(p, l)| (p.as_str(), l.tier.as_str()))

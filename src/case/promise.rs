@@ -92,7 +92,7 @@ pub fn current(policy: &Policy, case: &Case, now: DateTime<Utc>) -> Option<Promi
 /// The current tier's budget for the case's severity, counted from `now` in open time.
 fn budget_from_now(policy: &Policy, case: &Case, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let tier = policy.tier(case.tier_on(&case.home_path)?)?;
-    let budget = *tier.escalate_after.get(&case.severity)?;
+    let budget = *tier.escalate_after.get(case.severity.as_str())?;
     let cal = policy.calendar_for(&case.severity)?;
     calendar::add_open_time(cal, now, budget)
 }

@@ -28,11 +28,11 @@ pub fn people(policy: &Policy, case: &Case, party: &Party, at: DateTime<Utc>) ->
             .map(|d| vec![d.person])
             .unwrap_or_default(),
         Party::Person(p) => vec![p.clone()],
-        Party::Owner => vec![case.owner.clone()],
+        Party::Owner => vec![case.owner.to_string()],
         Party::Reporter => case.more().reporter.iter().cloned().collect(),
         Party::Contacts => case
             .account
-            .as_ref()
+            .as_deref()
             .and_then(|a| policy.accounts.get(a))
             .map(|a| a.contacts.clone())
             .unwrap_or_default(),

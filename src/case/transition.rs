@@ -139,7 +139,7 @@ pub enum Refusal {
 
 fn wrong(case: &Case, action: &'static str, hint: impl Into<String>) -> Refusal {
     Refusal::WrongStatus {
-        case: case.id.clone(),
+        case: case.id.to_string(),
         status: case.status.as_str(),
         action,
         hint: hint.into(),
@@ -694,7 +694,7 @@ fn escalate(
         let names: Vec<&str> = missing.iter().map(|f| f.as_str()).collect();
         let flags: Vec<String> = names.iter().map(|n| format!("--{n} …")).collect();
         return Err(Refusal::MissingHandoff {
-            case: case.id.clone(),
+            case: case.id.to_string(),
             missing: names.join(", "),
             flags: flags.join(" "),
         });

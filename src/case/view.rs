@@ -208,14 +208,14 @@ impl Serialize for CaseView<'_> {
 pub fn for_people(case: &Case) -> Case {
     use crate::render::one_line;
     let mut c = case.clone();
-    c.title = one_line(&c.title);
-    c.owner = one_line(&c.owner);
+    c.title = one_line(&c.title).into();
+    c.owner = one_line(&c.owner).into();
     if c.more().reporter.is_some() || c.more().channel.is_some() {
         let more = c.more_mut();
         more.reporter = more.reporter.as_deref().map(one_line);
         more.channel = more.channel.as_deref().map(one_line);
     }
-    c.account = c.account.as_deref().map(one_line);
+    c.account = c.account.as_deref().map(one_line).map(Into::into);
     c.labels = c.labels.iter().map(|l| one_line(l)).collect();
     c
 }

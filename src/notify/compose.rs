@@ -186,7 +186,7 @@ pub fn internal_recipients(policy: &Policy, fact: &Fact<'_>, now: DateTime<Utc>)
                 .unwrap_or_default(),
             Recipient::Consulted => row.map(|r| staff(&r.consulted)).unwrap_or_default(),
             Recipient::Informed => row.map(|r| staff(&r.informed)).unwrap_or_default(),
-            Recipient::PreviousOwner => vec![fact.before.owner.clone()],
+            Recipient::PreviousOwner => vec![fact.before.owner.to_string()],
         };
         push_unique(&mut out, people);
     }
@@ -196,7 +196,7 @@ pub fn internal_recipients(policy: &Policy, fact: &Fact<'_>, now: DateTime<Utc>)
         .iter()
         .any(|r| !matches!(r, Recipient::Party(p) if p.is_customer()));
     if out.is_empty() && for_staff && !policy.notify.on.contains_key(&fact.kind) {
-        push_unique(&mut out, [case.owner.clone()]);
+        push_unique(&mut out, [case.owner.to_string()]);
     }
     // The customer is never an internal recipient, even when a staff name equals theirs.
     for party in [Party::Reporter, Party::Contacts] {
@@ -464,7 +464,7 @@ pub fn after(case: &Case, events: &[Event], now: DateTime<Utc>) -> Case {
             seq: 0,
             at: now,
             actor: String::new(),
-            case: case.id.clone(),
+            case: case.id.to_string(),
             step: e.step(),
             event: e.clone(),
             policy: None,

@@ -72,8 +72,8 @@ pub struct CaseFacts {
 impl CaseFacts {
     pub fn of(case: &crate::case::Case) -> CaseFacts {
         CaseFacts {
-            title: case.title.clone(),
-            severity: case.severity.clone(),
+            title: case.title.to_string(),
+            severity: case.severity.to_string(),
             channel: case.more().channel.clone(),
         }
     }

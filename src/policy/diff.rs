@@ -343,7 +343,7 @@ pub fn impact(old: &Policy, new: &Policy, cases: &[Case], now: DateTime<Utc>) ->
         if new.severity(&c.severity).is_none() {
             unknown.push(format!("severity `{}`", c.severity));
         }
-        if !new.types.contains(&c.case_type) {
+        if !new.types.iter().any(|t| *t == c.case_type) {
             unknown.push(format!("type `{}`", c.case_type));
         }
         for (path, level) in &c.levels {
@@ -358,7 +358,7 @@ pub fn impact(old: &Policy, new: &Policy, cases: &[Case], now: DateTime<Utc>) ->
         }
         if !unknown.is_empty() {
             out.orphaned.push(Orphaned {
-                case: c.id.clone(),
+                case: c.id.to_string(),
                 unknown,
             });
         }
@@ -369,7 +369,7 @@ pub fn impact(old: &Policy, new: &Policy, cases: &[Case], now: DateTime<Utc>) ->
                     && d0 != d1
                 {
                     out.deadlines.push(Moved {
-                        case: c.id.clone(),
+                        case: c.id.to_string(),
                         clock: x.kind,
                         old: d0,
                         new: d1,
@@ -383,8 +383,8 @@ pub fn impact(old: &Policy, new: &Policy, cases: &[Case], now: DateTime<Utc>) ->
             let after = crate::case::transition::tier_owner(new, &l.tier, now);
             if before != after && !after.is_empty() {
                 out.owners.push(OwnerChange {
-                    case: c.id.clone(),
-                    tier: l.tier.clone(),
+                    case: c.id.to_string(),
+                    tier: l.tier.to_string(),
                     old: before,
                     new: after,
                 });

@@ -343,7 +343,7 @@ pub fn recurrences(all: &[Case], cases: &[&Case]) -> Vec<Recurrence> {
                 .filter(|(at, id)| *at < c.opened_at && *id != c.id)
                 .max()?;
             Some(Recurrence {
-                case: c.id.clone(),
+                case: c.id.to_string(),
                 opened_at: c.opened_at,
                 root_cause: cause_shown(cause),
                 earlier: earlier.to_string(),
@@ -364,10 +364,10 @@ pub fn comments(cases: &[&Case]) -> Vec<Comment> {
             let f = c.more().followup.as_ref()?;
             let text = f.comment.as_deref()?.trim();
             (!text.is_empty()).then(|| Comment {
-                case: c.id.clone(),
+                case: c.id.to_string(),
                 at: f.at,
                 csat: f.csat,
-                owner: c.owner.clone(),
+                owner: c.owner.to_string(),
                 comment: text.to_string(),
             })
         })

@@ -114,14 +114,14 @@ pub(crate) fn monday(d: NaiveDate) -> NaiveDate {
 /// The groups a case falls in: one, except by label (each of its labels).
 pub fn group_keys(policy: &Policy, case: &Case, by: GroupBy) -> Vec<String> {
     let one = match by {
-        GroupBy::Severity => case.severity.clone(),
-        GroupBy::Type => case.case_type.clone(),
-        GroupBy::Account => case.account.clone().unwrap_or_else(|| NONE.into()),
+        GroupBy::Severity => case.severity.to_string(),
+        GroupBy::Type => case.case_type.to_string(),
+        GroupBy::Account => case.account.as_deref().unwrap_or(NONE).to_string(),
         GroupBy::Tier => case
             .tier_on(&case.home_path)
             .map_or_else(|| NONE.into(), str::to_string),
         GroupBy::Week => iso_week(case.opened_at, policy.defaults.timezone),
-        GroupBy::Owner => case.owner.clone(),
+        GroupBy::Owner => case.owner.to_string(),
         GroupBy::Label if case.labels.is_empty() => NONE.into(),
         GroupBy::Label => {
             let mut labels = case.labels.clone();
@@ -925,7 +925,10 @@ pub fn escalations(
             group: group.to_string(),
             cases: cs.len(),
             escalated: cs.iter().filter(|c| c.escalations > 0).count(),
-            repeat: cs.iter().filter(|c| repeat_ids.contains(&c.id)).count(),
+            repeat: cs
+                .iter()
+                .filter(|c| repeat_ids.contains(c.id.as_str()))
+                .count(),
             prevented: cs
                 .iter()
                 .filter(|c| prevented_ids.contains(c.id.as_str()))
@@ -951,15 +954,15 @@ pub fn escalations(
     for c in cases.iter().filter(|c| c.escalations > 0) {
         let Some(a) = &c.account else { continue };
         let e = pairs
-            .entry((a.clone(), c.case_type.clone()))
+            .entry((a.to_string(), c.case_type.to_string()))
             .or_insert_with(|| RepeatRow {
-                account: a.clone(),
-                case_type: c.case_type.clone(),
+                account: a.to_string(),
+                case_type: c.case_type.to_string(),
                 escalated: 0,
                 repeats: 0,
             });
         e.escalated += 1;
-        if repeat_ids.contains(&c.id) {
+        if repeat_ids.contains(c.id.as_str()) {
             e.repeats += 1;
         }
     }

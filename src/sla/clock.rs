@@ -347,7 +347,7 @@ pub fn clocks(policy: &Policy, case: &Case, now: DateTime<Utc>) -> Option<Clocks
         let budget = policy
             .tier(&level.tier)?
             .escalate_after
-            .get(&case.severity)?;
+            .get(case.severity.as_str())?;
         let start = reopened_at.map_or(level.entered_at, |r| r.max(level.entered_at));
         let mut spec = base(ClockKind::Tier, start, *budget, &pauses, resolved_at);
         spec.cal = policy.tier_calendar(&level.tier, &case.severity, case.account.as_deref())?;
