@@ -179,7 +179,7 @@ impl Status {
 /// Whether a case breached: a breach recorded by sweep, or the response or resolution target
 /// missed by the clocks (computed by the caller at `now`).
 pub fn breached(case: &Case, clocks: Option<&Clocks>) -> bool {
-    case.marks.iter().any(|m| m.2 == Mark::Breach)
+    case.more().marks.iter().any(|m| m.2 == Mark::Breach)
         || clocks.is_some_and(|k| {
             k.response.state == ClockState::Breached || k.resolution.state == ClockState::Breached
         })

@@ -274,7 +274,7 @@ pub fn account_scope(
         // rejection not yet due to repeat, on any of the account's cases.
         let mut done: std::collections::HashSet<&str> = std::collections::HashSet::new();
         for c in cases {
-            let (Some(a), Some(s)) = (&c.account, c.triggers.get(&t.name)) else {
+            let (Some(a), Some(s)) = (&c.account, c.more().triggers.get(&t.name)) else {
                 continue;
             };
             let again = match (t.repeat, s.last) {
@@ -456,7 +456,7 @@ fn clock_actions(
         .collect();
     running.sort_by_key(|c| c.warn);
     for c in running {
-        let marked = |m: Mark| case.marks.contains(&(c.kind, c.started, m));
+        let marked = |m: Mark| case.more().marks.contains(&(c.kind, c.started, m));
         if let Some(warn) = c.warn
             && warn <= now
             && !marked(Mark::Warning)
@@ -679,7 +679,7 @@ pub fn next_due(policy: &Policy, cases: &[Case], after: DateTime<Utc>) -> Option
             );
             consider(w.in_tier_for.and_then(|d| open_after(entered, d)));
             consider(w.since_update.and_then(|d| open_after(last_update, d)));
-            if let (Some(every), Some(s)) = (t.repeat, case.triggers.get(&t.name)) {
+            if let (Some(every), Some(s)) = (t.repeat, case.more().triggers.get(&t.name)) {
                 consider(s.last.map(|l| l + every));
             }
         }
@@ -942,7 +942,7 @@ pub fn decide_proposal(
             hint: format!("the policy's triggers are: {}", names.join(", ")),
         });
     };
-    let Some(due) = case.triggers.get(trigger).and_then(|s| s.pending) else {
+    let Some(due) = case.more().triggers.get(trigger).and_then(|s| s.pending) else {
         return Err(Refusal::Invalid(format!(
             "{} has no proposal from trigger `{trigger}` waiting for a decision; `esc show {}` lists its timeline",
             case.id, case.id
@@ -998,7 +998,7 @@ fn trigger_action(
         }
         others = cases[1..].to_vec();
     }
-    let state = case.triggers.get(&t.name);
+    let state = case.more().triggers.get(&t.name);
     if let Some(s) = state {
         if s.pending.is_some() {
             return None;

@@ -195,7 +195,7 @@ pub fn briefing(
         .map(|c| json!({"clock": c.kind.as_str(), "state": c.state.as_str(), "due": when(policy, c.due)}))
         .collect();
     let mut decisions: Vec<String> = Vec::new();
-    for (name, t) in &case.triggers {
+    for (name, t) in &case.more().triggers {
         if t.pending.is_some() {
             decisions.push(format!(
                 "approve or reject the proposal of trigger {name} (`esc approve {} {name}`)",

@@ -91,10 +91,6 @@ pub struct Case {
     pub swarm: Option<Box<Swarm>>,
     /// The current or last major incident.
     pub major: Option<Box<Major>>,
-    /// Warnings and breaches recorded by sweep, per clock run (clock, started).
-    pub marks: BTreeSet<(ClockKind, DateTime<Utc>, Mark)>,
-    /// Trigger history by trigger name.
-    pub triggers: BTreeMap<String, TriggerState>,
     /// Automatic escalations by sweep, for reports.
     pub auto_escalations: u32,
     /// The post-escalation review, once recorded (`esc review`).
@@ -111,6 +107,10 @@ pub struct Case {
 /// hold every case at once, so they live in one box, made only when a case needs one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct More {
+    /// Warnings and breaches recorded by sweep, per clock run (clock, started).
+    pub marks: BTreeSet<(ClockKind, DateTime<Utc>, Mark)>,
+    /// Trigger history by trigger name.
+    pub triggers: BTreeMap<String, TriggerState>,
     pub reporter: Option<String>,
     pub channel: Option<String>,
     pub description: Option<String>,
@@ -141,6 +141,8 @@ pub struct More {
 impl More {
     /// A case's parts before any of them is set.
     pub const NONE: More = More {
+        marks: BTreeSet::new(),
+        triggers: BTreeMap::new(),
         reporter: None,
         channel: None,
         description: None,
@@ -396,8 +398,6 @@ impl Case {
             reopened: 0,
             swarm: None,
             major: None,
-            marks: BTreeSet::new(),
-            triggers: BTreeMap::new(),
             auto_escalations: 0,
             review: None,
             last_event_at: r.at,
@@ -540,31 +540,35 @@ impl Case {
                 self.closed_at = Some(r.at);
             }
             Event::SlaWarning { clock, started, .. } => {
-                self.marks.insert((*clock, *started, Mark::Warning));
+                self.more_mut()
+                    .marks
+                    .insert((*clock, *started, Mark::Warning));
             }
             Event::SlaBreach { clock, started, .. } => {
-                self.marks.insert((*clock, *started, Mark::Breach));
+                self.more_mut()
+                    .marks
+                    .insert((*clock, *started, Mark::Breach));
             }
             Event::TriggerFired { trigger, .. } => {
-                let t = self.triggers.entry(trigger.clone()).or_default();
+                let t = self.more_mut().triggers.entry(trigger.clone()).or_default();
                 t.fired += 1;
                 t.last = Some(r.at);
             }
             Event::Proposed { trigger, due } => {
-                let t = self.triggers.entry(trigger.clone()).or_default();
+                let t = self.more_mut().triggers.entry(trigger.clone()).or_default();
                 t.proposed += 1;
                 t.pending = Some(*due);
                 t.last = Some(r.at);
             }
             Event::Approved { trigger } => {
-                let t = self.triggers.entry(trigger.clone()).or_default();
+                let t = self.more_mut().triggers.entry(trigger.clone()).or_default();
                 t.approved += 1;
                 t.fired += 1;
                 t.pending = None;
                 t.last = Some(r.at);
             }
             Event::Rejected { trigger, .. } => {
-                let t = self.triggers.entry(trigger.clone()).or_default();
+                let t = self.more_mut().triggers.entry(trigger.clone()).or_default();
                 t.rejected += 1;
                 t.pending = None;
                 t.last = Some(r.at);

@@ -684,7 +684,7 @@ pub fn triggers(policy: &Policy, cases: &[&Case]) -> Vec<TriggerRow> {
                 touched.push(idx);
             }
         }
-        for (name, state) in &c.triggers {
+        for (name, state) in &c.more().triggers {
             if state.pending.is_some() {
                 let idx = row(name);
                 bump.push((idx, |t| t.pending += 1));
@@ -783,7 +783,7 @@ pub fn prevented(case: &Case, k: Option<&Clocks>) -> bool {
         return false;
     }
     let breached = |kind: ClockKind, started: DateTime<Utc>| {
-        case.marks.contains(&(kind, started, Mark::Breach))
+        case.more().marks.contains(&(kind, started, Mark::Breach))
             || k.is_some_and(|k| {
                 k.iter().any(|c| {
                     c.kind == kind && c.started == started && c.state == ClockState::Breached
