@@ -1502,10 +1502,19 @@ impl Reading {
     };
 
     /// The head of a vouched `line` of an event not to hand on; `None` for any other line.
+    /// The event's name is first looked up in the bytes (esc writes `"event":"<name>"`), so
+    /// a line that is wanted is parsed once, whole.
     fn skipped<'l>(&self, line: &'l [u8], end: u64) -> Option<Head<'l>> {
         let skip = self.skip.filter(|_| end <= self.vouched)?;
+        const TAG: &[u8] = b"\"event\":\"";
+        let at = memchr::memmem::find(line, TAG)? + TAG.len();
+        let len = memchr::memchr(b'"', &line[at..])?;
+        let name = std::str::from_utf8(&line[at..at + len]).ok()?;
+        if !skip(name) {
+            return None;
+        }
         let head: Head<'l> = serde_json::from_slice(line).ok()?;
-        skip(&head.event).then_some(head)
+        (head.event == name).then_some(head)
     }
 }
 
