@@ -426,12 +426,24 @@ fn told(
     words: Words,
     with: impl FnOnce(&mut Fact<'_>),
 ) -> Vec<Event> {
+    if words == Words::Skip {
+        // Who the customer is does not change with what the sweep records (reporter,
+        // account and channel stay), so the case before tells whether there is a customer
+        // notice — the one notice later rules see (its promise).
+        let mut fact = Fact::new(kind, before, before, String::new(), due);
+        with(&mut fact);
+        if compose::customer_recipients(policy, &fact).is_empty() {
+            return Vec::new();
+        }
+        let after = compose::after(before, events, now);
+        let fact = Fact {
+            after: &after,
+            ..fact
+        };
+        return compose::compose_or_builtin(policy, &fact, now, words);
+    }
     let after = compose::after(before, events, now);
-    let text = match words {
-        Words::Render => text(),
-        Words::Skip => String::new(),
-    };
-    let mut fact = Fact::new(kind, before, &after, text, due);
+    let mut fact = Fact::new(kind, before, &after, text(), due);
     with(&mut fact);
     compose::compose_or_builtin(policy, &fact, now, words)
 }
@@ -1166,25 +1178,46 @@ mod tests {
             })
             .collect();
         assert_eq!(outline(&p, &cases, now), stripped);
-        // Planned without words (what a dry run counts), only the messages differ.
-        let blank = |a: &Planned| {
+        // Planned without words (what a dry run counts): the same actions, whose events
+        // differ only in their notices — no internal one, and the customer's without its
+        // message but with the same recipients and promise (what later rules see).
+        let seen = |a: &Planned| {
             let mut a = a.clone();
-            for e in &mut a.events {
-                if let Event::NotificationQueued { message, .. } = e {
+            a.events.retain_mut(|e| match e {
+                Event::NotificationQueued {
+                    audience, message, ..
+                } => {
                     message.clear();
+                    *audience == crate::case::event::Audience::Customer
                 }
-            }
+                _ => true,
+            });
             a
         };
         let mut counted: Vec<Planned> = Vec::new();
         plan_each(&p, &cases, now, |a| counted.push(a));
         counted.sort_by_key(|a| a.order);
+        let promised = |plan: &[Planned]| {
+            plan.iter()
+                .flat_map(|a| &a.events)
+                .filter(|e| {
+                    matches!(
+                        e,
+                        Event::NotificationQueued {
+                            promise: Some(_),
+                            ..
+                        }
+                    )
+                })
+                .count()
+        };
+        assert!(promised(&whole) > 0, "the plan makes promises to customers");
         assert_ne!(
             whole,
-            whole.iter().map(blank).collect::<Vec<_>>(),
+            whole.iter().map(seen).collect::<Vec<_>>(),
             "the plan has words"
         );
-        assert_eq!(counted, whole.iter().map(blank).collect::<Vec<_>>());
+        assert_eq!(counted, whole.iter().map(seen).collect::<Vec<_>>());
         for max in [1, 2, 3, whole.len() - 1] {
             let batches = batches(&whole, max);
             let mut cases_seen: Vec<&str> = Vec::new();

@@ -330,12 +330,14 @@ fn promise_for(policy: &Policy, fact: &Fact<'_>, now: DateTime<Utc>) -> Option<P
     }
 }
 
-/// Whether composing writes the messages. A plan that is only counted or outlined (a dry
-/// run) needs who is told and what is promised — what later rules see — never the words.
+/// Whether composing writes the notifications. A plan that is only counted or outlined (a
+/// dry run, a catch-up's first pass) needs only what later rules see of them — the promise
+/// a customer notice makes — never their words or their staff recipients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Words {
     Render,
-    /// Every message is left empty; recipients, promises and everything else are the same.
+    /// Only the customer notice, with its recipients and promise and an empty message; no
+    /// internal notice.
     Skip,
 }
 
@@ -362,7 +364,10 @@ fn compose_in(
         Words::Skip => Ok(String::new()),
     };
     let mut out = Vec::new();
-    let staff = internal_recipients(policy, fact, now);
+    let staff = match words {
+        Words::Render => internal_recipients(policy, fact, now),
+        Words::Skip => Vec::new(),
+    };
     if !staff.is_empty() {
         let message = render("internal_notice", &|| internal_context(fact))?;
         out.push(Event::NotificationQueued {
