@@ -316,17 +316,7 @@ pub fn show(settings: &Settings, input_id: &str, out: &mut Output) -> Result<()>
     text.push_str(&format!("levels: {}\n", levels.join(", ")));
     let mut facts: Vec<String> = Vec::new();
     if let Some(a) = &case.account {
-        let name = policy
-            .accounts
-            .get(a.as_str())
-            .map_or(a.to_string(), |acc| {
-                if acc.key {
-                    format!("{} (key account)", acc.name)
-                } else {
-                    acc.name.clone()
-                }
-            });
-        facts.push(format!("account {name}"));
+        facts.push(format!("account {}", policy.account_label(a)));
     }
     if let Some(r) = &case.more().reporter {
         facts.push(format!("reporter {r}"));

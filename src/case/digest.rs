@@ -22,18 +22,7 @@ fn entry(policy: &Policy, case: &Case, now: DateTime<Utc>) -> Option<Value> {
     } else {
         case.more().sponsor.clone()
     };
-    let account = case.account.as_ref().map(|a| {
-        policy
-            .accounts
-            .get(a.as_str())
-            .map_or(a.to_string(), |acc| {
-                if acc.key {
-                    format!("{} (key account)", acc.name)
-                } else {
-                    acc.name.clone()
-                }
-            })
-    });
+    let account = case.account.as_deref().map(|a| policy.account_label(a));
     Some(json!({
         "id": case.id,
         "title": case.title,

@@ -710,6 +710,16 @@ impl Policy {
             .collect()
     }
 
+    /// An account as people read it: its name, "(key account)" after a key account's; the
+    /// id itself for an account the policy does not describe.
+    pub fn account_label(&self, id: &str) -> String {
+        match self.accounts.get(id) {
+            Some(acc) if acc.key => format!("{} (key account)", acc.name),
+            Some(acc) => acc.name.clone(),
+            None => id.to_string(),
+        }
+    }
+
     /// Whether `name` is one of [`Policy::people`] (without collecting them).
     pub fn is_person(&self, name: &str) -> bool {
         self.roles.values().any(|r| {
