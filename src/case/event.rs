@@ -154,6 +154,44 @@ impl Ending {
     }
 }
 
+/// Declares [`Event`] and, from the same definition, `Body`: the same variants read with
+/// the tag outside them (serde's externally tagged form). The ledger's reader
+/// (`record_de`) reads a line whose `event` key comes before the event's own fields — every
+/// line esc writes — straight into `Body`; serde's reader of the internally tagged `Event`
+/// first copies every field into a buffer of its own, a large share of reading a ledger.
+macro_rules! events {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $(
+                $(#[$vmeta:meta])*
+                $variant:ident { $( $(#[$fmeta:meta])* $field:ident : $ty:ty ),* $(,)? }
+            ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        pub enum $name {
+            $( $(#[$vmeta])* $variant { $( $(#[$fmeta])* $field : $ty ),* } ),*
+        }
+
+        /// [`Event`] with the tag outside (see the `events!` macro).
+        #[derive(Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub(super) enum Body {
+            $( $variant { $( $(#[$fmeta])* $field : $ty ),* } ),*
+        }
+
+        impl From<Body> for $name {
+            fn from(body: Body) -> $name {
+                match body {
+                    $( Body::$variant { $( $field ),* } => $name::$variant { $( $field ),* } ),*
+                }
+            }
+        }
+    };
+}
+
+events! {
 /// Everything that can happen to a case.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -432,6 +470,7 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
         previous: std::collections::BTreeMap<String, String>,
     },
+}
 }
 
 /// The reserved case id of events that belong to no case (on-call overrides).

@@ -10,11 +10,12 @@
 //! to [`Event`]'s derived reader. Any key order is accepted (a line edited by hand), unknown
 //! keys are ignored as before, and a missing field is the same error as before.
 
-use super::event::{Event, Record, utc_time};
+use super::event::{Body, Event, Record, utc_time};
 use crate::policy::Step;
 use chrono::{DateTime, Utc};
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
+use std::borrow::Cow;
 use std::fmt;
 
 /// The envelope's fields, as far as they were read.
@@ -85,18 +86,35 @@ impl Key<'_> {
 }
 
 /// The line's map as the event sees it: envelope fields are taken out on the way.
-struct EventFields<'a, A> {
+struct EventFields<'a, 'de, A> {
     map: A,
     envelope: &'a mut Envelope,
+    /// A key already read whose value is next: handed out again first.
+    pending: Option<Cow<'de, str>>,
+    /// The tag was read: another `event` key is a duplicate, as serde's reader says.
+    tagged: bool,
 }
 
-impl<'de, A: MapAccess<'de>> MapAccess<'de> for EventFields<'_, A> {
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for EventFields<'_, 'de, A> {
     type Error = A::Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, A::Error> {
+        match self.pending.take() {
+            Some(Cow::Borrowed(name)) => {
+                return seed
+                    .deserialize(de::value::BorrowedStrDeserializer::new(name))
+                    .map(Some);
+            }
+            Some(Cow::Owned(name)) => {
+                return seed
+                    .deserialize(de::value::StringDeserializer::new(name))
+                    .map(Some);
+            }
+            None => {}
+        }
         loop {
             let Some(key) = self.map.next_key::<Key<'de>>()? else {
                 return Ok(None);
@@ -110,12 +128,15 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for EventFields<'_, A> {
                 Key::Step => e.step = Some(self.map.next_value()?),
                 Key::Policy => e.policy = self.map.next_value()?,
                 Key::Login => e.login = self.map.next_value()?,
-                Key::Other(std::borrow::Cow::Borrowed(name)) => {
+                Key::Other(name) if self.tagged && name == "event" => {
+                    return Err(de::Error::duplicate_field("event"));
+                }
+                Key::Other(Cow::Borrowed(name)) => {
                     return seed
                         .deserialize(de::value::BorrowedStrDeserializer::new(name))
                         .map(Some);
                 }
-                Key::Other(std::borrow::Cow::Owned(name)) => {
+                Key::Other(Cow::Owned(name)) => {
                     return seed
                         .deserialize(de::value::StringDeserializer::new(name))
                         .map(Some);
@@ -129,6 +150,100 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for EventFields<'_, A> {
     }
 }
 
+/// A key or string as it comes: borrowed from the line where it can be.
+struct Name<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Name<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct NameVisitor;
+        impl<'de> Visitor<'de> for NameVisitor {
+            type Value = Name<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(NameVisitor)
+    }
+}
+
+/// The event's fields after its tag, presented to [`Body`] as the tag's variant.
+struct Tagged<'a, 'de, A> {
+    tag: Cow<'de, str>,
+    fields: EventFields<'a, 'de, A>,
+}
+
+impl<'de, A: MapAccess<'de>> Deserializer<'de> for Tagged<'_, 'de, A> {
+    type Error = A::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, A::Error> {
+        visitor.visit_enum(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map struct enum
+        identifier ignored_any
+    }
+}
+
+impl<'a, 'de, A: MapAccess<'de>> de::EnumAccess<'de> for Tagged<'a, 'de, A> {
+    type Error = A::Error;
+    type Variant = EventFields<'a, 'de, A>;
+
+    fn variant_seed<V: DeserializeSeed<'de>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, Self::Variant), A::Error> {
+        let variant = match self.tag {
+            Cow::Borrowed(tag) => seed.deserialize(de::value::BorrowedStrDeserializer::new(tag)),
+            Cow::Owned(tag) => seed.deserialize(de::value::StringDeserializer::new(tag)),
+        }?;
+        Ok((variant, self.fields))
+    }
+}
+
+impl<'de, A: MapAccess<'de>> de::VariantAccess<'de> for EventFields<'_, 'de, A> {
+    type Error = A::Error;
+
+    fn unit_variant(self) -> Result<(), A::Error> {
+        Err(de::Error::invalid_type(
+            de::Unexpected::Map,
+            &"an event's fields",
+        ))
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, _: T) -> Result<T::Value, A::Error> {
+        Err(de::Error::invalid_type(
+            de::Unexpected::Map,
+            &"an event's fields",
+        ))
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, _: usize, _: V) -> Result<V::Value, A::Error> {
+        Err(de::Error::invalid_type(
+            de::Unexpected::Map,
+            &"an event's fields",
+        ))
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, A::Error> {
+        visitor.visit_map(self)
+    }
+}
+
 impl<'de> Deserialize<'de> for Record {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct RecordVisitor;
@@ -139,11 +254,27 @@ impl<'de> Deserialize<'de> for Record {
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Record, A::Error> {
                 let mut envelope = Envelope::default();
-                let event =
-                    Event::deserialize(de::value::MapAccessDeserializer::new(EventFields {
-                        map,
-                        envelope: &mut envelope,
-                    }))?;
+                let mut fields = EventFields {
+                    map,
+                    envelope: &mut envelope,
+                    pending: None,
+                    tagged: false,
+                };
+                // esc writes the tag before the event's own fields: then the variant is
+                // read straight from the rest of the line. Any other order goes through
+                // serde's reader of the internally tagged `Event`, the first key handed
+                // out again.
+                let event = match fields.next_key::<Name<'de>>()? {
+                    Some(Name(key)) if key == "event" => {
+                        let Name(tag) = fields.next_value()?;
+                        fields.tagged = true;
+                        Event::from(Body::deserialize(Tagged { tag, fields })?)
+                    }
+                    first => {
+                        fields.pending = first.map(|Name(key)| key);
+                        Event::deserialize(de::value::MapAccessDeserializer::new(fields))?
+                    }
+                };
                 let missing = <A::Error as de::Error>::missing_field;
                 Ok(Record {
                     seq: envelope.seq.ok_or_else(|| missing("seq"))?,
@@ -199,6 +330,13 @@ mod tests {
             r#"{"seq":4,"at":"2026-11-23T09:00:00Z","actor":"esc","case":"ESC-3","step":"open","policy":"a1b2c3","event":"opened","title":"DiskFull","severity":"sev2","type":"incident","labels":[],"path":"technical","tier":"l1","owner":"ana","dedup_key":"am:{}:{alertname=\"DiskFull\"}"}"#,
             r#"{"seq":5,"at":"2026-11-23T09:01:00Z","actor":"esc","case":"ESC-3","step":"update","event":"alerted","key":"am:k","status":"firing","count":2,"text":"DiskFull firing","rule":"disk","storm":true}"#,
             r#"{"seq":6,"at":"2026-11-23T09:02:00Z","actor":"ana","case":"ESC-3","step":"close","policy":"a1b2c3","login":"svc-esc","event":"closed","review_waived":"covered by ESC-1's review"}"#,
+            // The tag after the event's fields (a line edited by hand): serde's own reader.
+            r#"{"seq":8,"at":"2026-11-23T09:00:00Z","actor":"ana","case":"ESC-1","step":"update","text":"late tag","event":"noted"}"#,
+            r#"{"text":"first","event":"noted","seq":9,"at":"2026-11-23T09:00:00Z","actor":"ana","case":"ESC-1","step":"update"}"#,
+            // Every kind of field: escapes, defaults, nested values, a field-less event.
+            r#"{"seq":10,"at":"2026-11-23T09:00:00Z","actor":"esc","case":"ESC-1","step":"update","event":"notification_queued","action":"breach","recipients":["ana","bo"],"message":"line\nbreak \u00e9","due":"2026-11-23T10:00:00Z","audience":"customer","promise":"2026-11-24T10:00:00Z"}"#,
+            r#"{"seq":11,"at":"2026-11-23T09:00:00Z","actor":"esc","case":"ESC-1","step":"acknowledge","event":"acknowledged"}"#,
+            r#"{"seq":12,"at":"2026-11-23T09:00:00Z","actor":"esc","case":"ESC-1","step":"update","event":"edited","title":"t","previous":{"title":"old"}}"#,
         ];
         for line in lines {
             let (ours, derived) = both(line);
@@ -239,6 +377,9 @@ mod tests {
             r#"{"seq":1,"at":"2026-11-23T09:00:00Z","actor":"ana","case":"ESC-1","step":"update","text":"x"}"#,
             r#"{"seq":"1","at":"2026-11-23T09:00:00Z","actor":"ana","case":"ESC-1","step":"update","event":"noted","text":"x"}"#,
             r#"[1,2]"#,
+            r#"{"seq":1,"at":"2026-11-23T09:00:00Z","actor":"ana","case":"ESC-1","step":"update","event":"noted","text":"x","event":"noted"}"#,
+            r#"{"seq":1,"at":"2026-11-23T09:00:00Z","actor":"ana","case":"ESC-1","step":"update","event":"noted"}"#,
+            r#"{"seq":1,"at":"2026-11-23T09:00:00Z","actor":"ana","case":"ESC-1","step":"update","event":7,"text":"x"}"#,
         ];
         for line in lines {
             let (ours, derived) = both(line);
