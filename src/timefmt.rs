@@ -99,6 +99,40 @@ pub fn local_time(at: DateTime<Utc>, tz: Tz) -> String {
     )
 }
 
+/// An instant in JSON output, exactly as chrono writes it (`2026-11-23T09:00:00Z`), but for
+/// the usual whole-second instant of years 0–9999 without chrono's formatting machinery:
+/// `esc --json list` writes several per case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JsonTime(pub DateTime<Utc>);
+
+impl serde::Serialize for JsonTime {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let t = self.0;
+        if t.timestamp_subsec_nanos() != 0 || !(0..=9999).contains(&t.year()) {
+            return t.serialize(s);
+        }
+        let mut text = *b"0000-00-00T00:00:00Z";
+        for (at, n, width) in [
+            (0, t.year() as u32, 4),
+            (5, t.month(), 2),
+            (8, t.day(), 2),
+            (11, t.hour(), 2),
+            (14, t.minute(), 2),
+            (17, t.second(), 2),
+        ] {
+            let mut n = n;
+            for i in (at..at + width).rev() {
+                text[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+        }
+        match std::str::from_utf8(&text) {
+            Ok(text) => s.serialize_str(text),
+            Err(_) => t.serialize(s),
+        }
+    }
+}
+
 /// An instant as RFC 3339 in UTC with a `Z`, as in the JSON: `2026-11-23T09:00:00Z`.
 pub fn rfc3339(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
@@ -146,6 +180,36 @@ mod tests {
     }
 
     const BASE: &str = "2026-12-21T15:00:00Z";
+
+    #[test]
+    fn json_time_is_what_chrono_writes() {
+        let json = |t: DateTime<Utc>| {
+            (
+                serde_json::to_string(&JsonTime(t)).unwrap(),
+                serde_json::to_string(&t).unwrap(),
+            )
+        };
+        let mut at = utc("1969-12-31T23:59:59Z");
+        for step in 0..5000_i64 {
+            let (ours, chrono) = json(at);
+            assert_eq!(ours, chrono, "{at}");
+            let nanos = at + TimeDelta::nanoseconds(step * 1_000_003);
+            let (ours, chrono) = json(nanos);
+            assert_eq!(ours, chrono, "{nanos}");
+            at += TimeDelta::seconds(step * 7_919 + 61);
+        }
+        for t in [
+            "0000-01-01T00:00:00Z",
+            "9999-12-31T23:59:59Z",
+            "2026-02-28T00:00:09Z",
+        ] {
+            let (ours, chrono) = json(utc(t));
+            assert_eq!(ours, chrono, "{t}");
+        }
+        let far = Utc.with_ymd_and_hms(12026, 1, 1, 0, 0, 0).unwrap();
+        let (ours, chrono) = json(far);
+        assert_eq!(ours, chrono, "{far}");
+    }
 
     #[test]
     fn local_time_is_the_format_string_s() {

@@ -231,7 +231,7 @@ struct BreachJson<'a> {
     title: &'a str,
     clock: &'a str,
     state: &'a str,
-    due: DateTime<Utc>,
+    due: crate::timefmt::JsonTime,
     over_seconds: i64,
     left_seconds: i64,
 }
@@ -337,7 +337,7 @@ pub fn breaches(
                 title,
                 clock,
                 state,
-                due: *due,
+                due: crate::timefmt::JsonTime(*due),
                 over_seconds: (-secs).max(0),
                 left_seconds: secs.max(0),
             }

@@ -5,6 +5,7 @@ use super::fold::{Case, Major, Swarm};
 use super::raci::ResolvedRaci;
 use crate::policy::Policy;
 use crate::sla::clock::{Clock, Clocks, clocks};
+use crate::timefmt::JsonTime;
 use chrono::{DateTime, Utc};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
@@ -62,9 +63,9 @@ struct ClockView<'a>(&'a Clock);
 impl Serialize for ClockView<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(Some(3))?;
-        m.serialize_entry("due", &self.0.due)?;
+        m.serialize_entry("due", &self.0.due.map(JsonTime))?;
         m.serialize_entry("state", self.0.state.as_str())?;
-        m.serialize_entry("at", &self.0.at)?;
+        m.serialize_entry("at", &self.0.at.map(JsonTime))?;
         m.end()
     }
 }
@@ -159,10 +160,10 @@ impl Serialize for CaseView<'_> {
         m.serialize_entry("levels", &LevelsView(self.policy, case))?;
         m.serialize_entry("swarm", &case.swarm.as_deref().map(SwarmView))?;
         m.serialize_entry("major", &case.major.as_deref().map(MajorView))?;
-        m.serialize_entry("opened_at", &case.opened_at)?;
-        m.serialize_entry("acknowledged_at", &case.acknowledged_at)?;
-        m.serialize_entry("resolved_at", &case.resolved_at)?;
-        m.serialize_entry("closed_at", &case.closed_at)?;
+        m.serialize_entry("opened_at", &JsonTime(case.opened_at))?;
+        m.serialize_entry("acknowledged_at", &case.acknowledged_at.map(JsonTime))?;
+        m.serialize_entry("resolved_at", &case.resolved_at.map(JsonTime))?;
+        m.serialize_entry("closed_at", &case.closed_at.map(JsonTime))?;
         if let Some(d) = &case.more().description {
             m.serialize_entry("description", d)?;
         }
