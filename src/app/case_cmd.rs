@@ -247,20 +247,32 @@ fn role_cards(policy: &Policy, case: &Case) -> String {
 
 /// Every case of the ledger (without events), folded while reading.
 pub fn all_cases(settings: &Settings) -> Result<Vec<Case>> {
-    cases_skipping(settings, |_| false)
+    fold_cases(settings, |_| false, |_| false, None)
 }
 
 /// Every case as `esc list` and the reports see it: folded without the events none of them
 /// looks at ([`crate::case::unread_by_reports`]), which are not read whole.
 pub fn listed_cases(settings: &Settings) -> Result<Vec<Case>> {
-    cases_skipping(settings, crate::case::unread_by_reports)
+    fold_cases(settings, |_| false, crate::case::unread_by_reports, None)
 }
 
-fn cases_skipping(settings: &Settings, skip: fn(&str) -> bool) -> Result<Vec<Case>> {
-    let mut folder = crate::case::Folder::new(false);
+/// Every case of the ledger, folded while it is read: each keeps the events `keep`
+/// selects; the events `skip` names are left out (and not read whole); with `as_of`, so
+/// are events after it.
+pub fn fold_cases(
+    settings: &Settings,
+    keep: fn(&Event) -> bool,
+    skip: fn(&str) -> bool,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<Vec<Case>> {
+    let mut folder = crate::case::Folder::keeping(keep);
     let store = settings.store()?;
     folder.reserve(store.cases_hint());
-    store.visit_skipping(skip, &mut |r| folder.push(r))?;
+    store.visit_skipping(skip, &mut |r| {
+        if as_of.is_none_or(|t| r.at <= t) {
+            folder.push(r);
+        }
+    })?;
     folder
         .finish()
         .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))

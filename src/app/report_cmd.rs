@@ -12,7 +12,7 @@ use crate::policy::{Policy, duration};
 use crate::render::{local_time, table};
 use crate::report::render::{Format, render};
 use crate::report::{self, Every, GroupBy, Kind, Options};
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail};
 use chrono::{DateTime, Utc};
 use std::process::ExitCode;
 
@@ -87,18 +87,8 @@ pub fn cases_as_of(settings: &Settings) -> Result<Vec<Case>> {
 }
 
 fn cases_keeping(settings: &Settings, keep: fn(&Event) -> bool) -> Result<Vec<Case>> {
-    let now = settings.now;
-    let mut folder = crate::case::Folder::keeping(keep);
-    let store = settings.store()?;
-    folder.reserve(store.cases_hint());
-    store.visit_skipping(crate::case::unread_by_reports, &mut |r| {
-        if r.at <= now {
-            folder.push(r);
-        }
-    })?;
-    folder
-        .finish()
-        .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))
+    let skip = crate::case::unread_by_reports;
+    super::case_cmd::fold_cases(settings, keep, skip, Some(settings.now))
 }
 
 /// `esc report …`.
