@@ -98,6 +98,29 @@ fn without_login(line: &str) -> String {
     }
 }
 
+/// Runs `esc sweep` (with `ESC_SWEEP_BATCH` when given) over the golden ledger and returns
+/// the lines it appended for what it planned, without the delivery results that follow.
+fn sweep_planned(env: &TestEnv, batch: Option<&str>) -> Vec<String> {
+    let before = env.read("ledger.jsonl").lines().count();
+    let mut cmd = env.esc(&["--actor", "bench", "sweep"]);
+    cmd.env("ESC_NOW", NOW);
+    if let Some(batch) = batch {
+        cmd.env("ESC_SWEEP_BATCH", batch);
+    }
+    // The delivery of the one pending notification fails (no notifier here): exit 1.
+    cmd.assert().code(1);
+    env.read("ledger.jsonl")
+        .lines()
+        .skip(before)
+        .filter(|l| {
+            !["delivered", "failed", "ended"]
+                .iter()
+                .any(|e| l.contains(&format!("\"event\":\"notification_{e}\"")))
+        })
+        .map(String::from)
+        .collect()
+}
+
 #[test]
 fn the_real_sweep_appends_what_it_always_did() {
     // The catch-up sweep now makes and appends its events a chunk at a time; over this
@@ -106,23 +129,9 @@ fn the_real_sweep_appends_what_it_always_did() {
         return;
     }
     let env = env();
-    let before = env.read("ledger.jsonl").lines().count();
-    // The delivery of the one pending notification fails (no notifier here): exit 1.
-    env.esc(&["--actor", "bench", "sweep"])
-        .env("ESC_NOW", NOW)
-        .assert()
-        .code(1);
-    let ledger = env.read("ledger.jsonl");
-    // What the sweep planned, without the delivery results that follow it.
-    let appended: Vec<String> = ledger
-        .lines()
-        .skip(before)
-        .filter(|l| {
-            !["delivered", "failed", "ended"]
-                .iter()
-                .any(|e| l.contains(&format!("\"event\":\"notification_{e}\"")))
-        })
-        .map(without_login)
+    let appended: Vec<String> = sweep_planned(&env, None)
+        .iter()
+        .map(|l| without_login(l))
         .collect();
     let expected = std::fs::read_to_string(golden("sweep-appended.jsonl")).expect("golden file");
     if std::env::var_os("ESC_GOLDEN_UPDATE").is_some() {
@@ -171,24 +180,8 @@ fn a_catch_up_in_small_batches_records_what_one_batch_does() {
         return;
     }
     let env = env();
-    let before = env.read("ledger.jsonl").lines().count();
-    env.esc(&["--actor", "bench", "sweep"])
-        .env("ESC_NOW", NOW)
-        .env("ESC_SWEEP_BATCH", "40")
-        .assert()
-        .code(1);
-    let ledger = env.read("ledger.jsonl");
-    let lines: Vec<String> = ledger.lines().skip(before).map(String::from).collect();
     // Several batches: as many batch ends (lines without "more") as batches, at least 5.
-    let planned: Vec<String> = lines
-        .iter()
-        .filter(|l| {
-            !["delivered", "failed", "ended"]
-                .iter()
-                .any(|e| l.contains(&format!("\"event\":\"notification_{e}\"")))
-        })
-        .cloned()
-        .collect();
+    let planned = sweep_planned(&env, Some("40"));
     let ends = planned
         .iter()
         .filter(|l| !l.contains("\"more\":true"))
