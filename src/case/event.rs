@@ -62,7 +62,7 @@ pub(crate) fn utc_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DateTim
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` exactly, else `None`.
-fn fast_utc(v: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn fast_utc(v: &str) -> Option<DateTime<Utc>> {
     let b = v.as_bytes();
     if b.len() != 20
         || b[4] != b'-'
