@@ -14,24 +14,41 @@ use crate::timefmt;
 use anyhow::{Result, anyhow};
 use chrono::{DateTime, Utc};
 
-/// One listed case and what its clocks say now.
+/// One listed case and what its clocks say now: only what sorting, filtering and the table
+/// need, so a list of every case stays small. The JSON view computes the clocks again as it
+/// writes each case (a row holding them would be five times the size).
 struct Row<'a> {
     case: &'a Case,
-    clocks: Option<Clocks>,
+    /// The SLA cell: "breached", "warning", "paused", "ok" or blank.
+    sla: SlaCell,
     /// The earliest due time of a breached running clock, if any.
     overdue_since: Option<DateTime<Utc>>,
     next_due: Option<DateTime<Utc>>,
+    breached: bool,
 }
 
-impl Row<'_> {
-    fn sla(&self) -> &'static str {
-        match &self.clocks {
-            Some(_) if self.overdue_since.is_some() => "breached",
-            Some(k) if k.any_breached() => "breached",
-            Some(k) if k.any_warning() => "warning",
-            Some(k) if k.iter().any(|c| c.state == ClockState::Paused) => "paused",
-            Some(_) if self.case.is_active() => "ok",
-            _ => "",
+impl<'a> Row<'a> {
+    fn new(case: &'a Case, clocks: Option<&Clocks>) -> Self {
+        let overdue_since = clocks.and_then(|k| {
+            k.iter()
+                .filter(|c| c.state == ClockState::Breached && c.at.is_none())
+                .filter_map(|c| c.due)
+                .min()
+        });
+        let sla = match clocks {
+            Some(_) if overdue_since.is_some() => SlaCell::Breached,
+            Some(k) if k.any_breached() => SlaCell::Breached,
+            Some(k) if k.any_warning() => SlaCell::Warning,
+            Some(k) if k.iter().any(|c| c.state == ClockState::Paused) => SlaCell::Paused,
+            Some(_) if case.is_active() => SlaCell::Ok,
+            _ => SlaCell::None,
+        };
+        Row {
+            case,
+            sla,
+            overdue_since,
+            next_due: clocks.and_then(Clocks::next_due),
+            breached: clocks.is_some_and(Clocks::any_breached),
         }
     }
 
@@ -41,6 +58,28 @@ impl Row<'_> {
             (Some(d), _) => format!("over by {}", timefmt::duration(now - d)),
             (None, Some(d)) => format!("in {}", timefmt::duration(d - now)),
             (None, None) => String::new(),
+        }
+    }
+}
+
+/// What a row's SLA cell says.
+#[derive(Debug, Clone, Copy)]
+enum SlaCell {
+    Breached,
+    Warning,
+    Paused,
+    Ok,
+    None,
+}
+
+impl SlaCell {
+    fn as_str(self) -> &'static str {
+        match self {
+            SlaCell::Breached => "breached",
+            SlaCell::Warning => "warning",
+            SlaCell::Paused => "paused",
+            SlaCell::Ok => "ok",
+            SlaCell::None => "",
         }
     }
 }
@@ -76,38 +115,24 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
         cases
             .iter()
             .filter(|c| filter.matches(c, now))
-            .map(|case| {
-                let clocks = clocks(&policy, case, now);
-                let overdue_since = clocks.as_ref().and_then(|k| {
-                    k.iter()
-                        .filter(|c| c.state == ClockState::Breached && c.at.is_none())
-                        .filter_map(|c| c.due)
-                        .min()
-                });
-                let next_due = clocks.as_ref().and_then(Clocks::next_due);
-                Row {
-                    case,
-                    clocks,
-                    overdue_since,
-                    next_due,
-                }
-            })
+            .map(|case| Row::new(case, clocks(&policy, case, now).as_ref()))
             .filter(|r| {
-                let breached_ok =
-                    !args.breached || r.clocks.as_ref().is_some_and(Clocks::any_breached);
+                let breached_ok = !args.breached || r.breached;
                 let due_ok = due_within.is_none_or(|w| r.next_due.is_some_and(|d| d <= now + w));
                 breached_ok && due_ok
             }),
     );
     // Most urgent first: breached (longest overdue first), then the next due time, then the
     // rest in case order.
-    rows.sort_by_key(|r| {
+    // Ids are unique, so the order is total and an unstable sort (no scratch copy) gives it.
+    rows.sort_unstable_by_key(|r| {
         (
             r.overdue_since.is_none(),
             r.overdue_since,
             r.next_due.is_none(),
             r.next_due,
             crate::case::id::number(&r.case.id),
+            r.case.id.as_str(),
         )
     });
     let format = if settings.json {
@@ -119,7 +144,7 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
         ListFormat::Json => {
             let each = rows
                 .iter()
-                .map(|r| view::CaseView::new(&policy, r.case, now, r.clocks.clone()));
+                .map(|r| view::CaseView::new(&policy, r.case, now, clocks(&policy, r.case, now)));
             out.json(&super::output::Each::new(each))
         }
         ListFormat::Csv => out.data(&csv(&rows, now)?),
@@ -148,7 +173,7 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
                     r.case.status.as_str().into(),
                     levels.join(", ").into(),
                     r.case.owner.as_str().into(),
-                    state_cell(r.sla()),
+                    state_cell(r.sla.as_str()),
                     r.due_text(now).into(),
                     r.case.title.replace('\n', " ").into(),
                 ]);
@@ -188,7 +213,7 @@ fn csv(rows: &[Row<'_>], now: DateTime<Utc>) -> Result<String> {
             text(&r.case.owner),
             text(r.case.account.as_deref().unwrap_or("")),
             text(&r.case.labels.join(",")),
-            r.sla().to_string(),
+            r.sla.as_str().to_string(),
             r.next_due.map(timefmt::rfc3339).unwrap_or_default(),
             r.overdue_since
                 .map(|d| (now - d).num_seconds().to_string())
