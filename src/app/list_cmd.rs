@@ -15,20 +15,22 @@ use anyhow::{Result, anyhow};
 use chrono::{DateTime, Utc};
 
 /// One listed case and what its clocks say now: only what sorting, filtering and the table
-/// need, so a list of every case stays small. The JSON view computes the clocks again as it
-/// writes each case (a row holding them would be five times the size).
-struct Row<'a> {
-    case: &'a Case,
-    /// The SLA cell: "breached", "warning", "paused", "ok" or blank.
-    sla: SlaCell,
+/// need, in 48 bytes, so a list of every case stays small. The JSON view computes the
+/// clocks again as it writes each case (a row holding them would be five times the size).
+struct Row {
+    /// The case's place in the folded cases (their order).
+    at: u32,
+    /// The number of the case's id, 0 for an id not of the form `ESC-<n>`.
+    number: u64,
     /// The earliest due time of a breached running clock, if any.
     overdue_since: Option<DateTime<Utc>>,
     next_due: Option<DateTime<Utc>>,
-    breached: bool,
+    /// The SLA cell: "breached", "warning", "paused", "ok" or blank.
+    sla: SlaCell,
 }
 
-impl<'a> Row<'a> {
-    fn new(case: &'a Case, clocks: Option<&Clocks>) -> Self {
+impl Row {
+    fn new(at: usize, case: &Case, clocks: Option<&Clocks>) -> Result<Self> {
         let overdue_since = clocks.and_then(|k| {
             k.iter()
                 .filter(|c| c.state == ClockState::Breached && c.at.is_none())
@@ -43,13 +45,18 @@ impl<'a> Row<'a> {
             Some(_) if case.is_active() => SlaCell::Ok,
             _ => SlaCell::None,
         };
-        Row {
-            case,
-            sla,
+        Ok(Row {
+            at: u32::try_from(at).map_err(|_| anyhow!("esc list shows at most 2^32 cases"))?,
+            number: crate::case::id::number(&case.id).unwrap_or(0),
             overdue_since,
             next_due: clocks.and_then(Clocks::next_due),
-            breached: clocks.is_some_and(Clocks::any_breached),
-        }
+            sla,
+        })
+    }
+
+    /// Whether a clock of the case is breached.
+    fn breached(&self) -> bool {
+        matches!(self.sla, SlaCell::Breached)
     }
 
     /// "over by 3h" for a breached case, "in 1h30m" for the next due time, else blank.
@@ -110,31 +117,32 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
     };
     let cases = super::case_cmd::listed_cases(settings)?;
     let now = settings.now;
-    let mut rows: Vec<Row<'_>> = Vec::with_capacity(cases.len());
-    rows.extend(
-        cases
-            .iter()
-            .filter(|c| filter.matches(c, now))
-            .map(|case| Row::new(case, clocks(&policy, case, now).as_ref()))
-            .filter(|r| {
-                let breached_ok = !args.breached || r.breached;
-                let due_ok = due_within.is_none_or(|w| r.next_due.is_some_and(|d| d <= now + w));
-                breached_ok && due_ok
-            }),
-    );
+    let mut rows: Vec<Row> = Vec::with_capacity(cases.len());
+    for (at, case) in cases.iter().enumerate() {
+        if !filter.matches(case, now) {
+            continue;
+        }
+        let row = Row::new(at, case, clocks(&policy, case, now).as_ref())?;
+        let breached_ok = !args.breached || row.breached();
+        let due_ok = due_within.is_none_or(|w| row.next_due.is_some_and(|d| d <= now + w));
+        if breached_ok && due_ok {
+            rows.push(row);
+        }
+    }
     // Most urgent first: breached (longest overdue first), then the next due time, then the
-    // rest in case order.
-    // Ids are unique, so the order is total and an unstable sort (no scratch copy) gives it.
+    // rest in case order (the id's number, then the fold's order). The order is total, so an
+    // unstable sort (no scratch copy of the rows) gives it; the key reads only the row.
     rows.sort_unstable_by_key(|r| {
         (
             r.overdue_since.is_none(),
             r.overdue_since,
             r.next_due.is_none(),
             r.next_due,
-            crate::case::id::number(&r.case.id),
-            r.case.id.as_str(),
+            r.number,
+            r.at,
         )
     });
+    let case = |r: &Row| &cases[r.at as usize];
     let format = if settings.json {
         ListFormat::Json
     } else {
@@ -144,10 +152,10 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
         ListFormat::Json => {
             let each = rows
                 .iter()
-                .map(|r| view::CaseView::new(&policy, r.case, now, clocks(&policy, r.case, now)));
+                .map(|r| view::CaseView::new(&policy, case(r), now, clocks(&policy, case(r), now)));
             out.json(&super::output::Each::new(each))
         }
-        ListFormat::Csv => out.data(&csv(&rows, now)?),
+        ListFormat::Csv => out.data(&csv(&rows, &cases, now)?),
         ListFormat::Table => {
             if rows.is_empty() {
                 let hint = if cases.is_empty() {
@@ -166,16 +174,17 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
             // On a narrow terminal the tier, then the owner, make room for the rest.
             t.short_rows().optional(3).optional(4);
             for r in &rows {
-                let levels: Vec<&str> = r.case.levels.values().map(|l| l.tier.as_str()).collect();
+                let c = case(r);
+                let levels: Vec<&str> = c.levels.values().map(|l| l.tier.as_str()).collect();
                 t.add_row(vec![
-                    r.case.id.as_str().into(),
-                    r.case.severity.as_str().into(),
-                    r.case.status.as_str().into(),
+                    c.id.as_str().into(),
+                    c.severity.as_str().into(),
+                    c.status.as_str().into(),
                     levels.join(", ").into(),
-                    r.case.owner.as_str().into(),
+                    c.owner.as_str().into(),
                     state_cell(r.sla.as_str()),
                     r.due_text(now).into(),
-                    r.case.title.replace('\n', " ").into(),
+                    c.title.replace('\n', " ").into(),
                 ]);
             }
             out.raw(&format!("{t}\n"))
@@ -185,7 +194,7 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
 
 /// The rows as CSV: raw values (RFC 3339 times, whole seconds), text cells defused for
 /// spreadsheets.
-fn csv(rows: &[Row<'_>], now: DateTime<Utc>) -> Result<String> {
+fn csv(rows: &[Row], cases: &[Case], now: DateTime<Utc>) -> Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
         "id",
@@ -202,23 +211,24 @@ fn csv(rows: &[Row<'_>], now: DateTime<Utc>) -> Result<String> {
         "title",
     ])?;
     for r in rows {
-        let levels: Vec<&str> = r.case.levels.values().map(|l| l.tier.as_str()).collect();
+        let c = &cases[r.at as usize];
+        let levels: Vec<&str> = c.levels.values().map(|l| l.tier.as_str()).collect();
         let text = |s: &str| csv_cell(s).into_owned();
         w.write_record([
-            r.case.id.to_string(),
-            text(&r.case.severity),
-            text(&r.case.case_type),
-            r.case.status.as_str().to_string(),
+            c.id.to_string(),
+            text(&c.severity),
+            text(&c.case_type),
+            c.status.as_str().to_string(),
             text(&levels.join(",")),
-            text(&r.case.owner),
-            text(r.case.account.as_deref().unwrap_or("")),
-            text(&r.case.labels.join(",")),
+            text(&c.owner),
+            text(c.account.as_deref().unwrap_or("")),
+            text(&c.labels.join(",")),
             r.sla.as_str().to_string(),
             r.next_due.map(timefmt::rfc3339).unwrap_or_default(),
             r.overdue_since
                 .map(|d| (now - d).num_seconds().to_string())
                 .unwrap_or_default(),
-            text(&r.case.title),
+            text(&c.title),
         ])?;
     }
     Ok(String::from_utf8(w.into_inner()?)?)

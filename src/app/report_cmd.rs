@@ -12,6 +12,7 @@ use crate::policy::{Policy, duration};
 use crate::render::{local_time, table};
 use crate::report::render::{Format, render};
 use crate::report::{self, Every, GroupBy, Kind, Options};
+use crate::sla::clock::ClockKind;
 use anyhow::{Result, anyhow, bail};
 use chrono::{DateTime, Utc};
 use std::process::ExitCode;
@@ -226,6 +227,42 @@ struct BreachJson<'a> {
     left_seconds: i64,
 }
 
+/// One breached or at-risk clock of `esc report breaches`, in 16 bytes: a report over a
+/// large ledger holds hundreds of thousands of them.
+#[derive(Debug, Clone, Copy)]
+struct BreachRow {
+    due: DateTime<Utc>,
+    /// The case's index in the folded cases, the clock (its place in [`ClockKind::ALL`])
+    /// and whether it is breached (else at risk): `case << 3 | kind << 1 | breached`.
+    slot: u32,
+}
+
+impl BreachRow {
+    fn new(case: usize, kind: ClockKind, breached: bool, due: DateTime<Utc>) -> Result<Self> {
+        let kind = ClockKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
+        let slot = u32::try_from(case)
+            .ok()
+            .filter(|c| *c < 1 << 29)
+            .map(|c| (c << 3) | ((kind as u32) << 1) | u32::from(breached))
+            .ok_or_else(|| {
+                anyhow!("report breaches handles at most 2^29 cases; filter the ledger first")
+            })?;
+        Ok(BreachRow { due, slot })
+    }
+
+    fn case(self) -> usize {
+        (self.slot >> 3) as usize
+    }
+
+    fn kind(self) -> ClockKind {
+        ClockKind::ALL[((self.slot >> 1) & 3) as usize]
+    }
+
+    fn breached(self) -> bool {
+        self.slot & 1 == 1
+    }
+}
+
 /// `esc report breaches`.
 pub fn breaches(
     settings: &Settings,
@@ -236,30 +273,34 @@ pub fn breaches(
     let policy = policy_cmd::load(&settings.policy)?;
     let cases = super::case_cmd::listed_cases(settings)?;
     let now = settings.now;
-    let mut rows: Vec<(&str, &str, &'static str, &'static str, DateTime<Utc>)> = Vec::new();
-    for c in cases.iter().filter(|c| c.is_active()) {
+    // Room for every clock of every active case at once: growing by doubling would hold the
+    // old and the new buffer together, and the untouched part of this one costs no memory.
+    let active = cases.iter().filter(|c| c.is_active()).count();
+    let mut rows: Vec<BreachRow> = Vec::with_capacity(active * ClockKind::ALL.len());
+    for (i, c) in cases.iter().enumerate().filter(|(_, c)| c.is_active()) {
         let Some(k) = crate::sla::clock::clocks(&policy, c, now) else {
             continue;
         };
         for clock in k.iter().filter(|x| x.at.is_none()) {
-            let kind = match clock.state {
-                crate::sla::clock::ClockState::Breached => "breached",
-                crate::sla::clock::ClockState::Warning => "at risk",
+            let breached = match clock.state {
+                crate::sla::clock::ClockState::Breached => true,
+                crate::sla::clock::ClockState::Warning => false,
                 _ => continue,
             };
             if let Some(due) = clock.due {
-                rows.push((
-                    c.id.as_str(),
-                    c.title.as_str(),
-                    clock.kind.as_str(),
-                    kind,
-                    due,
-                ));
+                rows.push(BreachRow::new(i, clock.kind, breached, due)?);
             }
         }
     }
-    rows.sort_by_key(|r| (r.3 != "breached", r.4));
-    let breached = rows.iter().filter(|r| r.3 == "breached").count();
+    // Breached first, then by due time; ties in case order and then the clocks' order, as
+    // they were found (the order is total, so an unstable sort, without a scratch copy).
+    rows.sort_unstable_by_key(|r| (!r.breached(), r.due, r.slot));
+    let breached = rows.iter().filter(|r| r.breached()).count();
+    // What a row says: case, clock, state and due time.
+    let row = |r: &BreachRow| {
+        let state = if r.breached() { "breached" } else { "at risk" };
+        (&cases[r.case()], r.kind().as_str(), state, r.due)
+    };
     let tz = policy.defaults.timezone;
     if !settings.json && matches!(format, ReportFormat::Csv | ReportFormat::Md) {
         let col = |key, label| report::Column {
@@ -281,16 +322,17 @@ pub fn breaches(
             ],
             rows: rows
                 .iter()
-                .map(|(case, title, clock, state, due)| {
-                    let secs = (*due - now).num_seconds();
+                .map(|r| {
+                    let (case, clock, state, due) = row(r);
+                    let secs = (due - now).num_seconds();
                     vec![
-                        report::Cell::Text(case.to_string()),
+                        report::Cell::Text(case.id.to_string()),
                         report::Cell::Text(clock.to_string()),
                         report::Cell::Text(state.to_string()),
-                        report::Cell::Text(crate::render::rfc3339(*due)),
+                        report::Cell::Text(crate::render::rfc3339(due)),
                         report::Cell::Secs(Some((-secs).max(0))),
                         report::Cell::Secs(Some(secs.max(0))),
-                        report::Cell::Text(title.to_string()),
+                        report::Cell::Text(case.title.to_string()),
                     ]
                 })
                 .collect(),
@@ -320,14 +362,15 @@ pub fn breaches(
             out.document(&render(&rep, fmt, tz))?;
         }
     } else if settings.json || matches!(format, ReportFormat::Json) {
-        let clocks = rows.iter().map(|(case, title, clock, state, due)| {
-            let secs = (*due - now).num_seconds();
+        let clocks = rows.iter().map(|r| {
+            let (case, clock, state, due) = row(r);
+            let secs = (due - now).num_seconds();
             BreachJson {
-                case,
-                title,
+                case: &case.id,
+                title: &case.title,
                 clock,
                 state,
-                due: crate::timefmt::JsonTime(*due),
+                due: crate::timefmt::JsonTime(due),
                 over_seconds: (-secs).max(0),
                 left_seconds: secs.max(0),
             }
@@ -342,19 +385,20 @@ pub fn breaches(
         out.say("no breached or at-risk cases")?;
     } else {
         let mut t = table(["case", "clock", "state", "due", "over / left", "title"]);
-        for (case, title, clock, state, due) in &rows {
-            let rel = if *due <= now {
-                format!("over by {}", duration::format(now - *due))
+        for r in &rows {
+            let (case, clock, state, due) = row(r);
+            let rel = if due <= now {
+                format!("over by {}", duration::format(now - due))
             } else {
-                format!("{} left", duration::format(*due - now))
+                format!("{} left", duration::format(due - now))
             };
             t.add_row(vec![
-                (*case).into(),
+                case.id.as_str().into(),
                 clock.to_string().into(),
                 crate::render::state_cell(state),
-                local_time(*due, tz).into(),
+                local_time(due, tz).into(),
                 rel.into(),
-                title.replace('\n', " ").into(),
+                case.title.replace('\n', " ").into(),
             ]);
         }
         out.raw(&format!(

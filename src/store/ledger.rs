@@ -695,7 +695,7 @@ impl Ledger {
         // Checking the checkpoint read the last line: start again from the top.
         (&file).seek(SeekFrom::Start(0)).map_err(read_err)?;
         // Streamed through a buffer: the file is never held in memory whole.
-        let reader = io::BufReader::with_capacity(1 << 20, &file);
+        let reader = io::BufReader::with_capacity(1 << 18, &file);
         let layout = walk(path, reader, reading, f)?;
         let after = file.metadata().map_err(read_err)?;
         let state = State::new(layout);
