@@ -264,46 +264,95 @@ impl SlaRow {
 
 /// `esc report sla`: compliance with the response and resolution targets (of the cases
 /// whose target is decided: met or breached), MTTA and MTTR in wall and business time.
+///
+/// Each case's figures are worked out once and tallied into its groups and the `all` row
+/// at once, so nothing per case is kept beyond the durations the spreads need.
 pub fn sla(
     policy: &Policy,
     cases: &[&Case],
     by: Option<GroupBy>,
     now: DateTime<Utc>,
 ) -> Vec<SlaRow> {
-    let figures: HashMap<&str, CaseSla> = cases
-        .iter()
-        .map(|c| {
-            let k = clocks(policy, c, now);
-            (c.id.as_str(), case_sla(policy, c, k.as_ref()))
-        })
-        .collect();
-    per_group(policy, cases, by, |group, cs| {
-        let f: Vec<&CaseSla> = cs
-            .iter()
-            .filter_map(|c| figures.get(c.id.as_str()))
-            .collect();
-        let count = |pick: fn(&CaseSla) -> Option<bool>, want: bool| {
-            f.iter().filter(|x| pick(x) == Some(want)).count()
+    let mut all = SlaTally::default();
+    let mut groups: HashMap<String, SlaTally> = HashMap::new();
+    for c in cases {
+        let figures = case_sla(policy, c, clocks(policy, c, now).as_ref());
+        if let Some(by) = by {
+            for key in group_keys(policy, c, by) {
+                groups.entry(key).or_default().add(&figures);
+            }
+        }
+        all.add(&figures);
+    }
+    let Some(by) = by else {
+        return vec![all.row(ALL)];
+    };
+    let mut groups: Vec<(String, SlaTally)> = groups.into_iter().collect();
+    sort_groups(policy, by, &mut groups);
+    groups
+        .into_iter()
+        .map(|(group, tally)| tally.row(&group))
+        .chain([all.row(ALL)])
+        .collect()
+}
+
+/// The figures of one row of `esc report sla`, gathered case by case.
+#[derive(Debug, Default)]
+struct SlaTally {
+    cases: usize,
+    response_met: usize,
+    response_breached: usize,
+    resolution_met: usize,
+    resolution_breached: usize,
+    tta: Vec<i64>,
+    tta_business: Vec<i64>,
+    ttr: Vec<i64>,
+    ttr_business: Vec<i64>,
+}
+
+impl SlaTally {
+    fn add(&mut self, f: &CaseSla) {
+        self.cases += 1;
+        let count = |decided: Option<bool>, met: &mut usize, breached: &mut usize| match decided {
+            Some(true) => *met += 1,
+            Some(false) => *breached += 1,
+            None => {}
         };
-        let wall = |pick: fn(&CaseSla) -> Option<Span>| {
-            Spread::of(f.iter().filter_map(|x| pick(x).map(|v| v.0)).collect())
-        };
-        let business = |pick: fn(&CaseSla) -> Option<Span>| {
-            Spread::of(f.iter().filter_map(|x| pick(x).and_then(|v| v.1)).collect())
-        };
+        count(
+            f.response,
+            &mut self.response_met,
+            &mut self.response_breached,
+        );
+        count(
+            f.resolution,
+            &mut self.resolution_met,
+            &mut self.resolution_breached,
+        );
+        for (span, wall, business) in [
+            (f.tta, &mut self.tta, &mut self.tta_business),
+            (f.ttr, &mut self.ttr, &mut self.ttr_business),
+        ] {
+            if let Some((w, b)) = span {
+                wall.push(w);
+                business.extend(b);
+            }
+        }
+    }
+
+    fn row(self, group: &str) -> SlaRow {
         SlaRow {
             group: group.to_string(),
-            cases: cs.len(),
-            response_met: count(|x| x.response, true),
-            response_breached: count(|x| x.response, false),
-            resolution_met: count(|x| x.resolution, true),
-            resolution_breached: count(|x| x.resolution, false),
-            mtta: wall(|x| x.tta),
-            mtta_business: business(|x| x.tta),
-            mttr: wall(|x| x.ttr),
-            mttr_business: business(|x| x.ttr),
+            cases: self.cases,
+            response_met: self.response_met,
+            response_breached: self.response_breached,
+            resolution_met: self.resolution_met,
+            resolution_breached: self.resolution_breached,
+            mtta: Spread::of(self.tta),
+            mtta_business: Spread::of(self.tta_business),
+            mttr: Spread::of(self.ttr),
+            mttr_business: Spread::of(self.ttr_business),
         }
-    })
+    }
 }
 
 // ---------------------------------------------------------------------------------------
