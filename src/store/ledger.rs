@@ -1298,20 +1298,22 @@ impl Checker {
 /// `n` of a canonical case id `ESC-<n>` (1 ≤ n ≤ [`MAX_CASE_NUMBER`], digits only, no leading
 /// zero), or why it is not one.
 fn checked_case_number(id: &str) -> Result<u64, String> {
-    let shown = id.escape_debug();
+    let shown = || id.escape_debug();
     let digits = id.strip_prefix("ESC-").unwrap_or("");
     let canonical = !digits.is_empty()
         && digits.bytes().all(|b| b.is_ascii_digit())
         && !digits.starts_with('0');
     if !canonical {
         return Err(format!(
-            "case id \"{shown}\" is not a canonical case id (ESC- and a number from 1, digits only, no leading zero)"
+            "case id \"{}\" is not a canonical case id (ESC- and a number from 1, digits only, no leading zero)",
+            shown()
         ));
     }
     match digits.parse::<u64>() {
         Ok(n) if n <= MAX_CASE_NUMBER => Ok(n),
         _ => Err(format!(
-            "case id {shown} is beyond the highest case number a ledger may hold ({MAX_CASE_NUMBER})"
+            "case id {} is beyond the highest case number a ledger may hold ({MAX_CASE_NUMBER})",
+            shown()
         )),
     }
 }
@@ -1377,102 +1379,295 @@ const EMPTY_LINE: &str = "the line is empty";
 /// the last committed one an uncommitted tail: never data. Reads line by line, so a ledger
 /// streamed from disk is never held in memory whole. `reading` says what may be left out
 /// on lines a checkpoint vouches for.
+///
+/// Lines are read and parsed ([`read_lines`]) on a second thread while this one checks
+/// them and hands on what came before, so a whole-ledger read costs about the larger of
+/// the two rather than their sum. What is checked, in what order, and the first error met
+/// are as in a read on one thread (which is what happens when no thread can be started).
 fn walk(
+    path: &Path,
+    reader: impl BufRead + Send,
+    reading: Reading,
+    commit: impl FnMut(&mut Vec<Record>),
+) -> Result<Layout, LedgerError> {
+    /// Lines handed over at a time, and how many such bundles may wait: little memory in
+    /// flight, few hand-overs.
+    const BUNDLE: usize = 256;
+    const WAITING: usize = 2;
+    let mut walker = Walker::new(path, reading, commit);
+    let mut reader = Some(reader);
+    let threaded = std::thread::scope(|scope| {
+        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<(usize, LineRead)>>(WAITING);
+        // Borrowed, not moved: if the thread cannot start, the reader is still here.
+        let slot = &mut reader;
+        let started = std::thread::Builder::new()
+            .name("ledger-reader".into())
+            .spawn_scoped(scope, move || {
+                let Some(reader) = slot.take() else { return };
+                let mut bundle = Vec::with_capacity(BUNDLE);
+                read_lines(path, reader, reading, |n, line| {
+                    bundle.push((n, line));
+                    bundle.len() < BUNDLE
+                        || send
+                            .send(std::mem::replace(&mut bundle, Vec::with_capacity(BUNDLE)))
+                            .is_ok()
+                });
+                let _ = send.send(bundle);
+            });
+        match started {
+            Ok(_) => Some(walker.take_all(receive.into_iter().flatten())),
+            Err(_) => None,
+        }
+    });
+    match threaded {
+        Some(result) => result?,
+        None => {
+            // No second thread: read and check on this one.
+            let Some(reader) = reader else {
+                return Err(io_err(
+                    "read ledger",
+                    path,
+                    io::Error::other("the reader thread could not be started"),
+                ));
+            };
+            let mut error = None;
+            read_lines(path, reader, reading, |n, line| {
+                match walker.take(n, line) {
+                    Ok(more) => more,
+                    Err(e) => {
+                        error = Some(e);
+                        false
+                    }
+                }
+            });
+            if let Some(e) = error {
+                return Err(e);
+            }
+        }
+    }
+    Ok(walker.layout())
+}
+
+/// What reading one line gave: the line, or why it cannot be read (which ends the read).
+type LineRead = Result<Line, LedgerError>;
+
+/// One line of the ledger as read on its own; the rules that join lines are [`Walker`]'s.
+enum Line {
+    /// The end of the file without its `\n`: a torn tail, which ends the read.
+    Torn,
+    /// The header, checked.
+    Header,
+    /// An event; `continues` when its batch goes on after it.
+    Event { entry: Entry, continues: bool },
+}
+
+/// An event's line: read whole, or (a skipped event on a vouched line) only its head.
+enum Entry {
+    Record(Record),
+    Head {
+        seq: u64,
+        at: DateTime<Utc>,
+        case: compact_str::CompactString,
+        opened: bool,
+    },
+}
+
+/// Reads `reader` line by line and hands `each` every line's length and what it is, until
+/// the end of the file, a line that ends the read (an error or a torn tail), or `each`
+/// returns `false`.
+fn read_lines(
     path: &Path,
     mut reader: impl BufRead,
     reading: Reading,
-    mut commit: impl FnMut(&mut Vec<Record>),
-) -> Result<Layout, LedgerError> {
+    mut each: impl FnMut(usize, LineRead) -> bool,
+) {
     let mut line: Vec<u8> = Vec::new();
-    let mut len: u64 = 0;
-    let mut valid_len: u64 = 0;
-    let mut last_seq = 0;
-    let mut seen_seq = 0;
-    let mut max_case = 0;
-    let mut oncall = false;
+    let mut end: u64 = 0;
     let mut line_no = 0;
-    let mut checker = Checker::default();
-    let mut batch: Vec<Record> = Vec::new();
-    // Lines of the open batch, handed on early or not, and what they hold.
-    let mut batch_lines = 0;
-    let mut batch_max_case = 0;
-    let mut batch_oncall = false;
     loop {
         line.clear();
-        let n = reader
-            .read_until(b'\n', &mut line)
-            .map_err(|error| io_err("read ledger", path, error))?;
-        if n == 0 {
-            break;
-        }
-        len += n as u64;
-        if line.last() != Some(&b'\n') {
-            // A torn tail: the end of the file without its newline.
-            if line_no == 0 && !HEADER_LINE.starts_with(&line) {
-                return Err(damaged(path, 1, NO_COMPLETE_LINE.to_owned()));
+        let read = match reader.read_until(b'\n', &mut line) {
+            Ok(0) => return,
+            Ok(n) => {
+                end += n as u64;
+                line_no += 1;
+                read_line(path, &line, line_no, end, reading)
             }
-            break;
+            Err(error) => Err(io_err("read ledger", path, error)),
+        };
+        let last = !matches!(read, Ok(Line::Header | Line::Event { .. }));
+        if !each(line.len(), read) || last {
+            return;
         }
-        line_no += 1;
-        let content = &line[..n - 1];
-        if line_no == 1 {
-            check_header(path, content)?;
-            valid_len = len;
-            continue;
+    }
+}
+
+/// What `line` (the `line_no`th, `\n` included, ending `end` bytes into the file) is.
+fn read_line(
+    path: &Path,
+    line: &[u8],
+    line_no: usize,
+    end: u64,
+    reading: Reading,
+) -> Result<Line, LedgerError> {
+    let Some(content) = line.strip_suffix(b"\n") else {
+        // A torn tail: the end of the file without its newline.
+        if line_no == 1 && !HEADER_LINE.starts_with(line) {
+            return Err(damaged(path, 1, NO_COMPLETE_LINE.to_owned()));
         }
-        if content.is_empty() {
-            return Err(damaged(path, line_no, EMPTY_LINE.to_owned()));
+        return Ok(Line::Torn);
+    };
+    if line_no == 1 {
+        check_header(path, content)?;
+        return Ok(Line::Header);
+    }
+    if content.is_empty() {
+        return Err(damaged(path, line_no, EMPTY_LINE.to_owned()));
+    }
+    let entry = match reading.skipped(content, end) {
+        Some(head) => Entry::Head {
+            seq: head.seq,
+            at: head.at,
+            case: compact_str::CompactString::from(head.case.as_ref()),
+            opened: head.event == "opened",
+        },
+        None => Entry::Record(parse_record(path, line_no, content)?),
+    };
+    Ok(Line::Event {
+        entry,
+        continues: continues(content),
+    })
+}
+
+/// The rules that join the lines of a ledger, applied line after line in order: `seq`
+/// without gaps, the case rules ([`Checker`]), and batches, each handed to `commit` once
+/// its last line is read (or line by line where the checkpoint vouches for them).
+struct Walker<'p, F> {
+    path: &'p Path,
+    reading: Reading,
+    commit: F,
+    len: u64,
+    valid_len: u64,
+    last_seq: u64,
+    seen_seq: u64,
+    max_case: u64,
+    oncall: bool,
+    line_no: usize,
+    checker: Checker,
+    batch: Vec<Record>,
+    // Lines of the open batch, handed on early or not, and what they hold.
+    batch_lines: usize,
+    batch_max_case: u64,
+    batch_oncall: bool,
+}
+
+impl<'p, F: FnMut(&mut Vec<Record>)> Walker<'p, F> {
+    fn new(path: &'p Path, reading: Reading, commit: F) -> Self {
+        Walker {
+            path,
+            reading,
+            commit,
+            len: 0,
+            valid_len: 0,
+            last_seq: 0,
+            seen_seq: 0,
+            max_case: 0,
+            oncall: false,
+            line_no: 0,
+            checker: Checker::default(),
+            batch: Vec::new(),
+            batch_lines: 0,
+            batch_max_case: 0,
+            batch_oncall: false,
         }
-        let expected = seen_seq + 1;
-        let record = match reading.skipped(content, len) {
-            Some(head) => {
-                if head.seq != expected {
-                    return Err(damaged(path, line_no, seq_message(head.seq, expected)));
+    }
+
+    /// Every line of `lines` until one ends the read.
+    fn take_all(
+        &mut self,
+        lines: impl Iterator<Item = (usize, LineRead)>,
+    ) -> Result<(), LedgerError> {
+        for (n, read) in lines {
+            if !self.take(n, read)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// The next line, `n` bytes long; `false` when the read ends with it.
+    fn take(&mut self, n: usize, read: LineRead) -> Result<bool, LedgerError> {
+        let line = read?;
+        self.len += n as u64;
+        let (entry, continues) = match line {
+            Line::Torn => return Ok(false),
+            Line::Header => {
+                self.line_no += 1;
+                self.valid_len = self.len;
+                return Ok(true);
+            }
+            Line::Event { entry, continues } => (entry, continues),
+        };
+        self.line_no += 1;
+        let (path, line_no) = (self.path, self.line_no);
+        let expected = self.seen_seq + 1;
+        let record = match entry {
+            Entry::Head {
+                seq,
+                at,
+                case,
+                opened,
+            } => {
+                if seq != expected {
+                    return Err(damaged(path, line_no, seq_message(seq, expected)));
                 }
-                checker
-                    .check_parts(&head.case, head.at, head.event == "opened")
+                self.checker
+                    .check_parts(&case, at, opened)
                     .map_err(|message| damaged(path, line_no, message))?;
-                batch_max_case = batch_max_case.max(case_number(&head.case));
-                batch_oncall |= head.case == ONCALL;
+                self.batch_max_case = self.batch_max_case.max(case_number(&case));
+                self.batch_oncall |= case == ONCALL;
                 None
             }
-            None => {
-                let record = parse_record(path, line_no, content)?;
+            Entry::Record(record) => {
                 if record.seq != expected {
                     return Err(damaged(path, line_no, seq_message(record.seq, expected)));
                 }
-                checker
+                self.checker
                     .check(&record)
                     .map_err(|message| damaged(path, line_no, message))?;
-                batch_max_case = batch_max_case.max(case_number(&record.case));
-                batch_oncall |= record.case == ONCALL;
+                self.batch_max_case = self.batch_max_case.max(case_number(&record.case));
+                self.batch_oncall |= record.case == ONCALL;
                 Some(record)
             }
         };
-        seen_seq = expected;
-        batch_lines += 1;
-        batch.extend(record);
-        if !continues(content) {
-            max_case = max_case.max(batch_max_case);
-            oncall |= batch_oncall;
-            commit(&mut batch);
-            batch.clear();
-            (batch_lines, batch_max_case, batch_oncall) = (0, 0, false);
-            valid_len = len;
-            last_seq = seen_seq;
-        } else if len <= reading.vouched {
-            commit(&mut batch);
-            batch.clear();
+        self.seen_seq = expected;
+        self.batch_lines += 1;
+        self.batch.extend(record);
+        if !continues {
+            self.max_case = self.max_case.max(self.batch_max_case);
+            self.oncall |= self.batch_oncall;
+            (self.commit)(&mut self.batch);
+            self.batch.clear();
+            (self.batch_lines, self.batch_max_case, self.batch_oncall) = (0, 0, false);
+            self.valid_len = self.len;
+            self.last_seq = self.seen_seq;
+        } else if self.len <= self.reading.vouched {
+            (self.commit)(&mut self.batch);
+            self.batch.clear();
+        }
+        Ok(true)
+    }
+
+    fn layout(&self) -> Layout {
+        Layout {
+            len: self.len,
+            valid_len: self.valid_len,
+            last_seq: self.last_seq,
+            max_case: self.max_case,
+            oncall: self.oncall,
+            tail_lines: self.batch_lines,
         }
     }
-    Ok(Layout {
-        len,
-        valid_len,
-        last_seq,
-        max_case,
-        oncall,
-        tail_lines: batch_lines,
-    })
 }
 
 /// How a streaming read hands on the lines of a batch (the events one append wrote).
