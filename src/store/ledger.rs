@@ -1390,36 +1390,56 @@ fn walk(
     reading: Reading,
     commit: impl FnMut(&mut Vec<Record>),
 ) -> Result<Layout, LedgerError> {
+    walk_on(path, reader, reading, commit, Threads::Two)
+}
+
+/// On how many threads [`walk`] reads (one only when a second cannot be started, or in tests
+/// that compare the two).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Threads {
+    One,
+    Two,
+}
+
+fn walk_on(
+    path: &Path,
+    reader: impl BufRead + Send,
+    reading: Reading,
+    commit: impl FnMut(&mut Vec<Record>),
+    threads: Threads,
+) -> Result<Layout, LedgerError> {
     /// Lines handed over at a time, and how many such bundles may wait: little memory in
     /// flight, few hand-overs.
     const BUNDLE: usize = 256;
     const WAITING: usize = 2;
     let mut walker = Walker::new(path, reading, commit);
     let mut reader = Some(reader);
-    let threaded = std::thread::scope(|scope| {
-        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<(usize, LineRead)>>(WAITING);
-        // Borrowed, not moved: if the thread cannot start, the reader is still here.
-        let slot = &mut reader;
-        let started = std::thread::Builder::new()
-            .name("ledger-reader".into())
-            .spawn_scoped(scope, move || {
-                let Some(reader) = slot.take() else { return };
-                let mut bundle = Vec::with_capacity(BUNDLE);
-                read_lines(path, reader, reading, |n, line| {
-                    bundle.push((n, line));
-                    bundle.len() < BUNDLE
-                        || send
-                            .send(std::mem::replace(&mut bundle, Vec::with_capacity(BUNDLE)))
-                            .is_ok()
+    let threaded = (threads == Threads::Two).then(|| {
+        std::thread::scope(|scope| {
+            let (send, receive) = std::sync::mpsc::sync_channel::<Vec<(usize, LineRead)>>(WAITING);
+            // Borrowed, not moved: if the thread cannot start, the reader is still here.
+            let slot = &mut reader;
+            let started = std::thread::Builder::new()
+                .name("ledger-reader".into())
+                .spawn_scoped(scope, move || {
+                    let Some(reader) = slot.take() else { return };
+                    let mut bundle = Vec::with_capacity(BUNDLE);
+                    read_lines(path, reader, reading, |n, line| {
+                        bundle.push((n, line));
+                        bundle.len() < BUNDLE
+                            || send
+                                .send(std::mem::replace(&mut bundle, Vec::with_capacity(BUNDLE)))
+                                .is_ok()
+                    });
+                    let _ = send.send(bundle);
                 });
-                let _ = send.send(bundle);
-            });
-        match started {
-            Ok(_) => Some(walker.take_all(receive.into_iter().flatten())),
-            Err(_) => None,
-        }
+            match started {
+                Ok(_) => Some(walker.take_all(receive.into_iter().flatten())),
+                Err(_) => None,
+            }
+        })
     });
-    match threaded {
+    match threaded.flatten() {
         Some(result) => result?,
         None => {
             // No second thread: read and check on this one.
@@ -1452,6 +1472,10 @@ fn walk(
 type LineRead = Result<Line, LedgerError>;
 
 /// One line of the ledger as read on its own; the rules that join lines are [`Walker`]'s.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "nearly every line is an event; boxing it would cost an allocation per line"
+)]
 enum Line {
     /// The end of the file without its `\n`: a torn tail, which ends the read.
     Torn,
@@ -1462,6 +1486,10 @@ enum Line {
 }
 
 /// An event's line: read whole, or (a skipped event on a vouched line) only its head.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "most lines read are records; boxing them would cost an allocation per line"
+)]
 enum Entry {
     Record(Record),
     Head {
@@ -2587,6 +2615,67 @@ mod tests {
         ] {
             assert!(Head::written(other.as_bytes()).is_none(), "{other}");
         }
+    }
+
+    #[test]
+    fn reading_on_two_threads_finds_what_one_thread_finds_on_every_damaged_ledger() {
+        // Enough lines for many hand-overs between the threads, batches of one to three
+        // events, a skipped kind of event, and every way of cutting or spoiling the file.
+        let mut text = HEADER_LINE.to_vec();
+        let mut seq = 0;
+        for case in 1..=150u64 {
+            let id = format!("ESC-{case}");
+            let events = [opened(&id), note(&id, "a"), note(&id, "b")];
+            let n = 1 + (case % 3) as usize;
+            for (i, event) in events.into_iter().take(n).enumerate() {
+                seq += 1;
+                let mut line = serde_json::to_vec(&event.into_record(seq)).unwrap();
+                if i + 1 < n {
+                    line.pop();
+                    line.extend_from_slice(MORE_MARK);
+                }
+                line.push(b'\n');
+                text.extend(line);
+            }
+        }
+        let path = Path::new("ledger.jsonl");
+        let read = |bytes: &[u8], reading: Reading, threads: Threads| {
+            let mut handed = Vec::new();
+            walk_on(path, bytes, reading, |b| handed.push(seqs(b)), threads)
+                .map(|layout| (layout, handed))
+                .map_err(|e| e.to_string())
+        };
+        let mut variants: Vec<Vec<u8>> = Vec::new();
+        for cut in (0..text.len())
+            .step_by(97)
+            .chain([text.len() - 1, text.len()])
+        {
+            variants.push(text[..cut].to_vec());
+        }
+        for at in (0..text.len()).step_by(331) {
+            for byte in [b'x', b'\n', b'"', b'9'] {
+                let mut spoiled = text.clone();
+                spoiled[at] = byte;
+                variants.push(spoiled);
+            }
+        }
+        let len = text.len() as u64;
+        let skipping = Reading {
+            vouched: len,
+            skip: Some(|e| e == "noted"),
+        };
+        let mut failures = 0;
+        for bytes in &variants {
+            for reading in [Reading::EVERY, skipping] {
+                let one = read(bytes, reading, Threads::One);
+                failures += usize::from(one.is_err());
+                assert_eq!(read(bytes, reading, Threads::Two), one);
+            }
+        }
+        // The spoiled ledgers did exercise the errors, and the whole one reads whole.
+        assert!(failures > variants.len() / 2, "{failures}");
+        let (layout, _) = read(&text, Reading::EVERY, Threads::Two).unwrap();
+        assert_eq!((layout.last_seq, layout.max_case), (seq, 150));
     }
 
     #[test]
