@@ -1390,23 +1390,17 @@ fn walk(
     reading: Reading,
     commit: impl FnMut(&mut Vec<Record>),
 ) -> Result<Layout, LedgerError> {
-    walk_on(path, reader, reading, commit, Threads::Two)
+    walk_on(path, reader, reading, commit, true)
 }
 
-/// On how many threads [`walk`] reads (one only when a second cannot be started, or in tests
-/// that compare the two).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Threads {
-    One,
-    Two,
-}
-
+/// [`walk`], reading on a second thread if `two_threads` (and one can be started), else on
+/// this one (tests compare the two).
 fn walk_on(
     path: &Path,
     reader: impl BufRead + Send,
     reading: Reading,
     commit: impl FnMut(&mut Vec<Record>),
-    threads: Threads,
+    two_threads: bool,
 ) -> Result<Layout, LedgerError> {
     /// Lines handed over at a time, and how many such bundles may wait: little memory in
     /// flight, few hand-overs.
@@ -1414,7 +1408,7 @@ fn walk_on(
     const WAITING: usize = 2;
     let mut walker = Walker::new(path, reading, commit);
     let mut reader = Some(reader);
-    let threaded = (threads == Threads::Two).then(|| {
+    let threaded = two_threads.then(|| {
         std::thread::scope(|scope| {
             let (send, receive) = std::sync::mpsc::sync_channel::<Vec<(usize, LineRead)>>(WAITING);
             // Borrowed, not moved: if the thread cannot start, the reader is still here.
@@ -2639,9 +2633,9 @@ mod tests {
             }
         }
         let path = Path::new("ledger.jsonl");
-        let read = |bytes: &[u8], reading: Reading, threads: Threads| {
+        let read = |bytes: &[u8], reading: Reading, two: bool| {
             let mut handed = Vec::new();
-            walk_on(path, bytes, reading, |b| handed.push(seqs(b)), threads)
+            walk_on(path, bytes, reading, |b| handed.push(seqs(b)), two)
                 .map(|layout| (layout, handed))
                 .map_err(|e| e.to_string())
         };
@@ -2667,14 +2661,14 @@ mod tests {
         let mut failures = 0;
         for bytes in &variants {
             for reading in [Reading::EVERY, skipping] {
-                let one = read(bytes, reading, Threads::One);
+                let one = read(bytes, reading, false);
                 failures += usize::from(one.is_err());
-                assert_eq!(read(bytes, reading, Threads::Two), one);
+                assert_eq!(read(bytes, reading, true), one);
             }
         }
         // The spoiled ledgers did exercise the errors, and the whole one reads whole.
         assert!(failures > variants.len() / 2, "{failures}");
-        let (layout, _) = read(&text, Reading::EVERY, Threads::Two).unwrap();
+        let (layout, _) = read(&text, Reading::EVERY, true).unwrap();
         assert_eq!((layout.last_seq, layout.max_case), (seq, 150));
     }
 
