@@ -91,8 +91,6 @@ pub struct Case {
     pub swarm: Option<Box<Swarm>>,
     /// The current or last major incident.
     pub major: Option<Box<Major>>,
-    /// Automatic escalations by sweep, for reports.
-    pub auto_escalations: u32,
     /// The post-escalation review, once recorded (`esc review`).
     pub review: Option<Box<crate::review::Review>>,
     /// When the last event happened.
@@ -398,7 +396,6 @@ impl Case {
             reopened: 0,
             swarm: None,
             major: None,
-            auto_escalations: 0,
             review: None,
             last_event_at: r.at,
             events: Vec::new(),
@@ -460,16 +457,9 @@ impl Case {
                 }
             }
             Event::Escalated {
-                path,
-                to,
-                owner,
-                by,
-                ..
+                path, to, owner, ..
             } => {
                 self.escalations += 1;
-                if by.is_some() {
-                    self.auto_escalations += 1;
-                }
                 self.levels.insert(
                     path.clone(),
                     Level {
