@@ -16,6 +16,7 @@ use crate::render::local_time;
 use crate::sla::calendar;
 use crate::sla::clock::{ClockKind, ClockState, Clocks, clocks};
 use chrono::{DateTime, TimeDelta, Utc};
+use compact_str::CompactString;
 use std::collections::HashMap;
 
 /// What kind of action, with the fields the SPEC's `sweep --json` names.
@@ -28,10 +29,10 @@ pub enum ActionKind {
         clock: ClockKind,
     },
     Escalated {
-        path: String,
-        from: Option<String>,
-        to: String,
-        by: String,
+        path: CompactString,
+        from: Option<CompactString>,
+        to: CompactString,
+        by: CompactString,
     },
     Trigger {
         trigger: String,
@@ -52,7 +53,8 @@ pub enum ActionKind {
 /// One planned action on one case, with the events that record it (notification included).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Planned {
-    pub case: String,
+    /// Short ids are kept inline: a catch-up plan holds hundreds of thousands of actions.
+    pub case: CompactString,
     /// When it fell due.
     pub due: DateTime<Utc>,
     /// Sort key: `due`, raised to the previous action's on the same case so that a case's
@@ -77,6 +79,10 @@ impl ActionKind {
     }
 }
 
+/// Actions per case [`plan_within`] makes room for at once: a catch-up over a ledger never
+/// swept plans about six per case (warnings, breaches, escalations).
+const ROOM_PER_CASE: usize = 8;
+
 /// Plan every action due at `now`, in the order they fell due.
 pub fn plan(policy: &Policy, cases: &[Case], now: DateTime<Utc>) -> Vec<Planned> {
     plan_within(policy, cases, now, usize::MAX).0
@@ -99,6 +105,10 @@ pub fn plan_within(
 ) -> (Vec<Planned>, bool) {
     let planner = Planner::new(policy, cases, now);
     let mut out: Vec<Planned> = Vec::new();
+    // Room for a long catch-up's actions at once (pages never written cost no memory, and
+    // if the room cannot be had the plan grows as usual): growing by doubling would copy a
+    // plan of hundreds of thousands of actions, holding both copies at once.
+    let _ = out.try_reserve(cases.len().saturating_mul(ROOM_PER_CASE));
     let mut whole = true;
     // Events that will be dropped need no words: once over `max`, messages are not written.
     let mut words = if max == 0 { Words::Skip } else { Words::Render };
@@ -195,7 +205,7 @@ impl<'a> Planner<'a> {
         for &i in batch {
             let Some(p) = plan.get_mut(i) else { continue };
             if complete {
-                out.push((p.case.clone(), std::mem::take(&mut p.events)));
+                out.push((p.case.to_string(), std::mem::take(&mut p.events)));
             } else if out.last().is_none_or(|(case, _)| *case != p.case) {
                 // A batch holds a case's actions together: all its events, once.
                 let positions = self.positions.get_or_init(|| {
@@ -211,7 +221,7 @@ impl<'a> Planner<'a> {
                             .collect()
                     })
                     .unwrap_or_default();
-                out.push((p.case.clone(), again));
+                out.push((p.case.to_string(), again));
             }
         }
         out
@@ -359,7 +369,7 @@ pub fn plan_case(
     }
     for r in crate::remind::plan(policy, &case, now) {
         let p = Planned {
-            case: case.id.to_string(),
+            case: case.id.clone(),
             due: r.due,
             order: r.due,
             kind: ActionKind::Reminder { item: r.item },
@@ -403,7 +413,7 @@ fn promise_action(
     );
     events.extend(notices);
     Some(Planned {
-        case: case.id.to_string(),
+        case: case.id.clone(),
         order: missed,
         due: missed,
         kind: ActionKind::PromiseMissed { by: next.by },
@@ -504,7 +514,7 @@ fn clock_actions(
             );
             events.extend(notices);
             out.push(Planned {
-                case: case.id.to_string(),
+                case: case.id.clone(),
                 order: warn,
                 due: warn,
                 kind: ActionKind::Warning { clock: c.kind },
@@ -554,13 +564,13 @@ fn clock_actions(
             );
             events.extend(notices);
             out.push(Planned {
-                case: case.id.to_string(),
+                case: case.id.clone(),
                 order: due,
                 due,
                 kind: ActionKind::Escalated {
-                    path: case.home_path.to_string(),
-                    from,
-                    to,
+                    path: case.home_path.clone(),
+                    from: from.as_deref().map(CompactString::from),
+                    to: to.as_str().into(),
                     by: "budget".into(),
                 },
                 events,
@@ -601,7 +611,7 @@ fn clock_actions(
         );
         events.extend(notices);
         out.push(Planned {
-            case: case.id.to_string(),
+            case: case.id.clone(),
             order: due,
             due,
             kind: ActionKind::Breach { clock: c.kind },
@@ -1069,7 +1079,7 @@ fn trigger_action(
         );
         events.extend(notices);
         return Some(Planned {
-            case: case.id.to_string(),
+            case: case.id.clone(),
             order: due,
             due,
             kind: ActionKind::Proposed {
@@ -1085,7 +1095,7 @@ fn trigger_action(
     let msg = format!("trigger {} fired: {describe}", t.name);
     events.extend(take_actions(policy, case, t, msg, due, now, words));
     Some(Planned {
-        case: case.id.to_string(),
+        case: case.id.clone(),
         order: due,
         due,
         kind: ActionKind::Trigger {

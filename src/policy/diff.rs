@@ -395,8 +395,8 @@ pub fn impact(old: &Policy, new: &Policy, cases: &[Case], now: DateTime<Utc>) ->
         sweep::plan(p, cases, now)
             .into_iter()
             .filter_map(|a| match a.kind {
-                ActionKind::Trigger { trigger } => Some((a.case, trigger, "trigger")),
-                ActionKind::Proposed { trigger } => Some((a.case, trigger, "proposed")),
+                ActionKind::Trigger { trigger } => Some((a.case.into(), trigger, "trigger")),
+                ActionKind::Proposed { trigger } => Some((a.case.into(), trigger, "proposed")),
                 _ => None,
             })
             .collect()
