@@ -1109,7 +1109,6 @@ fn trigger_action(
 mod tests {
     use super::*;
     use crate::case::{Event, Record};
-    use crate::policy::Step;
     use chrono::TimeDelta;
     use proptest::prelude::*;
 
@@ -1124,29 +1123,14 @@ mod tests {
     }
 
     fn opened(n: u64, severity: &str, account: Option<&str>, at: DateTime<Utc>) -> Record {
-        Record {
-            seq: n,
-            at,
-            actor: "ana".into(),
-            case: format!("ESC-{n}"),
-            step: Step::Open,
-            policy: None,
-            login: None,
-            event: Event::Opened {
-                title: format!("case {n}"),
-                severity: severity.into(),
-                case_type: "technical".into(),
-                account: account.map(str::to_string),
-                reporter: Some("zed".into()),
-                channel: None,
-                labels: vec![],
-                description: None,
-                path: "technical".into(),
-                tier: "L1".into(),
-                owner: "ana".into(),
-                dedup_key: None,
-            },
+        crate::case::fixture::Opened {
+            title: format!("case {n}"),
+            severity: severity.into(),
+            account: account.map(str::to_string),
+            reporter: Some("zed".into()),
+            ..Default::default()
         }
+        .record(n, at)
     }
 
     /// Carry a plan out on the cases, as `esc sweep` does through the ledger.

@@ -385,7 +385,6 @@ pub fn explain_rows(policy: &Policy) -> Vec<[String; 3]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::case::Record;
 
     fn policy(extra: &str) -> Policy {
         let text = format!(
@@ -399,29 +398,13 @@ mod tests {
         let at = chrono::DateTime::parse_from_rfc3339("2026-11-23T09:00:00Z")
             .unwrap()
             .with_timezone(&Utc);
-        let opened = Record {
-            seq: 1,
-            at,
-            actor: "ana".into(),
-            case: "ESC-1".into(),
-            step: Step::Open,
-            policy: None,
-            login: None,
-            event: Event::Opened {
-                title: "t".into(),
-                severity: "sev1".into(),
-                case_type: "technical".into(),
-                account: None,
-                reporter: None,
-                channel: None,
-                labels: vec![],
-                description: None,
-                path: "technical".into(),
-                tier: "L2".into(),
-                owner: "carl".into(),
-                dedup_key: None,
-            },
-        };
+        let opened = crate::case::fixture::Opened {
+            severity: "sev1".into(),
+            tier: "L2".into(),
+            owner: "carl".into(),
+            ..Default::default()
+        }
+        .record(1, at);
         Case::fold(vec![opened]).unwrap().unwrap()
     }
 

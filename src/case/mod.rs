@@ -9,6 +9,8 @@ pub mod drift;
 pub mod edit;
 pub mod event;
 pub mod filter;
+#[cfg(test)]
+pub mod fixture;
 pub mod fold;
 pub mod id;
 pub mod import;

@@ -389,24 +389,12 @@ mod tests {
     }
 
     fn opened(at: &str, severity: &str) -> Record {
-        rec(
-            1,
-            at,
-            Event::Opened {
-                title: "x".into(),
-                severity: severity.into(),
-                case_type: "technical".into(),
-                account: None,
-                reporter: None,
-                channel: None,
-                labels: vec![],
-                description: None,
-                path: "technical".into(),
-                tier: "L1".into(),
-                owner: "ana".into(),
-                dedup_key: None,
-            },
-        )
+        crate::case::fixture::Opened {
+            title: "x".into(),
+            severity: severity.into(),
+            ..Default::default()
+        }
+        .record(1, t(at))
     }
 
     fn case(records: Vec<Record>) -> Case {
