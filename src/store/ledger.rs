@@ -1633,34 +1633,32 @@ impl<'p, F: FnMut(&mut Vec<Record>)> Walker<'p, F> {
         self.line_no += 1;
         let (path, line_no) = (self.path, self.line_no);
         let expected = self.seen_seq + 1;
-        let record = match entry {
+        // What the rules read of the line, whether it was read whole or only its head.
+        let (seq, case, at, opened) = match &entry {
             Entry::Head {
                 seq,
                 at,
                 case,
                 opened,
-            } => {
-                if seq != expected {
-                    return Err(damaged(path, line_no, seq_message(seq, expected)));
-                }
-                self.checker
-                    .check_parts(&case, at, opened)
-                    .map_err(|message| damaged(path, line_no, message))?;
-                self.batch_max_case = self.batch_max_case.max(case_number(&case));
-                self.batch_oncall |= case == ONCALL;
-                None
-            }
-            Entry::Record(record) => {
-                if record.seq != expected {
-                    return Err(damaged(path, line_no, seq_message(record.seq, expected)));
-                }
-                self.checker
-                    .check(&record)
-                    .map_err(|message| damaged(path, line_no, message))?;
-                self.batch_max_case = self.batch_max_case.max(case_number(&record.case));
-                self.batch_oncall |= record.case == ONCALL;
-                Some(record)
-            }
+            } => (*seq, case.as_str(), *at, *opened),
+            Entry::Record(r) => (
+                r.seq,
+                r.case.as_str(),
+                r.at,
+                matches!(r.event, Event::Opened { .. }),
+            ),
+        };
+        if seq != expected {
+            return Err(damaged(path, line_no, seq_message(seq, expected)));
+        }
+        self.checker
+            .check_parts(case, at, opened)
+            .map_err(|message| damaged(path, line_no, message))?;
+        self.batch_max_case = self.batch_max_case.max(case_number(case));
+        self.batch_oncall |= case == ONCALL;
+        let record = match entry {
+            Entry::Record(record) => Some(record),
+            Entry::Head { .. } => None,
         };
         self.seen_seq = expected;
         self.batch_lines += 1;
