@@ -102,18 +102,8 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for EventFields<'_, 'de, A> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, A::Error> {
-        match self.pending.take() {
-            Some(Cow::Borrowed(name)) => {
-                return seed
-                    .deserialize(de::value::BorrowedStrDeserializer::new(name))
-                    .map(Some);
-            }
-            Some(Cow::Owned(name)) => {
-                return seed
-                    .deserialize(de::value::StringDeserializer::new(name))
-                    .map(Some);
-            }
-            None => {}
+        if let Some(name) = self.pending.take() {
+            return name_to(seed, name).map(Some);
         }
         loop {
             let Some(key) = self.map.next_key::<Key<'de>>()? else {
@@ -131,22 +121,24 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for EventFields<'_, 'de, A> {
                 Key::Other(name) if self.tagged && name == "event" => {
                     return Err(de::Error::duplicate_field("event"));
                 }
-                Key::Other(Cow::Borrowed(name)) => {
-                    return seed
-                        .deserialize(de::value::BorrowedStrDeserializer::new(name))
-                        .map(Some);
-                }
-                Key::Other(Cow::Owned(name)) => {
-                    return seed
-                        .deserialize(de::value::StringDeserializer::new(name))
-                        .map(Some);
-                }
+                Key::Other(name) => return name_to(seed, name).map(Some),
             }
         }
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
         self.map.next_value_seed(seed)
+    }
+}
+
+/// Hands `name` (a key or the tag, borrowed from the line where it could be) to `seed`.
+fn name_to<'de, S: DeserializeSeed<'de>, E: de::Error>(
+    seed: S,
+    name: Cow<'de, str>,
+) -> Result<S::Value, E> {
+    match name {
+        Cow::Borrowed(name) => seed.deserialize(de::value::BorrowedStrDeserializer::new(name)),
+        Cow::Owned(name) => seed.deserialize(de::value::StringDeserializer::new(name)),
     }
 }
 
@@ -203,36 +195,28 @@ impl<'a, 'de, A: MapAccess<'de>> de::EnumAccess<'de> for Tagged<'a, 'de, A> {
         self,
         seed: V,
     ) -> Result<(V::Value, Self::Variant), A::Error> {
-        let variant = match self.tag {
-            Cow::Borrowed(tag) => seed.deserialize(de::value::BorrowedStrDeserializer::new(tag)),
-            Cow::Owned(tag) => seed.deserialize(de::value::StringDeserializer::new(tag)),
-        }?;
-        Ok((variant, self.fields))
+        Ok((name_to(seed, self.tag)?, self.fields))
     }
+}
+
+/// An event is read as a struct variant; any other shape is a wrong type.
+fn not_fields<E: de::Error>() -> E {
+    de::Error::invalid_type(de::Unexpected::Map, &"an event's fields")
 }
 
 impl<'de, A: MapAccess<'de>> de::VariantAccess<'de> for EventFields<'_, 'de, A> {
     type Error = A::Error;
 
     fn unit_variant(self) -> Result<(), A::Error> {
-        Err(de::Error::invalid_type(
-            de::Unexpected::Map,
-            &"an event's fields",
-        ))
+        Err(not_fields())
     }
 
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, _: T) -> Result<T::Value, A::Error> {
-        Err(de::Error::invalid_type(
-            de::Unexpected::Map,
-            &"an event's fields",
-        ))
+        Err(not_fields())
     }
 
     fn tuple_variant<V: Visitor<'de>>(self, _: usize, _: V) -> Result<V::Value, A::Error> {
-        Err(de::Error::invalid_type(
-            de::Unexpected::Map,
-            &"an event's fields",
-        ))
+        Err(not_fields())
     }
 
     fn struct_variant<V: Visitor<'de>>(
