@@ -189,6 +189,36 @@ pub(crate) fn per_group<T>(
     rows
 }
 
+/// [`per_group`] for figures gathered case by case: each case's `figure` is worked out once
+/// and added to the tally of each of its groups and (with `by`) of the `all` row, so
+/// nothing per case is kept. Groups in [`per_group`]'s order, `all` last.
+pub(crate) fn per_group_tallied<F, T: Default>(
+    policy: &Policy,
+    cases: &[&Case],
+    by: Option<GroupBy>,
+    figure: impl Fn(&Case) -> F,
+    add: impl Fn(&mut T, &F),
+) -> Vec<(String, T)> {
+    let mut all = T::default();
+    let mut groups: HashMap<String, T> = HashMap::new();
+    for c in cases {
+        let f = figure(c);
+        if let Some(by) = by {
+            for key in group_keys(policy, c, by) {
+                add(groups.entry(key).or_default(), &f);
+            }
+        }
+        add(&mut all, &f);
+    }
+    let Some(by) = by else {
+        return vec![(ALL.to_string(), all)];
+    };
+    let mut groups: Vec<(String, T)> = groups.into_iter().collect();
+    sort_groups(policy, by, &mut groups);
+    groups.push((ALL.to_string(), all));
+    groups
+}
+
 // ---------------------------------------------------------------------------------------
 // sla
 
@@ -265,35 +295,24 @@ impl SlaRow {
 /// `esc report sla`: compliance with the response and resolution targets (of the cases
 /// whose target is decided: met or breached), MTTA and MTTR in wall and business time.
 ///
-/// Each case's figures are worked out once and tallied into its groups and the `all` row
-/// at once, so nothing per case is kept beyond the durations the spreads need.
+/// Each case's figures are worked out once and tallied ([`per_group_tallied`]), so nothing
+/// per case is kept beyond the durations the spreads need.
 pub fn sla(
     policy: &Policy,
     cases: &[&Case],
     by: Option<GroupBy>,
     now: DateTime<Utc>,
 ) -> Vec<SlaRow> {
-    let mut all = SlaTally::default();
-    let mut groups: HashMap<String, SlaTally> = HashMap::new();
-    for c in cases {
-        let figures = case_sla(policy, c, clocks(policy, c, now).as_ref());
-        if let Some(by) = by {
-            for key in group_keys(policy, c, by) {
-                groups.entry(key).or_default().add(&figures);
-            }
-        }
-        all.add(&figures);
-    }
-    let Some(by) = by else {
-        return vec![all.row(ALL)];
-    };
-    let mut groups: Vec<(String, SlaTally)> = groups.into_iter().collect();
-    sort_groups(policy, by, &mut groups);
-    groups
-        .into_iter()
-        .map(|(group, tally)| tally.row(&group))
-        .chain([all.row(ALL)])
-        .collect()
+    per_group_tallied(
+        policy,
+        cases,
+        by,
+        |c| case_sla(policy, c, clocks(policy, c, now).as_ref()),
+        SlaTally::add,
+    )
+    .into_iter()
+    .map(|(group, tally)| tally.row(&group))
+    .collect()
 }
 
 /// The figures of one row of `esc report sla`, gathered case by case.
