@@ -53,20 +53,11 @@ enum Key<'de> {
 
 impl<'de> Deserialize<'de> for Key<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a field name")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key::of(v).unwrap_or(Key::Other(v.into())))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(Key::of(v).unwrap_or_else(|| Key::Other(v.to_owned().into())))
-            }
-        }
-        d.deserialize_str(KeyVisitor)
+        let Name(name) = Name::deserialize(d)?;
+        Ok(match Key::of(&name) {
+            Some(key) => key,
+            None => Key::Other(name),
+        })
     }
 }
 
