@@ -245,7 +245,10 @@ impl BreachRow {
             .filter(|c| *c < 1 << 29)
             .map(|c| (c << 3) | ((kind as u32) << 1) | u32::from(breached))
             .ok_or_else(|| {
-                anyhow!("report breaches handles at most 2^29 cases; filter the ledger first")
+                anyhow!(
+                    "report breaches handles at most 2^29 (536,870,912) cases and this ledger \
+                     has more; use `esc list --breached` instead"
+                )
             })?;
         Ok(BreachRow { due, slot })
     }
