@@ -795,6 +795,43 @@ fn promises_are_never_in_the_past() {
     assert_eq!(out.status.code(), Some(1));
 }
 
+#[test]
+fn a_sweep_without_a_channel_keeps_a_promise_made_only_in_a_customer_notice() {
+    // No channel: the sweep skims the outbox's lines, reading a notice's promise alone.
+    let env = TestEnv::with_policy(&policy(""));
+    ok_at(&env, NOW, &["open", "Slow", "--reporter", CUSTOMER]);
+    // The opening notice promises the first response; no event of the case says so.
+    let events = ledger_events(&env);
+    let notice = events
+        .iter()
+        .rfind(|e| e["event"] == "notification_queued" && e["audience"] == "customer")
+        .unwrap();
+    let promised = notice["promise"]
+        .as_str()
+        .expect("the notice promises a time");
+    let later = (chrono::DateTime::parse_from_rfc3339(promised).unwrap()
+        + chrono::TimeDelta::minutes(1))
+    .with_timezone(&chrono::Utc)
+    .format("%Y-%m-%dT%H:%M:%SZ")
+    .to_string();
+    let dry_run = || ok_at(&env, &later, &["sweep", "--dry-run"]);
+    // Read with the writer's checkpoint (skimmed) and without it (every line whole).
+    let skimmed = dry_run();
+    let checkpoint = env.path("ledger.jsonl.idx");
+    if checkpoint.exists() {
+        std::fs::remove_file(&checkpoint).unwrap();
+    }
+    assert_eq!(dry_run(), skimmed);
+    assert_eq!(missed(&skimmed).len(), 1, "{skimmed:#}");
+    let (out, _, _) = sweep(&env, &later);
+    assert_eq!(missed(&out).len(), 1, "{out:#}");
+    let recorded = ledger_events(&env)
+        .into_iter()
+        .rfind(|e| e["event"] == "promise_missed")
+        .unwrap();
+    assert_eq!(recorded["missed"], promised);
+}
+
 // ---------------------------------------------------------------------------------------
 // Webhook: a real HTTP/1.1 server on a local port
 // ---------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@
 //! (its last `seq`) for a case command, the whole ledger ([`Writer::last_seq`]) for the sweep.
 
 use super::settings::Settings;
-use crate::case::Record;
+use crate::case::{Record, Seen};
 use crate::store::{Store, StoreError, Writer};
 use anyhow::Result;
 
@@ -40,11 +40,16 @@ impl Source<'_, '_> {
         }
     }
 
-    /// Every event, in `seq` order (see [`Store::visit`]).
-    pub fn visit(&mut self, f: &mut dyn FnMut(Record)) -> Result<(), StoreError> {
+    /// Every event, in `seq` order, those `skim` names skimmed (see
+    /// [`Store::visit_skimming`]).
+    pub fn visit_skimming(
+        &mut self,
+        skim: fn(&str) -> bool,
+        f: &mut dyn FnMut(Seen),
+    ) -> Result<(), StoreError> {
         match self {
-            Source::Store(s) => s.visit(f),
-            Source::Writer(w) => w.visit(f),
+            Source::Store(s) => s.visit_skimming(skim, f),
+            Source::Writer(w) => w.visit_skimming(skim, f),
         }
     }
 }
@@ -158,7 +163,7 @@ mod tests {
             s,
             |mut from, _| {
                 let mut last = 0;
-                from.visit(&mut |r| last = r.seq)?;
+                from.visit_skimming(|_| false, &mut |r| last = r.seq())?;
                 Ok(last)
             },
             |w, seen| Ok(w.last_seq()? != *seen),

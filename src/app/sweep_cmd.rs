@@ -13,7 +13,7 @@ use super::planned_write::{self, Source};
 use super::policy_cmd;
 use super::settings::Settings;
 use crate::case::event::Ending;
-use crate::case::{Case, Event, NewEvent, Record, id};
+use crate::case::{Case, Event, NewEvent, Seen, id};
 use crate::notify::outbox;
 use crate::policy::{Policy, duration};
 use crate::render::local_time;
@@ -115,19 +115,29 @@ impl Snapshot {
         let mut last_seq = 0;
         let mut folder = crate::case::Folder::new(false);
         folder.reserve(from.cases_hint());
-        from.visit(&mut |r: Record| {
-            last_seq = r.seq;
-            match &r.event {
-                Event::NotificationQueued { .. } => undelivered += 1,
-                Event::NotificationDelivered { .. } => {
-                    undelivered = undelivered.saturating_sub(1);
-                }
+        // With no channel to deliver them, the outbox's events are only counted (and a
+        // queued one's promise to the customer folded): they are skimmed, not read whole.
+        let skim = if deliver {
+            |_: &str| false
+        } else {
+            crate::case::unread_by_reports
+        };
+        from.visit_skimming(skim, &mut |seen: Seen| {
+            last_seq = seen.seq();
+            match seen.event() {
+                "notification_queued" => undelivered += 1,
+                "notification_delivered" => undelivered = undelivered.saturating_sub(1),
                 _ => {}
             }
-            if deliver {
-                outbox::push_pending(&mut queue, &r);
+            match seen {
+                Seen::Whole(r) => {
+                    if deliver {
+                        outbox::push_pending(&mut queue, &r);
+                    }
+                    folder.push(r);
+                }
+                Seen::Skimmed(s) => folder.skim(&s),
             }
-            folder.push(r);
         })?;
         let mut cases = folder
             .finish()

@@ -85,6 +85,92 @@ pub(crate) fn fast_utc(v: &str) -> Option<DateTime<Utc>> {
     Some(date.and_time(time).and_utc())
 }
 
+/// What a whole-ledger reader takes of an event it skims instead of reading whole (see
+/// `Store::visit_skimming`): the envelope's number, time and case, the event's name, and,
+/// for a queued notification, the time it promises the customer. The events a case takes
+/// nothing else from are the ones worth skimming ([`crate::case::unread_by_reports`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skimmed {
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    pub case: compact_str::CompactString,
+    /// The `event` name (`notification_queued` …); inline, never on the heap.
+    pub event: compact_str::CompactString,
+    /// `promise` of a `notification_queued` event; `None` for any other event.
+    pub promise: Option<DateTime<Utc>>,
+}
+
+impl Skimmed {
+    /// What skimming `r` would give (for a store that reads every event whole anyway).
+    pub fn of(r: &Record) -> Skimmed {
+        Skimmed {
+            seq: r.seq,
+            at: r.at,
+            case: r.case.as_str().into(),
+            event: r.event.name().into(),
+            promise: match r.event {
+                Event::NotificationQueued { promise, .. } => promise,
+                _ => None,
+            },
+        }
+    }
+}
+
+/// An event as `Store::visit_skimming` hands it on: read whole, or skimmed.
+#[derive(Debug, Clone, PartialEq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "handed on one at a time, never held; boxing would cost an allocation per event"
+)]
+pub enum Seen {
+    Whole(Record),
+    Skimmed(Skimmed),
+}
+
+impl Seen {
+    /// Its place in the ledger.
+    pub fn seq(&self) -> u64 {
+        match self {
+            Seen::Whole(r) => r.seq,
+            Seen::Skimmed(s) => s.seq,
+        }
+    }
+
+    /// Its event's name (`opened` …).
+    pub fn event(&self) -> &str {
+        match self {
+            Seen::Whole(r) => r.event.name(),
+            Seen::Skimmed(s) => &s.event,
+        }
+    }
+
+    /// `r` as a store that reads every event whole hands it on when skimming `skim`.
+    pub fn of(r: Record, skim: fn(&str) -> bool) -> Seen {
+        if skim(r.event.name()) {
+            Seen::Skimmed(Skimmed::of(&r))
+        } else {
+            Seen::Whole(r)
+        }
+    }
+}
+
+/// The `promise` of a `notification_queued` line as esc writes it, read without parsing
+/// the line: `Some(None)` when it promises nothing, `None` when the promise is not in the
+/// form esc writes (parse the line whole then). Only for lines esc wrote and checked: there
+/// a `,"promise":"` can only be that field's key, since the event has no nested object and
+/// a quote inside a string is escaped.
+pub(crate) fn written_promise(line: &[u8]) -> Option<Option<DateTime<Utc>>> {
+    static KEY: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b",\"promise\":\""));
+    let Some(at) = KEY.find(line) else {
+        return Some(None);
+    };
+    let value = line.get(at + KEY.needle().len()..)?;
+    let time = std::str::from_utf8(value.get(..20)?).ok()?;
+    (value.get(20) == Some(&b'"')).then_some(())?;
+    fast_utc(time).map(Some)
+}
+
 /// An event before it is given its place in the ledger.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEvent {

@@ -1,7 +1,7 @@
 //! A case is the fold of its events: replaying them in ledger order gives its state. There is
 //! no second copy of state to keep in sync.
 
-use super::event::{Event, Record};
+use super::event::{Event, Record, Skimmed};
 pub use super::levels::{Level, Levels};
 use crate::policy::Status;
 use crate::sla::clock::ClockKind;
@@ -199,7 +199,7 @@ pub enum FoldError {
     NotOpenedFirst {
         case: String,
         seq: u64,
-        event: &'static str,
+        event: String,
     },
     #[error("case {case} is opened twice (seq {seq})")]
     OpenedTwice { case: String, seq: u64 },
@@ -284,6 +284,25 @@ impl Folder {
         }
     }
 
+    /// Fold an event that was skimmed rather than read whole ([`Skimmed`]): a case takes
+    /// its time and, from a queued notification, the promise it makes; that is all it takes
+    /// from the events [`unread_by_reports`] names, the only ones to skim.
+    pub fn skim(&mut self, s: &Skimmed) {
+        if self.error.is_some() || s.case == super::event::ONCALL {
+            return;
+        }
+        match self.find(&s.case) {
+            Some(i) => self.cases[i].skimmed(s),
+            None => {
+                self.error = Some(FoldError::NotOpenedFirst {
+                    case: s.case.to_string(),
+                    seq: s.seq,
+                    event: s.event.to_string(),
+                });
+            }
+        }
+    }
+
     /// The number of a canonical id (`ESC-` and digits without a leading zero), small
     /// enough to index a vector by.
     fn dense_number(id: &str) -> Option<usize> {
@@ -364,7 +383,7 @@ impl Case {
             return Err(FoldError::NotOpenedFirst {
                 case: r.case.clone(),
                 seq: r.seq,
-                event: r.event.name(),
+                event: r.event.name().to_string(),
             });
         };
         let mut levels = Levels::default();
@@ -432,6 +451,19 @@ impl Case {
 
     /// Apply one event (kept in `events` if `keep`). Events were validated when written, so
     /// folding accepts every event but a second `opened`.
+    /// What a case takes from a skimmed event (see [`Folder::skim`]).
+    fn skimmed(&mut self, s: &Skimmed) {
+        self.last_event_at = self.last_event_at.max(s.at);
+        if let Some(t) = s.promise {
+            self.promised(t, s.at);
+        }
+    }
+
+    /// The customer was promised `by` at `at` (in a notification).
+    fn promised(&mut self, by: DateTime<Utc>, at: DateTime<Utc>) {
+        self.more_mut().promise = Some((by, at));
+    }
+
     pub fn apply(&mut self, r: Record, keep: bool) -> Result<(), FoldError> {
         self.last_event_at = self.last_event_at.max(r.at);
         match &r.event {
@@ -619,7 +651,7 @@ impl Case {
             }
             Event::NotificationQueued {
                 promise: Some(t), ..
-            } => self.more_mut().promise = Some((*t, r.at)),
+            } => self.promised(*t, r.at),
             Event::NotificationQueued { .. }
             | Event::NotificationDelivered { .. }
             | Event::NotificationFailed { .. }

@@ -22,7 +22,7 @@ mod record_de;
 pub mod transition;
 pub mod view;
 
-pub use event::{Event, NewEvent, Record};
+pub use event::{Event, NewEvent, Record, Seen, Skimmed};
 pub use fold::{
     Case, FoldError, Folder, Level, Levels, Major, Mark, More, Swarm, TriggerState,
     unread_by_reports,

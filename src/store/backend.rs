@@ -22,7 +22,7 @@
 //! database, on many) never act twice.
 
 use super::ledger::{LedgerError, VerifyReport};
-use crate::case::{NewEvent, Record};
+use crate::case::{NewEvent, Record, Seen};
 
 /// Why the store could not be read or written. Every message names the ledger (a database
 /// URL without its password) and says what to do.
@@ -94,6 +94,18 @@ pub trait Store {
         })
     }
 
+    /// [`Store::visit`], handing the events `skim` names (by event name) on only as what
+    /// [`Skimmed`] holds of them: a reader that needs no more of them (the sweep, of the
+    /// outbox's events when no channel delivers) is spared reading them whole. Checked
+    /// exactly as `visit` checks.
+    fn visit_skimming(
+        &self,
+        skim: fn(&str) -> bool,
+        f: &mut dyn FnMut(Seen),
+    ) -> Result<(), StoreError> {
+        self.visit(&mut |r| f(Seen::of(r, skim)))
+    }
+
     /// The number the next case gets: the highest `ESC-<n>` plus one.
     fn next_case_number(&self) -> Result<u64, StoreError>;
 
@@ -139,6 +151,15 @@ pub trait Writer {
 
     /// [`Store::visit`] under the lock.
     fn visit(&mut self, f: &mut dyn FnMut(Record)) -> Result<(), StoreError>;
+
+    /// [`Store::visit_skimming`] under the lock.
+    fn visit_skimming(
+        &mut self,
+        skim: fn(&str) -> bool,
+        f: &mut dyn FnMut(Seen),
+    ) -> Result<(), StoreError> {
+        self.visit(&mut |r| f(Seen::of(r, skim)))
+    }
 
     /// [`Store::next_case_number`] under the lock.
     fn next_case_number(&mut self) -> Result<u64, StoreError>;

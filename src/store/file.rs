@@ -5,7 +5,7 @@
 
 use super::backend::{LineSink, RawLine, Store, StoreError, Writer};
 use super::ledger::{FORMAT_VERSION, Ledger, LedgerError, VerifyReport, WriteGuard};
-use crate::case::{NewEvent, Record};
+use crate::case::{NewEvent, Record, Seen};
 use std::fs;
 use std::io::{self, BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -48,6 +48,15 @@ impl Store for FileStore {
         f: &mut dyn FnMut(Record),
     ) -> Result<(), StoreError> {
         self.ledger.visit_skipping(skip, f)?;
+        Ok(())
+    }
+
+    fn visit_skimming(
+        &self,
+        skim: fn(&str) -> bool,
+        f: &mut dyn FnMut(Seen),
+    ) -> Result<(), StoreError> {
+        self.ledger.visit_skimming(skim, f)?;
         Ok(())
     }
 

@@ -113,7 +113,7 @@
 mod case_index;
 
 use crate::case::event::ONCALL;
-use crate::case::{Event, NewEvent, Record};
+use crate::case::{Event, NewEvent, Record, Seen, Skimmed};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -406,9 +406,14 @@ impl Ledger {
             return find_case(path, &image.bytes, checkpoint.valid_len, case);
         }
         let mut records = Vec::new();
-        let layout = walk(path, &image.bytes[..], Reading::EVERY, |batch| {
-            records.extend(batch.drain(..).filter(|r| r.case == case));
-        })?;
+        let layout = walk(
+            path,
+            &image.bytes[..],
+            Reading::EVERY,
+            |batch: &mut Vec<Record>| {
+                records.extend(batch.drain(..).filter(|r| r.case == case));
+            },
+        )?;
         if let Some(stamp) = image.stamp {
             self.refresh_checkpoint(stamp, State::new(layout), Access::Unlocked, &file);
         }
@@ -628,9 +633,10 @@ impl Ledger {
 
     fn scan_as(&self, access: Access) -> Result<Scan, LedgerError> {
         let mut records = Vec::new();
-        let torn_tail = self.visit_as(access, Batches::Vouched(None), |batch| {
-            records.append(batch)
-        })?;
+        let torn_tail =
+            self.visit_as(access, Batches::Vouched(None), |batch: &mut Vec<Record>| {
+                records.append(batch)
+            })?;
         Ok(Scan { records, torn_tail })
     }
 
@@ -651,12 +657,37 @@ impl Ledger {
         skip: fn(&str) -> bool,
         mut f: impl FnMut(Record),
     ) -> Result<Option<TornTail>, LedgerError> {
-        self.visit_as(Access::Unlocked, Batches::Vouched(Some(skip)), |batch| {
+        let skipping = Skip {
+            names: skip,
+            skimmed: false,
+        };
+        let batches = Batches::Vouched(Some(skipping));
+        self.visit_as(Access::Unlocked, batches, |batch: &mut Vec<Record>| {
             batch
                 .drain(..)
                 .filter(|r| !skip(r.event.name()))
                 .for_each(&mut f)
         })
+    }
+
+    /// [`Ledger::visit`], handing the events `skim` names on as [`Skimmed`]: on lines the
+    /// checkpoint vouches for, they are read only as far as the ledger's rules need, and a
+    /// queued notification's promise; other lines are read whole (and a skimmed event made
+    /// of the record), so damage there still stops the read.
+    pub fn visit_skimming(
+        &self,
+        skim: fn(&str) -> bool,
+        f: impl FnMut(Seen),
+    ) -> Result<Option<TornTail>, LedgerError> {
+        let skimming = Skip {
+            names: skim,
+            skimmed: true,
+        };
+        self.visit_as(
+            Access::Unlocked,
+            Batches::Vouched(Some(skimming)),
+            Skimming { skim, f },
+        )
     }
 
     /// Hands every committed batch — the events one append wrote together — in order, to
@@ -666,16 +697,18 @@ impl Ledger {
         &self,
         mut f: impl FnMut(Vec<Record>),
     ) -> Result<Option<TornTail>, LedgerError> {
-        self.visit_as(Access::Unlocked, Batches::Whole, |batch| {
-            f(std::mem::take(batch))
-        })
+        self.visit_as(
+            Access::Unlocked,
+            Batches::Whole,
+            |batch: &mut Vec<Record>| f(std::mem::take(batch)),
+        )
     }
 
     fn visit_as(
         &self,
         access: Access,
         batches: Batches,
-        f: impl FnMut(&mut Vec<Record>),
+        f: impl Sink,
     ) -> Result<Option<TornTail>, LedgerError> {
         let path = &self.path;
         let read_err = |error| io_err("read ledger", path, error);
@@ -727,7 +760,12 @@ impl Ledger {
             return Ok(checkpoint.state());
         }
         let image = read_from(&self.path, file)?;
-        let layout = walk(&self.path, &image.bytes[..], Reading::EVERY, |_| {})?;
+        let layout = walk(
+            &self.path,
+            &image.bytes[..],
+            Reading::EVERY,
+            |_: &mut Vec<Record>| {},
+        )?;
         let state = State::new(layout);
         if let Some(stamp) = image.stamp {
             self.refresh_checkpoint(stamp, state, access, file);
@@ -998,10 +1036,11 @@ impl WriteGuard<'_> {
 
     /// [`Ledger::visit`] under the lock.
     pub fn visit(&self, mut f: impl FnMut(Record)) -> Result<Option<TornTail>, LedgerError> {
-        self.ledger
-            .visit_as(Access::Locked, Batches::Vouched(None), |batch| {
-                batch.drain(..).for_each(&mut f)
-            })
+        self.ledger.visit_as(
+            Access::Locked,
+            Batches::Vouched(None),
+            |batch: &mut Vec<Record>| batch.drain(..).for_each(&mut f),
+        )
     }
 
     /// [`Ledger::read_case`] under the lock.
@@ -1388,7 +1427,7 @@ fn walk(
     path: &Path,
     reader: impl BufRead + Send,
     reading: Reading,
-    commit: impl FnMut(&mut Vec<Record>),
+    commit: impl Sink,
 ) -> Result<Layout, LedgerError> {
     walk_on(path, reader, reading, commit, true)
 }
@@ -1399,7 +1438,7 @@ fn walk_on(
     path: &Path,
     reader: impl BufRead + Send,
     reading: Reading,
-    commit: impl FnMut(&mut Vec<Record>),
+    commit: impl Sink,
     two_threads: bool,
 ) -> Result<Layout, LedgerError> {
     /// Lines handed over at a time, and how many such bundles may wait: little memory in
@@ -1486,12 +1525,8 @@ enum Line {
 )]
 enum Entry {
     Record(Record),
-    Head {
-        seq: u64,
-        at: DateTime<Utc>,
-        case: compact_str::CompactString,
-        opened: bool,
-    },
+    /// A line of an event left out, read only as far as [`Head`] (and [`Skimmed`]) reads.
+    Head(Skimmed),
 }
 
 /// Reads `reader` line by line and hands `each` every line's length and what it is, until
@@ -1547,12 +1582,7 @@ fn read_line(
         return Err(damaged(path, line_no, EMPTY_LINE.to_owned()));
     }
     let entry = match reading.skipped(content, end) {
-        Some(head) => Entry::Head {
-            seq: head.seq,
-            at: head.at,
-            case: compact_str::CompactString::from(head.case.as_ref()),
-            opened: head.event == "opened",
-        },
+        Some(skimmed) => Entry::Head(skimmed),
         None => Entry::Record(parse_record(path, line_no, content)?),
     };
     Ok(Line::Event {
@@ -1583,7 +1613,7 @@ struct Walker<'p, F> {
     batch_oncall: bool,
 }
 
-impl<'p, F: FnMut(&mut Vec<Record>)> Walker<'p, F> {
+impl<'p, F: Sink> Walker<'p, F> {
     fn new(path: &'p Path, reading: Reading, commit: F) -> Self {
         Walker {
             path,
@@ -1635,12 +1665,7 @@ impl<'p, F: FnMut(&mut Vec<Record>)> Walker<'p, F> {
         let expected = self.seen_seq + 1;
         // What the rules read of the line, whether it was read whole or only its head.
         let (seq, case, at, opened) = match &entry {
-            Entry::Head {
-                seq,
-                at,
-                case,
-                opened,
-            } => (*seq, case.as_str(), *at, *opened),
+            Entry::Head(s) => (s.seq, s.case.as_str(), s.at, s.event == "opened"),
             Entry::Record(r) => (
                 r.seq,
                 r.case.as_str(),
@@ -1656,23 +1681,24 @@ impl<'p, F: FnMut(&mut Vec<Record>)> Walker<'p, F> {
             .map_err(|message| damaged(path, line_no, message))?;
         self.batch_max_case = self.batch_max_case.max(case_number(case));
         self.batch_oncall |= case == ONCALL;
-        let record = match entry {
-            Entry::Record(record) => Some(record),
-            Entry::Head { .. } => None,
-        };
         self.seen_seq = expected;
         self.batch_lines += 1;
-        self.batch.extend(record);
+        match entry {
+            Entry::Record(record) => self.batch.push(record),
+            // Only a vouched line is skimmed, and the lines before it were vouched too, so
+            // they were all handed on already: the order of events is kept.
+            Entry::Head(skimmed) => self.commit.skimmed(skimmed),
+        }
         if !continues {
             self.max_case = self.max_case.max(self.batch_max_case);
             self.oncall |= self.batch_oncall;
-            (self.commit)(&mut self.batch);
+            self.commit.batch(&mut self.batch);
             self.batch.clear();
             (self.batch_lines, self.batch_max_case, self.batch_oncall) = (0, 0, false);
             self.valid_len = self.len;
             self.last_seq = self.seen_seq;
         } else if self.len <= self.reading.vouched {
-            (self.commit)(&mut self.batch);
+            self.commit.batch(&mut self.batch);
             self.batch.clear();
         }
         Ok(true)
@@ -1697,8 +1723,49 @@ enum Batches {
     Whole,
     /// Line by line where the checkpoint vouches that the batch was committed, so a batch
     /// of a hundred thousand imported cases is never held at once; else each batch whole.
-    /// Events the function names are not wanted (see [`Ledger::visit_skipping`]).
-    Vouched(Option<fn(&str) -> bool>),
+    /// Events the [`Skip`] names are not read whole there.
+    Vouched(Option<Skip>),
+}
+
+/// Events a read leaves out (see [`Ledger::visit_skipping`], [`Ledger::visit_skimming`]).
+#[derive(Debug, Clone, Copy)]
+struct Skip {
+    /// Which, by event name.
+    names: fn(&str) -> bool,
+    /// Handed on as [`Skimmed`] (with a queued notification's promise), else dropped.
+    skimmed: bool,
+}
+
+/// Where a walk hands on what it read: each batch of records as its lines commit it, and
+/// each skimmed event in its place between them.
+trait Sink {
+    fn batch(&mut self, batch: &mut Vec<Record>);
+    fn skimmed(&mut self, _: Skimmed) {}
+}
+
+impl<F: FnMut(&mut Vec<Record>)> Sink for F {
+    fn batch(&mut self, batch: &mut Vec<Record>) {
+        self(batch)
+    }
+}
+
+/// The sink of [`Ledger::visit_skimming`]: an event `skim` names that was read whole (on a
+/// line no checkpoint vouches for) is handed on skimmed too, so `f` sees the same either way.
+struct Skimming<F> {
+    skim: fn(&str) -> bool,
+    f: F,
+}
+
+impl<F: FnMut(Seen)> Sink for Skimming<F> {
+    fn batch(&mut self, batch: &mut Vec<Record>) {
+        for r in batch.drain(..) {
+            (self.f)(Seen::of(r, self.skim));
+        }
+    }
+
+    fn skimmed(&mut self, skimmed: Skimmed) {
+        (self.f)(Seen::Skimmed(skimmed))
+    }
 }
 
 /// What [`walk`] may leave out on lines a checkpoint vouches for.
@@ -1707,9 +1774,9 @@ struct Reading {
     /// Lines that end within the first `vouched` bytes were written and checked by esc:
     /// they are handed on at once, without waiting for the end of their batch.
     vouched: u64,
-    /// Events (by name) not to hand on: on a vouched line, only the fields the ledger's
-    /// rules need are read ([`Head`]).
-    skip: Option<fn(&str) -> bool>,
+    /// Events not to read whole: on a vouched line, only the fields the ledger's rules need
+    /// are read ([`Head`]).
+    skip: Option<Skip>,
 }
 
 impl Reading {
@@ -1722,20 +1789,35 @@ impl Reading {
     /// The head of a vouched `line` of an event not to hand on; `None` for any other line.
     /// The event's name is first looked up in the bytes (esc writes `"event":"<name>"`), so
     /// a line that is wanted is parsed once, whole.
-    fn skipped<'l>(&self, line: &'l [u8], end: u64) -> Option<Head<'l>> {
+    fn skipped(&self, line: &[u8], end: u64) -> Option<Skimmed> {
         let skip = self.skip.filter(|_| end <= self.vouched)?;
-        if let Some(head) = Head::written(line) {
-            return skip(&head.event).then_some(head);
-        }
-        const TAG: &[u8] = b"\"event\":\"";
-        let at = memchr::memmem::find(line, TAG)? + TAG.len();
-        let len = memchr::memchr(b'"', &line[at..])?;
-        let name = std::str::from_utf8(&line[at..at + len]).ok()?;
-        if !skip(name) {
-            return None;
-        }
-        let head: Head<'l> = serde_json::from_slice(line).ok()?;
-        (head.event == name).then_some(head)
+        let head = match Head::written(line) {
+            Some(head) => (skip.names)(&head.event).then_some(head)?,
+            None => {
+                const TAG: &[u8] = b"\"event\":\"";
+                let at = memchr::memmem::find(line, TAG)? + TAG.len();
+                let len = memchr::memchr(b'"', &line[at..])?;
+                let name = std::str::from_utf8(&line[at..at + len]).ok()?;
+                if !(skip.names)(name) {
+                    return None;
+                }
+                let head: Head<'_> = serde_json::from_slice(line).ok()?;
+                (head.event == name).then_some(head)?
+            }
+        };
+        // A promise not in the form esc writes: the line is read whole.
+        let promise = if skip.skimmed && head.event == "notification_queued" {
+            crate::case::event::written_promise(line)?
+        } else {
+            None
+        };
+        Some(Skimmed {
+            seq: head.seq,
+            at: head.at,
+            case: head.case.as_ref().into(),
+            event: head.event.as_ref().into(),
+            promise,
+        })
     }
 }
 
@@ -2510,7 +2592,10 @@ mod tests {
                 vouched,
                 skip: None,
             };
-            let layout = walk(ledger.path(), bytes, reading, |b| sizes.push(seqs(b))).unwrap();
+            let layout = walk(ledger.path(), bytes, reading, |b: &mut Vec<Record>| {
+                sizes.push(seqs(b))
+            })
+            .unwrap();
             (sizes, layout.tail_lines, layout.last_seq, layout.max_case)
         };
         // Unvouched, a batch is handed on whole once its last line is read.
@@ -2577,6 +2662,61 @@ mod tests {
     }
 
     #[test]
+    fn skimmed_events_are_what_their_records_give_vouched_or_not() {
+        let (_dir, ledger) = setup();
+        let queued = |message: &str, promise: Option<DateTime<Utc>>| {
+            let mut e = note("ESC-1", "");
+            e.event = Event::NotificationQueued {
+                action: "update".into(),
+                recipients: vec!["ana".into()],
+                message: message.into(),
+                due: at(2),
+                audience: crate::case::event::Audience::Customer,
+                clock: None,
+                promise,
+            };
+            e
+        };
+        let subsecond = at(3) + chrono::TimeDelta::milliseconds(250);
+        append(&ledger, vec![opened("ESC-1"), queued("plain", None)]);
+        append(
+            &ledger,
+            vec![
+                queued(r#"text with ,"promise":"2030-01-01T00:00:00Z" in it"#, None),
+                queued("a promise", Some(at(5))),
+                note("ESC-1", "a"),
+                queued("a promise to the millisecond", Some(subsecond)),
+            ],
+        );
+        let skim = |e: &str| e == "notification_queued";
+        let wanted: Vec<Seen> = ledger
+            .read_all()
+            .unwrap()
+            .into_iter()
+            .map(|r| Seen::of(r, skim))
+            .collect();
+        let promises: Vec<_> = wanted
+            .iter()
+            .filter_map(|s| match s {
+                Seen::Skimmed(s) => Some(s.promise),
+                Seen::Whole(_) => None,
+            })
+            .collect();
+        assert_eq!(promises, [None, None, Some(at(5)), Some(subsecond)]);
+        let skimming = || {
+            let mut got = Vec::new();
+            ledger.visit_skimming(skim, |s| got.push(s)).unwrap();
+            got
+        };
+        // Vouched: skimmed lines are read from their head and their promise only.
+        assert!(ledger.sidecar("idx").exists());
+        assert_eq!(skimming(), wanted);
+        // Unvouched, every line is read whole: the same answer.
+        fs::remove_file(ledger.sidecar("idx")).unwrap();
+        assert_eq!(skimming(), wanted);
+    }
+
+    #[test]
     fn the_head_of_a_written_line_is_read_from_its_first_bytes_as_serde_reads_it() {
         let head = |h: Head| (h.seq, h.at, h.case.into_owned(), h.event.into_owned());
         let actors = ["ana", r#"a "quoted" \ name"#, "ünïcode \u{7f}", ""];
@@ -2633,9 +2773,15 @@ mod tests {
         let path = Path::new("ledger.jsonl");
         let read = |bytes: &[u8], reading: Reading, two: bool| {
             let mut handed = Vec::new();
-            walk_on(path, bytes, reading, |b| handed.push(seqs(b)), two)
-                .map(|layout| (layout, handed))
-                .map_err(|e| e.to_string())
+            walk_on(
+                path,
+                bytes,
+                reading,
+                |b: &mut Vec<Record>| handed.push(seqs(b)),
+                two,
+            )
+            .map(|layout| (layout, handed))
+            .map_err(|e| e.to_string())
         };
         let mut variants: Vec<Vec<u8>> = Vec::new();
         for cut in (0..text.len())
@@ -2654,7 +2800,10 @@ mod tests {
         let len = text.len() as u64;
         let skipping = Reading {
             vouched: len,
-            skip: Some(|e| e == "noted"),
+            skip: Some(Skip {
+                names: |e| e == "noted",
+                skimmed: false,
+            }),
         };
         let mut failures = 0;
         for bytes in &variants {
