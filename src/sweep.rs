@@ -20,7 +20,7 @@ use compact_str::CompactString;
 use std::collections::HashMap;
 
 /// What kind of action, with the fields the SPEC's `sweep --json` names.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ActionKind {
     Warning {
         clock: ClockKind,
@@ -64,6 +64,128 @@ pub struct Planned {
     pub events: Vec<Event>,
 }
 
+/// An action as it is shown: on which case, when it fell due, and what it is.
+#[derive(Debug, Clone, Copy)]
+pub struct Action<'a> {
+    pub case: &'a str,
+    pub due: DateTime<Utc>,
+    pub kind: &'a ActionKind,
+}
+
+impl Planned {
+    /// The action as it is shown.
+    pub fn action(&self) -> Action<'_> {
+        Action {
+            case: &self.case,
+            due: self.due,
+            kind: &self.kind,
+        }
+    }
+}
+
+/// A plan's actions without their events, 32 bytes each (a [`Planned`] is about 170): a
+/// catch-up after a long gap plans hundreds of thousands of them. Each action names its
+/// case by its place in the planned cases, and its kind by its place in `kinds`, where each
+/// distinct kind is kept once (a catch-up repeats a few: the same warnings, breaches and
+/// escalations on case after case).
+#[derive(Debug, Default)]
+pub struct Outline {
+    actions: Vec<Outlined>,
+    kinds: Vec<ActionKind>,
+    known: HashMap<ActionKind, u32>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Outlined {
+    case: u32,
+    kind: u32,
+    due: DateTime<Utc>,
+    /// See [`Planned::order`].
+    order: DateTime<Utc>,
+}
+
+impl Outline {
+    /// An outline with room for `actions` actions, if that much can be had (pages never
+    /// written cost no memory; growing by doubling would copy a long plan, holding both).
+    fn with_room(actions: usize) -> Outline {
+        let mut outline = Outline::default();
+        let _ = outline.actions.try_reserve(actions);
+        outline
+    }
+
+    /// Adds `p`, an action on the `case`th case (its events are dropped).
+    fn push(&mut self, case: usize, p: Planned) {
+        let next = u32::try_from(self.kinds.len()).unwrap_or(u32::MAX);
+        let kind = *self.known.entry(p.kind).or_insert_with_key(|k| {
+            self.kinds.push(k.clone());
+            next
+        });
+        self.actions.push(Outlined {
+            // A plan over more than 2^32 cases cannot be held in memory to begin with.
+            case: u32::try_from(case).unwrap_or(u32::MAX),
+            kind,
+            due: p.due,
+            order: p.order,
+        });
+    }
+
+    /// In the order the actions fell due; stable, so each case keeps its planned order.
+    fn sort(&mut self) {
+        self.actions.sort_by_key(|a| a.order);
+    }
+
+    pub fn len(&self) -> usize {
+        self.actions.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty()
+    }
+
+    /// The actions in order, shown on `cases` (the cases they were planned on).
+    pub fn actions<'a>(&'a self, cases: &'a [Case]) -> impl Iterator<Item = Action<'a>> + 'a {
+        self.actions.iter().filter_map(move |a| {
+            Some(Action {
+                case: &cases.get(a.case as usize)?.id,
+                due: a.due,
+                kind: self.kinds.get(a.kind as usize)?,
+            })
+        })
+    }
+}
+
+/// A plan for `esc sweep`: whole, with the events of every action, or (a catch-up of more
+/// actions than one batch holds) an [`Outline`], whose events [`Planner::batch_events`]
+/// makes again a batch of cases at a time (the same function of the same cases, so the
+/// same events).
+#[derive(Debug)]
+pub enum Plan {
+    Whole(Vec<Planned>),
+    Outline(Outline),
+}
+
+impl Plan {
+    pub fn len(&self) -> usize {
+        match self {
+            Plan::Whole(v) => v.len(),
+            Plan::Outline(o) => o.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The actions in the order they fell due, shown on `cases` (the cases they were
+    /// planned on).
+    pub fn actions<'a>(&'a self, cases: &'a [Case]) -> Box<dyn Iterator<Item = Action<'a>> + 'a> {
+        match self {
+            Plan::Whole(v) => Box::new(v.iter().map(Planned::action)),
+            Plan::Outline(o) => Box::new(o.actions(cases)),
+        }
+    }
+}
+
 impl ActionKind {
     /// The SPEC's action name.
     pub fn name(&self) -> &'static str {
@@ -85,49 +207,48 @@ const ROOM_PER_CASE: usize = 8;
 
 /// Plan every action due at `now`, in the order they fell due.
 pub fn plan(policy: &Policy, cases: &[Case], now: DateTime<Utc>) -> Vec<Planned> {
-    plan_within(policy, cases, now, usize::MAX).0
-}
-
-/// The plan of [`plan`] in its order, without the events (what a dry run shows).
-pub fn outline(policy: &Policy, cases: &[Case], now: DateTime<Utc>) -> Vec<Planned> {
-    plan_within(policy, cases, now, 0).0
-}
-
-/// [`plan`] with its events only while it has at most `max` actions. Above that (a
-/// catch-up after a long gap) the actions are kept without their events — what is printed —
-/// and `false` says so: [`Planner::batch_events`] makes them again a batch of cases at a
-/// time (the same function of the same cases, so the same events), never all at once.
-pub fn plan_within(
-    policy: &Policy,
-    cases: &[Case],
-    now: DateTime<Utc>,
-    max: usize,
-) -> (Vec<Planned>, bool) {
     let planner = Planner::new(policy, cases, now);
     let mut out: Vec<Planned> = Vec::new();
-    // Room for a long catch-up's actions at once (pages never written cost no memory, and
-    // if the room cannot be had the plan grows as usual): growing by doubling would copy a
-    // plan of hundreds of thousands of actions, holding both copies at once.
-    let _ = out.try_reserve(cases.len().saturating_mul(ROOM_PER_CASE));
-    let mut whole = true;
-    // Events that will be dropped need no words: once over `max`, messages are not written.
-    let mut words = if max == 0 { Words::Skip } else { Words::Render };
     for i in 0..cases.len() {
-        for mut p in planner.case(i, words) {
-            if whole && out.len() >= max {
-                whole = false;
-                words = Words::Skip;
-                out.iter_mut().for_each(|a| a.events = Vec::new());
-            }
-            if !whole {
-                p.events = Vec::new();
-            }
-            out.push(p);
-        }
+        out.extend(planner.case(i, Words::Render));
     }
     // Stable: per-case order (monotone in `order`) is kept.
     out.sort_by_key(|p| p.order);
-    (out, whole)
+    out
+}
+
+/// The plan of [`plan`] in its order, without the events (what a dry run shows).
+pub fn outline(policy: &Policy, cases: &[Case], now: DateTime<Utc>) -> Outline {
+    let planner = Planner::new(policy, cases, now);
+    let mut out = Outline::with_room(cases.len().saturating_mul(ROOM_PER_CASE));
+    // Events that are dropped need no words.
+    for i in 0..cases.len() {
+        for p in planner.case(i, Words::Skip) {
+            out.push(i, p);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// [`plan`] while it has at most `max` actions; above that (a catch-up after a long gap)
+/// its [`Outline`], whose events are made again a batch at a time, never all at once.
+pub fn plan_within(policy: &Policy, cases: &[Case], now: DateTime<Utc>, max: usize) -> Plan {
+    let planner = Planner::new(policy, cases, now);
+    let mut whole: Vec<Planned> = Vec::new();
+    for i in 0..cases.len() {
+        for p in planner.case(i, Words::Render) {
+            if whole.len() >= max {
+                // Too many to hold with their events: outline them all.
+                drop(whole);
+                return Plan::Outline(outline(policy, cases, now));
+            }
+            whole.push(p);
+        }
+    }
+    // Stable: per-case order (monotone in `order`) is kept.
+    whole.sort_by_key(|p| p.order);
+    Plan::Whole(whole)
 }
 
 /// The actions of [`plan`], handed to `f` one case at a time (in case order, not sorted by
@@ -149,8 +270,6 @@ pub struct Planner<'a> {
     open_per_account: HashMap<&'a str, u32>,
     /// Account-scoped triggers: which case carries each firing (made when first needed).
     scoped: std::cell::OnceCell<AccountScope>,
-    /// Case id → position in `cases`, made when first needed ([`Planner::batch_events`]).
-    positions: std::cell::OnceCell<HashMap<&'a str, usize>>,
 }
 
 impl<'a> Planner<'a> {
@@ -167,7 +286,6 @@ impl<'a> Planner<'a> {
             now,
             open_per_account,
             scoped: std::cell::OnceCell::new(),
-            positions: std::cell::OnceCell::new(),
         }
     }
 
@@ -192,67 +310,83 @@ impl<'a> Planner<'a> {
         plan_case(self.policy, case, self.now, open_for_account, scoped, words)
     }
 
-    /// The events of one batch of `plan` (a [`batches`] item), case by case in the batch's
-    /// order: taken out of the plan when it holds them (`complete`, see [`plan_within`]),
-    /// else made again for each case of the batch.
-    pub fn batch_events(
-        &self,
-        plan: &mut [Planned],
-        batch: &[usize],
-        complete: bool,
-    ) -> Vec<(String, Vec<Event>)> {
+    /// The events of `batch` (one of [`batches`] of `plan`), case by case in the batch's
+    /// order: taken out of a whole plan, made again case by case for an outline.
+    pub fn batch_events(&self, plan: &mut Plan, batch: &Batch) -> Vec<(String, Vec<Event>)> {
         let mut out: Vec<(String, Vec<Event>)> = Vec::new();
-        for &i in batch {
-            let Some(p) = plan.get_mut(i) else { continue };
-            if complete {
-                out.push((p.case.to_string(), std::mem::take(&mut p.events)));
-            } else if out.last().is_none_or(|(case, _)| *case != p.case) {
-                // A batch holds a case's actions together: all its events, once.
-                let positions = self.positions.get_or_init(|| {
-                    let cases = self.cases.iter().enumerate();
-                    cases.map(|(i, c)| (c.id.as_str(), i)).collect()
-                });
-                let again = positions
-                    .get(p.case.as_str())
-                    .map(|&c| {
-                        self.case(c, Words::Render)
+        for &i in &batch.places {
+            match plan {
+                Plan::Whole(actions) => {
+                    if let Some(p) = actions.get_mut(i) {
+                        out.push((p.case.to_string(), std::mem::take(&mut p.events)));
+                    }
+                }
+                Plan::Outline(_) => {
+                    if let Some(case) = self.cases.get(i) {
+                        let events = self
+                            .case(i, Words::Render)
                             .into_iter()
-                            .flat_map(|a| a.events)
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                out.push((p.case.to_string(), again));
+                            .flat_map(|a| a.events);
+                        out.push((case.id.to_string(), events.collect()));
+                    }
+                }
             }
         }
         out
     }
 }
 
-/// The plan split into atomic batches for the ledger, as indices into `plan`: a catch-up
-/// after a long gap records a great many events, so a plan of more than `max` actions is
-/// written whole cases at a time, about `max` actions per batch (more only when one case
-/// alone has more), each case's actions in their planned order. A plan of at most `max`
-/// actions is one batch, in the order the actions fell due.
-pub fn batches(plan: &[Planned], max: usize) -> Vec<Vec<usize>> {
-    let mut order: Vec<usize> = (0..plan.len()).collect();
-    if plan.len() <= max {
-        return if order.is_empty() {
-            Vec::new()
-        } else {
-            vec![order]
-        };
-    }
-    // Stable: each case's actions keep their order.
-    order.sort_by(|&a, &b| plan[a].case.cmp(&plan[b].case));
-    let mut out: Vec<Vec<usize>> = Vec::new();
-    let mut batch: Vec<usize> = Vec::new();
-    for case in order.chunk_by(|&a, &b| plan[a].case == plan[b].case) {
-        if !batch.is_empty() && batch.len() + case.len() > max {
-            out.push(std::mem::take(&mut batch));
+/// One atomic write of a plan: `actions` actions, at `places` — in a whole plan, the
+/// actions' places; in an outline, the places of the cases whose actions it writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch {
+    pub actions: usize,
+    places: Vec<usize>,
+}
+
+/// The plan split into atomic batches for the ledger. A whole plan is one batch, in the
+/// order its actions fell due. An outline (a catch-up after a long gap, which records a
+/// great many events) is written whole cases at a time, in the order of their ids, about
+/// `max` actions per batch (more only when one case alone has more).
+pub fn batches(plan: &Plan, cases: &[Case], max: usize) -> Vec<Batch> {
+    let outline = match plan {
+        Plan::Whole(actions) if actions.is_empty() => return Vec::new(),
+        Plan::Whole(actions) => {
+            return vec![Batch {
+                actions: actions.len(),
+                places: (0..actions.len()).collect(),
+            }];
         }
-        batch.extend_from_slice(case);
+        Plan::Outline(outline) => outline,
+    };
+    let mut per_case: Vec<usize> = vec![0; cases.len()];
+    for a in &outline.actions {
+        if let Some(n) = per_case.get_mut(a.case as usize) {
+            *n += 1;
+        }
     }
-    if !batch.is_empty() {
+    let mut acting: Vec<usize> = (0..cases.len()).filter(|&i| per_case[i] > 0).collect();
+    acting.sort_by(|&a, &b| cases[a].id.cmp(&cases[b].id));
+    let mut out: Vec<Batch> = Vec::new();
+    let mut batch = Batch {
+        actions: 0,
+        places: Vec::new(),
+    };
+    for case in acting {
+        let n = per_case[case];
+        if !batch.places.is_empty() && batch.actions + n > max {
+            out.push(std::mem::replace(
+                &mut batch,
+                Batch {
+                    actions: 0,
+                    places: Vec::new(),
+                },
+            ));
+        }
+        batch.actions += n;
+        batch.places.push(case);
+    }
+    if !batch.places.is_empty() {
         out.push(batch);
     }
     out
@@ -1164,14 +1298,15 @@ mod tests {
         let now = t0() + TimeDelta::days(3);
         let whole = plan(&p, &cases, now);
         assert!(whole.len() > cases.len(), "every case has several actions");
-        let stripped: Vec<Planned> = whole
-            .iter()
-            .map(|a| Planned {
-                events: Vec::new(),
-                ..a.clone()
-            })
-            .collect();
-        assert_eq!(outline(&p, &cases, now), stripped);
+        let outlined = outline(&p, &cases, now);
+        assert_eq!(
+            shown(outlined.actions(&cases)),
+            shown(whole.iter().map(Planned::action))
+        );
+        assert!(
+            outlined.kinds.len() < outlined.len(),
+            "each kind is kept once"
+        );
         // Planned without words (what a dry run counts): the same actions, whose events
         // differ only in their notices — no internal one, and the customer's without its
         // message but with the same recipients and promise (what later rules see).
@@ -1212,45 +1347,48 @@ mod tests {
             "the plan has words"
         );
         assert_eq!(counted, whole.iter().map(seen).collect::<Vec<_>>());
+        let outlined = Plan::Outline(outlined);
+        let per_case = |i: usize| whole.iter().filter(|a| a.case == cases[i].id).count();
         for max in [1, 2, 3, whole.len() - 1] {
-            let batches = batches(&whole, max);
-            let mut cases_seen: Vec<&str> = Vec::new();
             let mut all: Vec<usize> = Vec::new();
-            for batch in &batches {
-                let ids: Vec<&str> = batch.iter().map(|&i| whole[i].case.as_str()).collect();
-                // A case's actions are never split between batches, and keep their order.
-                let mut distinct = ids.clone();
-                distinct.dedup();
+            for batch in batches(&outlined, &cases, max) {
+                // Whole cases, in the order of their ids, about `max` actions a batch.
+                let actions: usize = batch.places.iter().map(|&i| per_case(i)).sum();
+                assert_eq!(batch.actions, actions, "batches of {max}");
                 assert!(
-                    distinct.iter().all(|id| !cases_seen.contains(id)),
-                    "batches of {max}"
+                    actions <= max || batch.places.len() == 1,
+                    "a batch of {actions} with max {max}"
                 );
-                cases_seen.extend(distinct.iter().copied());
-                assert!(
-                    batch.len() <= max || distinct.len() == 1,
-                    "a batch of {} with max {max}",
-                    batch.len()
-                );
-                for w in batch.windows(2) {
-                    if whole[w[0]].case == whole[w[1]].case {
-                        assert!(w[0] < w[1], "batches of {max}");
-                    }
-                }
-                all.extend(batch);
+                let ids: Vec<&str> = batch.places.iter().map(|&i| cases[i].id.as_str()).collect();
+                assert!(ids.is_sorted(), "{ids:?}");
+                all.extend(&batch.places);
             }
-            all.sort();
-            assert_eq!(
-                all,
-                (0..whole.len()).collect::<Vec<_>>(),
-                "batches of {max}"
-            );
+            // Every case with actions once.
+            let acting: Vec<usize> = (0..cases.len()).filter(|&i| per_case(i) > 0).collect();
+            let mut sorted = all.clone();
+            sorted.sort();
+            assert_eq!(sorted, acting, "batches of {max}");
+            assert_eq!(all.len(), acting.len(), "no case twice");
         }
-        // A plan that fits is one batch in its own order.
+        // A whole plan is one batch in its own order.
+        let whole_plan = Plan::Whole(whole.clone());
         assert_eq!(
-            batches(&whole, whole.len()),
-            vec![(0..whole.len()).collect::<Vec<_>>()]
+            batches(&whole_plan, &cases, 1),
+            vec![Batch {
+                actions: whole.len(),
+                places: (0..whole.len()).collect()
+            }]
         );
-        assert!(batches(&[], 4).is_empty());
+        assert!(batches(&Plan::Whole(Vec::new()), &cases, 4).is_empty());
+    }
+
+    /// What a list of actions shows.
+    fn shown<'a>(
+        actions: impl Iterator<Item = Action<'a>>,
+    ) -> Vec<(String, DateTime<Utc>, ActionKind)> {
+        actions
+            .map(|a| (a.case.to_string(), a.due, a.kind.clone()))
+            .collect()
     }
 
     #[test]
@@ -1267,52 +1405,49 @@ mod tests {
         let now = t0() + TimeDelta::days(3);
         let whole = plan(&p, &cases, now);
         assert!(whole.len() > 4);
+        match plan_within(&p, &cases, now, whole.len()) {
+            Plan::Whole(fits) => assert_eq!(fits, whole),
+            Plan::Outline(_) => panic!("a plan that fits is whole"),
+        }
+        let mut outlined = plan_within(&p, &cases, now, 3);
+        let Plan::Outline(o) = &outlined else {
+            panic!("a plan over its limit is outlined");
+        };
         assert_eq!(
-            plan_within(&p, &cases, now, whole.len()),
-            (whole.clone(), true)
+            shown(o.actions(&cases)),
+            shown(super::outline(&p, &cases, now).actions(&cases))
         );
-        let (outline, complete) = plan_within(&p, &cases, now, 3);
-        assert!(!complete);
-        assert!(outline.iter().all(|a| a.events.is_empty()));
         let planner = Planner::new(&p, &cases, now);
-        assert_eq!(outline, super::outline(&p, &cases, now));
-        // Made again case by case, the events are the plan's, case for case.
-        for (i, case) in cases.iter().enumerate() {
-            let again: Vec<Event> = planner
-                .case(i, Words::Render)
-                .into_iter()
-                .flat_map(|a| a.events)
-                .collect();
-            let planned: Vec<Event> = whole
+        // Made again batch by batch, the events are the whole plan's, case for case.
+        let events_of = |id: &str| -> Vec<Event> {
+            whole
                 .iter()
-                .filter(|a| a.case == case.id)
+                .filter(|a| a.case == id)
                 .flat_map(|a| a.events.clone())
-                .collect();
-            assert_eq!(again, planned, "{}", case.id);
-        }
-        // Batch by batch, the events made again are the events taken from the whole plan.
+                .collect()
+        };
         for max in [1, 3] {
-            let (mut kept, mut full) = (outline.clone(), whole.clone());
-            for batch in batches(&whole, max) {
-                assert_eq!(
-                    planner.batch_events(&mut kept, &batch, false),
-                    merged(planner.batch_events(&mut full, &batch, true)),
-                    "batches of {max}"
-                );
+            let all = batches(&outlined, &cases, max);
+            for batch in all {
+                let expected: Vec<(String, Vec<Event>)> = batch
+                    .places
+                    .iter()
+                    .map(|&i| (cases[i].id.to_string(), events_of(&cases[i].id)))
+                    .collect();
+                assert_eq!(planner.batch_events(&mut outlined, &batch), expected);
             }
         }
-    }
-
-    /// Consecutive entries of one case as one.
-    fn merged(events: Vec<(String, Vec<Event>)>) -> Vec<(String, Vec<Event>)> {
-        let mut out: Vec<(String, Vec<Event>)> = Vec::new();
-        for (case, e) in events {
-            match out.last_mut() {
-                Some((last, all)) if *last == case => all.extend(e),
-                _ => out.push((case, e)),
-            }
+        // From a whole plan, the events are taken out of it, action by action.
+        let mut full = Plan::Whole(whole.clone());
+        let all = batches(&full, &cases, 3);
+        for batch in all {
+            let taken = planner.batch_events(&mut full, &batch);
+            let expected: Vec<(String, Vec<Event>)> = whole
+                .iter()
+                .map(|a| (a.case.to_string(), a.events.clone()))
+                .collect();
+            assert_eq!(taken, expected);
         }
-        out
     }
 
     #[test]

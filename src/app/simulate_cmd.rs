@@ -185,7 +185,7 @@ fn rows(policy: &Policy, s: &Scenario, timeline: &[Entry]) -> Vec<Row> {
             let (due, mut json, what, events, at) = match e {
                 Entry::Action { at, planned } => (
                     planned.due,
-                    action_json(planned),
+                    action_json(planned.action()),
                     action_what(&planned.kind),
                     &planned.events,
                     *at,

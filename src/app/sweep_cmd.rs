@@ -17,17 +17,17 @@ use crate::case::{Case, Event, NewEvent, Seen, id};
 use crate::notify::outbox;
 use crate::policy::{Policy, duration};
 use crate::render::local_time;
-use crate::sweep::{self, ActionKind, Planned};
+use crate::sweep::{self, Action, ActionKind};
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::process::ExitCode;
 
 /// An action as `esc sweep --json` prints it (also the items of `esc simulate --json`).
-pub(super) fn action_json(p: &Planned) -> Value {
+pub(super) fn action_json(p: Action<'_>) -> Value {
     let mut v = json!({"case": p.case, "action": p.kind.name()});
     if let Value::Object(m) = &mut v {
-        match &p.kind {
+        match p.kind {
             ActionKind::Warning { clock } | ActionKind::Breach { clock } => {
                 m.insert("clock".into(), json!(clock.as_str()));
             }
@@ -74,8 +74,8 @@ pub(super) fn action_what(kind: &ActionKind) -> String {
     }
 }
 
-fn action_line(p: &Planned, tz: chrono_tz::Tz) -> String {
-    let what = action_what(&p.kind);
+fn action_line(p: Action<'_>, tz: chrono_tz::Tz) -> String {
+    let what = action_what(p.kind);
     format!("{:<8} {what} (due {})", p.case, local_time(p.due, tz))
 }
 
@@ -88,6 +88,18 @@ struct DryRunJson<'a, I> {
     actions: super::output::Each<I>,
     notifications: Value,
     skipped: &'a [Value],
+}
+
+/// `esc --json sweep`, the actions written as they are made.
+#[derive(serde::Serialize)]
+#[serde(bound(serialize = "super::output::Each<I>: serde::Serialize"))]
+struct SweepJson<I> {
+    now: chrono::DateTime<chrono::Utc>,
+    actions: super::output::Each<I>,
+    notifications: Value,
+    failures: Vec<Value>,
+    ended: Vec<Value>,
+    skipped: Vec<Value>,
 }
 
 /// What the sweep reads of the ledger: the cases it may act on, the notifications it may
@@ -216,7 +228,7 @@ pub fn sweep(
         mut guard,
         settings,
         seen,
-        plan: (mut planned, complete),
+        plan: mut planned,
     } = locked;
     let settings = &settings;
     let Snapshot {
@@ -233,13 +245,13 @@ pub fn sweep(
     // with its events (a catch-up) has its events made again here, a batch at a time.
     let planner = sweep::Planner::new(&policy, &cases, settings.now);
     let mut recorded = 0;
-    for batch in sweep::batches(&planned, batch_size) {
+    for batch in sweep::batches(&planned, &cases, batch_size) {
         let mut new: Vec<NewEvent> = Vec::new();
-        for (case, events) in planner.batch_events(&mut planned, &batch, complete) {
+        for (case, events) in planner.batch_events(&mut planned, &batch) {
             new.extend(super::case_cmd::to_new(settings, &policy, &case, events));
         }
         let before = recorded;
-        recorded += batch.len();
+        recorded += batch.actions;
         if new.is_empty() {
             continue;
         }
@@ -265,7 +277,6 @@ pub fn sweep(
         .filter(|c| queued.contains(c.id.as_str()))
         .map(|c| (c.id.to_string(), crate::notify::deliver::CaseFacts::of(c)))
         .collect();
-    drop(cases);
     let mut delivery = notify_cmd::Delivery::default();
     // If recording a delivery result fails, what was recorded before is still printed.
     let failed_step = notify_cmd::deliver_due(
@@ -288,11 +299,11 @@ pub fn sweep(
         || !delivery.failed.is_empty()
         || !delivery.ended.is_empty();
     if settings.json {
-        let mut actions: Vec<Value> = planned.iter().map(action_json).collect();
-        for n in &delivery.sent {
-            actions.push(json!({"case": n.case, "action": "notified", "id": n.id,
-                "recipients": n.recipients, "due": n.due}));
-        }
+        let notified = delivery.sent.iter().map(|n| {
+            json!({"case": n.case, "action": "notified", "id": n.id,
+                "recipients": n.recipients, "due": n.due})
+        });
+        let actions = planned.actions(&cases).map(action_json).chain(notified);
         let failures: Vec<Value> = delivery
             .failed
             .iter()
@@ -303,13 +314,18 @@ pub fn sweep(
             .iter()
             .map(|(n, e)| json!({"id": n.id, "case": n.case, "state": e.as_str()}))
             .collect();
-        out.json(&json!({"now": settings.now, "actions": actions,
-            "notifications": {"sent": delivery.sent.len(), "failed": delivery.failed.len(),
+        out.json(&SweepJson {
+            now: settings.now,
+            actions: super::output::Each::new(actions),
+            notifications: json!({"sent": delivery.sent.len(), "failed": delivery.failed.len(),
                 "pending": delivery.pending, "superseded": delivery.count(Ending::Superseded),
-                "expired": delivery.count(Ending::Expired)},
-            "failures": failures, "ended": ended, "skipped": skipped}))?;
+                "expired": delivery.count(Ending::Expired)}),
+            failures,
+            ended,
+            skipped,
+        })?;
     } else if acted || !out.quiet {
-        for p in &planned {
+        for p in planned.actions(&cases) {
             out.line(&action_line(p, tz))?;
         }
         for n in &delivery.sent {
@@ -390,7 +406,7 @@ fn dry_run_report(
         out.json(&DryRunJson {
             now,
             dry_run: true,
-            actions: super::output::Each::new(planned.iter().map(action_json)),
+            actions: super::output::Each::new(planned.actions(cases).map(action_json)),
             notifications: json!({"sent": 0, "failed": 0, "pending": pending}),
             skipped,
         })?;
@@ -406,7 +422,7 @@ fn dry_run_report(
             planned.len()
         ))?;
         let tz = policy.defaults.timezone;
-        for p in &planned {
+        for p in planned.actions(cases) {
             out.line(&action_line(p, tz))?;
         }
     }
