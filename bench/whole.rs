@@ -511,7 +511,7 @@ fn run(args: &Args) -> Result<(), String> {
             .join(" ")
     );
     table.push_str(
-        "| ledger | command | ms | floor ms | × floor | target | peak RSS MB | RSS / size | RSS ok |\n\
+        "| ledger | command | ms | floor ms | × floor | target | peak RSS MiB | RSS / size | RSS ok |\n\
          |---|---|---:|---:|---:|---:|---:|---:|---|\n",
     );
     for r in &rows {
@@ -519,8 +519,10 @@ fn run(args: &Args) -> Result<(), String> {
         let target = r.target.map_or(String::new(), |t| {
             format!("≤ {t}× {}", if ratio <= t { "met" } else { "**not met**" })
         });
-        let rss_mb = r.rss_kb as f64 / 1e3;
-        let size_mb = r.size as f64 / 1e6;
+        // One unit for both: GNU time's %M is in KiB; sizes in MiB too (the 64 MB floor is
+        // read as 64 MiB).
+        let rss_mb = r.rss_kb as f64 / 1024.0;
+        let size_mb = r.size as f64 / (1024.0 * 1024.0);
         let rss_ok = if r.rss_kb == 0 {
             String::new()
         } else if rss_mb <= (2.0 * size_mb).max(64.0) {
@@ -530,7 +532,7 @@ fn run(args: &Args) -> Result<(), String> {
         };
         let _ = writeln!(
             table,
-            "| {} ({size_mb:.1} MB) | `{}` | {:.0} | {:.1} | {ratio:.1} | {target} | {} | {} | {rss_ok} |",
+            "| {} ({size_mb:.1} MiB) | `{}` | {:.0} | {:.1} | {ratio:.1} | {target} | {} | {} | {rss_ok} |",
             r.ledger,
             r.command,
             r.ms,
