@@ -1,7 +1,8 @@
 //! The fast path of business-time arithmetic: a calendar's open intervals over a window of
 //! years, each with the open time before it (a cumulative table), so that
-//! [`super::calendar::add_open_time`] and [`super::calendar::open_time_between`] are two
-//! binary searches instead of a walk over local days with a time-zone conversion per range.
+//! [`super::calendar::add_open_time`] and [`super::calendar::open_time_between`] are a
+//! lookup by day and a binary search over integers (nanoseconds since the epoch) instead of
+//! a walk over local days with a time-zone conversion per range.
 //!
 //! The table is made by the walk itself (the same intervals, clipped the same way), once per
 //! calendar and thread, after the calendar has been asked [`BUILD_AFTER`] times: a command
@@ -26,86 +27,106 @@ const AFTER: TimeDelta = TimeDelta::days(800);
 /// Calendars remembered per thread (a policy has a handful).
 const MAX_CALENDARS: usize = 16;
 
-/// One open interval and the open time of every interval before it in the table.
-#[derive(Debug, Clone, Copy)]
-struct Interval {
-    open: DateTime<Utc>,
-    close: DateTime<Utc>,
-    /// Open time from the window's start to `open`.
-    before: TimeDelta,
-    /// Open time from the window's start to `close` (`before` + the interval's length).
-    after: TimeDelta,
-}
+/// Nanoseconds in a day: the step of [`Table::by_day`].
+const DAY: i64 = 86_400 * 1_000_000_000;
 
-/// The open intervals of one calendar in `[lo, hi]`, as the walk from `lo` hands them out.
+/// The open intervals of one calendar in `[lo, hi]`, as the walk from `lo` hands them out,
+/// in nanoseconds since the Unix epoch (one integer comparison or subtraction per step).
 #[derive(Debug)]
 pub struct Table {
-    lo: DateTime<Utc>,
-    hi: DateTime<Utc>,
-    intervals: Vec<Interval>,
+    lo: i64,
+    hi: i64,
+    /// Each interval's start and end.
+    open: Vec<i64>,
+    close: Vec<i64>,
+    /// Open time from the window's start to each interval's end (cumulative, so the open
+    /// time before an interval is the previous entry's).
+    after: Vec<i64>,
+    /// For each day of the window (`lo` + n days), the first interval that ends after the
+    /// day's start: a question about an instant starts there, not at a binary search.
+    by_day: Vec<u32>,
 }
 
 impl Table {
     /// Builds the table of `[lo, hi]` with `walk`, which must hand out the calendar's open
     /// intervals from `lo` on, in order, disjoint, clipped to start no earlier than `lo`,
-    /// for local dates up to at least two days past `hi`'s.
+    /// for local dates up to at least two days past `hi`'s. `None` for a window outside
+    /// what nanoseconds since the epoch can count (about the years 1678 to 2262).
     pub fn build(
         lo: DateTime<Utc>,
         hi: DateTime<Utc>,
         walk: impl Iterator<Item = (DateTime<Utc>, DateTime<Utc>)>,
-    ) -> Table {
-        let mut intervals = Vec::new();
-        let mut before = TimeDelta::zero();
+    ) -> Option<Table> {
+        let (lo, hi) = (lo.timestamp_nanos_opt()?, hi.timestamp_nanos_opt()?);
+        let mut table = Table {
+            lo,
+            hi,
+            open: Vec::new(),
+            close: Vec::new(),
+            after: Vec::new(),
+            by_day: Vec::new(),
+        };
+        let mut before: i64 = 0;
         for (open, close) in walk {
-            let after = before + (close - open);
-            intervals.push(Interval {
-                open,
-                close,
-                before,
-                after,
-            });
-            before = after;
+            let (open, close) = (open.timestamp_nanos_opt()?, close.timestamp_nanos_opt()?);
+            before = before.checked_add(close.checked_sub(open)?)?;
+            table.open.push(open);
+            table.close.push(close);
+            table.after.push(before);
             if open > hi {
                 break;
             }
         }
-        Table { lo, hi, intervals }
+        let days = usize::try_from((hi - lo) / DAY + 1).ok()?;
+        let mut i = 0;
+        for d in 0..days {
+            let start = lo + i64::try_from(d).ok()? * DAY;
+            while table.close.get(i).is_some_and(|&c| c <= start) {
+                i += 1;
+            }
+            table.by_day.push(u32::try_from(i).ok()?);
+        }
+        Some(table)
     }
 
-    /// Whether `t` lies in the window the table answers for.
-    fn covers(&self, t: DateTime<Utc>) -> bool {
-        self.lo <= t && t <= self.hi
+    /// `t` in nanoseconds, if it lies in the window the table answers for.
+    fn place(&self, t: DateTime<Utc>) -> Option<i64> {
+        t.timestamp_nanos_opt()
+            .filter(|t| self.lo <= *t && *t <= self.hi)
     }
 
-    /// Open time in `[lo, t)` for `t` in the window.
-    fn before(&self, t: DateTime<Utc>) -> TimeDelta {
-        let i = self.intervals.partition_point(|iv| iv.close <= t);
-        match self.intervals.get(i) {
-            Some(iv) => iv.before + (t - iv.open).max(TimeDelta::zero()),
-            None => self
-                .intervals
-                .last()
-                .map_or(TimeDelta::zero(), |iv| iv.after),
+    /// Open time in `[lo, t)` for `t` (in nanoseconds) in the window.
+    fn before(&self, t: i64) -> i64 {
+        let day = usize::try_from((t - self.lo) / DAY).unwrap_or(0);
+        let mut i = self.by_day.get(day).map_or(0, |&i| i as usize);
+        // The intervals that end within the day, before `t`: a handful at most.
+        while self.close.get(i).is_some_and(|&c| c <= t) {
+            i += 1;
+        }
+        let done = |i: usize| i.checked_sub(1).map_or(0, |p| self.after[p]);
+        match self.open.get(i) {
+            Some(&open) => done(i) + (t - open).max(0),
+            None => done(self.open.len()),
         }
     }
 
     /// The open time in `[from, to)`, if both lie in the window (`from < to`).
     pub fn between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<TimeDelta> {
-        (self.covers(from) && self.covers(to)).then(|| self.before(to) - self.before(from))
+        let (from, to) = (self.place(from)?, self.place(to)?);
+        Some(TimeDelta::nanoseconds(self.before(to) - self.before(from)))
     }
 
     /// The instant `amount` (> 0) of open time after `start`, if `start` and the answer lie
     /// in the window.
     pub fn add(&self, start: DateTime<Utc>, amount: TimeDelta) -> Option<DateTime<Utc>> {
-        if !self.covers(start) {
-            return None;
-        }
-        let target = self.before(start).checked_add(&amount)?;
+        let start = self.place(start)?;
+        let target = self.before(start).checked_add(amount.num_nanoseconds()?)?;
         // The first interval whose end is at or past the target: the walk stops in it.
-        let i = self.intervals.partition_point(|iv| iv.after < target);
-        let iv = self.intervals.get(i)?;
-        let at = iv.open.checked_add_signed(target - iv.before)?;
-        self.covers(at).then_some(at)
+        let i = self.after.partition_point(|&after| after < target);
+        let open = *self.open.get(i)?;
+        let before = i.checked_sub(1).map_or(0, |p| self.after[p]);
+        let at = open.checked_add(target - before)?;
+        (at <= self.hi).then(|| DateTime::from_timestamp_nanos(at))
     }
 }
 
@@ -113,7 +134,8 @@ impl Table {
 struct Entry {
     calendar: Calendar,
     asked: u32,
-    table: Option<Rc<Table>>,
+    /// `None` until built; `Some(None)` when the window could not be (the walk answers).
+    table: Option<Option<Rc<Table>>>,
 }
 
 fn same(a: &Calendar, b: &Calendar) -> bool {
@@ -130,7 +152,7 @@ thread_local! {
 pub fn for_calendar(
     cal: &Calendar,
     near: DateTime<Utc>,
-    build: impl FnOnce(DateTime<Utc>, DateTime<Utc>) -> Table,
+    build: impl FnOnce(DateTime<Utc>, DateTime<Utc>) -> Option<Table>,
 ) -> Option<Rc<Table>> {
     if matches!(cal.hours, Hours::Always) {
         return None;
@@ -157,10 +179,11 @@ pub fn for_calendar(
             if entry.asked < BUILD_AFTER {
                 return None;
             }
-            let lo = near.checked_sub_signed(BEFORE)?;
-            let hi = near.checked_add_signed(AFTER)?;
-            entry.table = Some(Rc::new(build(lo, hi)));
+            let window = near
+                .checked_sub_signed(BEFORE)
+                .zip(near.checked_add_signed(AFTER));
+            entry.table = Some(window.and_then(|(lo, hi)| build(lo, hi)).map(Rc::new));
         }
-        entry.table.clone()
+        entry.table.clone().flatten()
     })
 }
