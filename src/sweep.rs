@@ -83,7 +83,7 @@ impl Planned {
     }
 }
 
-/// A plan's actions without their events, 32 bytes each (a [`Planned`] is about 170): a
+/// A plan's actions without their events, 36 bytes each (a [`Planned`] is about 170): a
 /// catch-up after a long gap plans hundreds of thousands of them. Each action names its
 /// case by its place in the planned cases, and its kind by its place in `kinds`, where each
 /// distinct kind is kept once (a catch-up repeats a few: the same warnings, breaches and
@@ -98,6 +98,8 @@ pub struct Outline {
 #[derive(Debug, Clone, Copy)]
 struct Outlined {
     case: u32,
+    /// Its place among its case's actions.
+    nth: u32,
     kind: u32,
     due: DateTime<Utc>,
     /// See [`Planned::order`].
@@ -120,18 +122,26 @@ impl Outline {
             self.kinds.push(k.clone());
             next
         });
+        // A plan over more than 2^32 cases cannot be held in memory to begin with.
+        let case = u32::try_from(case).unwrap_or(u32::MAX);
+        let nth = match self.actions.last() {
+            Some(last) if last.case == case => last.nth.saturating_add(1),
+            _ => 0,
+        };
         self.actions.push(Outlined {
-            // A plan over more than 2^32 cases cannot be held in memory to begin with.
-            case: u32::try_from(case).unwrap_or(u32::MAX),
+            case,
+            nth,
             kind,
             due: p.due,
             order: p.order,
         });
     }
 
-    /// In the order the actions fell due; stable, so each case keeps its planned order.
+    /// In the order the actions fell due, ties in the order they were planned (case by
+    /// case): what a stable sort by `order` gives, without its scratch copy of half the plan.
     fn sort(&mut self) {
-        self.actions.sort_by_key(|a| a.order);
+        self.actions
+            .sort_unstable_by_key(|a| (a.order, a.case, a.nth));
     }
 
     pub fn len(&self) -> usize {
