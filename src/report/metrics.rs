@@ -487,6 +487,51 @@ pub struct ReviewRow {
     pub actions_done: usize,
 }
 
+impl ReviewRow {
+    /// One case's figures (no group).
+    fn of(policy: &Policy, c: &Case, now: DateTime<Utc>, today: chrono::NaiveDate) -> ReviewRow {
+        // State, and whether the case needs a review (a recorded one may not have been
+        // needed).
+        let s = review_state(policy, c, now);
+        let mut row = ReviewRow {
+            required: usize::from(s.required()),
+            ..ReviewRow::default()
+        };
+        match s.state {
+            State::NotRequired => {}
+            State::Waiting => row.waiting = 1,
+            State::Pending => row.pending = 1,
+            State::Overdue => row.overdue = 1,
+            State::Recorded => row.recorded = 1,
+            State::Waived => row.waived = 1,
+        }
+        for a in c.review.iter().flat_map(|r| &r.actions) {
+            row.actions += 1;
+            if a.done_at.is_some() {
+                row.actions_done += 1;
+            } else {
+                row.actions_open += 1;
+                row.actions_late += usize::from(a.is_late(today));
+            }
+        }
+        row
+    }
+
+    /// Adds a case's figures to the row.
+    fn add(&mut self, other: &ReviewRow) {
+        self.required += other.required;
+        self.recorded += other.recorded;
+        self.waived += other.waived;
+        self.waiting += other.waiting;
+        self.pending += other.pending;
+        self.overdue += other.overdue;
+        self.actions += other.actions;
+        self.actions_open += other.actions_open;
+        self.actions_late += other.actions_late;
+        self.actions_done += other.actions_done;
+    }
+}
+
 /// A root cause and how many cases had it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RootCause {
@@ -553,51 +598,17 @@ pub fn reviews(
     now: DateTime<Utc>,
 ) -> Reviews {
     let today = now.with_timezone(&policy.defaults.timezone).date_naive();
-    // State, and whether the case needs a review (a recorded one may not have been needed).
-    let states: HashMap<&str, (State, bool)> = cases
-        .iter()
-        .map(|c| {
-            let s = review_state(policy, c, now);
-            (c.id.as_str(), (s.state, s.required()))
-        })
-        .collect();
-    let rows = per_group(policy, cases, by, |group, cs| {
-        let mut row = ReviewRow {
-            group: group.to_string(),
-            ..ReviewRow::default()
-        };
-        for c in cs {
-            let (state, required) = states
-                .get(c.id.as_str())
-                .copied()
-                .unwrap_or((State::NotRequired, false));
-            match state {
-                State::NotRequired => {}
-                State::Waiting => row.waiting += 1,
-                State::Pending => row.pending += 1,
-                State::Overdue => row.overdue += 1,
-                State::Recorded => row.recorded += 1,
-                State::Waived => row.waived += 1,
-            }
-            if required {
-                row.required += 1;
-            }
-            if let Some(r) = &c.review {
-                for a in &r.actions {
-                    row.actions += 1;
-                    if a.done_at.is_some() {
-                        row.actions_done += 1;
-                    } else {
-                        row.actions_open += 1;
-                        if a.is_late(today) {
-                            row.actions_late += 1;
-                        }
-                    }
-                }
-            }
-        }
-        row
-    });
+    // Each case's figures once, added to the rows of its groups.
+    let rows: Vec<ReviewRow> = per_group_tallied(
+        policy,
+        cases,
+        by,
+        |c| ReviewRow::of(policy, c, now, today),
+        ReviewRow::add,
+    )
+    .into_iter()
+    .map(|(group, row)| ReviewRow { group, ..row })
+    .collect();
     let mut causes: HashMap<String, (String, usize)> = HashMap::new();
     let mut order: Vec<String> = Vec::new();
     let mut owners: BTreeMap<String, OwnerRow> = BTreeMap::new();
