@@ -388,35 +388,37 @@ impl Ledger {
     /// order; otherwise every line is parsed, so damage anywhere stops this read. A line not
     /// in esc's compact shape — one edited by hand — is always fully parsed.
     pub fn read_case(&self, case: &str) -> Result<Vec<Record>, LedgerError> {
-        let Some(mut file) = self.open_to_read()? else {
+        let Some(file) = self.open_to_read()? else {
             return Ok(Vec::new());
         };
         if let Some(records) = self.read_case_indexed(&file, case) {
             return Ok(records);
         }
-        let image = read_from(&self.path, &mut file)?;
-        let path = &self.path;
         // The fast path needs the checkpoint's word that esc itself wrote (and so checked)
         // every line; after any outside change, every line is parsed, so damage anywhere
         // stops this read too, and the checkpoint is refreshed for the next command.
-        let checkpoint = image
-            .stamp
-            .and_then(|stamp| self.load_checkpoint(stamp, &file));
-        if let Some(checkpoint) = checkpoint {
-            return find_case(path, &image.bytes, checkpoint.valid_len, case);
+        let before = file
+            .metadata()
+            .map_err(|error| io_err("read ledger", &self.path, error))?;
+        check_regular(&self.path, &before)?;
+        if let Some(stamp) = Stamp::of(&before)
+            && let Some(checkpoint) = self.load_checkpoint(stamp, &file)
+        {
+            let records = find_case_in_file(&self.path, &file, checkpoint.valid_len, case)?;
+            let after = file
+                .metadata()
+                .map_err(|error| io_err("read ledger", &self.path, error))?;
+            // Kept only if the file stayed the same while it was read.
+            if Stamp::of(&after) == Some(stamp) {
+                return Ok(records);
+            }
         }
         let mut records = Vec::new();
-        let layout = walk(
-            path,
-            &image.bytes[..],
-            Reading::EVERY,
-            |batch: &mut Vec<Record>| {
-                records.extend(batch.drain(..).filter(|r| r.case == case));
-            },
-        )?;
-        if let Some(stamp) = image.stamp {
-            self.refresh_checkpoint(stamp, State::new(layout), Access::Unlocked, &file);
-        }
+        let one = OneCase {
+            case,
+            records: &mut records,
+        };
+        self.walk_file(&file, &before, Access::Unlocked, Reading::EVERY, one)?;
         Ok(records)
     }
 
@@ -563,7 +565,7 @@ impl Ledger {
         };
         let image = read_from(&self.path, &mut file)?;
         report.exists = true;
-        let bytes = &image.bytes;
+        let bytes = &image[..];
         let complete = complete_len(bytes);
         if complete == 0 {
             if HEADER_LINE.starts_with(bytes) {
@@ -725,20 +727,37 @@ impl Ledger {
                 skip,
             },
         };
+        Ok(self
+            .walk_file(&file, &before, access, reading, f)?
+            .torn_tail())
+    }
+
+    /// Walks the open ledger `file` (whose metadata was `before`) from its start, streamed
+    /// through a buffer so it is never held in memory whole, and refreshes the checkpoint
+    /// if the file stayed the same while it was read.
+    fn walk_file(
+        &self,
+        file: &File,
+        before: &fs::Metadata,
+        access: Access,
+        reading: Reading,
+        sink: impl Sink,
+    ) -> Result<State, LedgerError> {
+        let read_err = |error| io_err("read ledger", &self.path, error);
         // Checking the checkpoint read the last line: start again from the top.
-        (&file).seek(SeekFrom::Start(0)).map_err(read_err)?;
-        // Streamed through a buffer: the file is never held in memory whole.
-        let reader = io::BufReader::with_capacity(1 << 18, &file);
-        let layout = walk(path, reader, reading, f)?;
+        let mut from = file;
+        from.seek(SeekFrom::Start(0)).map_err(read_err)?;
+        let reader = io::BufReader::with_capacity(1 << 18, file);
+        let layout = walk(&self.path, reader, reading, sink)?;
         let after = file.metadata().map_err(read_err)?;
         let state = State::new(layout);
-        if let (Some(a), Some(b)) = (Stamp::of(&before), Stamp::of(&after))
+        if let (Some(a), Some(b)) = (Stamp::of(before), Stamp::of(&after))
             && a == b
             && a.len == layout.len
         {
-            self.refresh_checkpoint(a, state, access, &file);
+            self.refresh_checkpoint(a, state, access, file);
         }
-        Ok(state.torn_tail())
+        Ok(state)
     }
 
     fn summary_as(&self, access: Access) -> Result<Summary, LedgerError> {
@@ -749,28 +768,19 @@ impl Ledger {
     }
 
     /// The state of the open ledger `file`: from the checkpoint if it vouches for the file,
-    /// else by a full validating scan that then refreshes the checkpoint.
+    /// else by a full validating scan that then refreshes the checkpoint. The scan streams
+    /// the file and keeps no record, so the first writer after a copy or a restore (which
+    /// the checkpoint no longer describes) does not hold the ledger in memory.
     fn state_of(&self, file: &mut File, access: Access) -> Result<State, LedgerError> {
-        let meta = file
-            .metadata()
-            .map_err(|error| io_err("read ledger", &self.path, error))?;
-        if let Some(stamp) = Stamp::of(&meta)
+        let read_err = |error| io_err("read ledger", &self.path, error);
+        let before = file.metadata().map_err(read_err)?;
+        if let Some(stamp) = Stamp::of(&before)
             && let Some(checkpoint) = self.load_checkpoint(stamp, file)
         {
             return Ok(checkpoint.state());
         }
-        let image = read_from(&self.path, file)?;
-        let layout = walk(
-            &self.path,
-            &image.bytes[..],
-            Reading::EVERY,
-            |_: &mut Vec<Record>| {},
-        )?;
-        let state = State::new(layout);
-        if let Some(stamp) = image.stamp {
-            self.refresh_checkpoint(stamp, state, access, file);
-        }
-        Ok(state)
+        check_regular(&self.path, &before)?;
+        self.walk_file(file, &before, access, Reading::EVERY, Discard)
     }
 
     /// Opens the ledger for reading, or `None` if it does not exist. Refuses anything that
@@ -1054,13 +1064,6 @@ impl WriteGuard<'_> {
 enum Access {
     Locked,
     Unlocked,
-}
-
-/// A whole ledger file in memory, with the metadata it had while being read.
-struct Image {
-    bytes: Vec<u8>,
-    /// `None` if the file changed while it was read (then no checkpoint is written from it).
-    stamp: Option<Stamp>,
 }
 
 /// What a full validating read found.
@@ -1684,7 +1687,11 @@ impl<'p, F: Sink> Walker<'p, F> {
         self.seen_seq = expected;
         self.batch_lines += 1;
         match entry {
-            Entry::Record(record) => self.batch.push(record),
+            Entry::Record(record) => {
+                if self.commit.takes(&record) {
+                    self.batch.push(record);
+                }
+            }
             // Only a vouched line is skimmed, and the lines before it were vouched too, so
             // they were all handed on already: the order of events is kept.
             Entry::Head(skimmed) => self.commit.skimmed(skimmed),
@@ -1741,6 +1748,38 @@ struct Skip {
 trait Sink {
     fn batch(&mut self, batch: &mut Vec<Record>);
     fn skimmed(&mut self, _: Skimmed) {}
+    /// Whether it takes `record` at all: a record it does not take is checked but never
+    /// held, not even while its batch is unfinished.
+    fn takes(&self, _: &Record) -> bool {
+        true
+    }
+}
+
+/// The sink of a walk that only checks and measures: it takes no record.
+struct Discard;
+
+impl Sink for Discard {
+    fn batch(&mut self, _: &mut Vec<Record>) {}
+
+    fn takes(&self, _: &Record) -> bool {
+        false
+    }
+}
+
+/// The sink of a walk for one case's records: it takes no other.
+struct OneCase<'c, 'r> {
+    case: &'c str,
+    records: &'r mut Vec<Record>,
+}
+
+impl Sink for OneCase<'_, '_> {
+    fn batch(&mut self, batch: &mut Vec<Record>) {
+        self.records.append(batch);
+    }
+
+    fn takes(&self, record: &Record) -> bool {
+        record.case == self.case
+    }
 }
 
 impl<F: FnMut(&mut Vec<Record>)> Sink for F {
@@ -1974,22 +2013,79 @@ fn find_case(
     case: &str,
 ) -> Result<Vec<Record>, LedgerError> {
     let hay = bytes.get(..valid_len as usize).unwrap_or(bytes);
-    let pattern = format!("\"case\":{},", serde_json::Value::from(case));
     let mut records = Vec::new();
-    let mut from = 0;
+    case_lines(path, hay, case, &mut records, |start| {
+        Ok(memchr::memchr_iter(b'\n', &hay[..start]).count() + 1)
+    })?;
+    Ok(records)
+}
+
+/// [`find_case`] over the first `valid_len` bytes of `file`, read in chunks of whole lines:
+/// the file is never held in memory whole.
+fn find_case_in_file(
+    path: &Path,
+    file: &File,
+    valid_len: u64,
+    case: &str,
+) -> Result<Vec<Record>, LedgerError> {
+    const CHUNK: usize = 1 << 20;
+    let read_err = |error| io_err("read ledger", path, error);
+    let mut from = file;
+    from.seek(SeekFrom::Start(0)).map_err(read_err)?;
+    let mut reader = from.take(valid_len);
+    let mut records = Vec::new();
+    let mut buf: Vec<u8> = Vec::new();
+    // Where `buf` starts in the file.
+    let mut offset: u64 = 0;
+    loop {
+        let old = buf.len();
+        buf.resize(old + CHUNK, 0);
+        let n = reader.read(&mut buf[old..]).map_err(read_err)?;
+        buf.truncate(old + n);
+        // The lines complete so far (every byte, at the end).
+        let complete = if n == 0 {
+            buf.len()
+        } else {
+            match memchr::memrchr(b'\n', &buf) {
+                Some(i) => i + 1,
+                None => continue,
+            }
+        };
+        case_lines(path, &buf[..complete], case, &mut records, |start| {
+            line_number_at(path, file, offset + start as u64)
+        })?;
+        if n == 0 {
+            return Ok(records);
+        }
+        buf.drain(..complete);
+        offset += complete as u64;
+    }
+}
+
+/// Adds to `records` the events of `case` in `hay` (whole lines esc wrote and checked);
+/// `line_of` numbers the line starting at a byte of `hay`, for an error.
+fn case_lines(
+    path: &Path,
+    hay: &[u8],
+    case: &str,
+    records: &mut Vec<Record>,
+    line_of: impl Fn(usize) -> Result<usize, LedgerError>,
+) -> Result<(), LedgerError> {
+    let pattern = format!("\"case\":{},", serde_json::Value::from(case));
+    let mut after = 0;
     for pos in memchr::memmem::find_iter(hay, pattern.as_bytes()) {
-        if pos < from {
+        if pos < after {
             continue;
         }
         let start = memchr::memrchr(b'\n', &hay[..pos]).map_or(0, |i| i + 1);
         let end = memchr::memchr(b'\n', &hay[pos..]).map_or(hay.len(), |i| pos + i);
-        from = end;
+        after = end;
         let line = &hay[start..end];
         match parse_record(path, 0, line) {
             Ok(record) if record.case == case => records.push(record),
             Ok(_) => {}
             Err(_) => {
-                let line_no = memchr::memchr_iter(b'\n', &hay[..start]).count() + 1;
+                let line_no = line_of(start)?;
                 return Err(parse_record(path, line_no, line).err().unwrap_or_else(|| {
                     LedgerError::Damaged {
                         path: path.to_path_buf(),
@@ -2000,7 +2096,25 @@ fn find_case(
             }
         }
     }
-    Ok(records)
+    Ok(())
+}
+
+/// The number of the line that starts at byte `at` of `file` (for an error message).
+fn line_number_at(path: &Path, file: &File, at: u64) -> Result<usize, LedgerError> {
+    let read_err = |error| io_err("read ledger", path, error);
+    let mut from = file;
+    from.seek(SeekFrom::Start(0)).map_err(read_err)?;
+    let mut reader = io::BufReader::with_capacity(1 << 18, from.take(at));
+    let mut lines = 1;
+    loop {
+        let chunk = reader.fill_buf().map_err(read_err)?;
+        if chunk.is_empty() {
+            return Ok(lines);
+        }
+        lines += memchr::memchr_iter(b'\n', chunk).count();
+        let n = chunk.len();
+        reader.consume(n);
+    }
 }
 
 fn parse_record(path: &Path, line_no: usize, line: &[u8]) -> Result<Record, LedgerError> {
@@ -2093,8 +2207,8 @@ fn keep_torn_fragment(
         .map_err(|error| io_err("keep the torn tail in", &torn_path, error))
 }
 
-/// Reads all of `file` from the start, noting whether it stayed the same while being read.
-fn read_from(path: &Path, file: &mut File) -> Result<Image, LedgerError> {
+/// Reads all of `file` from the start (`esc ledger verify`, which reports on every line).
+fn read_from(path: &Path, file: &mut File) -> Result<Vec<u8>, LedgerError> {
     let read_err = |error| io_err("read ledger", path, error);
     let before = file.metadata().map_err(read_err)?;
     check_regular(path, &before)?;
@@ -2103,12 +2217,7 @@ fn read_from(path: &Path, file: &mut File) -> Result<Image, LedgerError> {
     file.seek(SeekFrom::Start(0))
         .and_then(|_| file.read_to_end(&mut bytes))
         .map_err(read_err)?;
-    let after = file.metadata().map_err(read_err)?;
-    let stamp = match (Stamp::of(&before), Stamp::of(&after)) {
-        (Some(a), Some(b)) if a == b && a.len == bytes.len() as u64 => Some(a),
-        _ => None,
-    };
-    Ok(Image { bytes, stamp })
+    Ok(bytes)
 }
 
 /// Opens the ledger file itself with `options`, refusing anything but a regular file. On
@@ -2717,6 +2826,56 @@ mod tests {
     }
 
     #[test]
+    fn a_case_is_found_in_a_file_read_in_chunks_as_in_the_whole_image() {
+        let (dir, ledger) = setup();
+        // Over 1 MB of lines (more than one chunk), three cases interleaved.
+        let cases = ["ESC-1", "ESC-2", "ESC-3"];
+        append(&ledger, cases.iter().map(|c| opened(c)).collect());
+        let text = "x".repeat(300);
+        for _ in 0..12 {
+            let batch = (0..300)
+                .map(|i| note(cases[i % 3], &format!("{i} {text}")))
+                .collect();
+            append(&ledger, batch);
+        }
+        let bytes = fs::read(ledger.path()).unwrap();
+        assert!(bytes.len() > 1 << 20, "{}", bytes.len());
+        let file_of = |bytes: &[u8]| {
+            let path = dir.path().join("copy.jsonl");
+            fs::write(&path, bytes).unwrap();
+            File::open(&path).unwrap()
+        };
+        let path = ledger.path();
+        let both = |bytes: &[u8], case: &str| {
+            let len = bytes.len() as u64;
+            let whole = find_case(path, bytes, len, case).map_err(|e| e.to_string());
+            let chunked =
+                find_case_in_file(path, &file_of(bytes), len, case).map_err(|e| e.to_string());
+            (whole, chunked)
+        };
+        for case in cases {
+            let (whole, chunked) = both(&bytes, case);
+            assert_eq!(whole.as_ref().map(Vec::len), Ok(1 + 1200));
+            assert_eq!(chunked, whole, "{case}");
+        }
+        // A damaged line of the case, in every chunk: the same error, the same line number.
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        let starts: Vec<usize> = text
+            .match_indices("\"case\":\"ESC-2\",")
+            .map(|(i, _)| i)
+            .step_by(97)
+            .collect();
+        assert!(starts.iter().any(|&i| i > 1 << 20));
+        for at in starts {
+            let mut spoiled = bytes.clone();
+            spoiled[at + 20] = b'{';
+            let (whole, chunked) = both(&spoiled, "ESC-2");
+            assert!(whole.is_err(), "spoiled at {at}");
+            assert_eq!(chunked, whole, "spoiled at {at}");
+        }
+    }
+
+    #[test]
     fn the_head_of_a_written_line_is_read_from_its_first_bytes_as_serde_reads_it() {
         let head = |h: Head| (h.seq, h.at, h.case.into_owned(), h.event.into_owned());
         let actors = ["ana", r#"a "quoted" \ name"#, "ünïcode \u{7f}", ""];
@@ -2811,6 +2970,10 @@ mod tests {
                 let one = read(bytes, reading, false);
                 failures += usize::from(one.is_err());
                 assert_eq!(read(bytes, reading, true), one);
+                // A walk that keeps no record checks and measures the same.
+                let discarding =
+                    walk_on(path, &bytes[..], reading, Discard, true).map_err(|e| e.to_string());
+                assert_eq!(discarding, one.clone().map(|(layout, _)| layout));
             }
         }
         // The spoiled ledgers did exercise the errors, and the whole one reads whole.
