@@ -69,7 +69,9 @@ pub struct Case {
     pub severity: CompactString,
     pub case_type: CompactString,
     pub account: Option<CompactString>,
-    pub labels: Vec<String>,
+    /// Thin (one pointer, empty without an allocation): whole-ledger commands hold every
+    /// case at once.
+    pub labels: thin_vec::ThinVec<String>,
     pub status: Status,
     pub owner: CompactString,
     /// The path the case was opened on; its tier decides the owner.
@@ -95,8 +97,9 @@ pub struct Case {
     pub review: Option<Box<crate::review::Review>>,
     /// When the last event happened.
     pub last_event_at: DateTime<Utc>,
-    /// Every event, in ledger order (empty when folded without events).
-    pub events: Vec<Record>,
+    /// Every event, in ledger order (empty when folded without events). Thin, like
+    /// `labels`.
+    pub events: thin_vec::ThinVec<Record>,
     /// What few cases have: [`Case::more`] reads it, [`Case::more_mut`] changes it.
     more: Rare,
 }
@@ -400,7 +403,7 @@ impl Case {
             severity: severity.into(),
             case_type: case_type.into(),
             account: account.map(Into::into),
-            labels,
+            labels: labels.into(),
             status: Status::Open,
             owner: owner.into(),
             home_path: path.into(),
@@ -417,7 +420,7 @@ impl Case {
             major: None,
             review: None,
             last_event_at: r.at,
-            events: Vec::new(),
+            events: thin_vec::ThinVec::new(),
             more: Rare::default(),
         };
         if reporter.is_some() || channel.is_some() || description.is_some() || dedup_key.is_some() {

@@ -156,7 +156,7 @@ impl Serialize for CaseView<'_> {
         m.serialize_entry("owner", &case.owner)?;
         m.serialize_entry("reporter", &case.more().reporter)?;
         m.serialize_entry("channel", &case.more().channel)?;
-        m.serialize_entry("labels", &case.labels)?;
+        m.serialize_entry("labels", &case.labels[..])?;
         m.serialize_entry("levels", &LevelsView(self.policy, case))?;
         m.serialize_entry("swarm", &case.swarm.as_deref().map(SwarmView))?;
         m.serialize_entry("major", &case.major.as_deref().map(MajorView))?;
@@ -196,7 +196,7 @@ impl Serialize for CaseView<'_> {
             m.serialize_entry("raci", raci)?;
         }
         if self.with_events {
-            m.serialize_entry("events", &case.events)?;
+            m.serialize_entry("events", &case.events[..])?;
         }
         m.end()
     }

@@ -124,7 +124,7 @@ pub fn group_keys(policy: &Policy, case: &Case, by: GroupBy) -> Vec<String> {
         GroupBy::Owner => case.owner.to_string(),
         GroupBy::Label if case.labels.is_empty() => NONE.into(),
         GroupBy::Label => {
-            let mut labels = case.labels.clone();
+            let mut labels = case.labels.to_vec();
             labels.sort();
             labels.dedup();
             return labels;
