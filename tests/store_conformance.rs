@@ -11,7 +11,7 @@ mod common;
 
 use chrono::{TimeZone, Utc};
 use common::{TestDb, TestEnv};
-use esc::case::{Event, NewEvent, Record};
+use esc::case::{Event, NewEvent, Record, Seen};
 use esc::store::{self, Location, Store, StoreError};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -112,6 +112,53 @@ fn an_empty_ledger_reads_as_empty() {
         let report = store.verify().unwrap();
         assert!(report.is_ok() && !report.exists, "{}: {report:?}", b.name);
         assert_eq!(report.events, 0);
+    }
+}
+
+#[test]
+fn a_skimming_read_hands_on_what_a_full_read_does_with_or_without_the_lock() {
+    let queued = |case: &str, minute: u32, promise: Option<u32>| NewEvent {
+        at: at(minute),
+        event: Event::NotificationQueued {
+            action: "update".into(),
+            recipients: vec!["jo@customer.example".into()],
+            message: r#"a "promise":"2030-01-01T00:00:00Z" in words"#.into(),
+            due: at(minute),
+            audience: esc::case::event::Audience::Customer,
+            clock: None,
+            promise: promise.map(at),
+        },
+        ..note(case, "")
+    };
+    let skim = esc::case::outbox_bookkeeping;
+    for b in backends() {
+        let store = b.open();
+        let mut w = store.lock().unwrap();
+        w.append(vec![opened("ESC-1"), queued("ESC-1", 2, Some(30))])
+            .unwrap();
+        let later = NewEvent {
+            at: at(3),
+            ..note("ESC-1", "a")
+        };
+        w.append(vec![later, queued("ESC-1", 4, None)]).unwrap();
+        let wanted: Vec<Seen> = all(&*store)
+            .into_iter()
+            .map(|r| Seen::of(r, skim))
+            .collect();
+        let skimmed = wanted
+            .iter()
+            .filter(|s| matches!(s, Seen::Skimmed(_)))
+            .count();
+        assert_eq!(skimmed, 2, "{}", b.name);
+        let mut locked = Vec::new();
+        w.visit_skimming(skim, &mut |s| locked.push(s)).unwrap();
+        assert_eq!(locked, wanted, "{} under the lock", b.name);
+        drop(w);
+        let mut unlocked = Vec::new();
+        store
+            .visit_skimming(skim, &mut |s| unlocked.push(s))
+            .unwrap();
+        assert_eq!(unlocked, wanted, "{}", b.name);
     }
 }
 

@@ -96,7 +96,7 @@ fn append(settings: &Settings, policy: &str, cases: Vec<ValidCase>) -> Result<(u
     let mut seen = std::collections::HashSet::new();
     if cases.iter().any(|c| external_id(c).is_some()) {
         let mut state = crate::intake::IntakeState::new();
-        guard.visit(&mut |r| state.push(&r))?;
+        guard.visit_skimming(crate::case::outbox_bookkeeping, &mut |r| state.see(&r))?;
         for c in &cases {
             if let Some(key) = external_id(c)
                 && state.has_key(key)

@@ -6,6 +6,7 @@
 use super::output::Output;
 use super::policy_cmd;
 use super::settings::Settings;
+use crate::case::Seen;
 use crate::case::event::ONCALL;
 use crate::intake::{self, IntakeError, IntakeState, Outcome, Signal, Source};
 use crate::policy::Policy;
@@ -62,12 +63,9 @@ impl Writer {
                 // and with it the on-call overrides that decide the owners of new cases.
                 let mut state = IntakeState::new();
                 let mut oncall = Vec::new();
-                guard.visit(&mut |r| {
-                    if r.case == ONCALL {
-                        oncall.push(r);
-                    } else {
-                        state.push(&r);
-                    }
+                guard.visit_skimming(crate::case::outbox_bookkeeping, &mut |seen| match seen {
+                    Seen::Whole(r) if r.case == ONCALL => oncall.push(r),
+                    seen => state.see(&seen),
                 })?;
                 self.policy.overrides = crate::oncall::overrides(&oncall);
                 state

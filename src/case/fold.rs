@@ -185,13 +185,18 @@ impl PartialEq for Rare {
 /// commands, which read every event) and monitoring alerts. Whole-ledger reads for
 /// `esc list` and the reports skip them (`Store::visit_skipping`).
 pub fn unread_by_reports(event: &str) -> bool {
+    outbox_bookkeeping(event) || event == "alerted"
+}
+
+/// The outbox's events: a case takes nothing from them but their time and the promise a
+/// queued notice makes (see [`Folder::skim`]); intake only their time.
+pub fn outbox_bookkeeping(event: &str) -> bool {
     matches!(
         event,
         "notification_queued"
             | "notification_delivered"
             | "notification_failed"
             | "notification_ended"
-            | "alerted"
     )
 }
 

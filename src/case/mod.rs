@@ -25,6 +25,6 @@ pub mod view;
 pub use event::{Event, NewEvent, Record, Seen, Skimmed};
 pub use fold::{
     Case, FoldError, Folder, Level, Levels, Major, Mark, More, Swarm, TriggerState,
-    unread_by_reports,
+    outbox_bookkeeping, unread_by_reports,
 };
 pub use transition::{OpenRequest, Refusal, Request};

@@ -3,7 +3,7 @@
 //! fired, and when each rule opened cases (for storm control). Pure; the shell feeds it every
 //! record (and then the events it appends), so it never holds the records themselves.
 
-use crate::case::{Event, Record, id};
+use crate::case::{Event, Record, Seen, id};
 use crate::policy::Status;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -67,11 +67,29 @@ impl IntakeState {
         self.apply(&r.case, r.at, &r.event);
     }
 
-    /// Fold one event of case `case` at `at` (a record, or an event about to be appended).
-    pub fn apply(&mut self, case: &str, at: DateTime<Utc>, event: &Event) {
+    /// Fold what a read that skims the outbox's events hands on
+    /// (`crate::case::outbox_bookkeeping`, see `Store::visit_skimming`): intake takes only
+    /// their time.
+    pub fn see(&mut self, seen: &Seen) {
+        match seen {
+            Seen::Whole(r) => self.push(r),
+            Seen::Skimmed(s) => {
+                self.count(&s.case);
+                touch(&mut self.cases, &s.case, s.at);
+            }
+        }
+    }
+
+    /// The case numbers so far include `case`'s.
+    fn count(&mut self, case: &str) {
         if let Some(n) = id::number(case) {
             self.next_case = self.next_case.max(n + 1);
         }
+    }
+
+    /// Fold one event of case `case` at `at` (a record, or an event about to be appended).
+    pub fn apply(&mut self, case: &str, at: DateTime<Utc>, event: &Event) {
+        self.count(case);
         if let Event::Opened {
             dedup_key: Some(key),
             ..
@@ -92,10 +110,9 @@ impl IntakeState {
             );
             return;
         }
-        let Some(c) = self.cases.get_mut(case) else {
+        let Some(c) = touch(&mut self.cases, case, at) else {
             return;
         };
-        c.last_event_at = c.last_event_at.max(at);
         match event {
             Event::Acknowledged {} => {
                 c.acknowledged = true;
@@ -163,4 +180,15 @@ impl IntakeState {
     pub fn reserve_from(&mut self, n: u64) {
         self.next_case = self.next_case.max(n);
     }
+}
+
+/// A keyed case (if `case` is one) had an event at `at`.
+fn touch<'c>(
+    cases: &'c mut HashMap<String, KeyedCase>,
+    case: &str,
+    at: DateTime<Utc>,
+) -> Option<&'c mut KeyedCase> {
+    let c = cases.get_mut(case)?;
+    c.last_event_at = c.last_event_at.max(at);
+    Some(c)
 }

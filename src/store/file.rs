@@ -195,6 +195,15 @@ impl Writer for FileWriter<'_> {
         Ok(())
     }
 
+    fn visit_skimming(
+        &mut self,
+        skim: fn(&str) -> bool,
+        f: &mut dyn FnMut(Seen),
+    ) -> Result<(), StoreError> {
+        self.guard.visit_skimming(skim, f)?;
+        Ok(())
+    }
+
     fn next_case_number(&mut self) -> Result<u64, StoreError> {
         Ok(self.guard.next_case_number()?)
     }

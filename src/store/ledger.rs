@@ -681,12 +681,21 @@ impl Ledger {
         skim: fn(&str) -> bool,
         f: impl FnMut(Seen),
     ) -> Result<Option<TornTail>, LedgerError> {
+        self.visit_skimming_as(Access::Unlocked, skim, f)
+    }
+
+    fn visit_skimming_as(
+        &self,
+        access: Access,
+        skim: fn(&str) -> bool,
+        f: impl FnMut(Seen),
+    ) -> Result<Option<TornTail>, LedgerError> {
         let skimming = Skip {
             names: skim,
             skimmed: true,
         };
         self.visit_as(
-            Access::Unlocked,
+            access,
             Batches::Vouched(Some(skimming)),
             Skimming { skim, f },
         )
@@ -1051,6 +1060,15 @@ impl WriteGuard<'_> {
             Batches::Vouched(None),
             |batch: &mut Vec<Record>| batch.drain(..).for_each(&mut f),
         )
+    }
+
+    /// [`Ledger::visit_skimming`] under the lock.
+    pub fn visit_skimming(
+        &self,
+        skim: fn(&str) -> bool,
+        f: impl FnMut(Seen),
+    ) -> Result<Option<TornTail>, LedgerError> {
+        self.ledger.visit_skimming_as(Access::Locked, skim, f)
     }
 
     /// [`Ledger::read_case`] under the lock.
