@@ -87,10 +87,17 @@ pub fn pct(part: usize, whole: usize) -> Option<f64> {
 
 /// The mean satisfaction (1–5) of the cases' follow-ups that gave one, and how many did.
 pub fn csat(cases: &[&Case]) -> (Option<f64>, usize) {
-    let scores: Vec<u8> = cases
-        .iter()
-        .filter_map(|c| c.more().followup.as_ref().and_then(|f| f.csat))
-        .collect();
+    let scores: Vec<u8> = cases.iter().filter_map(|c| csat_of(c)).collect();
+    mean_csat(&scores)
+}
+
+/// The satisfaction (1–5) a case's follow-up gave, if it gave one.
+fn csat_of(c: &Case) -> Option<u8> {
+    c.more().followup.as_ref().and_then(|f| f.csat)
+}
+
+/// The mean of satisfaction scores (`None` without any), and how many there are.
+fn mean_csat(scores: &[u8]) -> (Option<f64>, usize) {
     let mean = (!scores.is_empty())
         .then(|| scores.iter().map(|&x| f64::from(x)).sum::<f64>() / scores.len() as f64);
     (mean, scores.len())
@@ -900,6 +907,78 @@ fn repeats(cases: &[&Case], window: TimeDelta) -> HashSet<String> {
     out
 }
 
+/// What `esc report escalations` takes from one case for its group rows.
+struct CaseEscalation {
+    escalated: bool,
+    repeat: bool,
+    prevented: bool,
+    swarmed: bool,
+    /// Opened → resolved, in seconds, once resolved.
+    ttr: Option<i64>,
+    csat: Option<u8>,
+}
+
+impl CaseEscalation {
+    fn of(policy: &Policy, c: &Case, repeat_ids: &HashSet<String>, now: DateTime<Utc>) -> Self {
+        let warned = c
+            .events
+            .iter()
+            .any(|r| matches!(r.event, Event::SlaWarning { .. }));
+        CaseEscalation {
+            escalated: c.escalations > 0,
+            repeat: !repeat_ids.is_empty() && repeat_ids.contains(c.id.as_str()),
+            prevented: warned && prevented(c, clocks(policy, c, now).as_ref()),
+            swarmed: c.swarm.is_some(),
+            ttr: c.resolved_at.map(|r| (r - c.opened_at).num_seconds()),
+            csat: csat_of(c),
+        }
+    }
+}
+
+/// One group row of `esc report escalations`, gathered case by case.
+#[derive(Default)]
+struct EscalationTally {
+    cases: usize,
+    escalated: usize,
+    repeat: usize,
+    prevented: usize,
+    swarm_ttr: Vec<i64>,
+    tiered_ttr: Vec<i64>,
+    csat: Vec<u8>,
+}
+
+impl EscalationTally {
+    fn add(&mut self, c: &CaseEscalation) {
+        self.cases += 1;
+        self.escalated += usize::from(c.escalated);
+        self.repeat += usize::from(c.repeat);
+        self.prevented += usize::from(c.prevented);
+        if let Some(ttr) = c.ttr {
+            if c.swarmed {
+                self.swarm_ttr.push(ttr);
+            } else if c.escalated {
+                self.tiered_ttr.push(ttr);
+            }
+        }
+        self.csat.extend(c.csat);
+    }
+
+    fn row(self, group: String) -> EscalationRow {
+        let (csat, csat_responses) = mean_csat(&self.csat);
+        EscalationRow {
+            group,
+            cases: self.cases,
+            escalated: self.escalated,
+            repeat: self.repeat,
+            prevented: self.prevented,
+            swarm_mttr: Spread::of(self.swarm_ttr),
+            tiered_mttr: Spread::of(self.tiered_ttr),
+            csat,
+            csat_responses,
+        }
+    }
+}
+
 /// `esc report escalations`: escalation rate per tier; per group the escalation rate,
 /// repeat escalations (same account and type within `window`), prevented escalations,
 /// swarm versus tiered MTTR and satisfaction.
@@ -985,49 +1064,18 @@ pub fn escalations(
             _ => t.automatic += 1,
         }
     }
-    // Groups.
+    // Groups: each case's figures once, added to the rows of its groups.
     let repeat_ids = repeats(cases, window);
-    let prevented_ids: HashSet<&str> = cases
-        .iter()
-        .filter(|c| {
-            c.events
-                .iter()
-                .any(|r| matches!(r.event, Event::SlaWarning { .. }))
-        })
-        .filter(|c| prevented(c, clocks(policy, c, now).as_ref()))
-        .map(|c| c.id.as_str())
-        .collect();
-    let rows = per_group(policy, cases, by, |group, cs| {
-        let ttr = |c: &&&Case| c.resolved_at.map(|r| (r - c.opened_at).num_seconds());
-        let (csat, csat_responses) = csat(cs);
-        EscalationRow {
-            group: group.to_string(),
-            cases: cs.len(),
-            escalated: cs.iter().filter(|c| c.escalations > 0).count(),
-            repeat: cs
-                .iter()
-                .filter(|c| repeat_ids.contains(c.id.as_str()))
-                .count(),
-            prevented: cs
-                .iter()
-                .filter(|c| prevented_ids.contains(c.id.as_str()))
-                .count(),
-            swarm_mttr: Spread::of(
-                cs.iter()
-                    .filter(|c| c.swarm.is_some())
-                    .filter_map(|c| ttr(&c))
-                    .collect(),
-            ),
-            tiered_mttr: Spread::of(
-                cs.iter()
-                    .filter(|c| c.swarm.is_none() && c.escalations > 0)
-                    .filter_map(|c| ttr(&c))
-                    .collect(),
-            ),
-            csat,
-            csat_responses,
-        }
-    });
+    let rows: Vec<EscalationRow> = per_group_tallied(
+        policy,
+        cases,
+        by,
+        |c| CaseEscalation::of(policy, c, &repeat_ids, now),
+        EscalationTally::add,
+    )
+    .into_iter()
+    .map(|(group, tally)| tally.row(group))
+    .collect();
     // Repeat pairs.
     let mut pairs: BTreeMap<(String, String), RepeatRow> = BTreeMap::new();
     for c in cases.iter().filter(|c| c.escalations > 0) {
