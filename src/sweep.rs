@@ -211,7 +211,7 @@ impl ActionKind {
     }
 }
 
-/// Actions per case [`plan_within`] makes room for at once: a catch-up over a ledger never
+/// Actions per case an [`outline`] makes room for at once: a catch-up over a ledger never
 /// swept plans about six per case (warnings, breaches, escalations).
 const ROOM_PER_CASE: usize = 8;
 

@@ -457,8 +457,6 @@ impl Case {
         }
     }
 
-    /// Apply one event (kept in `events` if `keep`). Events were validated when written, so
-    /// folding accepts every event but a second `opened`.
     /// What a case takes from a skimmed event (see [`Folder::skim`]).
     fn skimmed(&mut self, s: &Skimmed) {
         self.last_event_at = self.last_event_at.max(s.at);
@@ -472,6 +470,8 @@ impl Case {
         self.more_mut().promise = Some((by, at));
     }
 
+    /// Apply one event (kept in `events` if `keep`). Events were validated when written, so
+    /// folding accepts every event but a second `opened`.
     pub fn apply(&mut self, r: Record, keep: bool) -> Result<(), FoldError> {
         self.last_event_at = self.last_event_at.max(r.at);
         match &r.event {

@@ -95,7 +95,7 @@ pub trait Store {
     }
 
     /// [`Store::visit`], handing the events `skim` names (by event name) on only as what
-    /// [`Skimmed`] holds of them: a reader that needs no more of them (the sweep, of the
+    /// [`crate::case::Skimmed`] holds of them: a reader that needs no more of them (the sweep, of the
     /// outbox's events when no channel delivers) is spared reading them whole. Checked
     /// exactly as `visit` checks.
     fn visit_skimming(
