@@ -60,8 +60,7 @@ pub fn open(settings: &Settings, req: &OpenRequest, out: &mut Output) -> Result<
     let locked = &settings.for_write()?;
     if let Some(key) = &req.dedup_key {
         // Under the lock: an unresolved case with this key means nothing is recorded.
-        let mut state = crate::intake::IntakeState::new();
-        guard.visit_skimming(crate::case::outbox_bookkeeping, &mut |r| state.see(&r))?;
+        let (state, _) = super::intake_cmd::keys_under_lock(&mut *guard)?;
         if let Some(c) = state.case_for(key.trim()).filter(|c| c.is_active()) {
             let case_id = c.id.clone();
             let case = fold_case(&case_id, guard.read_case(&case_id)?, locked)?;

@@ -95,8 +95,7 @@ fn append(settings: &Settings, policy: &str, cases: Vec<ValidCase>) -> Result<(u
     settings.for_write()?;
     let mut seen = std::collections::HashSet::new();
     if cases.iter().any(|c| external_id(c).is_some()) {
-        let mut state = crate::intake::IntakeState::new();
-        guard.visit_skimming(crate::case::outbox_bookkeeping, &mut |r| state.see(&r))?;
+        let (state, _) = super::intake_cmd::keys_under_lock(&mut *guard)?;
         for c in &cases {
             if let Some(key) = external_id(c)
                 && state.has_key(key)

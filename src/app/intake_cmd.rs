@@ -30,6 +30,21 @@ pub struct Writer {
 /// What one payload of a batch did, or why it was refused (nothing recorded for it).
 pub type PayloadResult = Result<Vec<Outcome>, IntakeError>;
 
+/// The intake's view of the ledger (keys, keyed cases, storm counts), read under the lock
+/// `guard` holds, and the on-call overrides beside it (they decide the owners of new cases).
+/// Also what `esc open --dedup-key` and `esc import` look keys up in.
+pub(super) fn keys_under_lock(
+    guard: &mut dyn crate::store::Writer,
+) -> Result<(IntakeState, Vec<crate::case::Record>)> {
+    let mut state = IntakeState::new();
+    let mut oncall = Vec::new();
+    guard.visit_skimming(IntakeState::SKIMS, &mut |seen| match seen {
+        Seen::Whole(r) if r.case == ONCALL => oncall.push(r),
+        seen => state.see(&seen),
+    })?;
+    Ok((state, oncall))
+}
+
 impl Writer {
     pub fn new(ledger: Box<dyn Store>, policy: Policy) -> Self {
         Writer {
@@ -61,12 +76,7 @@ impl Writer {
             _ => {
                 // Someone else wrote (or this is the first batch): fold the ledger afresh,
                 // and with it the on-call overrides that decide the owners of new cases.
-                let mut state = IntakeState::new();
-                let mut oncall = Vec::new();
-                guard.visit_skimming(crate::case::outbox_bookkeeping, &mut |seen| match seen {
-                    Seen::Whole(r) if r.case == ONCALL => oncall.push(r),
-                    seen => state.see(&seen),
-                })?;
+                let (state, oncall) = keys_under_lock(&mut *guard)?;
                 self.policy.overrides = crate::oncall::overrides(&oncall);
                 state
             }

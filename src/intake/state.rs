@@ -55,6 +55,10 @@ pub struct IntakeState {
 }
 
 impl IntakeState {
+    /// The events a read for the intake's view may skim (`Store::visit_skimming`): the
+    /// outbox's, of which it takes only the time ([`IntakeState::see`]).
+    pub const SKIMS: fn(&str) -> bool = crate::case::outbox_bookkeeping;
+
     pub fn new() -> Self {
         IntakeState {
             next_case: 1,
@@ -67,9 +71,7 @@ impl IntakeState {
         self.apply(&r.case, r.at, &r.event);
     }
 
-    /// Fold what a read that skims the outbox's events hands on
-    /// (`crate::case::outbox_bookkeeping`, see `Store::visit_skimming`): intake takes only
-    /// their time.
+    /// Fold what a read skimming [`IntakeState::SKIMS`] hands on.
     pub fn see(&mut self, seen: &Seen) {
         match seen {
             Seen::Whole(r) => self.push(r),
