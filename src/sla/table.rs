@@ -103,11 +103,19 @@ impl Table {
         while self.close.get(i).is_some_and(|&c| c <= t) {
             i += 1;
         }
-        let done = |i: usize| i.checked_sub(1).map_or(0, |p| self.after[p]);
         match self.open.get(i) {
-            Some(&open) => done(i) + (t - open).max(0),
-            None => done(self.open.len()),
+            Some(&open) => self.done_before(i) + (t - open).max(0),
+            None => self.done_before(self.open.len()),
         }
+    }
+
+    /// Open time from the window's start to the start of the `i`th interval (to the end of
+    /// the last one for `i` = their number).
+    fn done_before(&self, i: usize) -> i64 {
+        i.checked_sub(1)
+            .and_then(|p| self.after.get(p))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// The open time in `[from, to)`, if both lie in the window (`from < to`).
@@ -124,8 +132,7 @@ impl Table {
         // The first interval whose end is at or past the target: the walk stops in it.
         let i = self.after.partition_point(|&after| after < target);
         let open = *self.open.get(i)?;
-        let before = i.checked_sub(1).map_or(0, |p| self.after[p]);
-        let at = open.checked_add(target - before)?;
+        let at = open.checked_add(target - self.done_before(i))?;
         (at <= self.hi).then(|| DateTime::from_timestamp_nanos(at))
     }
 }
