@@ -657,19 +657,14 @@ impl Ledger {
     pub fn visit_skipping(
         &self,
         skip: fn(&str) -> bool,
-        mut f: impl FnMut(Record),
+        f: impl FnMut(Record),
     ) -> Result<Option<TornTail>, LedgerError> {
         let skipping = Skip {
             names: skip,
             skimmed: false,
         };
         let batches = Batches::Vouched(Some(skipping));
-        self.visit_as(Access::Unlocked, batches, |batch: &mut Vec<Record>| {
-            batch
-                .drain(..)
-                .filter(|r| !skip(r.event.name()))
-                .for_each(&mut f)
-        })
+        self.visit_as(Access::Unlocked, batches, Skipping { skip, f })
     }
 
     /// [`Ledger::visit`], handing the events `skim` names on as [`Skimmed`]: on lines the
@@ -1803,6 +1798,24 @@ impl Sink for OneCase<'_, '_> {
 impl<F: FnMut(&mut Vec<Record>)> Sink for F {
     fn batch(&mut self, batch: &mut Vec<Record>) {
         self(batch)
+    }
+}
+
+/// The sink of [`Ledger::visit_skipping`]: an event `skip` names that is read whole (on a
+/// line no checkpoint vouches for) is checked but not taken, so an unfinished batch never
+/// holds it.
+struct Skipping<F> {
+    skip: fn(&str) -> bool,
+    f: F,
+}
+
+impl<F: FnMut(Record)> Sink for Skipping<F> {
+    fn batch(&mut self, batch: &mut Vec<Record>) {
+        batch.drain(..).for_each(&mut self.f);
+    }
+
+    fn takes(&self, record: &Record) -> bool {
+        !(self.skip)(record.event.name())
     }
 }
 
