@@ -229,14 +229,8 @@ pub fn plan(policy: &Policy, cases: &[Case], now: DateTime<Utc>) -> Vec<Planned>
 
 /// The plan of [`plan`] in its order, without the events (what a dry run shows).
 pub fn outline(policy: &Policy, cases: &[Case], now: DateTime<Utc>) -> Outline {
-    let planner = Planner::new(policy, cases, now);
     let mut out = Outline::with_room(cases.len().saturating_mul(ROOM_PER_CASE));
-    // Events that are dropped need no words.
-    for i in 0..cases.len() {
-        for p in planner.case(i, Words::Skip) {
-            out.push(i, p);
-        }
-    }
+    plan_each(policy, cases, now, |i, p| out.push(i, p));
     out.sort();
     out
 }
@@ -261,13 +255,20 @@ pub fn plan_within(policy: &Policy, cases: &[Case], now: DateTime<Utc>, max: usi
     Plan::Whole(whole)
 }
 
-/// The actions of [`plan`], handed to `f` one case at a time (in case order, not sorted by
-/// due), so a caller that only counts them never holds them all. Their notifications have
-/// no words ([`Words::Skip`]): everything else is the plan's.
-pub fn plan_each(policy: &Policy, cases: &[Case], now: DateTime<Utc>, mut f: impl FnMut(Planned)) {
+/// The actions of [`plan`], handed to `f` with the place of their case, one case at a time
+/// (in case order, not sorted by due), so a caller that only counts them never holds them
+/// all. Their notifications have no words ([`Words::Skip`]): everything else is the plan's.
+pub fn plan_each(
+    policy: &Policy,
+    cases: &[Case],
+    now: DateTime<Utc>,
+    mut f: impl FnMut(usize, Planned),
+) {
     let planner = Planner::new(policy, cases, now);
     for i in 0..cases.len() {
-        planner.case(i, Words::Skip).into_iter().for_each(&mut f);
+        for p in planner.case(i, Words::Skip) {
+            f(i, p);
+        }
     }
 }
 
@@ -1334,7 +1335,7 @@ mod tests {
             a
         };
         let mut counted: Vec<Planned> = Vec::new();
-        plan_each(&p, &cases, now, |a| counted.push(a));
+        plan_each(&p, &cases, now, |_, a| counted.push(a));
         counted.sort_by_key(|a| a.order);
         let promised = |plan: &[Planned]| {
             plan.iter()

@@ -398,7 +398,7 @@ fn dry_run_report(
     let (cases, pending, skipped) = (&seen.cases, seen.undelivered, &seen.skipped[..]);
     if out.quiet && !settings.json {
         let mut count: usize = 0;
-        sweep::plan_each(policy, cases, now, |_| count += 1);
+        sweep::plan_each(policy, cases, now, |_, _| count += 1);
         out.line(&count.to_string())?;
         return Ok(ExitCode::SUCCESS);
     }
