@@ -9,6 +9,7 @@
 //! - [`app`]: the shell — one module per command group, the only code that does I/O;
 //! - [`review`], [`remind`] and [`report`]: post-escalation reviews, their reminders and
 //!   reports (pure);
+//! - [`par`]: work on every case shared among the machine's cores (after the fold);
 //! - [`cli`]: clap definitions.
 
 pub mod app;
@@ -18,6 +19,7 @@ pub mod complete;
 pub mod intake;
 pub mod notify;
 pub mod oncall;
+pub mod par;
 pub mod policy;
 pub mod remind;
 pub mod render;

@@ -276,3 +276,85 @@ fn names(env: &TestEnv) -> Vec<String> {
     v.sort();
     v
 }
+
+/// `list`, `report breaches` and the other whole-ledger JSON are worked out on several
+/// threads once a ledger is large enough (clocks in parts of 2,048 cases or more, JSON in
+/// chunks of 1,024 rows): over 5,000 cases — open, acknowledged and resolved, titles that
+/// need escaping — every output is byte for byte what one thread (`ESC_THREADS=1`) prints.
+#[test]
+fn whole_ledger_outputs_on_several_threads_are_those_of_one() {
+    let env = env();
+    let severities = ["sev1", "sev2", "sev3"];
+    let mut lines = String::new();
+    for i in 0..5_000u32 {
+        let opened = chrono::DateTime::parse_from_rfc3339("2026-02-01T08:00:00Z").expect("time")
+            + chrono::TimeDelta::minutes(i64::from(i) * 2);
+        let at = |minutes: i64| (opened + chrono::TimeDelta::minutes(minutes)).to_rfc3339();
+        let mut record = serde_json::json!({
+            "title": format!("Case {i} \"quoted\" — ünïcode\ttab"),
+            "severity": severities[i as usize % 3],
+            "opened_at": at(0),
+        });
+        if i % 4 == 1 {
+            record["acknowledged_at"] = at(20).into();
+        }
+        if i % 4 == 2 {
+            record["acknowledged_at"] = at(5).into();
+            record["resolved_at"] = at(90).into();
+        }
+        lines.push_str(&format!("{record}\n"));
+    }
+    let file = env.write("many.jsonl", &lines);
+    env.esc(&["import", file.to_str().expect("utf-8 path")])
+        .env("ESC_NOW", "2026-02-09T17:29:00Z")
+        .assert()
+        .success();
+    let commands: [&[&str]; 6] = [
+        &["--json", "list"],
+        &["--json", "list", "--all"],
+        &["list", "--format", "csv", "--all"],
+        &["--json", "report", "breaches"],
+        &["report", "breaches", "--format", "csv"],
+        &["--json", "list", "--severity", "sev2", "--breached"],
+    ];
+    for args in commands {
+        let run = |threads: &str| {
+            let out = env
+                .esc(args)
+                .env("ESC_NOW", NOW)
+                .env("ESC_THREADS", threads)
+                .output()
+                .expect("run esc");
+            assert!(
+                out.status.success(),
+                "esc {args:?} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            out.stdout
+        };
+        let one = run("1");
+        assert!(one.len() > 100_000, "esc {args:?} printed little");
+        for threads in ["2", "3"] {
+            assert!(
+                run(threads) == one,
+                "esc {args:?} on {threads} threads differs from one thread"
+            );
+        }
+    }
+    let list = env.json(&["list", "--all"]);
+    // The golden ledger's 150 cases and the 5,000 imported.
+    assert_eq!(list.as_array().map(Vec::len), Some(5_150));
+}
+
+#[test]
+fn esc_threads_must_be_a_positive_number() {
+    let env = env();
+    for bad in ["0", "many", "-2"] {
+        env.esc(&["list"])
+            .env("ESC_THREADS", bad)
+            .assert()
+            .failure()
+            .code(1)
+            .stderr(predicates::str::contains("ESC_THREADS"));
+    }
+}

@@ -34,6 +34,9 @@ use std::process::ExitCode;
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let settings = Settings::resolve(&cli.global, &cwd)?;
+    if let Some(n) = settings::threads_limit()? {
+        crate::par::limit_to(n);
+    }
     let mut out = Output::new(settings.quiet);
     if settings.policies.len() > 1 && !matches!(cli.command, Command::Simulate(_)) {
         bail!(

@@ -8,7 +8,7 @@
 
 use anyhow::Result;
 use serde::Serialize;
-use std::io::{ErrorKind, Write};
+use std::io::{self, ErrorKind, Write};
 
 /// Where command output goes.
 pub struct Output {
@@ -74,15 +74,59 @@ impl Output {
     /// Pretty JSON on one document, serialised straight into a buffered stdout (a large
     /// document is never held in memory as text).
     pub fn json<T: Serialize>(&mut self, value: &T) -> Result<()> {
+        self.json_with(|w| {
+            serde_json::to_writer_pretty(&mut *w, value)?;
+            w.write_all(b"\n")
+        })
+    }
+
+    /// Pretty JSON of an array of `len` elements, the i-th being `item(i)`, as the whole
+    /// document: what [`Output::json`] writes for `[item(0), item(1), …]`, byte for byte,
+    /// with the elements made and turned into text on every core (see [`write_array`]).
+    pub fn json_array<T, F>(&mut self, len: usize, item: F) -> Result<()>
+    where
+        T: Serialize,
+        F: Fn(usize) -> T + Sync,
+    {
+        self.json_with(|w| {
+            write_array(w, 0, len, &item)?;
+            w.write_all(b"\n")
+        })
+    }
+
+    /// Pretty JSON of the object `head` with one more field, `key`, last, holding the array
+    /// of `len` elements `item(i)`: what [`Output::json`] writes for such a struct, byte for
+    /// byte, the array made as in [`Output::json_array`].
+    pub fn json_object_with_array<H, T, F>(
+        &mut self,
+        head: &H,
+        key: &str,
+        len: usize,
+        item: F,
+    ) -> Result<()>
+    where
+        H: Serialize,
+        T: Serialize,
+        F: Fn(usize) -> T + Sync,
+    {
+        self.json_with(|w| {
+            w.write_all(&object_opened_for(head, key)?)?;
+            write_array(w, 1, len, &item)?;
+            w.write_all(b"\n}\n")
+        })
+    }
+
+    /// Runs `write` on a buffered stdout and flushes it; a closed pipe ends the output
+    /// quietly.
+    fn json_with(
+        &mut self,
+        write: impl FnOnce(&mut std::io::BufWriter<std::io::StdoutLock<'static>>) -> io::Result<()>,
+    ) -> Result<()> {
         if self.closed {
             return Ok(());
         }
         let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-        let written = serde_json::to_writer_pretty(&mut stdout, value)
-            .map_err(std::io::Error::from)
-            .and_then(|()| stdout.write_all(b"\n"))
-            .and_then(|()| stdout.flush());
-        match written {
+        match write(&mut stdout).and_then(|()| stdout.flush()) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == ErrorKind::BrokenPipe => {
                 self.closed = true;
@@ -90,6 +134,154 @@ impl Output {
             }
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+/// Elements turned into text at a time: about a megabyte of a list's JSON, so that what is
+/// in flight stays small and the threads hand over rarely.
+const CHUNK: usize = 1024;
+
+/// The text of `head` (which must serialise as a JSON object) up to where a last field
+/// `key` holds its value: `{` and the fields, then `"key": `, as pretty JSON.
+fn object_opened_for<H: Serialize>(head: &H, key: &str) -> io::Result<Vec<u8>> {
+    let mut text = serde_json::to_vec_pretty(head)?;
+    let key = serde_json::to_vec(key)?;
+    if text == b"{}" {
+        text.truncate(1);
+        text.extend_from_slice(b"\n  ");
+    } else if text.ends_with(b"\n}") {
+        text.truncate(text.len() - 2);
+        text.extend_from_slice(b",\n  ");
+    } else {
+        return Err(io::Error::other(
+            "esc could not write its JSON output (a report head that is not an object); \
+             please report this",
+        ));
+    }
+    text.extend_from_slice(&key);
+    text.extend_from_slice(b": ");
+    Ok(text)
+}
+
+/// Writes the pretty JSON array `[item(0), …, item(len - 1)]` as it appears nested `depth`
+/// levels deep in a pretty document (each level indents by two spaces). The elements are
+/// made and turned into text in chunks of [`CHUNK`], shared round-robin among
+/// [`crate::par::threads`] threads, and written in order: chunk `k` is
+/// `serde_json`'s own text of an array of that chunk nested as deep, cut out of its
+/// brackets, so the bytes are those of serialising the whole array in one go.
+pub fn write_array<W, T, F>(w: &mut W, depth: usize, len: usize, item: &F) -> io::Result<()>
+where
+    W: Write,
+    T: Serialize,
+    F: Fn(usize) -> T + Sync,
+{
+    let chunks = len.div_ceil(CHUNK);
+    let text = |k: usize| chunk_text(depth, k * CHUNK..((k + 1) * CHUNK).min(len), item);
+    w.write_all(b"[")?;
+    let lanes = crate::par::threads().min(chunks).max(1);
+    std::thread::scope(|scope| -> io::Result<()> {
+        // Lane 0 is this thread; lane t > 0 a thread making chunks t, t + lanes, … in
+        // order, each handed over when the one before it has been taken.
+        let others: Vec<_> = (1..lanes)
+            .map(|t| {
+                let (hand, take) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(1);
+                let started = std::thread::Builder::new()
+                    .name("esc-json".into())
+                    .spawn_scoped(scope, move || {
+                        for k in (t..chunks).step_by(lanes) {
+                            let made = text(k);
+                            let failed = made.is_err();
+                            if hand.send(made).is_err() || failed {
+                                break;
+                            }
+                        }
+                    });
+                started.ok().map(|_| take)
+            })
+            .collect();
+        for k in 0..chunks {
+            let lane = k % lanes;
+            let made = match lane.checked_sub(1).and_then(|t| others[t].as_ref()) {
+                // A lane that stopped early (its thread failed) is made here instead.
+                Some(take) => take.recv().unwrap_or_else(|_| text(k)),
+                None => text(k),
+            }?;
+            if k > 0 {
+                w.write_all(b",")?;
+            }
+            w.write_all(&made)?;
+        }
+        Ok(())
+    })?;
+    if len > 0 {
+        w.write_all(b"\n")?;
+        w.write_all(&b"  ".repeat(depth))?;
+    }
+    w.write_all(b"]")
+}
+
+/// The text of elements `range` as they appear inside an array nested `depth` levels deep
+/// in a pretty document: `\n`, the indent and each element, separated by `,` — what lies
+/// between the brackets, made by serialising the chunk wrapped in `depth` arrays of one.
+fn chunk_text<T, F>(depth: usize, range: std::ops::Range<usize>, item: &F) -> io::Result<Vec<u8>>
+where
+    T: Serialize,
+    F: Fn(usize) -> T,
+{
+    let mut text = serde_json::to_vec_pretty(&Nested { depth, range, item })?;
+    // The brackets around the chunk: one `[` per level opening, one `]` per level closing.
+    let mut open = b"[".to_vec();
+    let mut close = Vec::new();
+    for level in 1..=depth {
+        open.extend_from_slice(b"\n");
+        open.extend_from_slice(&b"  ".repeat(level));
+        open.push(b'[');
+    }
+    for level in (0..=depth).rev() {
+        close.push(b'\n');
+        close.extend_from_slice(&b"  ".repeat(level));
+        close.push(b']');
+    }
+    if !(text.starts_with(&open) && text.ends_with(&close) && text.len() > open.len() + close.len())
+    {
+        return Err(io::Error::other(
+            "esc could not write its JSON output (an array chunk of an unexpected shape); \
+             please report this",
+        ));
+    }
+    text.truncate(text.len() - close.len());
+    text.drain(..open.len());
+    Ok(text)
+}
+
+/// Elements `range` of `item`, as an array wrapped in `depth` arrays of one element.
+struct Nested<'a, F> {
+    depth: usize,
+    range: std::ops::Range<usize>,
+    item: &'a F,
+}
+
+impl<T, F> Serialize for Nested<'_, F>
+where
+    T: Serialize,
+    F: Fn(usize) -> T,
+{
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        if self.depth > 0 {
+            let mut seq = serializer.serialize_seq(Some(1))?;
+            seq.serialize_element(&Nested {
+                depth: self.depth - 1,
+                range: self.range.clone(),
+                item: self.item,
+            })?;
+            return seq.end();
+        }
+        let mut seq = serializer.serialize_seq(Some(self.range.len()))?;
+        for i in self.range.clone() {
+            seq.serialize_element(&(self.item)(i))?;
+        }
+        seq.end()
     }
 }
 
@@ -116,5 +308,97 @@ where
             seq.serialize_element(&item)?;
         }
         seq.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A row with a nested object, an array and text that needs escaping.
+    #[derive(Serialize)]
+    struct Row {
+        id: String,
+        n: usize,
+        tags: Vec<&'static str>,
+        sla: std::collections::BTreeMap<&'static str, Option<usize>>,
+    }
+
+    fn row(i: usize) -> Row {
+        Row {
+            id: format!("ESC-{i} \"q\"\n"),
+            n: i,
+            tags: if i.is_multiple_of(2) {
+                vec![]
+            } else {
+                vec!["a", "b"]
+            },
+            sla: [("due", Some(i)), ("at", None)].into_iter().collect(),
+        }
+    }
+
+    #[derive(Serialize)]
+    struct Head {
+        now: &'static str,
+        count: usize,
+    }
+
+    #[derive(Serialize)]
+    struct Whole {
+        now: &'static str,
+        count: usize,
+        rows: Vec<Row>,
+    }
+
+    #[test]
+    fn an_array_made_in_chunks_is_the_text_of_one_serialisation() {
+        for len in [0, 1, 2, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 17] {
+            let mut got = Vec::new();
+            write_array(&mut got, 0, len, &row).expect("written");
+            let rows: Vec<Row> = (0..len).map(row).collect();
+            let want = serde_json::to_vec_pretty(&rows).expect("serialised");
+            assert!(got == want, "top level, {len} elements");
+
+            let mut got = object_opened_for(
+                &Head {
+                    now: "t",
+                    count: len,
+                },
+                "rows",
+            )
+            .expect("head");
+            write_array(&mut got, 1, len, &row).expect("written");
+            got.extend_from_slice(b"\n}");
+            let whole = Whole {
+                now: "t",
+                count: len,
+                rows,
+            };
+            let want = serde_json::to_vec_pretty(&whole).expect("serialised");
+            assert!(
+                got == want,
+                "in an object, {len} elements:\n{}",
+                String::from_utf8_lossy(&got)
+            );
+        }
+    }
+
+    #[test]
+    fn a_head_without_fields_still_opens_the_array_field() {
+        #[derive(Serialize)]
+        struct Empty {}
+        #[derive(Serialize)]
+        struct Only {
+            rows: Vec<Row>,
+        }
+        let mut got = object_opened_for(&Empty {}, "rows").expect("head");
+        write_array(&mut got, 1, 3, &row).expect("written");
+        got.extend_from_slice(b"\n}");
+        let want = serde_json::to_vec_pretty(&Only {
+            rows: (0..3).map(row).collect(),
+        })
+        .expect("serialised");
+        assert!(got == want);
+        assert!(object_opened_for(&[1, 2], "rows").is_err());
     }
 }

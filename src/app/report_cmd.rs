@@ -205,14 +205,13 @@ fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `esc --json report breaches`, written as it is made.
+/// `esc --json report breaches` but its last field, `clocks` (an array of [`BreachJson`]),
+/// which is written as it is made.
 #[derive(serde::Serialize)]
-#[serde(bound(serialize = "super::output::Each<I>: serde::Serialize"))]
-struct BreachesJson<I> {
+struct BreachesHead {
     now: DateTime<Utc>,
     breached: usize,
     at_risk: usize,
-    clocks: super::output::Each<I>,
 }
 
 /// One clock of `esc --json report breaches`.
@@ -276,25 +275,34 @@ pub fn breaches(
     let policy = policy_cmd::load(&settings.policy)?;
     let cases = super::case_cmd::listed_cases(settings)?;
     let now = settings.now;
+    // The clocks are worked out on every core (`crate::par`), the rows kept in case order.
     // Room for every clock of every active case at once: growing by doubling would hold the
-    // old and the new buffer together, and the untouched part of this one costs no memory.
-    let active = cases.iter().filter(|c| c.is_active()).count();
-    let mut rows: Vec<BreachRow> = Vec::with_capacity(active * ClockKind::ALL.len());
-    for (i, c) in cases.iter().enumerate().filter(|(_, c)| c.is_active()) {
-        let Some(k) = crate::sla::clock::clocks(&policy, c, now) else {
-            continue;
-        };
-        for clock in k.iter().filter(|x| x.at.is_none()) {
-            let breached = match clock.state {
-                crate::sla::clock::ClockState::Breached => true,
-                crate::sla::clock::ClockState::Warning => false,
-                _ => continue,
+    // old and the new buffer together.
+    let room = |part: std::ops::Range<usize>| {
+        cases[part].iter().filter(|c| c.is_active()).count() * ClockKind::ALL.len()
+    };
+    let blank = BreachRow {
+        due: DateTime::<Utc>::MIN_UTC,
+        slot: 0,
+    };
+    let mut rows = crate::par::fill_parts(cases.len(), room, blank, |part, rows| {
+        for i in part.filter(|i| cases[*i].is_active()) {
+            let Some(k) = crate::sla::clock::clocks(&policy, &cases[i], now) else {
+                continue;
             };
-            if let Some(due) = clock.due {
-                rows.push(BreachRow::new(i, clock.kind, breached, due)?);
+            for clock in k.iter().filter(|x| x.at.is_none()) {
+                let breached = match clock.state {
+                    crate::sla::clock::ClockState::Breached => true,
+                    crate::sla::clock::ClockState::Warning => false,
+                    _ => continue,
+                };
+                if let Some(due) = clock.due {
+                    rows.push(BreachRow::new(i, clock.kind, breached, due)?);
+                }
             }
         }
-    }
+        Ok::<_, anyhow::Error>(())
+    })?;
     // Breached first, then by due time; ties in case order and then the clocks' order, as
     // they were found (the order is total, so an unstable sort, without a scratch copy).
     rows.sort_unstable_by_key(|r| (!r.breached(), r.due, r.slot));
@@ -365,8 +373,13 @@ pub fn breaches(
             out.document(&render(&rep, fmt, tz))?;
         }
     } else if settings.json || matches!(format, ReportFormat::Json) {
-        let clocks = rows.iter().map(|r| {
-            let (case, clock, state, due) = row(r);
+        let head = BreachesHead {
+            now,
+            breached,
+            at_risk: rows.len() - breached,
+        };
+        out.json_object_with_array(&head, "clocks", rows.len(), |i| {
+            let (case, clock, state, due) = row(&rows[i]);
             let secs = (due - now).num_seconds();
             BreachJson {
                 case: &case.id,
@@ -377,12 +390,6 @@ pub fn breaches(
                 over_seconds: (-secs).max(0),
                 left_seconds: secs.max(0),
             }
-        });
-        out.json(&BreachesJson {
-            now,
-            breached,
-            at_risk: rows.len() - breached,
-            clocks: super::output::Each::new(clocks),
         })?;
     } else if rows.is_empty() {
         out.say("no breached or at-risk cases")?;

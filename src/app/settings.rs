@@ -204,6 +204,24 @@ pub fn policy_zone(policy: &Path) -> chrono_tz::Tz {
         .unwrap_or(chrono_tz::Tz::UTC)
 }
 
+/// `ESC_THREADS`: at most how many threads a whole-ledger command shares its work among
+/// (see [`crate::par`]); unset, the machine's cores decide.
+pub fn threads_limit() -> Result<Option<std::num::NonZeroUsize>> {
+    positive_env("ESC_THREADS", "threads")
+}
+
+/// The environment variable `name` as a number of at least 1 (`what` counted, for the
+/// error), or `None` when it is unset.
+pub fn positive_env(name: &str, what: &str) -> Result<Option<std::num::NonZeroUsize>> {
+    match std::env::var(name) {
+        Err(_) => Ok(None),
+        Ok(v) => match v.trim().parse() {
+            Ok(n) => Ok(Some(n)),
+            Err(_) => bail!("{name}={v:?}: give a number of {what} of at least 1, or unset it"),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,7 +18,7 @@ use crate::notify::outbox;
 use crate::policy::{Policy, duration};
 use crate::render::local_time;
 use crate::sweep::{self, Action, ActionKind};
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::process::ExitCode;
@@ -187,15 +187,8 @@ const SWEEP_CHUNK_ACTIONS: usize = 1024;
 
 /// The actions per batch of a large sweep: `ESC_SWEEP_BATCH` if it is a positive number.
 fn batch_actions() -> Result<usize> {
-    match std::env::var("ESC_SWEEP_BATCH") {
-        Err(_) => Ok(SWEEP_CHUNK_ACTIONS),
-        Ok(v) => match v.trim().parse::<usize>() {
-            Ok(n) if n > 0 => Ok(n),
-            _ => {
-                bail!("ESC_SWEEP_BATCH={v:?}: give a number of actions of at least 1, or unset it")
-            }
-        },
-    }
+    Ok(super::settings::positive_env("ESC_SWEEP_BATCH", "actions")?
+        .map_or(SWEEP_CHUNK_ACTIONS, std::num::NonZeroUsize::get))
 }
 
 /// `esc sweep`.
