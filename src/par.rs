@@ -103,7 +103,6 @@ where
     let ranges = ranges(len, threads().min(len / MIN_PART).max(1));
     let rooms: Vec<usize> = ranges.iter().map(|r| room(r.clone())).collect();
     let mut all = vec![blank; rooms.iter().sum()];
-    let part = &part;
     // Each part's piece of `all`, in order.
     let mut pieces = Vec::with_capacity(ranges.len());
     let mut rest = all.as_mut_slice();
@@ -112,36 +111,13 @@ where
         pieces.push(piece);
         rest = after;
     }
-    let run = |r: Range<usize>, piece: &mut [R]| -> Result<(usize, Vec<R>), E> {
+    let work: Vec<_> = ranges.iter().cloned().zip(pieces).collect();
+    let made = on_threads(work, |given, k| {
+        // A piece that went with a thread that did not start: a list of its own.
+        let (r, piece) = given.unwrap_or_else(|| (ranges[k].clone(), &mut []));
         let mut slots = Slots::new(piece);
         part(r, &mut slots)?;
         Ok((slots.used, slots.more))
-    };
-    let run = &run;
-    let made: Vec<Result<(usize, Vec<R>), E>> = std::thread::scope(|scope| {
-        let mut pieces = pieces.into_iter();
-        let first = pieces.next();
-        let others: Vec<_> = ranges[1..]
-            .iter()
-            .zip(pieces)
-            .map(|(r, piece)| {
-                let r = r.clone();
-                std::thread::Builder::new()
-                    .name("esc-part".into())
-                    .spawn_scoped(scope, move || run(r, piece))
-            })
-            .collect();
-        let mut made = vec![run(ranges[0].clone(), first.unwrap_or_default())];
-        for (started, r) in others.into_iter().zip(&ranges[1..]) {
-            made.push(match started {
-                Ok(thread) => thread
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                // Its piece went with the thread that did not start: a list of its own.
-                Err(_) => run(r.clone(), &mut []),
-            });
-        }
-        made
     });
     let made = made.into_iter().collect::<Result<Vec<_>, E>>()?;
     if made.iter().all(|(_, more)| more.is_empty()) {
@@ -163,6 +139,71 @@ where
         from += n;
     }
     Ok(whole)
+}
+
+/// `run(Some(w), k)` for the `k`th of `work`, the first on this thread and each other on a
+/// scoped thread of its own; the results in `work`'s order. When a thread cannot be
+/// started, its item went with it: `run(None, k)` is called here instead. A panic in a
+/// thread is carried on to the caller.
+fn on_threads<W: Send, T: Send>(
+    work: Vec<W>,
+    run: impl Fn(Option<W>, usize) -> T + Sync,
+) -> Vec<T> {
+    let run = &run;
+    let mut work = work.into_iter();
+    let Some(first) = work.next() else {
+        return Vec::new();
+    };
+    std::thread::scope(|scope| {
+        let others: Vec<_> = work
+            .enumerate()
+            .map(|(k, w)| {
+                std::thread::Builder::new()
+                    .name("esc-part".into())
+                    .spawn_scoped(scope, move || run(Some(w), k + 1))
+            })
+            .collect();
+        let mut made = vec![run(Some(first), 0)];
+        for (k, started) in others.into_iter().enumerate() {
+            made.push(match started {
+                Ok(thread) => thread
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                Err(_) => run(None, k + 1),
+            });
+        }
+        made
+    })
+}
+
+/// Items whose results [`for_each_in_order`] holds at once: a block's figures take little
+/// memory, and a block is enough work for each thread to pay for its start.
+const BLOCK: usize = 16_384;
+
+/// `each(i, figure(i))` for every `i` in `0..len`, in order, with the figures worked out on
+/// every core a block at a time: for a tally over every case whose per-case figure (its
+/// clocks) is the costly part, and whose adding up must see the cases in their order.
+pub fn for_each_in_order<R: Send>(
+    len: usize,
+    figure: impl Fn(usize) -> R + Sync,
+    mut each: impl FnMut(usize, R),
+) {
+    let figure = &figure;
+    for block in ranges(len, len.div_ceil(BLOCK)) {
+        let parts = threads().min(block.len() / MIN_PART).max(1);
+        let pieces: Vec<Range<usize>> = ranges(block.len(), parts)
+            .into_iter()
+            .map(|r| r.start + block.start..r.end + block.start)
+            .collect();
+        let made = on_threads(pieces.clone(), |r, k| {
+            r.unwrap_or_else(|| pieces[k].clone())
+                .map(figure)
+                .collect::<Vec<R>>()
+        });
+        for (i, r) in block.zip(made.into_iter().flatten()) {
+            each(i, r);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -239,5 +280,15 @@ mod tests {
             },
         );
         assert_eq!(got, Err(MIN_PART * 3 - 1));
+    }
+
+    #[test]
+    fn each_figure_is_handed_on_in_order() {
+        for len in [0, 3, MIN_PART * 2, BLOCK + MIN_PART * 3 + 5, BLOCK * 3] {
+            let mut seen = Vec::new();
+            for_each_in_order(len, |i| i * 7, |i, f| seen.push((i, f)));
+            let want: Vec<(usize, usize)> = (0..len).map(|i| (i, i * 7)).collect();
+            assert!(seen == want, "len {len}");
+        }
     }
 }

@@ -89,6 +89,7 @@ pub fn read(name: &str, t: &Table<'_, '_>) -> Calendar {
         timezone,
         hours,
         holidays,
+        fast: Default::default(),
     }
 }
 

@@ -187,6 +187,9 @@ pub struct Calendar {
     pub hours: Hours,
     /// Whole local days on which the calendar is closed.
     pub holidays: BTreeSet<NaiveDate>,
+    /// The fast path of business-time arithmetic on this calendar, built when it is first
+    /// needed ([`crate::sla::table`]); `Default::default()` when making a calendar.
+    pub fast: crate::sla::table::Memo,
 }
 
 /// Whether a case of a severity needs a post-escalation review.

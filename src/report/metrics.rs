@@ -9,7 +9,7 @@ use crate::case::{Case, Event, Mark};
 use crate::policy::Policy;
 use crate::review::{self, State};
 use crate::sla::calendar::open_time_between;
-use crate::sla::clock::{ClockKind, ClockState, Clocks, clocks};
+use crate::sla::clock::{Clock, ClockKind, ClockState, Clocks, clocks};
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -199,24 +199,30 @@ pub(crate) fn per_group<T>(
 /// [`per_group`] for figures gathered case by case: each case's `figure` is worked out once
 /// and added to the tally of each of its groups and (with `by`) of the `all` row, so
 /// nothing per case is kept. Groups in [`per_group`]'s order, `all` last.
-pub(crate) fn per_group_tallied<F, T: Default>(
+///
+/// The figures are worked out on every core ([`crate::par::for_each_in_order`]) and added
+/// up in case order, as on one thread.
+pub(crate) fn per_group_tallied<F: Send, T: Default>(
     policy: &Policy,
     cases: &[&Case],
     by: Option<GroupBy>,
-    figure: impl Fn(&Case) -> F,
+    figure: impl Fn(&Case) -> F + Sync,
     add: impl Fn(&mut T, &F),
 ) -> Vec<(String, T)> {
     let mut all = T::default();
     let mut groups: HashMap<String, T> = HashMap::new();
-    for c in cases {
-        let f = figure(c);
-        if let Some(by) = by {
-            for key in group_keys(policy, c, by) {
-                add(groups.entry(key).or_default(), &f);
+    crate::par::for_each_in_order(
+        cases.len(),
+        |i| figure(cases[i]),
+        |i, f| {
+            if let Some(by) = by {
+                for key in group_keys(policy, cases[i], by) {
+                    add(groups.entry(key).or_default(), &f);
+                }
             }
-        }
-        add(&mut all, &f);
-    }
+            add(&mut all, &f);
+        },
+    );
     let Some(by) = by else {
         return vec![(ALL.to_string(), all)];
     };
@@ -416,31 +422,45 @@ pub fn trends(
     };
     // Monday → [opened, escalated, breached, resolved]
     let mut weeks: BTreeMap<NaiveDate, [usize; 4]> = BTreeMap::new();
-    for c in cases {
-        if counts_at(c.opened_at) {
-            weeks.entry(day(c.opened_at)).or_default()[0] += 1;
-        }
-        for r in &c.events {
-            let slot = match r.event {
-                Event::Escalated { .. } => 1,
-                Event::Resolved { .. } => 3,
-                _ => continue,
-            };
-            if counts_at(r.at) {
-                weeks.entry(day(r.at)).or_default()[slot] += 1;
+    // The weeks in which a case's response and resolution targets fell due, if breached
+    // then: worked out on every core, counted in case order.
+    let breached_in = |c: &Case| {
+        let k = clocks(policy, c, now);
+        let week = |clock: Option<&Clock>| {
+            clock
+                .filter(|clock| clock.state == ClockState::Breached)
+                .and_then(|clock| clock.due)
+                .filter(|due| counts_at(*due))
+                .map(day)
+        };
+        [
+            week(k.as_ref().map(|k| &k.response)),
+            week(k.as_ref().map(|k| &k.resolution)),
+        ]
+    };
+    crate::par::for_each_in_order(
+        cases.len(),
+        |i| breached_in(&cases[i]),
+        |i, breached| {
+            let c = &cases[i];
+            if counts_at(c.opened_at) {
+                weeks.entry(day(c.opened_at)).or_default()[0] += 1;
             }
-        }
-        if let Some(k) = clocks(policy, c, now) {
-            for clock in [&k.response, &k.resolution] {
-                if clock.state == ClockState::Breached
-                    && let Some(due) = clock.due
-                    && counts_at(due)
-                {
-                    weeks.entry(day(due)).or_default()[2] += 1;
+            for r in &c.events {
+                let slot = match r.event {
+                    Event::Escalated { .. } => 1,
+                    Event::Resolved { .. } => 3,
+                    _ => continue,
+                };
+                if counts_at(r.at) {
+                    weeks.entry(day(r.at)).or_default()[slot] += 1;
                 }
             }
-        }
-    }
+            for week in breached.into_iter().flatten() {
+                weeks.entry(week).or_default()[2] += 1;
+            }
+        },
+    );
     let first = match since {
         Some(s) => Some(day(s)),
         None => weeks.keys().next().copied(),

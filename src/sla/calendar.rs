@@ -41,7 +41,7 @@
 //! for [`HORIZON_DAYS`] consecutive days (e.g. a weekly calendar without any range), and
 //! at the end of the representable time range. Nothing here panics.
 
-use super::table::{self, Table};
+use super::table::Table;
 use crate::policy::model::{Calendar, Hours, TimeRange};
 use chrono::{
     DateTime, Datelike, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeDelta,
@@ -79,7 +79,9 @@ pub fn add_open_time(
     if never_open(week) {
         return None;
     }
-    if let Some(table) = table::for_calendar(cal, start, |lo, hi| build_table(cal, week, lo, hi))
+    if let Some(table) = cal
+        .fast
+        .table(start, |lo, hi| build_table(cal, week, lo, hi))
         && let Some(at) = table.add(start, amount)
     {
         return Some(at);
@@ -121,7 +123,9 @@ pub fn open_time_between(cal: &Calendar, from: DateTime<Utc>, to: DateTime<Utc>)
     if never_open(week) {
         return TimeDelta::zero();
     }
-    if let Some(table) = table::for_calendar(cal, from, |lo, hi| build_table(cal, week, lo, hi))
+    if let Some(table) = cal
+        .fast
+        .table(from, |lo, hi| build_table(cal, week, lo, hi))
         && let Some(open) = table.between(from, to)
     {
         return open;
@@ -420,6 +424,7 @@ mod tests {
             timezone: tz,
             hours: Hours::Weekly(week),
             holidays: holidays.iter().map(|d| date(d)).collect(),
+            fast: Default::default(),
         }
     }
 
@@ -442,6 +447,7 @@ mod tests {
             timezone: Tz::UTC,
             hours: Hours::Always,
             holidays: holidays.iter().map(|d| date(d)).collect(),
+            fast: Default::default(),
         }
     }
 
@@ -455,7 +461,7 @@ mod tests {
         };
         let start = t("2026-10-20T08:00:00Z");
         let mut answered = 0;
-        for i in 0..(3 * table::BUILD_AFTER as i64) {
+        for i in 0..(3 * super::super::table::BUILD_AFTER as i64) {
             let from = start + TimeDelta::minutes(97 * i);
             let amount = m(37 * i + 1);
             let fast = add_open_time(&cal, from, amount);
@@ -475,7 +481,7 @@ mod tests {
                 .expect("a window of this century");
             answered += usize::from(table.add(from, amount).is_some());
         }
-        assert_eq!(answered, 3 * table::BUILD_AFTER as usize);
+        assert_eq!(answered, 3 * super::super::table::BUILD_AFTER as usize);
     }
 
     fn check_add(cal: &Calendar, start: &str, amount: TimeDelta, expected: &str) {
@@ -856,6 +862,7 @@ mod tests {
                     .into_iter()
                     .map(|d| date("2025-01-01") + TimeDelta::days(d))
                     .collect(),
+                fast: Default::default(),
             });
         prop_oneof![1 => Just(always(&["2026-01-01"])), 6 => weekly]
     }

@@ -318,6 +318,7 @@ pub fn clocks(policy: &Policy, case: &Case, now: DateTime<Utc>) -> Option<Clocks
         timezone: chrono_tz::UTC,
         hours: crate::policy::Hours::Always,
         holidays: Default::default(),
+        fast: Default::default(),
     };
     let major_every = policy.major.update_every.filter(|_| case.is_major());
     let update = major_every.or(severity.update_every).map(|every| {

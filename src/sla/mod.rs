@@ -2,4 +2,4 @@
 
 pub mod calendar;
 pub mod clock;
-mod table;
+pub mod table;

@@ -5,17 +5,16 @@
 //! a walk over local days with a time-zone conversion per range.
 //!
 //! The table is made by the walk itself (the same intervals, clipped the same way), once per
-//! calendar and thread, after the calendar has been asked [`BUILD_AFTER`] times: a command
+//! calendar (kept with it: [`Memo`]), after the calendar has been asked [`BUILD_AFTER`] times: a command
 //! over a whole ledger asks the same few calendars hundreds of thousands of times, a command
 //! on one case a handful. Answers are those of the walk, to the nanosecond; any question the
 //! window does not cover (an instant outside it, a deadline past its end) is left to the walk.
 //! The memo is a cache of a pure function of the calendar: it changes no answer, only how
 //! fast it comes.
 
-use crate::policy::model::{Calendar, Hours};
 use chrono::{DateTime, TimeDelta, Utc};
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// How often a calendar is asked before its table is built.
 pub const BUILD_AFTER: u32 = 32;
@@ -23,9 +22,6 @@ pub const BUILD_AFTER: u32 = 32;
 /// How far the window reaches before and after the instant that triggered the build.
 const BEFORE: TimeDelta = TimeDelta::days(800);
 const AFTER: TimeDelta = TimeDelta::days(800);
-
-/// Calendars remembered per thread (a policy has a handful).
-const MAX_CALENDARS: usize = 16;
 
 /// Nanoseconds in a day: the step of [`Table::by_day`].
 const DAY: i64 = 86_400 * 1_000_000_000;
@@ -137,60 +133,58 @@ impl Table {
     }
 }
 
-/// A calendar remembered: its content (to tell it apart), how often it was asked, its table.
-struct Entry {
-    calendar: Calendar,
-    asked: u32,
-    /// `None` until built; `Some(None)` when the window could not be (the walk answers).
-    table: Option<Option<Rc<Table>>>,
+/// A calendar's table, kept with the calendar ([`crate::policy::Calendar::fast`]) and
+/// shared by every thread that asks it: built once the calendar has been asked
+/// [`BUILD_AFTER`] times. Finding it is one atomic load (a memo per thread, keyed by the
+/// calendar's content, had cost a comparison of the holidays on every question). A clone
+/// of the calendar starts without one, so a copy that is then changed never answers with
+/// the original's table; a checked policy's calendars are not changed.
+#[derive(Default)]
+pub struct Memo {
+    asked: AtomicU32,
+    /// Empty until built; `Some(None)` when the window could not be (the walk answers).
+    table: OnceLock<Option<Table>>,
 }
 
-fn same(a: &Calendar, b: &Calendar) -> bool {
-    a.name == b.name && a.timezone == b.timezone && a.hours == b.hours && a.holidays == b.holidays
-}
-
-thread_local! {
-    static TABLES: RefCell<Vec<Entry>> = const { RefCell::new(Vec::new()) };
-}
-
-/// The table of `cal` once it has been asked often enough, building it around `near` (with
-/// `build`, which is given the window) when the time has come. `None` for `"24x7"`
-/// calendars (plain elapsed time needs no table) and before the table is built.
-pub fn for_calendar(
-    cal: &Calendar,
-    near: DateTime<Utc>,
-    build: impl FnOnce(DateTime<Utc>, DateTime<Utc>) -> Option<Table>,
-) -> Option<Rc<Table>> {
-    if matches!(cal.hours, Hours::Always) {
-        return None;
+impl Clone for Memo {
+    fn clone(&self) -> Self {
+        Memo::default()
     }
-    TABLES.with(|tables| {
-        let mut tables = tables.borrow_mut();
-        let i = match tables.iter().position(|e| same(&e.calendar, cal)) {
-            Some(i) => i,
-            None => {
-                if tables.len() >= MAX_CALENDARS {
-                    tables.remove(0);
-                }
-                tables.push(Entry {
-                    calendar: cal.clone(),
-                    asked: 0,
-                    table: None,
-                });
-                tables.len() - 1
-            }
+}
+
+impl std::fmt::Debug for Memo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = match self.table.get() {
+            None => "not built",
+            Some(None) => "out of reach",
+            Some(Some(_)) => "built",
         };
-        let entry = &mut tables[i];
-        if entry.table.is_none() {
-            entry.asked += 1;
-            if entry.asked < BUILD_AFTER {
-                return None;
-            }
-            let window = near
-                .checked_sub_signed(BEFORE)
-                .zip(near.checked_add_signed(AFTER));
-            entry.table = Some(window.and_then(|(lo, hi)| build(lo, hi)).map(Rc::new));
+        f.write_str(state)
+    }
+}
+
+impl Memo {
+    /// The table once the calendar has been asked often enough, building it around `near`
+    /// (with `build`, which is given the window) when the time has come; `None` before,
+    /// and when the window cannot be built.
+    pub fn table(
+        &self,
+        near: DateTime<Utc>,
+        build: impl FnOnce(DateTime<Utc>, DateTime<Utc>) -> Option<Table>,
+    ) -> Option<&Table> {
+        if let Some(table) = self.table.get() {
+            return table.as_ref();
         }
-        entry.table.clone().flatten()
-    })
+        if self.asked.fetch_add(1, Ordering::Relaxed).saturating_add(1) < BUILD_AFTER {
+            return None;
+        }
+        self.table
+            .get_or_init(|| {
+                let window = near
+                    .checked_sub_signed(BEFORE)
+                    .zip(near.checked_add_signed(AFTER));
+                window.and_then(|(lo, hi)| build(lo, hi))
+            })
+            .as_ref()
+    }
 }
