@@ -1435,10 +1435,13 @@ const EMPTY_LINE: &str = "the line is empty";
 /// streamed from disk is never held in memory whole. `reading` says what may be left out
 /// on lines a checkpoint vouches for.
 ///
-/// Lines are read and parsed ([`read_lines`]) on a second thread while this one checks
-/// them and hands on what came before, so a whole-ledger read costs about the larger of
-/// the two rather than their sum. What is checked, in what order, and the first error met
-/// are as in a read on one thread (which is what happens when no thread can be started).
+/// Lines are read in bundles ([`read_raw_lines`]) on a second thread, which parses every
+/// other bundle itself and hands the others to a third ([`RawLines::parse`]), while this
+/// one takes the parsed bundles in turn, checks them and hands on what came before: a
+/// whole-ledger read costs about the largest of the three rather than their sum. What is
+/// checked, in what order, and the first error met are as in a read on one thread (which
+/// is what happens when no thread can be started; without the third, the second parses
+/// every bundle).
 fn walk(
     path: &Path,
     reader: impl BufRead + Send,
@@ -1460,30 +1463,56 @@ fn walk_on(
     /// Lines handed over at a time, and how many such bundles may wait: little memory in
     /// flight, few hand-overs.
     const BUNDLE: usize = 256;
-    const WAITING: usize = 2;
+    const WAITING: usize = 4;
     let mut walker = Walker::new(path, reading, commit);
     let mut reader = Some(reader);
     let threaded = two_threads.then(|| {
+        use std::sync::mpsc::sync_channel;
         std::thread::scope(|scope| {
-            let (send, receive) = std::sync::mpsc::sync_channel::<Vec<(usize, LineRead)>>(WAITING);
+            // Two lanes of parsed bundles, taken in turn: the reading thread parses the even
+            // bundles itself and hands the odd ones, as raw lines, to a parsing thread.
+            let (send_even, take_even) = sync_channel::<Vec<(usize, LineRead)>>(WAITING);
+            let (send_raw, take_raw) = sync_channel::<RawLines>(WAITING);
+            let (send_odd, take_odd) = sync_channel::<Vec<(usize, LineRead)>>(WAITING);
+            let parser = std::thread::Builder::new()
+                .name("ledger-parser".into())
+                .spawn_scoped(scope, move || {
+                    for raw in take_raw {
+                        if send_odd.send(raw.parse(path, reading)).is_err() {
+                            return;
+                        }
+                    }
+                })
+                .is_ok();
             // Borrowed, not moved: if the thread cannot start, the reader is still here.
             let slot = &mut reader;
             let started = std::thread::Builder::new()
                 .name("ledger-reader".into())
                 .spawn_scoped(scope, move || {
                     let Some(reader) = slot.take() else { return };
-                    let mut bundle = Vec::with_capacity(BUNDLE);
-                    read_lines(path, reader, reading, |n, line| {
-                        bundle.push((n, line));
-                        bundle.len() < BUNDLE
-                            || send
-                                .send(std::mem::replace(&mut bundle, Vec::with_capacity(BUNDLE)))
-                                .is_ok()
+                    read_raw_lines(path, reader, BUNDLE, |k, raw| {
+                        if parser && k % 2 == 1 {
+                            return send_raw.send(raw).is_ok();
+                        }
+                        let parsed = raw.parse(path, reading);
+                        // A line that ends the read ends it here too.
+                        let last = parsed.iter().any(|(_, line)| ends_read(line));
+                        send_even.send(parsed).is_ok() && !last
                     });
-                    let _ = send.send(bundle);
                 });
             match started {
-                Ok(_) => Some(walker.take_all(receive.into_iter().flatten())),
+                Ok(_) => {
+                    let lanes = [Some(take_even), parser.then_some(take_odd)];
+                    let bundles = (0..).map_while(|k: usize| {
+                        let lane = if lanes[1].is_some() { k % 2 } else { 0 };
+                        lanes[lane].as_ref()?.recv().ok()
+                    });
+                    let result = walker.take_all(bundles.flatten());
+                    // The lanes go before the threads are waited for, so that a thread
+                    // still handing on lines (after an error here) stops at once.
+                    drop(lanes);
+                    Some(result)
+                }
                 Err(_) => None,
             }
         })
@@ -1519,6 +1548,86 @@ fn walk_on(
 
 /// What reading one line gave: the line, or why it cannot be read (which ends the read).
 type LineRead = Result<Line, LedgerError>;
+
+/// Whether `line` ends the read: an error or a torn tail.
+fn ends_read(line: &LineRead) -> bool {
+    !matches!(line, Ok(Line::Header | Line::Event { .. }))
+}
+
+/// Whole lines as read from the file, not yet parsed: a bundle that one thread reads and
+/// another may parse ([`RawLines::parse`] is a function of the bytes and where they are).
+struct RawLines {
+    text: Vec<u8>,
+    /// Each line's end in `text`, its number in the file and its end in the file.
+    lines: Vec<(usize, usize, u64)>,
+    /// Why reading stopped after these lines, if it failed.
+    failed: Option<LedgerError>,
+}
+
+impl RawLines {
+    /// Each line's length and what it is, as [`read_lines`] hands them on: up to and
+    /// including the first line that ends the read.
+    fn parse(self, path: &Path, reading: Reading) -> Vec<(usize, LineRead)> {
+        let mut out = Vec::with_capacity(self.lines.len() + 1);
+        let mut start = 0;
+        for (stop, line_no, end) in self.lines {
+            let line = &self.text[start..stop];
+            let read = read_line(path, line, line_no, end, reading);
+            let last = ends_read(&read);
+            out.push((line.len(), read));
+            if last {
+                return out;
+            }
+            start = stop;
+        }
+        if let Some(e) = self.failed {
+            out.push((0, Err(e)));
+        }
+        out
+    }
+}
+
+/// Reads `reader` in bundles of up to `bundle` whole lines (the last may be torn) and hands
+/// `each` every bundle with its number (0, 1, …), until the end of the file, a read that
+/// fails (its error closes the last bundle), or `each` returns `false`.
+fn read_raw_lines(
+    path: &Path,
+    mut reader: impl BufRead,
+    bundle: usize,
+    mut each: impl FnMut(usize, RawLines) -> bool,
+) {
+    let mut end: u64 = 0;
+    let mut line_no = 0;
+    for k in 0.. {
+        let mut raw = RawLines {
+            text: Vec::with_capacity(bundle * 256),
+            lines: Vec::with_capacity(bundle),
+            failed: None,
+        };
+        let mut done = false;
+        while raw.lines.len() < bundle {
+            match reader.read_until(b'\n', &mut raw.text) {
+                Ok(0) => {
+                    done = true;
+                    break;
+                }
+                Ok(n) => {
+                    end += n as u64;
+                    line_no += 1;
+                    raw.lines.push((raw.text.len(), line_no, end));
+                }
+                Err(error) => {
+                    raw.failed = Some(io_err("read ledger", path, error));
+                    done = true;
+                    break;
+                }
+            }
+        }
+        if (raw.lines.is_empty() && raw.failed.is_none()) || !each(k, raw) || done {
+            return;
+        }
+    }
+}
 
 /// One line of the ledger as read on its own; the rules that join lines are [`Walker`]'s.
 #[expect(
