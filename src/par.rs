@@ -18,7 +18,7 @@ const MAX_THREADS: usize = 8;
 
 /// Below this many items a piece of work runs on the calling thread: starting a thread
 /// costs about as much as a few hundred cases.
-pub const MIN_PART: usize = 2048;
+const MIN_PART: usize = 2048;
 
 /// The most threads the shell allows (`ESC_THREADS`); 0 for no limit but the machine's.
 static LIMIT: AtomicUsize = AtomicUsize::new(0);
@@ -42,7 +42,7 @@ pub fn threads() -> usize {
 }
 
 /// `0..len` cut into `parts` contiguous ranges of (nearly) equal length, in order.
-pub fn ranges(len: usize, parts: usize) -> Vec<Range<usize>> {
+fn ranges(len: usize, parts: usize) -> Vec<Range<usize>> {
     let parts = parts.clamp(1, len.max(1));
     let size = len.div_ceil(parts);
     (0..parts)

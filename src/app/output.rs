@@ -169,7 +169,7 @@ fn object_opened_for<H: Serialize>(head: &H, key: &str) -> io::Result<Vec<u8>> {
 /// [`crate::par::threads`] threads, and written in order: chunk `k` is
 /// `serde_json`'s own text of an array of that chunk nested as deep, cut out of its
 /// brackets, so the bytes are those of serialising the whole array in one go.
-pub fn write_array<W, T, F>(w: &mut W, depth: usize, len: usize, item: &F) -> io::Result<()>
+fn write_array<W, T, F>(w: &mut W, depth: usize, len: usize, item: &F) -> io::Result<()>
 where
     W: Write,
     T: Serialize,
