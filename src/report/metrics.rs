@@ -422,9 +422,10 @@ pub fn trends(
     };
     // Monday → [opened, escalated, breached, resolved]
     let mut weeks: BTreeMap<NaiveDate, [usize; 4]> = BTreeMap::new();
-    // The weeks in which a case's response and resolution targets fell due, if breached
-    // then: worked out on every core, counted in case order.
-    let breached_in = |c: &Case| {
+    // The week a case was opened in (if it counts) and the weeks its response and
+    // resolution targets fell due in, if breached then: worked out on every core, counted
+    // in case order.
+    let weeks_of = |c: &Case| {
         let k = clocks(policy, c, now);
         let week = |clock: Option<&Clock>| {
             clock
@@ -433,18 +434,22 @@ pub fn trends(
                 .filter(|due| counts_at(*due))
                 .map(day)
         };
-        [
-            week(k.as_ref().map(|k| &k.response)),
-            week(k.as_ref().map(|k| &k.resolution)),
-        ]
+        let opened = counts_at(c.opened_at).then(|| day(c.opened_at));
+        (
+            opened,
+            [
+                week(k.as_ref().map(|k| &k.response)),
+                week(k.as_ref().map(|k| &k.resolution)),
+            ],
+        )
     };
     crate::par::for_each_in_order(
         cases.len(),
-        |i| breached_in(&cases[i]),
-        |i, breached| {
+        |i| weeks_of(&cases[i]),
+        |i, (opened, breached)| {
             let c = &cases[i];
-            if counts_at(c.opened_at) {
-                weeks.entry(day(c.opened_at)).or_default()[0] += 1;
+            if let Some(week) = opened {
+                weeks.entry(week).or_default()[0] += 1;
             }
             for r in &c.events {
                 let slot = match r.event {
