@@ -279,7 +279,7 @@ fn names(env: &TestEnv) -> Vec<String> {
 
 /// `list`, `report breaches` and the reports' per-case figures are worked out on several
 /// threads once a ledger is large enough (clocks in parts of 2,048 cases or more, JSON in
-/// chunks of 1,024 rows): over 5,000 cases — open, acknowledged and resolved, titles that
+/// chunks of 512 rows): over 5,000 cases — open, acknowledged and resolved, titles that
 /// need escaping — every output is byte for byte what one thread (`ESC_THREADS=1`) prints.
 #[test]
 fn whole_ledger_outputs_on_several_threads_are_those_of_one() {

@@ -1463,7 +1463,7 @@ fn walk_on(
     /// Lines handed over at a time, and how many such bundles may wait: little memory in
     /// flight, few hand-overs.
     const BUNDLE: usize = 256;
-    const WAITING: usize = 4;
+    const WAITING: usize = 2;
     let mut walker = Walker::new(path, reading, commit);
     let mut reader = Some(reader);
     let threaded = two_threads.then(|| {
