@@ -30,7 +30,7 @@ pub fn limit_to(n: NonZeroUsize) {
 }
 
 /// How many threads share a piece of work: the cores this process may use, at most
-/// [`MAX_THREADS`] and at most what [`limit_to`] allows, at least one.
+/// `MAX_THREADS` (8) and at most what [`limit_to`] allows, at least one.
 pub fn threads() -> usize {
     let cores = std::thread::available_parallelism()
         .map_or(1, NonZeroUsize::get)
@@ -80,7 +80,7 @@ impl<'a, R> Slots<'a, R> {
 }
 
 /// `part` run over `0..len` in contiguous ranges, one per thread ([`threads`]; one alone
-/// below [`MIN_PART`] items a thread), each pushing what it makes into [`Slots`]; what all
+/// below `MIN_PART` (2,048) items a thread), each pushing what it makes into [`Slots`]; what all
 /// parts made, in the ranges' order. The result is that of one part over `0..len` for any
 /// `part` that treats each index on its own; the first error in that order is returned.
 ///

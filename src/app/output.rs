@@ -82,7 +82,7 @@ impl Output {
 
     /// Pretty JSON of an array of `len` elements, the i-th being `item(i)`, as the whole
     /// document: what [`Output::json`] writes for `[item(0), item(1), …]`, byte for byte,
-    /// with the elements made and turned into text on every core (see [`write_array`]).
+    /// with the elements made and turned into text on every core (see `write_array`).
     pub fn json_array<T, F>(&mut self, len: usize, item: F) -> Result<()>
     where
         T: Serialize,
