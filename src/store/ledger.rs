@@ -1529,14 +1529,19 @@ fn walk_on(
                 ));
             };
             let mut error = None;
-            read_lines(path, reader, reading, |n, line| {
-                match walker.take(n, line) {
-                    Ok(more) => more,
-                    Err(e) => {
-                        error = Some(e);
-                        false
+            read_raw_lines(path, reader, BUNDLE, |_, raw| {
+                for (n, line) in raw.parse(path, reading) {
+                    let last = ends_read(&line);
+                    match walker.take(n, line) {
+                        Ok(more) if more && !last => {}
+                        Ok(_) => return false,
+                        Err(e) => {
+                            error = Some(e);
+                            return false;
+                        }
                     }
                 }
+                true
             });
             if let Some(e) = error {
                 return Err(e);
@@ -1565,8 +1570,8 @@ struct RawLines {
 }
 
 impl RawLines {
-    /// Each line's length and what it is, as [`read_lines`] hands them on: up to and
-    /// including the first line that ends the read.
+    /// Each line's length and what it is, in order: up to and including the first line
+    /// that ends the read (then the read's failure, if it failed after these lines).
     fn parse(self, path: &Path, reading: Reading) -> Vec<(usize, LineRead)> {
         let mut out = Vec::with_capacity(self.lines.len() + 1);
         let mut start = 0;
@@ -1652,36 +1657,6 @@ enum Entry {
     Record(Record),
     /// A line of an event left out, read only as far as [`Head`] (and [`Skimmed`]) reads.
     Head(Skimmed),
-}
-
-/// Reads `reader` line by line and hands `each` every line's length and what it is, until
-/// the end of the file, a line that ends the read (an error or a torn tail), or `each`
-/// returns `false`.
-fn read_lines(
-    path: &Path,
-    mut reader: impl BufRead,
-    reading: Reading,
-    mut each: impl FnMut(usize, LineRead) -> bool,
-) {
-    let mut line: Vec<u8> = Vec::new();
-    let mut end: u64 = 0;
-    let mut line_no = 0;
-    loop {
-        line.clear();
-        let read = match reader.read_until(b'\n', &mut line) {
-            Ok(0) => return,
-            Ok(n) => {
-                end += n as u64;
-                line_no += 1;
-                read_line(path, &line, line_no, end, reading)
-            }
-            Err(error) => Err(io_err("read ledger", path, error)),
-        };
-        let last = !matches!(read, Ok(Line::Header | Line::Event { .. }));
-        if !each(line.len(), read) || last {
-            return;
-        }
-    }
 }
 
 /// What `line` (the `line_no`th, `\n` included, ending `end` bytes into the file) is.
