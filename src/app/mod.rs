@@ -34,7 +34,7 @@ use std::process::ExitCode;
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let settings = Settings::resolve(&cli.global, &cwd)?;
-    if let Some(n) = settings::threads_limit()? {
+    if let Some(n) = settings.threads {
         crate::par::limit_to(n);
     }
     let mut out = Output::new(settings.quiet);

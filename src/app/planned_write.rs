@@ -138,6 +138,7 @@ mod tests {
             quiet: true,
             color: false,
             stdout_tty: false,
+            threads: None,
         }
     }
 

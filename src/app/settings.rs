@@ -33,6 +33,9 @@ pub struct Settings {
     pub color: bool,
     /// Whether stdout is a terminal (progress bars, colour).
     pub stdout_tty: bool,
+    /// `ESC_THREADS`: at most how many threads a whole-ledger command shares its work among
+    /// (see [`crate::par`]); `None`: the machine's cores decide.
+    pub threads: Option<std::num::NonZeroUsize>,
 }
 
 impl Settings {
@@ -113,6 +116,7 @@ impl Settings {
             quiet: args.quiet,
             color,
             stdout_tty,
+            threads: positive_env("ESC_THREADS", "threads")?,
         })
     }
 }
@@ -202,12 +206,6 @@ pub fn policy_zone(policy: &Path) -> chrono_tz::Tz {
                 .ok()
         })
         .unwrap_or(chrono_tz::Tz::UTC)
-}
-
-/// `ESC_THREADS`: at most how many threads a whole-ledger command shares its work among
-/// (see [`crate::par`]); unset, the machine's cores decide.
-pub fn threads_limit() -> Result<Option<std::num::NonZeroUsize>> {
-    positive_env("ESC_THREADS", "threads")
 }
 
 /// The environment variable `name` as a number of at least 1 (`what` counted, for the
