@@ -333,19 +333,16 @@ fn whole_ledger_outputs_on_several_threads_are_those_of_one() {
         (&["report", "sla", "--format", "csv", "--by", "tier"], 200),
     ];
     for (args, least) in commands {
+        // assert_cmd's `success` shows the command's stderr when it fails.
         let run = |threads: &str| {
-            let out = env
-                .esc(args)
+            env.esc(args)
                 .env("ESC_NOW", NOW)
                 .env("ESC_THREADS", threads)
-                .output()
-                .expect("run esc");
-            assert!(
-                out.status.success(),
-                "esc {args:?} failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            out.stdout
+                .assert()
+                .success()
+                .get_output()
+                .stdout
+                .clone()
         };
         let one = run("1");
         assert!(one.len() > least, "esc {args:?} printed little");
