@@ -83,83 +83,128 @@ impl Planned {
     }
 }
 
-/// A plan's actions without their events, 36 bytes each (a [`Planned`] is about 170): a
-/// catch-up after a long gap plans hundreds of thousands of them. Each action names its
-/// case by its place in the planned cases, and its kind by its place in `kinds`, where each
-/// distinct kind is kept once (a catch-up repeats a few: the same warnings, breaches and
-/// escalations on case after case).
+/// A plan's actions without their events, 16 bytes each (a [`Planned`] is about 170): a
+/// catch-up after a long gap plans hundreds of thousands of them. They are kept case by
+/// case, in the order they were planned: each action is when it fell due and its kind, by
+/// its place in `kinds`, where each distinct kind is kept once (a catch-up repeats a few: the
+/// same warnings, breaches and escalations on case after case). An action's case and its
+/// place among the case's actions are where it is kept, and its [`Planned::order`] follows
+/// from the dues before it on its case, so neither is stored; the order they are shown in is
+/// a merge of the cases' actions ([`Outline::actions`]).
 #[derive(Debug, Default)]
 pub struct Outline {
-    actions: Vec<Outlined>,
+    steps: Vec<Step>,
+    /// Where each case's actions end in `steps`: the `i`th case's are
+    /// `ends[i - 1]..ends[i]` (from 0 for the first).
+    ends: Vec<u32>,
     kinds: Vec<ActionKind>,
     known: HashMap<ActionKind, u32>,
 }
 
 #[derive(Debug, Clone, Copy)]
-struct Outlined {
-    case: u32,
-    /// Its place among its case's actions.
-    nth: u32,
-    kind: u32,
+struct Step {
     due: DateTime<Utc>,
-    /// See [`Planned::order`].
-    order: DateTime<Utc>,
+    kind: u32,
 }
 
 impl Outline {
-    /// An outline with room for `actions` actions, if that much can be had (pages never
-    /// written cost no memory; growing by doubling would copy a long plan, holding both).
-    fn with_room(actions: usize) -> Outline {
+    /// An outline with room for `actions` actions on `cases` cases, if that much can be had
+    /// (pages never written cost no memory; growing by doubling would copy a long plan,
+    /// holding both).
+    fn with_room(cases: usize, actions: usize) -> Outline {
         let mut outline = Outline::default();
-        let _ = outline.actions.try_reserve(actions);
+        let _ = outline.steps.try_reserve(actions);
+        let _ = outline.ends.try_reserve(cases);
         outline
     }
 
-    /// Adds `p`, an action on the `case`th case (its events are dropped).
+    /// Adds `p`, an action on the `case`th case (its events are dropped). Cases come in
+    /// order ([`plan_each`]'s): an action on an earlier case than the last one's would have
+    /// no place, and is left out.
     fn push(&mut self, case: usize, p: Planned) {
+        if case + 1 < self.ends.len() {
+            return;
+        }
         let next = u32::try_from(self.kinds.len()).unwrap_or(u32::MAX);
         let kind = *self.known.entry(p.kind).or_insert_with_key(|k| {
             self.kinds.push(k.clone());
             next
         });
-        // A plan over more than 2^32 cases cannot be held in memory to begin with.
-        let case = u32::try_from(case).unwrap_or(u32::MAX);
-        let nth = match self.actions.last() {
-            Some(last) if last.case == case => last.nth.saturating_add(1),
-            _ => 0,
-        };
-        self.actions.push(Outlined {
-            case,
-            nth,
-            kind,
-            due: p.due,
-            order: p.order,
-        });
+        self.close(case);
+        self.steps.push(Step { due: p.due, kind });
+        if let Some(end) = self.ends.last_mut() {
+            // A plan over more than 2^32 actions cannot be held in memory to begin with.
+            *end = u32::try_from(self.steps.len()).unwrap_or(u32::MAX);
+        }
     }
 
-    /// In the order the actions fell due, ties in the order they were planned (case by
-    /// case): what a stable sort by `order` gives, without its scratch copy of half the plan.
-    fn sort(&mut self) {
-        self.actions
-            .sort_unstable_by_key(|a| (a.order, a.case, a.nth));
+    /// Makes room in `ends` up to the `case`th case: the cases since the last one with
+    /// actions have none.
+    fn close(&mut self, case: usize) {
+        let end = self.ends.last().copied().unwrap_or(0);
+        while self.ends.len() <= case {
+            self.ends.push(end);
+        }
+    }
+
+    /// The places in `steps` of the `case`th case's actions.
+    fn of(&self, case: usize) -> std::ops::Range<usize> {
+        let end = |i: usize| self.ends.get(i).map_or(0, |&e| e as usize);
+        match case.checked_sub(1) {
+            Some(before) => end(before)..end(case).max(end(before)),
+            None => 0..end(0),
+        }
+    }
+
+    /// How many actions the `case`th case has.
+    fn on(&self, case: usize) -> usize {
+        self.of(case).len()
     }
 
     pub fn len(&self) -> usize {
-        self.actions.len()
+        self.steps.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.actions.is_empty()
+        self.steps.is_empty()
     }
 
-    /// The actions in order, shown on `cases` (the cases they were planned on).
+    /// The actions in the order they fell due, ties in the order they were planned (case by
+    /// case), shown on `cases` (the cases they were planned on): what a stable sort of the
+    /// plan by [`Planned::order`] gives. Each case's actions are in that order already, so
+    /// this merges them, holding the next action of each case (a sort would hold every
+    /// action's order and case).
     pub fn actions<'a>(&'a self, cases: &'a [Case]) -> impl Iterator<Item = Action<'a>> + 'a {
-        self.actions.iter().filter_map(move |a| {
-            Some(Action {
-                case: &cases.get(a.case as usize)?.id,
-                due: a.due,
-                kind: self.kinds.get(a.kind as usize)?,
-            })
+        let heads = (0..self.ends.len()).filter_map(|i| {
+            let places = self.of(i);
+            let first = self
+                .steps
+                .get(places.start)
+                .filter(|_| !places.is_empty())?;
+            Some(std::cmp::Reverse((first.due, u32::try_from(i).ok()?, 0u32)))
+        });
+        let mut heads: std::collections::BinaryHeap<_> = heads.collect();
+        std::iter::from_fn(move || {
+            loop {
+                let std::cmp::Reverse((order, case, nth)) = heads.pop()?;
+                let places = self.of(case as usize);
+                let at = places.start + nth as usize;
+                let step = *self.steps.get(at)?;
+                if let Some(next) = self.steps.get(at + 1).filter(|_| at + 1 < places.end) {
+                    // Raised to this one's order, as the plan raised it.
+                    heads.push(std::cmp::Reverse((next.due.max(order), case, nth + 1)));
+                }
+                let shown = cases
+                    .get(case as usize)
+                    .zip(self.kinds.get(step.kind as usize));
+                if let Some((c, kind)) = shown {
+                    return Some(Action {
+                        case: &c.id,
+                        due: step.due,
+                        kind,
+                    });
+                }
+            }
         })
     }
 }
@@ -229,9 +274,8 @@ pub fn plan(policy: &Policy, cases: &[Case], now: DateTime<Utc>) -> Vec<Planned>
 
 /// The plan of [`plan`] in its order, without the events (what a dry run shows).
 pub fn outline(policy: &Policy, cases: &[Case], now: DateTime<Utc>) -> Outline {
-    let mut out = Outline::with_room(cases.len().saturating_mul(ROOM_PER_CASE));
+    let mut out = Outline::with_room(cases.len(), cases.len().saturating_mul(ROOM_PER_CASE));
     plan_each(policy, cases, now, |i, p| out.push(i, p));
-    out.sort();
     out
 }
 
@@ -370,13 +414,7 @@ pub fn batches(plan: &Plan, cases: &[Case], max: usize) -> Vec<Batch> {
         }
         Plan::Outline(outline) => outline,
     };
-    let mut per_case: Vec<usize> = vec![0; cases.len()];
-    for a in &outline.actions {
-        if let Some(n) = per_case.get_mut(a.case as usize) {
-            *n += 1;
-        }
-    }
-    let mut acting: Vec<usize> = (0..cases.len()).filter(|&i| per_case[i] > 0).collect();
+    let mut acting: Vec<usize> = (0..cases.len()).filter(|&i| outline.on(i) > 0).collect();
     acting.sort_by(|&a, &b| cases[a].id.cmp(&cases[b].id));
     let mut out: Vec<Batch> = Vec::new();
     let mut batch = Batch {
@@ -384,7 +422,7 @@ pub fn batches(plan: &Plan, cases: &[Case], max: usize) -> Vec<Batch> {
         places: Vec::new(),
     };
     for case in acting {
-        let n = per_case[case];
+        let n = outline.on(case);
         if !batch.places.is_empty() && batch.actions + n > max {
             out.push(std::mem::replace(
                 &mut batch,

@@ -108,17 +108,23 @@ pub struct JsonTime(pub DateTime<Utc>);
 impl serde::Serialize for JsonTime {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let t = self.0;
-        if t.timestamp_subsec_nanos() != 0 || !(0..=9999).contains(&t.year()) {
+        let secs = t.timestamp();
+        // 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z.
+        const FIRST: i64 = -62_167_219_200;
+        const LAST: i64 = 253_402_300_799;
+        if t.timestamp_subsec_nanos() != 0 || !(FIRST..=LAST).contains(&secs) {
             return t.serialize(s);
         }
+        let (year, month, day) = civil(secs.div_euclid(86_400));
+        let of_day = secs.rem_euclid(86_400);
         let mut text = *b"0000-00-00T00:00:00Z";
         for (at, n, width) in [
-            (0, t.year() as u32, 4),
-            (5, t.month(), 2),
-            (8, t.day(), 2),
-            (11, t.hour(), 2),
-            (14, t.minute(), 2),
-            (17, t.second(), 2),
+            (0, year, 4),
+            (5, month, 2),
+            (8, day, 2),
+            (11, of_day / 3600, 2),
+            (14, of_day / 60 % 60, 2),
+            (17, of_day % 60, 2),
         ] {
             let mut n = n;
             for i in (at..at + width).rev() {
@@ -131,6 +137,23 @@ impl serde::Serialize for JsonTime {
             Err(_) => t.serialize(s),
         }
     }
+}
+
+/// The proleptic Gregorian (year, month, day) of a day counted from 1970-01-01 (Howard
+/// Hinnant's `civil_from_days`: integer arithmetic, no tables), for the days of years
+/// 0–9999; what chrono's `year()`, `month()` and `day()` say, without the several
+/// conversions each of those makes.
+fn civil(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let of_era = z.rem_euclid(146_097);
+    let year_of_era = (of_era - of_era / 1460 + of_era / 36_524 - of_era / 146_096) / 365;
+    let of_year = of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let m = (5 * of_year + 2) / 153;
+    let day = of_year - (153 * m + 2) / 5 + 1;
+    let month = if m < 10 { m + 3 } else { m - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 /// An instant as RFC 3339 in UTC with a `Z`, as in the JSON: `2026-11-23T09:00:00Z`.
@@ -209,6 +232,28 @@ mod tests {
         let far = Utc.with_ymd_and_hms(12026, 1, 1, 0, 0, 0).unwrap();
         let (ours, chrono) = json(far);
         assert_eq!(ours, chrono, "{far}");
+        // Every day of 1900–2100 and every 37th day of the years the fast path writes, at a
+        // second of the day that moves; and the days around each century's February.
+        let (first, last) = (utc("0000-01-01T00:00:00Z"), utc("9999-12-31T23:59:59Z"));
+        let (mut day, mut second) = (first, 0);
+        while day <= last {
+            let at = day + TimeDelta::seconds(second);
+            let (ours, chrono) = json(at);
+            assert_eq!(ours, chrono, "{at}");
+            let dense = (1900..=2100).contains(&day.year());
+            day += TimeDelta::days(if dense { 1 } else { 37 });
+            second = (second + 7_877) % 86_400;
+        }
+        for century in (0..=9900).step_by(100) {
+            let march = Utc.with_ymd_and_hms(century, 3, 1, 0, 0, 0).unwrap();
+            for back in 0..3 {
+                let at = march - TimeDelta::days(back) + TimeDelta::seconds(back * 3_601);
+                let (ours, chrono) = json(at);
+                assert_eq!(ours, chrono, "{at}");
+            }
+        }
+        let (ours, chrono) = json(last);
+        assert_eq!(ours, chrono, "{last}");
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod output;
 pub mod planned_write;
 pub mod policy_cmd;
 pub mod policy_diff_cmd;
+pub mod pretty;
 pub mod report_cmd;
 pub mod review_cmd;
 pub mod serve;

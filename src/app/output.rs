@@ -75,7 +75,7 @@ impl Output {
     /// document is never held in memory as text).
     pub fn json<T: Serialize>(&mut self, value: &T) -> Result<()> {
         self.json_with(|w| {
-            serde_json::to_writer_pretty(&mut *w, value)?;
+            super::pretty::to_writer(&mut *w, value)?;
             w.write_all(b"\n")
         })
     }
@@ -146,7 +146,7 @@ const CHUNK: usize = 512;
 /// The text of `head` (which must serialise as a JSON object) up to where a last field
 /// `key` holds its value: `{` and the fields, then `"key": `, as pretty JSON.
 fn object_opened_for<H: Serialize>(head: &H, key: &str) -> io::Result<Vec<u8>> {
-    let mut text = serde_json::to_vec_pretty(head)?;
+    let mut text = super::pretty::to_vec(head)?;
     let key = serde_json::to_vec(key)?;
     if text == b"{}" {
         text.truncate(1);
@@ -230,7 +230,7 @@ where
     T: Serialize,
     F: Fn(usize) -> T,
 {
-    let mut text = serde_json::to_vec_pretty(&Nested { depth, range, item })?;
+    let mut text = super::pretty::to_vec(&Nested { depth, range, item })?;
     // The brackets around the chunk: one `[` per level opening, one `]` per level closing.
     let mut open = b"[".to_vec();
     let mut close = Vec::new();
