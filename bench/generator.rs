@@ -505,7 +505,7 @@ fn simulate<'p>(
     let opened = NewEvent {
         policy: None,
         at: opened_at,
-        actor: owner.clone(),
+        actor: owner.to_string(),
         case: esc::case::id::format(n),
         event,
     }

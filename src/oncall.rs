@@ -66,7 +66,7 @@ pub fn overrides(records: &[Record]) -> Vec<Override> {
                 person: person.clone(),
                 from: *from,
                 to: *to,
-                by: r.actor.clone(),
+                by: r.actor.to_string(),
                 at: r.at,
             }),
             _ => None,

@@ -138,8 +138,8 @@ fn record(case: &str, at: DateTime<Utc>, actor: &str, event: Event) -> Record {
     Record {
         seq: 0,
         at,
-        actor: actor.to_string(),
-        case: case.to_string(),
+        actor: actor.into(),
+        case: case.into(),
         step: event.step(),
         policy: None,
         login: None,

@@ -504,7 +504,7 @@ fn apply(case: &mut Case, events: &[Event], now: DateTime<Utc>) {
             seq: 0,
             at: now,
             actor: "esc".into(),
-            case: case.id.to_string(),
+            case: case.id.clone(),
             step: e.step(),
             policy: None,
             login: None,

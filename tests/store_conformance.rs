@@ -75,7 +75,7 @@ fn opened(case: &str) -> NewEvent {
         actor: "ana".into(),
         case: case.into(),
         event: Event::Opened {
-            title: format!("{case}: \"login\" fails\nfor everyone \u{1b}[31m"),
+            title: format!("{case}: \"login\" fails\nfor everyone \u{1b}[31m").into(),
             severity: "sev2".into(),
             case_type: "incident".into(),
             account: Some("acme".into()),

@@ -438,7 +438,7 @@ pub fn show(settings: &Settings, input_id: &str, out: &mut Output) -> Result<()>
         t.add_row(vec![
             (n + 1).to_string(),
             local_time(r.at, tz),
-            r.actor.clone(),
+            r.actor.to_string(),
             describe::event(&r.event),
             shown,
         ]);

@@ -8,6 +8,7 @@
 use crate::policy::Step;
 use crate::sla::clock::ClockKind;
 use chrono::{DateTime, Utc};
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
 /// One stored event with its envelope. Read by the hand-written reader in
@@ -19,20 +20,20 @@ pub struct Record {
     /// When it happened (the command's `now`).
     pub at: DateTime<Utc>,
     /// Who did it (`--actor`, `ESC_ACTOR` or the login name; `esc` for sweep).
-    pub actor: String,
+    pub actor: CompactString,
     /// The case id, `ESC-<n>`.
-    pub case: String,
+    pub case: CompactString,
     /// The RACI step the event belongs to (see [`Event::step`]).
     pub step: Step,
     /// The short content hash of the policy the event was decided under
     /// ([`crate::policy::version`]); absent in ledgers written before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<String>,
+    pub policy: Option<CompactString>,
     /// The operating-system login that ran the command, stamped by the store when the event
     /// is appended (so an audit sees who really acted, whatever `--actor` asserted); absent in
     /// ledgers written before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub login: Option<String>,
+    pub login: Option<CompactString>,
     /// The event and its fields.
     #[serde(flatten)]
     pub event: Event,
@@ -188,10 +189,10 @@ impl NewEvent {
         Record {
             seq,
             at: self.at,
-            actor: self.actor,
-            case: self.case,
+            actor: self.actor.into(),
+            case: self.case.into(),
             step: self.event.step(),
-            policy: self.policy,
+            policy: self.policy.map(Into::into),
             login: None,
             event: self.event,
         }
@@ -283,12 +284,12 @@ events! {
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     Opened {
-        title: String,
-        severity: String,
+        title: CompactString,
+        severity: CompactString,
         #[serde(rename = "type")]
-        case_type: String,
+        case_type: CompactString,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        account: Option<String>,
+        account: Option<CompactString>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reporter: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -298,9 +299,9 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         description: Option<String>,
         /// Path and tier the case starts at.
-        path: String,
-        tier: String,
-        owner: String,
+        path: CompactString,
+        tier: CompactString,
+        owner: CompactString,
         /// The de-duplication key (`esc open --dedup-key`, an import's `external_id`, an
         /// alert's group key or fingerprint): intake finds the case again by it.
         #[serde(default, skip_serializing_if = "Option::is_none")]

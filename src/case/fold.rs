@@ -389,7 +389,7 @@ impl Case {
         } = r.event
         else {
             return Err(FoldError::NotOpenedFirst {
-                case: r.case.clone(),
+                case: r.case.to_string(),
                 seq: r.seq,
                 event: r.event.name().to_string(),
             });
@@ -398,22 +398,22 @@ impl Case {
         levels.insert(
             path.clone(),
             Level {
-                tier: tier.as_str().into(),
+                tier: tier.clone(),
                 entered_at: r.at,
             },
         );
         let mut case = Case {
-            id: r.case.into(),
-            title: title.into(),
-            severity: severity.into(),
-            case_type: case_type.into(),
-            account: account.map(Into::into),
+            id: r.case,
+            title,
+            severity,
+            case_type,
+            account,
             labels: labels.into(),
             status: Status::Open,
-            owner: owner.into(),
-            home_path: path.into(),
+            owner,
+            home_path: path,
             levels,
-            opened_tier: tier.into(),
+            opened_tier: tier,
             opened_at: r.at,
             acknowledged_at: None,
             resolved_at: None,
@@ -477,7 +477,7 @@ impl Case {
         match &r.event {
             Event::Opened { .. } => {
                 return Err(FoldError::OpenedTwice {
-                    case: r.case.clone(),
+                    case: r.case.to_string(),
                     seq: r.seq,
                 });
             }

@@ -13,6 +13,7 @@
 use super::event::{Body, Event, Record, utc_time};
 use crate::policy::Step;
 use chrono::{DateTime, Utc};
+use compact_str::CompactString;
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use std::borrow::Cow;
@@ -23,11 +24,11 @@ use std::fmt;
 struct Envelope {
     seq: Option<u64>,
     at: Option<DateTime<Utc>>,
-    actor: Option<String>,
-    case: Option<String>,
+    actor: Option<CompactString>,
+    case: Option<CompactString>,
     step: Option<Step>,
-    policy: Option<String>,
-    login: Option<String>,
+    policy: Option<CompactString>,
+    login: Option<CompactString>,
 }
 
 /// `at`, read like the derived field was (the fast path for esc's own form, else chrono).
@@ -277,13 +278,13 @@ mod tests {
         seq: u64,
         #[serde(deserialize_with = "utc_time")]
         at: DateTime<Utc>,
-        actor: String,
-        case: String,
+        actor: CompactString,
+        case: CompactString,
         step: Step,
         #[serde(default)]
-        policy: Option<String>,
+        policy: Option<CompactString>,
         #[serde(default)]
-        login: Option<String>,
+        login: Option<CompactString>,
         #[serde(flatten)]
         event: Event,
     }

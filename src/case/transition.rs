@@ -222,17 +222,17 @@ pub fn open(policy: &Policy, req: &OpenRequest, now: DateTime<Utc>) -> Result<Ev
         }
     }
     Ok(Event::Opened {
-        title,
-        severity,
-        case_type,
-        account: clean(&req.account),
+        title: title.into(),
+        severity: severity.into(),
+        case_type: case_type.into(),
+        account: clean(&req.account).map(Into::into),
         reporter: clean(&req.reporter),
         channel: clean(&req.channel),
         labels,
         description: clean(&req.description),
-        path,
-        tier,
-        owner,
+        path: path.into(),
+        tier: tier.into(),
+        owner: owner.into(),
         dedup_key: clean(&req.dedup_key),
     })
 }

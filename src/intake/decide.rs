@@ -420,9 +420,9 @@ fn open_event(
                     o.path
                 )))
             })?;
-        *owner = tier_owner(policy, &first, now);
-        *tier = first;
-        path.clone_from(&o.path);
+        *owner = tier_owner(policy, &first, now).into();
+        *tier = first.into();
+        path.clone_from(&o.path.as_str().into());
     }
     Ok(event)
 }

@@ -468,8 +468,8 @@ pub fn after(case: &Case, events: &[Event], now: DateTime<Utc>) -> Case {
         let r = crate::case::Record {
             seq: 0,
             at: now,
-            actor: String::new(),
-            case: case.id.to_string(),
+            actor: compact_str::CompactString::default(),
+            case: case.id.clone(),
             step: e.step(),
             event: e.clone(),
             policy: None,

@@ -127,7 +127,7 @@ pub fn push(out: &mut BTreeMap<u64, Notification>, r: &Record) {
                     Notification {
                         id: format!("N-{}", r.seq),
                         seq: r.seq,
-                        case: r.case.clone(),
+                        case: r.case.to_string(),
                         action: action.clone(),
                         audience: *audience,
                         recipients: recipients.clone(),

@@ -201,7 +201,7 @@ impl RawLine {
         let marker: Marker = serde_json::from_str(&text).map_err(|e| e.to_string())?;
         Ok(RawLine {
             seq: record.seq,
-            case: record.case,
+            case: record.case.into(),
             event: record.event.name().to_owned(),
             text,
             batch_end: !marker.more,

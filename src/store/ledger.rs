@@ -606,7 +606,7 @@ impl Ledger {
                     }
                     after_damage = false;
                     expected = record.seq.saturating_add(1);
-                    batch_cases.push(record.case);
+                    batch_cases.push(record.case.into());
                     if !continues(line) {
                         report.events += batch_cases.len() as u64;
                         // On-call overrides belong to no case.
@@ -932,7 +932,7 @@ impl WriteGuard<'_> {
         let mut line_starts = Vec::with_capacity(count);
         for (i, (seq, event)) in (state.last_seq + 1..).zip(events).enumerate() {
             let mut record = event.into_record(seq);
-            record.login = crate::store::login();
+            record.login = crate::store::login().map(Into::into);
             max_case = admit(path, &record, max_case)?;
             oncall |= record.case == ONCALL;
             last_line_start = buf.len();
@@ -2268,7 +2268,7 @@ fn case_number(id: &str) -> u64 {
 fn encode(path: &Path, record: &Record, buf: &mut Vec<u8>) -> Result<(), LedgerError> {
     let encode_err = |message: String| LedgerError::Encode {
         path: path.to_owned(),
-        case: record.case.clone(),
+        case: record.case.to_string(),
         message,
     };
     let start = buf.len();
@@ -2596,7 +2596,7 @@ mod tests {
             actor: "ana".into(),
             case: case.into(),
             event: Event::Opened {
-                title: format!("{case}: \"login\" fails\nfor everyone"),
+                title: format!("{case}: \"login\" fails\nfor everyone").into(),
                 severity: "sev2".into(),
                 case_type: "incident".into(),
                 account: Some("acme".into()),
@@ -3000,7 +3000,7 @@ mod tests {
                 event.actor = actor.into();
                 event.policy = policy.map(str::to_owned);
                 let mut record = event.into_record(i as u64 * 1000 + 7);
-                record.login = login.map(str::to_owned);
+                record.login = login.map(Into::into);
                 let line = serde_json::to_vec(&record).unwrap();
                 let fast = Head::written(&line).map(head);
                 let slow: Head = serde_json::from_slice(&line).unwrap();

@@ -631,7 +631,7 @@ impl Writer for PgWriter<'_> {
         let count = batch.len();
         for (i, (seq, event)) in (last_seq as u64 + 1..).zip(batch).enumerate() {
             let mut record = event.into_record(seq);
-            record.login = crate::store::login();
+            record.login = crate::store::login().map(Into::into);
             // Never store a line that does not read back as the same event.
             let text = serde_json::to_string(&record)
                 .ok()
