@@ -186,7 +186,7 @@ where
         // order, each handed over when the one before it has been taken.
         let others: Vec<_> = (1..lanes)
             .map(|t| {
-                let (hand, take) = std::sync::mpsc::sync_channel::<io::Result<Chunk>>(1);
+                let (hand, take) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(1);
                 let started = std::thread::Builder::new()
                     .name("esc-json".into())
                     .spawn_scoped(scope, move || {
@@ -211,7 +211,7 @@ where
             if k > 0 {
                 w.write_all(b",")?;
             }
-            w.write_all(made.text())?;
+            w.write_all(&made)?;
         }
         Ok(())
     })?;
@@ -225,12 +225,12 @@ where
 /// The text of elements `range` as they appear inside an array nested `depth` levels deep
 /// in a pretty document: `\n`, the indent and each element, separated by `,` — what lies
 /// between the brackets, made by serialising the chunk wrapped in `depth` arrays of one.
-fn chunk_text<T, F>(depth: usize, range: std::ops::Range<usize>, item: &F) -> io::Result<Chunk>
+fn chunk_text<T, F>(depth: usize, range: std::ops::Range<usize>, item: &F) -> io::Result<Vec<u8>>
 where
     T: Serialize,
     F: Fn(usize) -> T,
 {
-    let text = super::pretty::to_vec(&Nested { depth, range, item })?;
+    let mut text = super::pretty::to_vec(&Nested { depth, range, item })?;
     // The brackets around the chunk: one `[` per level opening, one `]` per level closing.
     let mut open = b"[".to_vec();
     let mut close = Vec::new();
@@ -251,25 +251,9 @@ where
              please report this",
         ));
     }
-    Ok(Chunk {
-        from: open.len(),
-        to: text.len() - close.len(),
-        serialised: text,
-    })
-}
-
-/// A chunk's text: `serialised` between `from` and `to` (cut in place: moving half a
-/// megabyte to drop the few bytes in front cost a copy of it).
-struct Chunk {
-    serialised: Vec<u8>,
-    from: usize,
-    to: usize,
-}
-
-impl Chunk {
-    fn text(&self) -> &[u8] {
-        self.serialised.get(self.from..self.to).unwrap_or_default()
-    }
+    text.truncate(text.len() - close.len());
+    text.drain(..open.len());
+    Ok(text)
 }
 
 /// Elements `range` of `item`, as an array wrapped in `depth` arrays of one element.
