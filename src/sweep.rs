@@ -1316,6 +1316,48 @@ mod tests {
         .record(n, at)
     }
 
+    proptest! {
+        /// An outline shows its actions as a stable sort of the plan by `order` would,
+        /// whatever the dues within a case (a later action that fell due earlier is raised
+        /// to the one before it) and with cases that have none.
+        #[test]
+        fn an_outline_merges_the_cases_in_the_order_of_a_stable_sort(
+            per_case in proptest::collection::vec(
+                proptest::collection::vec((0i64..50, 0u32..3), 0..5),
+                1..12,
+            )
+        ) {
+            let cases: Vec<Case> = (0..per_case.len() as u64)
+                .map(|n| Case::fold(vec![opened(n + 1, "sev2", None, t0())]).unwrap().unwrap())
+                .collect();
+            let mut outline = Outline::default();
+            let mut planned: Vec<Planned> = Vec::new();
+            for (i, actions) in per_case.iter().enumerate() {
+                let mut last: Option<DateTime<Utc>> = None;
+                for &(minutes, item) in actions {
+                    let due = t0() + TimeDelta::minutes(minutes);
+                    let order = last.map_or(due, |l| l.max(due));
+                    last = Some(order);
+                    let p = Planned {
+                        case: cases[i].id.clone(),
+                        due,
+                        order,
+                        kind: ActionKind::Reminder { item: Some(item) },
+                        events: Vec::new(),
+                    };
+                    planned.push(p.clone());
+                    outline.push(i, p);
+                }
+            }
+            planned.sort_by_key(|p| p.order);
+            prop_assert_eq!(outline.len(), planned.len());
+            prop_assert_eq!(
+                shown(outline.actions(&cases)),
+                shown(planned.iter().map(Planned::action))
+            );
+        }
+    }
+
     /// Carry a plan out on the cases, as `esc sweep` does through the ledger.
     fn carry_out(cases: &mut [Case], plan: &[Planned], now: DateTime<Utc>) {
         for p in plan {
