@@ -169,8 +169,9 @@ fn object_opened_for<H: Serialize>(head: &H, key: &str) -> io::Result<Vec<u8>> {
 /// levels deep in a pretty document (each level indents by two spaces). The elements are
 /// made and turned into text in chunks of [`CHUNK`], shared round-robin among
 /// [`crate::par::threads`] threads, and written in order: chunk `k` is
-/// `serde_json`'s own text of an array of that chunk nested as deep, cut out of its
-/// brackets, so the bytes are those of serialising the whole array in one go.
+/// the pretty text ([`super::pretty`], serde_json's bytes) of an array of that chunk nested
+/// as deep, cut out of its brackets, so the bytes are those of serialising the whole array
+/// in one go.
 fn write_array<W, T, F>(w: &mut W, depth: usize, len: usize, item: &F) -> io::Result<()>
 where
     W: Write,

@@ -422,7 +422,7 @@ fn open_event(
             })?;
         *owner = tier_owner(policy, &first, now).into();
         *tier = first.into();
-        path.clone_from(&o.path.as_str().into());
+        *path = o.path.as_str().into();
     }
     Ok(event)
 }

@@ -17,6 +17,7 @@ use crate::policy::{NoticeKind, Party, Policy, Recipient, Step, Templates};
 use crate::render::local_time;
 use crate::sla::clock::ClockKind;
 use chrono::{DateTime, Utc};
+use compact_str::CompactString;
 use serde_json::{Value, json};
 
 /// What happened, as the deciders hand it over.
@@ -468,7 +469,7 @@ pub fn after(case: &Case, events: &[Event], now: DateTime<Utc>) -> Case {
         let r = crate::case::Record {
             seq: 0,
             at: now,
-            actor: compact_str::CompactString::default(),
+            actor: CompactString::default(),
             case: case.id.clone(),
             step: e.step(),
             event: e.clone(),
