@@ -6,7 +6,7 @@ use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
 use std::process::ExitCode;
 
-/// mimalloc: whole-ledger commands make and drop millions of small strings, and glibc's
+/// jemalloc: whole-ledger commands make and drop millions of small strings, and glibc's
 /// malloc spent a quarter of a catch-up dry run in its free lists (BENCHMARKS.md).
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;

@@ -19,6 +19,7 @@ pub mod levels;
 pub mod promise;
 pub mod raci;
 mod record_de;
+pub mod record_quick;
 pub mod transition;
 pub mod view;
 

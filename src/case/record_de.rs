@@ -40,8 +40,9 @@ impl<'de> Deserialize<'de> for At {
     }
 }
 
-/// A key of the line: one of the envelope's, or one for the event.
-enum Key<'de> {
+/// A field of the envelope, named by its key (also the quick reader's, `case::record_quick`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum EnvelopeKey {
     Seq,
     At,
     Actor,
@@ -49,30 +50,39 @@ enum Key<'de> {
     Step,
     Policy,
     Login,
+}
+
+impl EnvelopeKey {
+    /// How many there are (`Login` is the last).
+    pub(super) const COUNT: usize = EnvelopeKey::Login as usize + 1;
+
+    /// The envelope's field `name` names, if any.
+    pub(super) fn of(name: &str) -> Option<Self> {
+        Some(match name {
+            "seq" => EnvelopeKey::Seq,
+            "at" => EnvelopeKey::At,
+            "actor" => EnvelopeKey::Actor,
+            "case" => EnvelopeKey::Case,
+            "step" => EnvelopeKey::Step,
+            "policy" => EnvelopeKey::Policy,
+            "login" => EnvelopeKey::Login,
+            _ => return None,
+        })
+    }
+}
+
+/// A key of the line: one of the envelope's, or one for the event.
+enum Key<'de> {
+    Envelope(EnvelopeKey),
     Other(std::borrow::Cow<'de, str>),
 }
 
 impl<'de> Deserialize<'de> for Key<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let Name(name) = Name::deserialize(d)?;
-        Ok(match Key::of(&name) {
-            Some(key) => key,
+        Ok(match EnvelopeKey::of(&name) {
+            Some(key) => Key::Envelope(key),
             None => Key::Other(name),
-        })
-    }
-}
-
-impl Key<'_> {
-    fn of(name: &str) -> Option<Self> {
-        Some(match name {
-            "seq" => Key::Seq,
-            "at" => Key::At,
-            "actor" => Key::Actor,
-            "case" => Key::Case,
-            "step" => Key::Step,
-            "policy" => Key::Policy,
-            "login" => Key::Login,
-            _ => return None,
         })
     }
 }
@@ -103,13 +113,15 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for EventFields<'_, 'de, A> {
             };
             let e = &mut *self.envelope;
             match key {
-                Key::Seq => e.seq = Some(self.map.next_value()?),
-                Key::At => e.at = Some(self.map.next_value::<At>()?.0),
-                Key::Actor => e.actor = Some(self.map.next_value()?),
-                Key::Case => e.case = Some(self.map.next_value()?),
-                Key::Step => e.step = Some(self.map.next_value()?),
-                Key::Policy => e.policy = self.map.next_value()?,
-                Key::Login => e.login = self.map.next_value()?,
+                Key::Envelope(k) => match k {
+                    EnvelopeKey::Seq => e.seq = Some(self.map.next_value()?),
+                    EnvelopeKey::At => e.at = Some(self.map.next_value::<At>()?.0),
+                    EnvelopeKey::Actor => e.actor = Some(self.map.next_value()?),
+                    EnvelopeKey::Case => e.case = Some(self.map.next_value()?),
+                    EnvelopeKey::Step => e.step = Some(self.map.next_value()?),
+                    EnvelopeKey::Policy => e.policy = self.map.next_value()?,
+                    EnvelopeKey::Login => e.login = self.map.next_value()?,
+                },
                 Key::Other(name) if self.tagged && name == "event" => {
                     return Err(de::Error::duplicate_field("event"));
                 }

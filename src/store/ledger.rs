@@ -2234,8 +2234,10 @@ fn line_number_at(path: &Path, file: &File, at: u64) -> Result<usize, LedgerErro
 
 fn parse_record(path: &Path, line_no: usize, line: &[u8]) -> Result<Record, LedgerError> {
     // UTF-8 checked once for the line rather than string by string (the same errors).
+    // esc's own plain `opened` lines are read without serde (`case::record_quick`), the same
+    // record serde would give; every other line, and every error, is serde's.
     match std::str::from_utf8(line) {
-        Ok(text) => serde_json::from_str(text),
+        Ok(text) => crate::case::record_quick::read_line(text),
         Err(_) => serde_json::from_slice(line),
     }
     .map_err(|error| {

@@ -162,8 +162,8 @@ impl PgStore {
 
     fn parse_line(&self, seq: i64, line: &str) -> Result<Record, StoreError> {
         let seq = seq as u64;
-        let record: Record =
-            serde_json::from_str(line).map_err(|e| self.damaged(seq, e.to_string()))?;
+        let record = crate::case::record_quick::read_line(line)
+            .map_err(|e| self.damaged(seq, e.to_string()))?;
         if record.seq != seq {
             return Err(self.damaged(seq, format!("the row's line says seq {}", record.seq)));
         }
