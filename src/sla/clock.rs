@@ -255,6 +255,15 @@ fn clock(spec: Spec<'_>, now: DateTime<Utc>) -> Clock {
     }
 }
 
+/// The calendar of a major incident's update cadence: elapsed time.
+static ALWAYS: std::sync::LazyLock<Calendar> = std::sync::LazyLock::new(|| Calendar {
+    name: "24x7".into(),
+    timezone: chrono_tz::UTC,
+    hours: crate::policy::Hours::Always,
+    holidays: Default::default(),
+    fast: Default::default(),
+});
+
 /// Every clock of a case at `now`. `None` if the policy no longer knows the case's severity
 /// or its calendar.
 pub fn clocks(policy: &Policy, case: &Case, now: DateTime<Utc>) -> Option<Clocks> {
@@ -313,13 +322,6 @@ pub fn clocks(policy: &Policy, case: &Case, now: DateTime<Utc>) -> Option<Clocks
     // A reopened case starts new update and tier runs (the old ones ended with the resolution).
     let reopened_at = case.more().resolved_spans.last().and_then(|s| s.1);
     // During a major incident the cadence is `[major] update_every`, in elapsed time.
-    let always = Calendar {
-        name: "24x7".into(),
-        timezone: chrono_tz::UTC,
-        hours: crate::policy::Hours::Always,
-        holidays: Default::default(),
-        fast: Default::default(),
-    };
     let major_every = policy.major.update_every.filter(|_| case.is_major());
     let update = major_every.or(severity.update_every).map(|every| {
         let declared = case
@@ -340,7 +342,7 @@ pub fn clocks(policy: &Policy, case: &Case, now: DateTime<Utc>) -> Option<Clocks
         .unwrap_or(case.opened_at);
         let mut spec = base(ClockKind::Update, start, every, &pauses, resolved_at);
         if major_every.is_some() {
-            spec.cal = &always;
+            spec.cal = &ALWAYS;
         }
         clock(spec, now)
     });
