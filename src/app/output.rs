@@ -168,10 +168,9 @@ fn object_opened_for<H: Serialize>(head: &H, key: &str) -> io::Result<Vec<u8>> {
 /// Writes the pretty JSON array `[item(0), …, item(len - 1)]` as it appears nested `depth`
 /// levels deep in a pretty document (each level indents by two spaces). The elements are
 /// made and turned into text in chunks of [`CHUNK`], shared round-robin among
-/// [`crate::par::threads`] threads, and written in order: chunk `k` is
-/// the pretty text ([`super::pretty`], serde_json's bytes) of an array of that chunk nested
-/// as deep, cut out of its brackets, so the bytes are those of serialising the whole array
-/// in one go.
+/// [`crate::par::threads`] threads, and written in order: chunk `k` is the pretty text
+/// ([`super::pretty`], serde_json's bytes) of its elements as they lie between the array's
+/// brackets, so the bytes are those of serialising the whole array in one go.
 fn write_array<W, T, F>(w: &mut W, depth: usize, len: usize, item: &F) -> io::Result<()>
 where
     W: Write,
@@ -225,67 +224,13 @@ where
 
 /// The text of elements `range` as they appear inside an array nested `depth` levels deep
 /// in a pretty document: `\n`, the indent and each element, separated by `,` — what lies
-/// between the brackets, made by serialising the chunk wrapped in `depth` arrays of one.
+/// between the brackets ([`super::pretty::elements_to_vec`]).
 fn chunk_text<T, F>(depth: usize, range: std::ops::Range<usize>, item: &F) -> io::Result<Vec<u8>>
 where
     T: Serialize,
     F: Fn(usize) -> T,
 {
-    let mut text = super::pretty::to_vec(&Nested { depth, range, item })?;
-    // The brackets around the chunk: one `[` per level opening, one `]` per level closing.
-    let mut open = b"[".to_vec();
-    let mut close = Vec::new();
-    for level in 1..=depth {
-        open.extend_from_slice(b"\n");
-        open.extend_from_slice(&b"  ".repeat(level));
-        open.push(b'[');
-    }
-    for level in (0..=depth).rev() {
-        close.push(b'\n');
-        close.extend_from_slice(&b"  ".repeat(level));
-        close.push(b']');
-    }
-    if !(text.starts_with(&open) && text.ends_with(&close) && text.len() > open.len() + close.len())
-    {
-        return Err(io::Error::other(
-            "esc could not write its JSON output (an array chunk of an unexpected shape); \
-             please report this",
-        ));
-    }
-    text.truncate(text.len() - close.len());
-    text.drain(..open.len());
-    Ok(text)
-}
-
-/// Elements `range` of `item`, as an array wrapped in `depth` arrays of one element.
-struct Nested<'a, F> {
-    depth: usize,
-    range: std::ops::Range<usize>,
-    item: &'a F,
-}
-
-impl<T, F> Serialize for Nested<'_, F>
-where
-    T: Serialize,
-    F: Fn(usize) -> T,
-{
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        if self.depth > 0 {
-            let mut seq = serializer.serialize_seq(Some(1))?;
-            seq.serialize_element(&Nested {
-                depth: self.depth - 1,
-                range: self.range.clone(),
-                item: self.item,
-            })?;
-            return seq.end();
-        }
-        let mut seq = serializer.serialize_seq(Some(self.range.len()))?;
-        for i in self.range.clone() {
-            seq.serialize_element(&(self.item)(i))?;
-        }
-        seq.end()
-    }
+    Ok(super::pretty::elements_to_vec(depth + 1, range.map(item))?)
 }
 
 /// A JSON array whose elements are made one at a time while it is written: `items` is
