@@ -41,7 +41,20 @@ pub struct Table {
     /// For each day of the window (`lo` + n days), the first interval that ends after the
     /// day's start: a question about an instant starts there, not at a binary search.
     by_day: Vec<u32>,
+    /// Each interval's start as a time (the answer of `add` is one plus less than the
+    /// interval's length: cheaper than making a time from nanoseconds).
+    open_at: Vec<DateTime<Utc>>,
+    /// For each `step` of open time (k × `step` from the window's start), the first
+    /// interval whose `after` reaches it: `add` starts there, not at a binary search.
+    by_open: Vec<u32>,
+    step: i64,
 }
+
+/// The least step of [`Table::by_open`]: an hour of open time.
+const STEP: i64 = 3_600 * 1_000_000_000;
+
+/// The most entries [`Table::by_open`] has (the step grows for calendars open longer).
+const MOST_STEPS: i64 = 1 << 16;
 
 impl Table {
     /// Builds the table of `[lo, hi]` with `walk`, which must hand out the calendar's open
@@ -61,11 +74,18 @@ impl Table {
             close: Vec::new(),
             after: Vec::new(),
             by_day: Vec::new(),
+            open_at: Vec::new(),
+            by_open: Vec::new(),
+            step: STEP,
         };
         let mut before: i64 = 0;
-        for (open, close) in walk {
-            let (open, close) = (open.timestamp_nanos_opt()?, close.timestamp_nanos_opt()?);
+        for (open_at, close_at) in walk {
+            let (open, close) = (
+                open_at.timestamp_nanos_opt()?,
+                close_at.timestamp_nanos_opt()?,
+            );
             before = before.checked_add(close.checked_sub(open)?)?;
+            table.open_at.push(open_at);
             table.open.push(open);
             table.close.push(close);
             table.after.push(before);
@@ -81,6 +101,16 @@ impl Table {
                 i += 1;
             }
             table.by_day.push(u32::try_from(i).ok()?);
+        }
+        let total = table.after.last().copied().unwrap_or(0);
+        table.step = STEP.max(total / MOST_STEPS + 1);
+        let mut i = 0;
+        for k in 0..=total / table.step {
+            let reach = k * table.step;
+            while table.after.get(i).is_some_and(|&a| a < reach) {
+                i += 1;
+            }
+            table.by_open.push(u32::try_from(i).ok()?);
         }
         Some(table)
     }
@@ -126,10 +156,22 @@ impl Table {
         let start = self.place(start)?;
         let target = self.before(start).checked_add(amount.num_nanoseconds()?)?;
         // The first interval whose end is at or past the target: the walk stops in it.
-        let i = self.after.partition_point(|&after| after < target);
+        // Found from the entry of the target's step (a step or two of this loop), or, for
+        // a target past the last interval's end, not at all.
+        let k = usize::try_from(target / self.step).ok()?;
+        let mut i = *self.by_open.get(k)? as usize;
+        while self.after.get(i).is_some_and(|&after| after < target) {
+            i += 1;
+        }
         let open = *self.open.get(i)?;
-        let at = open.checked_add(target - self.done_before(i))?;
-        (at <= self.hi).then(|| DateTime::from_timestamp_nanos(at))
+        let into = target - self.done_before(i);
+        let at = open.checked_add(into)?;
+        if at > self.hi {
+            return None;
+        }
+        self.open_at
+            .get(i)?
+            .checked_add_signed(TimeDelta::nanoseconds(into))
     }
 }
 
