@@ -227,14 +227,13 @@ struct BreachJson<'a> {
 }
 
 /// One breached or at-risk clock of `esc report breaches`, in 16 bytes: a report over a
-/// large ledger holds hundreds of thousands of them.
-#[derive(Debug, Clone, Copy)]
-struct BreachRow {
-    due: DateTime<Utc>,
-    /// The case's index in the folded cases, the clock (its place in [`ClockKind::ALL`])
-    /// and whether it is breached (else at risk): `case << 3 | kind << 1 | breached`.
-    slot: u32,
-}
+/// large ledger holds hundreds of thousands of them. The bits are its place in the report's
+/// order, so the rows sort as plain integers: from the top, whether it is at risk (1 bit;
+/// breached first), its due time (seconds since the epoch with the sign bit flipped, 64
+/// bits, then nanoseconds, 31 bits: a leap second counts past 10^9), the case's index in the folded cases (29 bits), the
+/// clock (its place in [`ClockKind::ALL`], 2 bits) and whether it is breached (1 bit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct BreachRow(u128);
 
 impl BreachRow {
     fn new(case: usize, kind: ClockKind, breached: bool, due: DateTime<Utc>) -> Result<Self> {
@@ -249,19 +248,35 @@ impl BreachRow {
                      has more; use `esc list --breached` instead"
                 )
             })?;
-        Ok(BreachRow { due, slot })
+        let secs = u128::from(due.timestamp().cast_unsigned() ^ (1 << 63));
+        let nanos = u128::from(due.timestamp_subsec_nanos());
+        Ok(BreachRow(
+            (u128::from(!breached) << 127) | (secs << 63) | (nanos << 32) | u128::from(slot),
+        ))
+    }
+
+    fn slot(self) -> u32 {
+        self.0 as u32
     }
 
     fn case(self) -> usize {
-        (self.slot >> 3) as usize
+        (self.slot() >> 3) as usize
     }
 
     fn kind(self) -> ClockKind {
-        ClockKind::ALL[((self.slot >> 1) & 3) as usize]
+        ClockKind::ALL[((self.slot() >> 1) & 3) as usize]
     }
 
     fn breached(self) -> bool {
-        self.slot & 1 == 1
+        self.slot() & 1 == 1
+    }
+
+    /// The due time, as it was given to [`BreachRow::new`].
+    fn due(self) -> DateTime<Utc> {
+        let secs = ((self.0 >> 63) as u64 ^ (1 << 63)).cast_signed();
+        let nanos = ((self.0 >> 32) as u32) & ((1 << 31) - 1);
+        // Always a time: these are the parts of one.
+        DateTime::from_timestamp(secs, nanos).unwrap_or(DateTime::<Utc>::MIN_UTC)
     }
 }
 
@@ -281,10 +296,7 @@ pub fn breaches(
     let room = |part: std::ops::Range<usize>| {
         cases[part].iter().filter(|c| c.is_active()).count() * ClockKind::ALL.len()
     };
-    let blank = BreachRow {
-        due: DateTime::<Utc>::MIN_UTC,
-        slot: 0,
-    };
+    let blank = BreachRow(0);
     let mut rows = crate::par::fill_parts(cases.len(), room, blank, |part, rows| {
         for i in part.filter(|i| cases[*i].is_active()) {
             let Some(k) = crate::sla::clock::clocks(&policy, &cases[i], now) else {
@@ -305,12 +317,12 @@ pub fn breaches(
     })?;
     // Breached first, then by due time; ties in case order and then the clocks' order, as
     // they were found (the order is total, so an unstable sort, without a scratch copy).
-    rows.sort_unstable_by_key(|r| (!r.breached(), r.due, r.slot));
+    rows.sort_unstable();
     let breached = rows.iter().filter(|r| r.breached()).count();
     // What a row says: case, clock, state and due time.
     let row = |r: &BreachRow| {
         let state = if r.breached() { "breached" } else { "at risk" };
-        (&cases[r.case()], r.kind().as_str(), state, r.due)
+        (&cases[r.case()], r.kind().as_str(), state, r.due())
     };
     let tz = policy.defaults.timezone;
     if !settings.json && matches!(format, ReportFormat::Csv | ReportFormat::Md) {
@@ -421,4 +433,51 @@ pub fn breaches(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Any time chrono can hold, a leap second among them.
+    fn time() -> impl Strategy<Value = DateTime<Utc>> {
+        let (min, max) = (
+            DateTime::<Utc>::MIN_UTC.timestamp(),
+            DateTime::<Utc>::MAX_UTC.timestamp(),
+        );
+        prop_oneof![
+            (min..=max, 0u32..1_000_000_000),
+            (-100_000i64..100_000, 0u32..1_000_000_000),
+            (0i64..1_000, 0u32..1_000_000_000)
+                .prop_map(|(d, n)| (d * 86_400 + 86_399, n + 1_000_000_000)),
+        ]
+        .prop_filter_map("a time", |(s, n)| DateTime::from_timestamp(s, n))
+    }
+
+    fn row() -> impl Strategy<Value = (usize, usize, bool, DateTime<Utc>)> {
+        (
+            0usize..(1 << 29),
+            0..ClockKind::ALL.len(),
+            any::<bool>(),
+            time(),
+        )
+    }
+
+    proptest! {
+        /// A row gives back what it was made of, and rows sort as the report orders them:
+        /// breached first, then by due time, case and clock.
+        #[test]
+        fn a_breach_row_keeps_its_parts_and_sorts_in_the_report_s_order(a in row(), b in row()) {
+            let make = |(case, kind, breached, due): (usize, usize, bool, DateTime<Utc>)| {
+                BreachRow::new(case, ClockKind::ALL[kind], breached, due).expect("in range")
+            };
+            let (ra, rb) = (make(a), make(b));
+            prop_assert_eq!((ra.case(), ra.kind(), ra.breached(), ra.due()), (a.0, ClockKind::ALL[a.1], a.2, a.3));
+            let order = |(case, kind, breached, due): (usize, usize, bool, DateTime<Utc>)| {
+                (!breached, due, case, kind)
+            };
+            prop_assert_eq!(ra.cmp(&rb), order(a).cmp(&order(b)));
+        }
+    }
 }
