@@ -118,19 +118,18 @@ impl serde::Serialize for JsonTime {
         let (year, month, day) = civil(secs.div_euclid(86_400));
         let of_day = secs.rem_euclid(86_400);
         let mut text = *b"0000-00-00T00:00:00Z";
-        for (at, n, width) in [
-            (0, year, 4),
-            (5, month, 2),
-            (8, day, 2),
-            (11, of_day / 3600, 2),
-            (14, of_day / 60 % 60, 2),
-            (17, of_day % 60, 2),
+        // Two digits at a time (every part is below 100 but the year, written as two).
+        for (at, n) in [
+            (0, year / 100),
+            (2, year % 100),
+            (5, month),
+            (8, day),
+            (11, of_day / 3600),
+            (14, of_day / 60 % 60),
+            (17, of_day % 60),
         ] {
-            let mut n = n;
-            for i in (at..at + width).rev() {
-                text[i] = b'0' + (n % 10) as u8;
-                n /= 10;
-            }
+            text[at] = b'0' + (n / 10) as u8;
+            text[at + 1] = b'0' + (n % 10) as u8;
         }
         match std::str::from_utf8(&text) {
             Ok(text) => s.serialize_str(text),
