@@ -16,6 +16,7 @@ pub mod app;
 pub mod case;
 pub mod cli;
 pub mod complete;
+pub mod huge_pages;
 pub mod intake;
 pub mod notify;
 pub mod oncall;

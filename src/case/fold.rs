@@ -259,6 +259,7 @@ impl Folder {
         // A hint far beyond what memory holds is not trusted (it is only a hint).
         let n = n.min(1 << 24);
         self.cases.reserve_exact(n.saturating_sub(self.cases.len()));
+        crate::huge_pages::advise(&mut self.cases);
     }
 
     /// Fold one more record (ledger order). The first inconsistency is kept for `finish`.
