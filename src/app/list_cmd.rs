@@ -9,7 +9,7 @@ use crate::case::{Case, view};
 use crate::cli::{ListArgs, ListFormat};
 use crate::policy::duration;
 use crate::render::{csv_cell, state_cell, table};
-use crate::sla::clock::{ClockState, Clocks, clocks};
+use crate::sla::clock::{ClockState, Clocks, shown_clocks};
 use crate::timefmt;
 use anyhow::{Result, anyhow};
 use chrono::{DateTime, Utc};
@@ -142,7 +142,7 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
                 if !filter.matches(case, now) {
                     continue;
                 }
-                let row = Row::new(at, case, clocks(&policy, case, now).as_ref())?;
+                let row = Row::new(at, case, shown_clocks(&policy, case, now).as_ref())?;
                 let breached_ok = !args.breached || row.breached();
                 let due_ok = due_within.is_none_or(|w| row.next_due.is_some_and(|d| d <= now + w));
                 if breached_ok && due_ok {
@@ -174,7 +174,7 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
     match format {
         ListFormat::Json => out.json_array(rows.len(), |i| {
             let c = case(&rows[i]);
-            view::CaseView::new(&policy, c, now, clocks(&policy, c, now))
+            view::CaseView::new(&policy, c, now, shown_clocks(&policy, c, now))
         }),
         ListFormat::Csv => out.data(&csv(&rows, &cases, now)?),
         ListFormat::Table => {

@@ -299,7 +299,7 @@ pub fn breaches(
     let blank = BreachRow(0);
     let mut rows = crate::par::fill_parts(cases.len(), room, blank, |part, rows| {
         for i in part.filter(|i| cases[*i].is_active()) {
-            let Some(k) = crate::sla::clock::clocks(&policy, &cases[i], now) else {
+            let Some(k) = crate::sla::clock::shown_clocks(&policy, &cases[i], now) else {
                 continue;
             };
             for clock in k.iter().filter(|x| x.at.is_none()) {

@@ -4,7 +4,7 @@
 use super::fold::{Case, Major, Swarm};
 use super::raci::ResolvedRaci;
 use crate::policy::Policy;
-use crate::sla::clock::{Clock, Clocks, clocks};
+use crate::sla::clock::{Clock, Clocks, shown_clocks};
 use crate::timefmt::JsonTime;
 use chrono::{DateTime, Utc};
 use serde::ser::{Serialize, SerializeMap, Serializer};
@@ -21,7 +21,7 @@ pub fn case_json(
     let view = CaseView {
         raci,
         with_events,
-        ..CaseView::new(policy, case, now, clocks(policy, case, now))
+        ..CaseView::new(policy, case, now, shown_clocks(policy, case, now))
     };
     serde_json::to_value(view).unwrap_or(Value::Null)
 }
@@ -39,7 +39,7 @@ pub struct CaseView<'a> {
 
 impl<'a> CaseView<'a> {
     /// The view without events and RACI, with the case's clocks at `now` (as
-    /// [`clocks`] gives them).
+    /// [`shown_clocks`] gives them).
     pub fn new(
         policy: &'a Policy,
         case: &'a Case,

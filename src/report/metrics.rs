@@ -9,7 +9,7 @@ use crate::case::{Case, Event, Mark};
 use crate::policy::Policy;
 use crate::review::{self, State};
 use crate::sla::calendar::open_time_between;
-use crate::sla::clock::{Clock, ClockKind, ClockState, Clocks, clocks};
+use crate::sla::clock::{Clock, ClockKind, ClockState, Clocks, shown_clocks};
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -320,7 +320,7 @@ pub fn sla(
         policy,
         cases,
         by,
-        |c| case_sla(policy, c, clocks(policy, c, now).as_ref()),
+        |c| case_sla(policy, c, shown_clocks(policy, c, now).as_ref()),
         SlaTally::add,
     )
     .into_iter()
@@ -426,7 +426,7 @@ pub fn trends(
     // resolution targets fell due in, if breached then: worked out on every core, counted
     // in case order.
     let weeks_of = |c: &Case| {
-        let k = clocks(policy, c, now);
+        let k = shown_clocks(policy, c, now);
         let week = |clock: Option<&Clock>| {
             clock
                 .filter(|clock| clock.state == ClockState::Breached)
@@ -612,7 +612,7 @@ pub fn root_cause(case: &Case) -> Option<&str> {
 /// The review state of a case at `now`.
 pub fn review_state(policy: &Policy, case: &Case, now: DateTime<Utc>) -> review::Status {
     let k = if review::needs_clocks(policy) {
-        clocks(policy, case, now)
+        shown_clocks(policy, case, now)
     } else {
         None
     };
@@ -952,7 +952,7 @@ impl CaseEscalation {
         CaseEscalation {
             escalated: c.escalations > 0,
             repeat: !repeat_ids.is_empty() && repeat_ids.contains(c.id.as_str()),
-            prevented: warned && prevented(c, clocks(policy, c, now).as_ref()),
+            prevented: warned && prevented(c, shown_clocks(policy, c, now).as_ref()),
             swarmed: c.swarm.is_some(),
             ttr: c.resolved_at.map(|r| (r - c.opened_at).num_seconds()),
             csat: csat_of(c),

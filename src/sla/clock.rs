@@ -210,14 +210,30 @@ struct Spec<'a> {
     stops: &'a [(DateTime<Utc>, Option<DateTime<Utc>>)],
     stopped_at: Option<DateTime<Utc>>,
     paused: bool,
+    /// Work out `warn` even where the state does not depend on it.
+    every_warn: bool,
 }
 
 fn clock(spec: Spec<'_>, now: DateTime<Utc>) -> Clock {
     let resume = spec.stopped_at.unwrap_or(now);
     let due = deadline(spec.cal, spec.start, spec.target, spec.stops, resume);
-    let warn_amount =
-        TimeDelta::seconds((spec.target.num_seconds() as f64 * spec.warn_at).round() as i64);
-    let warn = deadline(spec.cal, spec.start, warn_amount, spec.stops, resume);
+    // A clock that breached before the pause began stays breached.
+    let pause_start = spec.stops.last().filter(|s| s.1.is_none()).map(|s| s.0);
+    let limit = if spec.paused {
+        pause_start.unwrap_or(now)
+    } else {
+        now
+    };
+    // Whether the state is Warning or Pending, decided by the warning time; every other
+    // state is known without it.
+    let undecided = spec.stopped_at.is_none() && due.is_none_or(|d| d > limit) && !spec.paused;
+    let warn = if spec.every_warn || undecided {
+        let warn_amount =
+            TimeDelta::seconds((spec.target.num_seconds() as f64 * spec.warn_at).round() as i64);
+        deadline(spec.cal, spec.start, warn_amount, spec.stops, resume)
+    } else {
+        None
+    };
     let state = match spec.stopped_at {
         Some(at) => {
             if due.is_some_and(|d| at > d) {
@@ -226,19 +242,15 @@ fn clock(spec: Spec<'_>, now: DateTime<Utc>) -> Clock {
                 ClockState::Met
             }
         }
-        None => {
-            // A clock that breached before the pause began stays breached.
-            let pause_start = spec.stops.last().filter(|s| s.1.is_none()).map(|s| s.0);
-            let limit = if spec.paused {
-                pause_start.unwrap_or(now)
-            } else {
-                now
-            };
+        None if !undecided => {
             if due.is_some_and(|d| d <= limit) {
                 ClockState::Breached
-            } else if spec.paused {
+            } else {
                 ClockState::Paused
-            } else if warn.is_some_and(|w| w <= now) {
+            }
+        }
+        None => {
+            if warn.is_some_and(|w| w <= now) {
                 ClockState::Warning
             } else {
                 ClockState::Pending
@@ -264,9 +276,26 @@ static ALWAYS: std::sync::LazyLock<Calendar> = std::sync::LazyLock::new(|| Calen
     fast: Default::default(),
 });
 
-/// Every clock of a case at `now`. `None` if the policy no longer knows the case's severity
-/// or its calendar.
+/// Every clock of a case at `now`, each with its warning time (the sweep plans warnings
+/// from it). `None` if the policy no longer knows the case's severity or its calendar.
 pub fn clocks(policy: &Policy, case: &Case, now: DateTime<Utc>) -> Option<Clocks> {
+    clocks_for(policy, case, now, true)
+}
+
+/// [`clocks`] as views and reports show them: states, due and stop times the same, but a
+/// clock's `warn` is worked out only where its state depends on it (a running clock, not
+/// paused, not yet breached) and is `None` elsewhere — one business-time sum a clock
+/// instead of two for the usual overdue case.
+pub fn shown_clocks(policy: &Policy, case: &Case, now: DateTime<Utc>) -> Option<Clocks> {
+    clocks_for(policy, case, now, false)
+}
+
+fn clocks_for(
+    policy: &Policy,
+    case: &Case,
+    now: DateTime<Utc>,
+    every_warn: bool,
+) -> Option<Clocks> {
     let severity = policy.severity(&case.severity)?;
     let cal = policy.case_calendar(&case.severity, case.account.as_deref())?;
     let paused = case.more().pauses.last().is_some_and(|p| p.1.is_none()) && case.is_active();
@@ -294,6 +323,7 @@ pub fn clocks(policy: &Policy, case: &Case, now: DateTime<Utc>) -> Option<Clocks
         stops,
         stopped_at,
         paused,
+        every_warn,
     };
     let response_stop = match (case.acknowledged_at, resolved_at) {
         (Some(a), Some(r)) => Some(a.min(r)),
@@ -529,5 +559,57 @@ mod tests {
         assert_eq!(k.resolution.state, ClockState::Met);
         assert_eq!(k.update.unwrap().state, ClockState::Met);
         assert_eq!(k.tier.unwrap().state, ClockState::Breached); // 10m budget, stopped at 30m
+    }
+
+    #[test]
+    fn shown_clocks_are_the_clocks_with_only_the_warnings_their_states_need() {
+        let p = policy();
+        let paused = Event::Paused {
+            reason: "customer".into(),
+        };
+        let resolved = Event::Resolved {
+            resolution: "x".into(),
+            root_cause: None,
+        };
+        let histories = [
+            vec![opened("2026-11-20T16:00:00Z", "sev3")],
+            vec![opened("2026-11-23T09:00:00Z", "sev1")],
+            vec![
+                opened("2026-11-23T09:00:00Z", "sev2"),
+                rec(2, "2026-11-23T09:05:00Z", Event::Acknowledged {}),
+            ],
+            vec![
+                opened("2026-11-23T09:00:00Z", "sev1"),
+                rec(2, "2026-11-23T10:00:00Z", paused.clone()),
+            ],
+            vec![
+                opened("2026-11-23T09:00:00Z", "sev1"),
+                rec(2, "2026-11-23T09:30:00Z", resolved),
+            ],
+        ];
+        let mut seen = std::collections::BTreeSet::new();
+        for history in histories {
+            let c = case(history);
+            for minutes in (0..3 * 24 * 60).step_by(7) {
+                let now = t("2026-11-23T08:00:00Z") + TimeDelta::minutes(minutes);
+                let (Some(full), Some(shown)) = (clocks(&p, &c, now), shown_clocks(&p, &c, now))
+                else {
+                    panic!("the policy knows the case");
+                };
+                for (f, s) in full.iter().zip(shown.iter()) {
+                    seen.insert(f.state.as_str());
+                    let needed = f.at.is_none()
+                        && matches!(f.state, ClockState::Warning | ClockState::Pending);
+                    let expected = Clock {
+                        warn: if needed { f.warn } else { None },
+                        ..f.clone()
+                    };
+                    assert_eq!(s, &expected, "{} at {now}", f.kind.as_str());
+                }
+                assert_eq!(full.iter().count(), shown.iter().count());
+            }
+        }
+        // Every state was met on the way.
+        assert_eq!(seen.len(), 5, "{seen:?}");
     }
 }
