@@ -17,17 +17,27 @@ use chrono::{DateTime, Utc};
 /// One listed case and what its clocks say now: only what sorting, filtering and the table
 /// need, in 48 bytes, so a list of every case stays small. The JSON view computes the
 /// clocks again as it writes each case (a row holding them would be five times the size).
+/// Its two times are kept as [`timefmt::sort_key`]s (no time: [`NO_TIME`], after every
+/// time), so rows sort on integers.
 #[derive(Clone, Copy)]
 struct Row {
-    /// The case's place in the folded cases (their order).
-    at: u32,
+    /// The earliest due time of a breached running clock, if any.
+    overdue_since: u128,
+    next_due: u128,
     /// The number of the case's id, 0 for an id not of the form `ESC-<n>`.
     number: u64,
-    /// The earliest due time of a breached running clock, if any.
-    overdue_since: Option<DateTime<Utc>>,
-    next_due: Option<DateTime<Utc>>,
+    /// The case's place in the folded cases (their order).
+    at: u32,
     /// The SLA cell: "breached", "warning", "paused", "ok" or blank.
     sla: SlaCell,
+}
+
+/// A row's key for no time at all: after every time's.
+const NO_TIME: u128 = u128::MAX;
+
+/// The key of a time that may be missing.
+fn time_key(t: Option<DateTime<Utc>>) -> u128 {
+    t.map_or(NO_TIME, timefmt::sort_key)
 }
 
 impl Row {
@@ -49,8 +59,8 @@ impl Row {
         Ok(Row {
             at: u32::try_from(at).map_err(|_| anyhow!("esc list shows at most 2^32 cases"))?,
             number: crate::case::id::number(&case.id).unwrap_or(0),
-            overdue_since,
-            next_due: clocks.and_then(Clocks::next_due),
+            overdue_since: time_key(overdue_since),
+            next_due: time_key(clocks.and_then(Clocks::next_due)),
             sla,
         })
     }
@@ -60,10 +70,20 @@ impl Row {
         Row {
             at: 0,
             number: 0,
-            overdue_since: None,
-            next_due: None,
+            overdue_since: NO_TIME,
+            next_due: NO_TIME,
             sla: SlaCell::None,
         }
+    }
+
+    /// The earliest due time of a breached running clock, if any.
+    fn overdue_since(&self) -> Option<DateTime<Utc>> {
+        timefmt::from_sort_key(self.overdue_since).filter(|_| self.overdue_since != NO_TIME)
+    }
+
+    /// The earliest due time of a running clock not yet breached, if any.
+    fn next_due(&self) -> Option<DateTime<Utc>> {
+        timefmt::from_sort_key(self.next_due).filter(|_| self.next_due != NO_TIME)
     }
 
     /// Whether a clock of the case is breached.
@@ -73,7 +93,7 @@ impl Row {
 
     /// "over by 3h" for a breached case, "in 1h30m" for the next due time, else blank.
     fn due_text(&self, now: DateTime<Utc>) -> String {
-        match (self.overdue_since, self.next_due) {
+        match (self.overdue_since(), self.next_due()) {
             (Some(d), _) => format!("over by {}", timefmt::duration(now - d)),
             (None, Some(d)) => format!("in {}", timefmt::duration(d - now)),
             (None, None) => String::new(),
@@ -144,7 +164,8 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
                 }
                 let row = Row::new(at, case, shown_clocks(&policy, case, now).as_ref())?;
                 let breached_ok = !args.breached || row.breached();
-                let due_ok = due_within.is_none_or(|w| row.next_due.is_some_and(|d| d <= now + w));
+                let due_ok =
+                    due_within.is_none_or(|w| row.next_due().is_some_and(|d| d <= now + w));
                 if breached_ok && due_ok {
                     rows.push(row);
                 }
@@ -155,16 +176,7 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
     // Most urgent first: breached (longest overdue first), then the next due time, then the
     // rest in case order (the id's number, then the fold's order). The order is total, so an
     // unstable sort (no scratch copy of the rows) gives it; the key reads only the row.
-    rows.sort_unstable_by_key(|r| {
-        (
-            r.overdue_since.is_none(),
-            r.overdue_since,
-            r.next_due.is_none(),
-            r.next_due,
-            r.number,
-            r.at,
-        )
-    });
+    rows.sort_unstable_by_key(|r| (r.overdue_since, r.next_due, r.number, r.at));
     let case = |r: &Row| &cases[r.at as usize];
     let format = if settings.json {
         ListFormat::Json
@@ -245,8 +257,8 @@ fn csv(rows: &[Row], cases: &[Case], now: DateTime<Utc>) -> Result<String> {
             text(c.account.as_deref().unwrap_or("")),
             text(&c.labels.join(",")),
             r.sla.as_str().to_string(),
-            r.next_due.map(timefmt::rfc3339).unwrap_or_default(),
-            r.overdue_since
+            r.next_due().map(timefmt::rfc3339).unwrap_or_default(),
+            r.overdue_since()
                 .map(|d| (now - d).num_seconds().to_string())
                 .unwrap_or_default(),
             text(&c.title),

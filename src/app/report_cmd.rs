@@ -229,9 +229,9 @@ struct BreachJson<'a> {
 /// One breached or at-risk clock of `esc report breaches`, in 16 bytes: a report over a
 /// large ledger holds hundreds of thousands of them. The bits are its place in the report's
 /// order, so the rows sort as plain integers: from the top, whether it is at risk (1 bit;
-/// breached first), its due time (seconds since the epoch with the sign bit flipped, 64
-/// bits, then nanoseconds, 31 bits: a leap second counts past 10^9), the case's index in the folded cases (29 bits), the
-/// clock (its place in [`ClockKind::ALL`], 2 bits) and whether it is breached (1 bit).
+/// breached first), its due time ([`crate::timefmt::sort_key`], 95 bits), the case's index
+/// in the folded cases (29 bits), the clock (its place in [`ClockKind::ALL`], 2 bits) and
+/// whether it is breached (1 bit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct BreachRow(u128);
 
@@ -248,10 +248,10 @@ impl BreachRow {
                      has more; use `esc list --breached` instead"
                 )
             })?;
-        let secs = u128::from(due.timestamp().cast_unsigned() ^ (1 << 63));
-        let nanos = u128::from(due.timestamp_subsec_nanos());
         Ok(BreachRow(
-            (u128::from(!breached) << 127) | (secs << 63) | (nanos << 32) | u128::from(slot),
+            (u128::from(!breached) << 127)
+                | (crate::timefmt::sort_key(due) << 32)
+                | u128::from(slot),
         ))
     }
 
@@ -273,10 +273,8 @@ impl BreachRow {
 
     /// The due time, as it was given to [`BreachRow::new`].
     fn due(self) -> DateTime<Utc> {
-        let secs = ((self.0 >> 63) as u64 ^ (1 << 63)).cast_signed();
-        let nanos = ((self.0 >> 32) as u32) & ((1 << 31) - 1);
-        // Always a time: these are the parts of one.
-        DateTime::from_timestamp(secs, nanos).unwrap_or(DateTime::<Utc>::MIN_UTC)
+        // Always a time: the key was made from one.
+        crate::timefmt::from_sort_key(self.0 >> 32).unwrap_or(DateTime::<Utc>::MIN_UTC)
     }
 }
 
