@@ -372,7 +372,10 @@ mod tests {
             DateTime::<Utc>::MAX_UTC,
         ];
         let mut keys: Vec<u128> = times.iter().map(|t| sort_key(*t)).collect();
-        assert!(keys.windows(2).all(|w| w[0] < w[1]), "in order, all different");
+        assert!(
+            keys.windows(2).all(|w| w[0] < w[1]),
+            "in order, all different"
+        );
         assert!(keys.iter().all(|k| *k < 1 << 95));
         for (t, k) in times.iter().zip(&keys) {
             assert_eq!(from_sort_key(*k), Some(*t));
