@@ -50,8 +50,8 @@ enum F {
     DedupKey,
 }
 
-/// How many slots: the envelope's fields, then [`F`]'s.
-const FIELDS: usize = EnvelopeKey::COUNT + 13;
+/// How many slots: the envelope's fields, then [`F`]'s (`DedupKey` is the last).
+const FIELDS: usize = EnvelopeKey::COUNT + F::DedupKey as usize + 1;
 
 /// The slot of a key: the envelope's and `opened`'s fields; `None` for any other key.
 fn slot(key: &str) -> Option<usize> {

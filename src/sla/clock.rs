@@ -98,7 +98,8 @@ pub struct Clock {
     pub state: ClockState,
     /// When the clock stopped (met, or breached late), else `None`.
     pub at: Option<DateTime<Utc>>,
-    /// When the warning share of the target is used up.
+    /// When the warning share of the target is used up (from [`shown_clocks`]: only where
+    /// the state depends on it, else `None`).
     #[serde(skip)]
     pub warn: Option<DateTime<Utc>>,
     /// When the clock started (for the tier clock: entering the tier).
