@@ -32,22 +32,14 @@ const FLUSH_AT: usize = 64 * 1024;
 
 /// `value` as pretty JSON into `w`: `serde_json::to_writer_pretty`'s bytes.
 pub fn to_writer<W: Write, T: ?Sized + Serialize>(mut w: W, value: &T) -> Result<()> {
-    let mut json = Json {
-        out: Vec::with_capacity(FLUSH_AT + 1024),
-        level: 0,
-        sink: Some(&mut w),
-    };
+    let mut json = Json::new(Vec::with_capacity(FLUSH_AT + 1024), 0, Some(&mut w));
     value.serialize(&mut json)?;
     json.flush(0)
 }
 
 /// `value` as pretty JSON: `serde_json::to_vec_pretty`'s bytes.
 pub fn to_vec<T: ?Sized + Serialize>(value: &T) -> Result<Vec<u8>> {
-    let mut json = Json {
-        out: Vec::with_capacity(128),
-        level: 0,
-        sink: None,
-    };
+    let mut json = Json::new(Vec::with_capacity(128), 0, None);
     value.serialize(&mut json)?;
     Ok(json.out)
 }
@@ -59,11 +51,7 @@ pub fn elements_to_vec<T: Serialize>(
     level: usize,
     items: impl IntoIterator<Item = T>,
 ) -> Result<Vec<u8>> {
-    let mut json = Json {
-        out: Vec::new(),
-        level,
-        sink: None,
-    };
+    let mut json = Json::new(Vec::new(), level, None);
     for (i, item) in items.into_iter().enumerate() {
         json.line(i == 0);
         item.serialize(&mut json)?;
@@ -76,9 +64,72 @@ struct Json<'w> {
     out: Vec<u8>,
     level: usize,
     sink: Option<&'w mut dyn Write>,
+    /// The text last written before the values of a few struct fields: see [`Json::key`].
+    keys: [KeyText; KEYS],
 }
 
+/// Struct field keys remembered by a serializer ([`Json::key`]).
+const KEYS: usize = 64;
+
+/// The text that goes before a struct field's value at one depth: its line, indent, the
+/// key in quotes and `: `. A field's key is a `&'static str`, so its address names it.
+#[derive(Clone, Copy)]
+struct KeyText {
+    at: usize,
+    len: usize,
+    level: usize,
+    text_len: usize,
+    text: [u8; 48],
+}
+
+const NO_KEY: KeyText = KeyText {
+    at: 0,
+    len: 0,
+    level: 0,
+    text_len: 0,
+    text: [0; 48],
+};
+
 impl<'w> Json<'w> {
+    fn new(out: Vec<u8>, level: usize, sink: Option<&'w mut dyn Write>) -> Self {
+        Json {
+            out,
+            level,
+            sink,
+            keys: [NO_KEY; KEYS],
+        }
+    }
+
+    /// A new line, the indent and `"key": ` before a struct field's value. A report of
+    /// 100,000 cases writes the same few dozen keys millions of times: each is made once
+    /// per depth and then copied as it was made (when it needed no escapes and fits).
+    fn key(&mut self, key: &'static str) {
+        let at = key.as_ptr() as usize;
+        let slot = ((at >> 3) ^ self.level.wrapping_mul(0x9e37)) % KEYS;
+        let known = &self.keys[slot];
+        if known.at == at
+            && known.len == key.len()
+            && known.level == self.level
+            && known.text_len > 0
+        {
+            self.out.extend_from_slice(&known.text[..known.text_len]);
+            return;
+        }
+        let start = self.out.len();
+        self.indent();
+        string(&mut self.out, key);
+        self.out.extend_from_slice(b": ");
+        let made = &self.out[start..];
+        // Escapes would make the text longer than the key: such a key is not remembered.
+        let plain = made.len() == 1 + 2 * self.level + key.len() + 4;
+        if plain && made.len() <= NO_KEY.text.len() {
+            let entry = &mut self.keys[slot];
+            entry.text[..made.len()].copy_from_slice(made);
+            (entry.at, entry.len, entry.level, entry.text_len) =
+                (at, key.len(), self.level, made.len());
+        }
+    }
+
     /// Hands the text made so far to the writer once there is more than `at` bytes of it.
     fn flush(&mut self, at: usize) -> Result<()> {
         if let Some(sink) = self.sink.as_mut()
@@ -201,9 +252,12 @@ impl Compound<'_, '_> {
     }
 
     fn field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<()> {
-        self.next();
-        string(&mut self.json.out, key);
-        self.json.out.extend_from_slice(b": ");
+        // What `next` writes, with the key's line made by `key`.
+        if self.state != State::First {
+            self.json.out.push(b',');
+        }
+        self.state = State::Rest;
+        self.json.key(key);
         self.value(value)
     }
 
@@ -853,6 +907,51 @@ mod tests {
         refused(());
         refused(vec![1]);
         refused(Shape::Newtype(1));
+    }
+
+    #[derive(Serialize)]
+    struct Keyed {
+        id: u32,
+        #[serde(rename = "quo\"ted\n")]
+        quoted: bool,
+        #[serde(rename = "a_key_long_enough_that_its_line_does_not_fit_the_memo")]
+        long: u8,
+        inner: Vec<Keyed>,
+    }
+
+    fn keyed(depth: usize, id: u32) -> Keyed {
+        Keyed {
+            id,
+            quoted: id.is_multiple_of(2),
+            long: 1,
+            inner: if depth == 0 {
+                vec![]
+            } else {
+                (0..3).map(|i| keyed(depth - 1, id * 3 + i)).collect()
+            },
+        }
+    }
+
+    #[test]
+    fn remembered_keys_are_written_as_serde_json_writes_them() {
+        // The same keys over and over, at every depth (past the prepared indent too), with
+        // escapes and too long to remember.
+        let rows: Vec<Keyed> = (0..40).map(|i| keyed(4, i)).collect();
+        assert_eq!(ours(&rows), theirs(&rows));
+        let chain = (0..PREPARED).fold(keyed(0, 1), |inner, i| Keyed {
+            inner: vec![inner, keyed(0, i as u32)],
+            ..keyed(0, 2)
+        });
+        assert_eq!(ours(&chain), theirs(&chain));
+        let mut out = Vec::new();
+        to_writer(&mut out, &rows).expect("writes");
+        assert_eq!(String::from_utf8(out).expect("UTF-8"), theirs(&rows));
+        let run = elements_to_vec(1, (0..50).map(|i| keyed(1, i))).expect("elements");
+        let whole = theirs(&(0..50).map(|i| keyed(1, i)).collect::<Vec<_>>());
+        assert_eq!(
+            format!("[{}\n]", String::from_utf8(run).expect("UTF-8")),
+            whole
+        );
     }
 
     #[test]

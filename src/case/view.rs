@@ -7,7 +7,7 @@ use crate::policy::Policy;
 use crate::sla::clock::{Clock, Clocks, shown_clocks};
 use crate::timefmt::JsonTime;
 use chrono::{DateTime, Utc};
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde::ser::{Serialize, SerializeMap, SerializeStruct, Serializer};
 use serde_json::Value;
 
 /// The case object at `now`; `events` included when `with_events`, `raci` when given.
@@ -57,15 +57,34 @@ impl<'a> CaseView<'a> {
     }
 }
 
+impl CaseView<'_> {
+    /// How many fields the object has: twenty always, and those written only when there
+    /// is something to say.
+    fn fields(&self) -> usize {
+        let (case, more) = (self.case, self.case.more());
+        let optional = [
+            more.description.is_some(),
+            more.dedup_key.is_some(),
+            more.resolution.is_some(),
+            more.root_cause.is_some(),
+            more.followup.is_some(),
+            case.review.is_some(),
+            self.raci.is_some(),
+            self.with_events,
+        ];
+        20 + optional.into_iter().filter(|b| *b).count()
+    }
+}
+
 /// `{"due", "state", "at"}` of a clock.
 struct ClockView<'a>(&'a Clock);
 
 impl Serialize for ClockView<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(3))?;
-        m.serialize_entry("due", &self.0.due.map(JsonTime))?;
-        m.serialize_entry("state", self.0.state.as_str())?;
-        m.serialize_entry("at", &self.0.at.map(JsonTime))?;
+        let mut m = s.serialize_struct("Clock", 3)?;
+        m.serialize_field("due", &self.0.due.map(JsonTime))?;
+        m.serialize_field("state", self.0.state.as_str())?;
+        m.serialize_field("at", &self.0.at.map(JsonTime))?;
         m.end()
     }
 }
@@ -76,11 +95,11 @@ struct SlaView<'a>(&'a Clocks);
 impl Serialize for SlaView<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let k = self.0;
-        let mut m = s.serialize_map(Some(4))?;
-        m.serialize_entry("response", &ClockView(&k.response))?;
-        m.serialize_entry("resolution", &ClockView(&k.resolution))?;
-        m.serialize_entry("update", &k.update.as_ref().map(ClockView))?;
-        m.serialize_entry("tier", &k.tier.as_ref().map(ClockView))?;
+        let mut m = s.serialize_struct("Sla", 4)?;
+        m.serialize_field("response", &ClockView(&k.response))?;
+        m.serialize_field("resolution", &ClockView(&k.resolution))?;
+        m.serialize_field("update", &k.update.as_ref().map(ClockView))?;
+        m.serialize_field("tier", &k.tier.as_ref().map(ClockView))?;
         m.end()
     }
 }
@@ -146,41 +165,41 @@ impl Serialize for MajorView<'_> {
 impl Serialize for CaseView<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let case = self.case;
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("id", &case.id)?;
-        m.serialize_entry("title", &case.title)?;
-        m.serialize_entry("severity", &case.severity)?;
-        m.serialize_entry("type", &case.case_type)?;
-        m.serialize_entry("status", case.status.as_str())?;
-        m.serialize_entry("account", &case.account)?;
-        m.serialize_entry("owner", &case.owner)?;
-        m.serialize_entry("reporter", &case.more().reporter)?;
-        m.serialize_entry("channel", &case.more().channel)?;
-        m.serialize_entry("labels", &case.labels[..])?;
-        m.serialize_entry("levels", &LevelsView(self.policy, case))?;
-        m.serialize_entry("swarm", &case.swarm.as_deref().map(SwarmView))?;
-        m.serialize_entry("major", &case.major.as_deref().map(MajorView))?;
-        m.serialize_entry("opened_at", &JsonTime(case.opened_at))?;
-        m.serialize_entry("acknowledged_at", &case.acknowledged_at.map(JsonTime))?;
-        m.serialize_entry("resolved_at", &case.resolved_at.map(JsonTime))?;
-        m.serialize_entry("closed_at", &case.closed_at.map(JsonTime))?;
+        let mut m = s.serialize_struct("Case", self.fields())?;
+        m.serialize_field("id", &case.id)?;
+        m.serialize_field("title", &case.title)?;
+        m.serialize_field("severity", &case.severity)?;
+        m.serialize_field("type", &case.case_type)?;
+        m.serialize_field("status", case.status.as_str())?;
+        m.serialize_field("account", &case.account)?;
+        m.serialize_field("owner", &case.owner)?;
+        m.serialize_field("reporter", &case.more().reporter)?;
+        m.serialize_field("channel", &case.more().channel)?;
+        m.serialize_field("labels", &case.labels[..])?;
+        m.serialize_field("levels", &LevelsView(self.policy, case))?;
+        m.serialize_field("swarm", &case.swarm.as_deref().map(SwarmView))?;
+        m.serialize_field("major", &case.major.as_deref().map(MajorView))?;
+        m.serialize_field("opened_at", &JsonTime(case.opened_at))?;
+        m.serialize_field("acknowledged_at", &case.acknowledged_at.map(JsonTime))?;
+        m.serialize_field("resolved_at", &case.resolved_at.map(JsonTime))?;
+        m.serialize_field("closed_at", &case.closed_at.map(JsonTime))?;
         if let Some(d) = &case.more().description {
-            m.serialize_entry("description", d)?;
+            m.serialize_field("description", d)?;
         }
         if let Some(k) = &case.more().dedup_key {
-            m.serialize_entry("dedup_key", k)?;
+            m.serialize_field("dedup_key", k)?;
         }
-        m.serialize_entry("sla", &self.clocks.as_ref().map(SlaView))?;
-        m.serialize_entry("escalations", &case.escalations)?;
-        m.serialize_entry("reopened", &case.reopened)?;
+        m.serialize_field("sla", &self.clocks.as_ref().map(SlaView))?;
+        m.serialize_field("escalations", &case.escalations)?;
+        m.serialize_field("reopened", &case.reopened)?;
         if let Some(r) = &case.more().resolution {
-            m.serialize_entry("resolution", r)?;
+            m.serialize_field("resolution", r)?;
         }
         if let Some(r) = &case.more().root_cause {
-            m.serialize_entry("root_cause", r)?;
+            m.serialize_field("root_cause", r)?;
         }
         if let Some(f) = &case.more().followup {
-            m.serialize_entry(
+            m.serialize_field(
                 "followup",
                 &serde_json::json!({"at": f.at, "csat": f.csat, "comment": f.comment}),
             )?;
@@ -190,13 +209,13 @@ impl Serialize for CaseView<'_> {
                 .now
                 .with_timezone(&self.policy.defaults.timezone)
                 .date_naive();
-            m.serialize_entry("review", &crate::review::review_json(&case.id, r, today))?;
+            m.serialize_field("review", &crate::review::review_json(&case.id, r, today))?;
         }
         if let Some(raci) = self.raci {
-            m.serialize_entry("raci", raci)?;
+            m.serialize_field("raci", raci)?;
         }
         if self.with_events {
-            m.serialize_entry("events", &case.events[..])?;
+            m.serialize_field("events", &case.events[..])?;
         }
         m.end()
     }
@@ -219,4 +238,40 @@ pub fn for_people(case: &Case) -> Case {
     c.account = c.account.as_deref().map(one_line).map(Into::into);
     c.labels = c.labels.iter().map(|l| one_line(l)).collect();
     c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::{Event, Record};
+
+    #[test]
+    fn a_case_says_how_many_fields_it_writes() {
+        let policy = crate::policy::parse(include_str!("../../tests/fixtures/spec-excerpt.toml"))
+            .expect("valid");
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-23T09:00:00Z")
+            .expect("time")
+            .to_utc();
+        let opened = crate::case::fixture::Opened::default().record(1, at);
+        let resolved = Record {
+            seq: 2,
+            event: Event::Resolved {
+                resolution: "fixed".into(),
+                root_cause: Some("disk".into()),
+            },
+            ..opened.clone()
+        };
+        for records in [vec![opened.clone()], vec![opened, resolved]] {
+            let case = Case::fold(records).expect("folds").expect("a case");
+            for with_events in [false, true] {
+                let view = CaseView {
+                    with_events,
+                    ..CaseView::new(&policy, &case, at, shown_clocks(&policy, &case, at))
+                };
+                let value = serde_json::to_value(&view).expect("serialises");
+                let written = value.as_object().map_or(0, serde_json::Map::len);
+                assert_eq!(view.fields(), written, "{value}");
+            }
+        }
+    }
 }
