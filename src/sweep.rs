@@ -120,8 +120,13 @@ impl Outline {
 
     /// Adds `p`, an action on the `case`th case (its events are dropped). Cases come in
     /// order ([`plan_each`]'s): an action on an earlier case than the last one's would have
-    /// no place, and is left out.
+    /// no place; a debug build (the tests) stops there, a release build leaves it out.
     fn push(&mut self, case: usize, p: Planned) {
+        debug_assert!(
+            case + 1 >= self.ends.len(),
+            "an outline's cases come in order: case {case} after {}",
+            self.ends.len() - 1
+        );
         if case + 1 < self.ends.len() {
             return;
         }

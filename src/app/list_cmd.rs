@@ -40,6 +40,13 @@ fn time_key(t: Option<DateTime<Utc>>) -> u128 {
     t.map_or(NO_TIME, timefmt::sort_key)
 }
 
+/// The time a [`time_key`] was made from.
+fn time_of(key: u128) -> Option<DateTime<Utc>> {
+    (key != NO_TIME)
+        .then(|| timefmt::from_sort_key(key))
+        .flatten()
+}
+
 impl Row {
     fn new(at: usize, case: &Case, clocks: Option<&Clocks>) -> Result<Self> {
         let overdue_since = clocks.and_then(|k| {
@@ -78,12 +85,12 @@ impl Row {
 
     /// The earliest due time of a breached running clock, if any.
     fn overdue_since(&self) -> Option<DateTime<Utc>> {
-        timefmt::from_sort_key(self.overdue_since).filter(|_| self.overdue_since != NO_TIME)
+        time_of(self.overdue_since)
     }
 
     /// The earliest due time of a running clock not yet breached, if any.
     fn next_due(&self) -> Option<DateTime<Utc>> {
-        timefmt::from_sort_key(self.next_due).filter(|_| self.next_due != NO_TIME)
+        time_of(self.next_due)
     }
 
     /// Whether a clock of the case is breached.

@@ -147,7 +147,7 @@ const CHUNK: usize = 512;
 /// `key` holds its value: `{` and the fields, then `"key": `, as pretty JSON.
 fn object_opened_for<H: Serialize>(head: &H, key: &str) -> io::Result<Vec<u8>> {
     let mut text = super::pretty::to_vec(head)?;
-    let key = serde_json::to_vec(key)?;
+    let key = super::pretty::to_vec(key)?;
     if text == b"{}" {
         text.truncate(1);
         text.extend_from_slice(b"\n  ");

@@ -227,10 +227,18 @@ struct Compound<'a, 'w> {
 
 impl Compound<'_, '_> {
     /// The new line (and `,`) before the next element or key.
-    fn next(&mut self) {
-        let first = self.state == State::First;
+    /// The `,` before every element or key but the first.
+    fn comma(&mut self) {
+        if self.state != State::First {
+            self.json.out.push(b',');
+        }
         self.state = State::Rest;
-        self.json.line(first);
+    }
+
+    /// The `,` and the new line before the next element or key.
+    fn next(&mut self) {
+        self.comma();
+        self.json.indent();
     }
 
     fn element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
@@ -252,11 +260,8 @@ impl Compound<'_, '_> {
     }
 
     fn field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<()> {
-        // What `next` writes, with the key's line made by `key`.
-        if self.state != State::First {
-            self.json.out.push(b',');
-        }
-        self.state = State::Rest;
+        // The key's line, indent and text made (or copied) by `Json::key`.
+        self.comma();
         self.json.key(key);
         self.value(value)
     }
