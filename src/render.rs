@@ -149,15 +149,7 @@ impl Grid {
     /// Add a row of cells (strings, or [`Styled`] ones from [`state_cell`]). Cell text is
     /// made terminal-safe ([`neutralise`]) here, before the layout is measured.
     pub fn add_row<T: Into<Styled>>(&mut self, cells: Vec<T>) -> &mut Self {
-        let row = cells
-            .into_iter()
-            .map(|c| {
-                let mut s: Styled = c.into();
-                s.text = neutralise(&s.text, false).into_owned();
-                s
-            })
-            .collect();
-        self.rows.push(row);
+        self.rows.push(safe_row(cells));
         self
     }
 
@@ -166,44 +158,58 @@ impl Grid {
         self.rows.is_empty()
     }
 
+    /// Take one row's cells into a measure.
+    fn measure(&self, m: &mut Measure, at: usize, row: &[Styled]) {
+        if m.least.len() < row.len() {
+            m.least.resize(row.len(), 0);
+            m.widest.resize(row.len(), (0, None));
+        }
+        for (i, cell) in row.iter().enumerate() {
+            let line = longest_line(&cell.text);
+            let least = if self.whole.contains(&i) {
+                line
+            } else {
+                longest_word(&cell.text)
+            };
+            m.least[i] = m.least[i].max(least);
+            if line > m.widest[i].0 {
+                m.widest[i] = (line, Some(at));
+            }
+        }
+    }
+
     /// The narrowest each column may be: its longest unbreakable word (or, for a
     /// [`Grid::keep_whole`] column, its longest line), plus one space of padding each side.
     fn minimums(&self) -> Vec<usize> {
-        let n = self
-            .rows
-            .iter()
-            .map(Vec::len)
-            .chain([self.header.len()])
-            .max()
-            .unwrap_or(0);
+        let mut m = Measure::default();
+        for (at, row) in self.rows.iter().enumerate() {
+            self.measure(&mut m, at, row);
+        }
+        self.minimums_of(&m)
+    }
+
+    /// [`Grid::minimums`] from a measure of the rows.
+    fn minimums_of(&self, m: &Measure) -> Vec<usize> {
+        let n = m.least.len().max(self.header.len());
         (0..n)
             .map(|i| {
-                let measure = |t: &str| {
-                    if self.whole.contains(&i) {
-                        longest_line(t)
-                    } else {
-                        longest_word(t)
-                    }
-                };
                 let head = self.header.get(i).map_or(0, |h| longest_word(h));
                 if self.one_line && i + 1 == n {
                     // The free-text column of a short-row table is cut with `…` as needed.
                     return head.max(8) + 2;
                 }
-                let cells = self
-                    .rows
-                    .iter()
-                    .filter_map(|r| r.get(i))
-                    .map(|c| measure(&c.text))
-                    .max()
-                    .unwrap_or(0);
-                head.max(cells) + 2
+                head.max(m.least.get(i).copied().unwrap_or(0)) + 2
             })
             .collect()
     }
 
-    fn comfy(&self, header: &[String], rows: &[Vec<Styled>], mins: Option<&[usize]>) -> Table {
-        let layout = layout();
+    fn comfy(
+        &self,
+        layout: Layout,
+        header: Option<&[String]>,
+        rows: &[Vec<Styled>],
+        widths: Widths<'_>,
+    ) -> Table {
         let mut t = Table::new();
         t.load_style(UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Dynamic)
@@ -216,7 +222,9 @@ impl Grid {
         if let Some(w) = layout.width {
             t.set_width(w);
         }
-        t.set_header(header.to_vec());
+        if let Some(header) = header {
+            t.set_header(header.to_vec());
+        }
         for r in rows {
             let cells: Vec<Cell> = r
                 .iter()
@@ -239,10 +247,18 @@ impl Grid {
                 c.set_cell_alignment(comfy_table::CellAlignment::Right);
             }
         }
-        if let (Some(mins), Some(_)) = (mins, layout.width) {
-            t.set_constraints(mins.iter().map(|w| {
-                ColumnConstraint::LowerBoundary(Width::Fixed(u16::try_from(*w).unwrap_or(u16::MAX)))
-            }));
+        let fixed = |w: &usize| Width::Fixed(u16::try_from(*w).unwrap_or(u16::MAX));
+        match widths {
+            Widths::Natural => {}
+            Widths::AtLeast(mins) => {
+                t.set_constraints(
+                    mins.iter()
+                        .map(|w| ColumnConstraint::LowerBoundary(fixed(w))),
+                );
+            }
+            Widths::Exactly(widths) => {
+                t.set_constraints(widths.iter().map(|w| ColumnConstraint::Absolute(fixed(w))));
+            }
         }
         t
     }
@@ -292,19 +308,15 @@ impl Grid {
         }
         out.join("\n\n")
     }
-}
 
-/// Whether columns of these minimum widths fit side by side in `width`.
-fn fits(mins: &[usize], width: usize) -> bool {
-    mins.iter().sum::<usize>() + mins.len() < width
-}
-
-impl std::fmt::Display for Grid {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let text = match layout().width.map(usize::from) {
-            None => self.comfy(&self.header, &self.rows, None).to_string(),
+    /// The table's text in a layout (what [`std::fmt::Display`] prints in the process's).
+    fn text(&self, layout: Layout) -> String {
+        let text = match layout.width.map(usize::from) {
+            None => self
+                .comfy(layout, Some(&self.header), &self.rows, Widths::Natural)
+                .to_string(),
             Some(width) if !fits(&self.minimums(), width) && !self.optional.is_empty() => {
-                return self.without(self.optional[0]).fmt(f);
+                return self.without(self.optional[0]).text(layout);
             }
             Some(width) => {
                 let mins = self.minimums();
@@ -317,18 +329,221 @@ impl std::fmt::Display for Grid {
                     })
                     .filter(|(_, m)| fits(m, width));
                 if fits(&mins, width) {
-                    self.comfy(&self.header, &self.rows, Some(&mins))
-                        .to_string()
+                    self.comfy(
+                        layout,
+                        Some(&self.header),
+                        &self.rows,
+                        Widths::AtLeast(&mins),
+                    )
+                    .to_string()
                 } else if let Some((t, m)) = turned {
-                    t.comfy(&t.header, &t.rows, Some(&m)).to_string()
+                    t.comfy(layout, Some(&t.header), &t.rows, Widths::AtLeast(&m))
+                        .to_string()
                 } else {
                     self.records(width)
                 }
             }
         };
-        // comfy-table pads every line to the table's width; trailing blanks are noise.
-        let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
-        f.write_str(&lines.join("\n"))
+        trimmed(&text)
+    }
+
+    /// Write this table (its header and settings; no rows added) with `len` rows, the i-th
+    /// being `row(i)`, a piece at a time to `put`, without a trailing newline. Up to
+    /// [`CHUNK_ROWS`] rows it is what adding them and printing the table gives. A longer
+    /// table is never held whole: every row is made twice, once to measure the columns and
+    /// once to draw a chunk of rows at a time at the widths comfy-table chose for the rows
+    /// that decide them (the first chunk and each column's widest). Those are the widths of
+    /// the whole table whenever its columns fit side by side unwrapped (always when piped);
+    /// on a terminal too narrow for that, they may differ a little from what the whole table
+    /// would be given.
+    pub fn write_rows(
+        &self,
+        len: usize,
+        row: &dyn Fn(usize) -> Vec<Styled>,
+        put: &mut dyn FnMut(&str) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        self.write_rows_in(layout(), CHUNK_ROWS, len, row, put)
+    }
+
+    fn write_rows_in(
+        &self,
+        layout: Layout,
+        chunk: usize,
+        len: usize,
+        row: &dyn Fn(usize) -> Vec<Styled>,
+        put: &mut dyn FnMut(&str) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        let chunk = chunk.max(1);
+        if len <= chunk {
+            let mut g = self.clone();
+            g.rows = (0..len).map(|i| safe_row(row(i))).collect();
+            return put(&g.text(layout));
+        }
+        let mut m = Measure::default();
+        for i in 0..len {
+            self.measure(&mut m, i, &safe_row(row(i)));
+        }
+        // Optional columns go, first to go first, while the rest cannot fit.
+        let mut g = self.clone();
+        let mut gone = Vec::new();
+        if let Some(width) = layout.width.map(usize::from) {
+            while !fits(&g.minimums_of(&m), width)
+                && let Some(column) = g.optional.first().copied()
+            {
+                g = g.without(column);
+                m.remove(column);
+                gone.push(column);
+            }
+        }
+        let shown = |i: usize| {
+            let mut r = safe_row(row(i));
+            for column in &gone {
+                if *column < r.len() {
+                    r.remove(*column);
+                }
+            }
+            r
+        };
+        let parts = (0..len)
+            .step_by(chunk)
+            .map(|start| start..len.min(start + chunk));
+        let mins = g.minimums_of(&m);
+        if let Some(width) = layout.width.map(usize::from)
+            && !fits(&mins, width)
+        {
+            // One block of `label: value` lines per row, as for a short table.
+            for (k, part) in parts.enumerate() {
+                let mut blocks = g.clone();
+                blocks.rows = part.map(shown).collect();
+                if k > 0 {
+                    put("\n\n")?;
+                }
+                put(&trimmed(&blocks.records(width)))?;
+            }
+            return Ok(());
+        }
+        let mut deciding: std::collections::BTreeSet<usize> = (0..chunk).collect();
+        deciding.extend(m.widest.iter().filter_map(|(_, at)| *at));
+        let deciding: Vec<Vec<Styled>> = deciding.into_iter().map(shown).collect();
+        let at_least = match layout.width {
+            Some(_) => Widths::AtLeast(&mins),
+            None => Widths::Natural,
+        };
+        let drawn = g
+            .comfy(layout, Some(&g.header), &deciding, at_least)
+            .to_string();
+        let widths = top_border_widths(drawn.lines().next().unwrap_or(""));
+        drop(deciding);
+        let widths = if widths.len() == mins.len() {
+            widths
+        } else {
+            // Not a border this module knows: the columns' natural widths.
+            (0..mins.len())
+                .map(|i| {
+                    let head = g.header.get(i).map_or(0, |h| longest_line(h));
+                    head.max(m.widest.get(i).map_or(0, |w| w.0)) + 2
+                })
+                .collect()
+        };
+        let last = (len - 1) / chunk;
+        for (k, part) in parts.enumerate() {
+            let rows: Vec<Vec<Styled>> = part.map(shown).collect();
+            let header = (k == 0).then_some(g.header.as_slice());
+            let text = g
+                .comfy(layout, header, &rows, Widths::Exactly(&widths))
+                .to_string();
+            let text = trimmed(&text);
+            let mut lines: Vec<&str> = text.lines().collect();
+            // The top border comes with the first chunk, the bottom one with the last.
+            if k < last {
+                lines.pop();
+            }
+            if k > 0 {
+                lines.remove(0);
+                put("\n")?;
+            }
+            put(&lines.join("\n"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Rows of a long table drawn at a time by [`Grid::write_rows`]: about 150 KB of text.
+const CHUNK_ROWS: usize = 1024;
+
+/// What a table's columns need, measured over its rows.
+#[derive(Debug, Clone, Default)]
+struct Measure {
+    /// Per column: the widest line of a cell, and the row it is in.
+    widest: Vec<(usize, Option<usize>)>,
+    /// Per column: the longest unbreakable word of a cell (of a [`Grid::keep_whole`]
+    /// column: the longest line).
+    least: Vec<usize>,
+}
+
+impl Measure {
+    /// Without a column.
+    fn remove(&mut self, column: usize) {
+        if column < self.least.len() {
+            self.least.remove(column);
+            self.widest.remove(column);
+        }
+    }
+}
+
+/// How wide a table's columns are drawn.
+#[derive(Debug, Clone, Copy)]
+enum Widths<'a> {
+    /// As wide as their content.
+    Natural,
+    /// Fitted to the layout's width, each at least this wide.
+    AtLeast(&'a [usize]),
+    /// Exactly this wide, padding included.
+    Exactly(&'a [usize]),
+}
+
+/// The widths of a table's columns, padding included, read from its top border
+/// (`┌──────┬───┐`).
+fn top_border_widths(line: &str) -> Vec<usize> {
+    let Some(inner) = line
+        .trim_end()
+        .strip_prefix('┌')
+        .and_then(|l| l.strip_suffix('┐'))
+    else {
+        return Vec::new();
+    };
+    inner.split('┬').map(|s| s.chars().count()).collect()
+}
+
+/// Cells made terminal-safe ([`neutralise`]), as a row of a [`Grid`].
+fn safe_row<T: Into<Styled>>(cells: Vec<T>) -> Vec<Styled> {
+    cells
+        .into_iter()
+        .map(|c| {
+            let mut s: Styled = c.into();
+            if let std::borrow::Cow::Owned(safe) = neutralise(&s.text, false) {
+                s.text = safe;
+            }
+            s
+        })
+        .collect()
+}
+
+/// Text with the blanks at the end of each line gone (comfy-table pads every line to the
+/// table's width; trailing blanks are noise), and no newline at the end.
+fn trimmed(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
+    lines.join("\n")
+}
+
+/// Whether columns of these minimum widths fit side by side in `width`.
+fn fits(mins: &[usize], width: usize) -> bool {
+    mins.iter().sum::<usize>() + mins.len() < width
+}
+
+impl std::fmt::Display for Grid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text(layout()))
     }
 }
 
@@ -554,5 +769,149 @@ mod tests {
         assert_eq!(width_from(Some("80"), false), Some(80));
         assert_eq!(width_from(Some("junk"), false), None);
         assert_eq!(width_from(None, false), None);
+    }
+
+    /// A table of uneven widths: multi-line cells, a state cell, a number, a
+    /// long title and a control character in one of them.
+    fn long_table() -> (Grid, impl Fn(usize) -> Vec<Styled>) {
+        let mut g = table(["id", "state", "count", "owner", "title"]);
+        g.align_right(2).optional(3).short_rows();
+        let row = |i: usize| -> Vec<Styled> {
+            vec![
+                format!("C-{i}").into(),
+                state_cell(["breached", "ok", "warning"][i % 3]),
+                (i * i * 37 % 100_003).to_string().into(),
+                if i.is_multiple_of(5) {
+                    "ana\nbob"
+                } else {
+                    "carla"
+                }
+                .into(),
+                format!(
+                    "title {} \u{7}{}",
+                    "word ".repeat(i % 13),
+                    "x".repeat(i % 7)
+                )
+                .into(),
+            ]
+        };
+        (g, row)
+    }
+
+    fn written(
+        g: &Grid,
+        layout: Layout,
+        chunk: usize,
+        n: usize,
+        row: &dyn Fn(usize) -> Vec<Styled>,
+    ) -> String {
+        let mut out = String::new();
+        g.write_rows_in(layout, chunk, n, row, &mut |piece| {
+            out.push_str(piece);
+            Ok(())
+        })
+        .expect("writing to a string");
+        out
+    }
+
+    fn whole(g: &Grid, layout: Layout, n: usize, row: &dyn Fn(usize) -> Vec<Styled>) -> String {
+        let mut g = g.clone();
+        for i in 0..n {
+            g.add_row(row(i));
+        }
+        g.text(layout)
+    }
+
+    #[test]
+    fn a_long_table_drawn_in_chunks_is_the_whole_table_when_its_columns_fit() {
+        let n = 40;
+        let (g, row) = long_table();
+        let layouts = [
+            Layout::default(),
+            Layout {
+                width: None,
+                color: true,
+            },
+            Layout {
+                width: Some(200),
+                color: false,
+            },
+            // Too narrow for any table: one block of lines per row.
+            Layout {
+                width: Some(24),
+                color: false,
+            },
+        ];
+        for layout in layouts {
+            let expected = whole(&g, layout, n, &row);
+            assert!(expected.contains("C-39"), "{expected}");
+            for chunk in [1, 2, 3, 7, 39, 40, 100] {
+                assert_eq!(
+                    written(&g, layout, chunk, n, &row),
+                    expected,
+                    "layout {layout:?}, chunks of {chunk}"
+                );
+            }
+        }
+        // Nothing but the header, and an empty body.
+        assert_eq!(
+            written(&g, Layout::default(), 3, 0, &row),
+            whole(&g, Layout::default(), 0, &row)
+        );
+    }
+
+    #[test]
+    fn a_long_table_on_a_narrow_terminal_fits_it_in_one_piece() {
+        let n = 40;
+        let (g, row) = long_table();
+        for width in [40u16, 48, 60] {
+            let layout = Layout {
+                width: Some(width),
+                color: false,
+            };
+            let text = written(&g, layout, 7, n, &row);
+            let lines: Vec<&str> = text.lines().collect();
+            assert!(
+                lines.iter().all(|l| text_width(l) <= usize::from(width)),
+                "{text}"
+            );
+            assert!(
+                lines[0].starts_with('┌') && lines[lines.len() - 1].starts_with('└'),
+                "{text}"
+            );
+            assert_eq!(
+                lines
+                    .iter()
+                    .filter(|l| l.starts_with('┌') || l.starts_with('└'))
+                    .count(),
+                2
+            );
+            assert_eq!(
+                lines.iter().filter(|l| l.starts_with('╞')).count(),
+                1,
+                "{text}"
+            );
+            // Every row, once, in order; every line of the body as wide as the top border.
+            let ids: Vec<String> = lines
+                .iter()
+                .filter_map(|l| l.split(['│', '┆']).nth(1))
+                .map(str::trim)
+                .filter(|c| c.starts_with("C-"))
+                .map(str::to_string)
+                .collect();
+            let expected: Vec<String> = (0..n).map(|i| format!("C-{i}")).collect();
+            assert_eq!(ids, expected, "{text}");
+            assert!(
+                lines.iter().all(|l| text_width(l) == text_width(lines[0])),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn column_widths_are_read_from_a_top_border() {
+        assert_eq!(top_border_widths("┌──────┬───┐  "), vec![6, 3]);
+        assert_eq!(top_border_widths("┌─┐"), vec![1]);
+        assert!(top_border_widths("+--+").is_empty());
     }
 }

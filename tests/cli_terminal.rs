@@ -89,13 +89,7 @@ fn human(env: &TestEnv, now: &str, columns: Option<&str>, color: &str, args: &[&
     if let Some(c) = columns {
         cmd.env("COLUMNS", c);
     }
-    let out = cmd.output().expect("run");
-    assert!(
-        out.status.success(),
-        "esc {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
+    common::success_stdout(&mut cmd, args)
 }
 
 /// Remove colour sequences (for measuring a coloured line).

@@ -1,7 +1,7 @@
 //! `esc list`: the cases that pass the filters, most urgent first — breached cases (longest
 //! overdue first), then by the next due time — as a table, JSON or CSV.
 
-use super::output::Output;
+use super::output::{Output, Text};
 use super::policy_cmd;
 use super::settings::Settings;
 use crate::case::filter::{Filter, FilterArgs};
@@ -195,7 +195,7 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
             let c = case(&rows[i]);
             view::CaseView::new(&policy, c, now, shown_clocks(&policy, c, now))
         }),
-        ListFormat::Csv => out.data(&csv(&rows, &cases, now)?),
+        ListFormat::Csv => out.pieces(Text::Data, |put| csv(&rows, &cases, now, put)),
         ListFormat::Table => {
             if rows.is_empty() {
                 let hint = if cases.is_empty() {
@@ -213,10 +213,11 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
             ]);
             // On a narrow terminal the tier, then the owner, make room for the rest.
             t.short_rows().optional(3).optional(4);
-            for r in &rows {
-                let c = case(r);
+            // Drawn a chunk of rows at a time: the list can be long.
+            let cells = |i: usize| {
+                let (r, c) = (&rows[i], case(&rows[i]));
                 let levels: Vec<&str> = c.levels.values().map(|l| l.tier.as_str()).collect();
-                t.add_row(vec![
+                vec![
                     c.id.as_str().into(),
                     c.severity.as_str().into(),
                     c.status.as_str().into(),
@@ -225,16 +226,24 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
                     state_cell(r.sla.as_str()),
                     r.due_text(now).into(),
                     c.title.replace('\n', " ").into(),
-                ]);
-            }
-            out.raw(&format!("{t}\n"))
+                ]
+            };
+            out.pieces(Text::People, |put| {
+                t.write_rows(rows.len(), &cells, put)?;
+                put("\n")
+            })
         }
     }
 }
 
-/// The rows as CSV: raw values (RFC 3339 times, whole seconds), text cells defused for
-/// spreadsheets.
-fn csv(rows: &[Row], cases: &[Case], now: DateTime<Utc>) -> Result<String> {
+/// The rows as CSV, written a chunk of rows at a time: raw values (RFC 3339 times, whole
+/// seconds), text cells defused for spreadsheets.
+fn csv(
+    rows: &[Row],
+    cases: &[Case],
+    now: DateTime<Utc>,
+    put: &mut dyn FnMut(&str) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
         "id",
@@ -250,7 +259,10 @@ fn csv(rows: &[Row], cases: &[Case], now: DateTime<Utc>) -> Result<String> {
         "overdue_seconds",
         "title",
     ])?;
-    for r in rows {
+    for (n, r) in rows.iter().enumerate() {
+        if n > 0 && n % CSV_CHUNK == 0 {
+            w = put_csv(w, put)?;
+        }
         let c = &cases[r.at as usize];
         let levels: Vec<&str> = c.levels.values().map(|l| l.tier.as_str()).collect();
         let text = |s: &str| csv_cell(s).into_owned();
@@ -271,5 +283,18 @@ fn csv(rows: &[Row], cases: &[Case], now: DateTime<Utc>) -> Result<String> {
             text(&c.title),
         ])?;
     }
-    Ok(String::from_utf8(w.into_inner()?)?)
+    put_csv(w, put).map(drop)
 }
+
+/// Hand what a CSV writer holds to `put`; a writer for what comes next.
+fn put_csv(
+    w: csv::Writer<Vec<u8>>,
+    put: &mut dyn FnMut(&str) -> std::io::Result<()>,
+) -> std::io::Result<csv::Writer<Vec<u8>>> {
+    let bytes = w.into_inner().map_err(|e| e.into_error())?;
+    put(&String::from_utf8(bytes).map_err(std::io::Error::other)?)?;
+    Ok(csv::Writer::from_writer(Vec::new()))
+}
+
+/// CSV rows written at a time.
+const CSV_CHUNK: usize = 1024;

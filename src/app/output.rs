@@ -10,6 +10,17 @@ use anyhow::Result;
 use serde::Serialize;
 use std::io::{self, ErrorKind, Write};
 
+/// What a text written with [`Output::pieces`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Text {
+    /// For people: made safe for a terminal and fitted to its width ([`Output::raw`]).
+    People,
+    /// Markdown: made safe, never wrapped ([`Output::document`]).
+    Document,
+    /// Machine-readable: exactly as given ([`Output::data`]).
+    Data,
+}
+
 /// Where command output goes.
 pub struct Output {
     /// `--quiet`: commands print nothing on success.
@@ -27,35 +38,40 @@ impl Output {
 
     /// Write text for people, made safe for a terminal.
     pub fn raw(&mut self, text: &str) -> Result<()> {
-        let colour = crate::render::layout().color;
-        let safe = crate::render::neutralise(text, colour);
-        self.data(&crate::render::fit(&safe))
+        self.pieces(Text::People, |put| put(text))
     }
 
     /// Write a Markdown document with tables (a review, a report as `md`), made safe for
     /// a terminal but never wrapped: a table row is one line or no row at all.
     pub fn document(&mut self, text: &str) -> Result<()> {
-        let colour = crate::render::layout().color;
-        self.data(&crate::render::neutralise(text, colour))
+        self.pieces(Text::Document, |put| put(text))
     }
 
     /// Write machine-readable text (JSON, CSV) exactly as given.
     pub fn data(&mut self, text: &str) -> Result<()> {
-        if self.closed {
-            return Ok(());
-        }
-        let mut stdout = std::io::stdout().lock();
-        match stdout
-            .write_all(text.as_bytes())
-            .and_then(|()| stdout.flush())
-        {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == ErrorKind::BrokenPipe => {
-                self.closed = true;
-                Ok(())
-            }
-            Err(e) => Err(e.into()),
-        }
+        self.pieces(Text::Data, |put| put(text))
+    }
+
+    /// Write text made a piece at a time (a long table, CSV or Markdown of many rows), so
+    /// that the whole text is never held: `write` hands each piece to `put`, which treats it
+    /// as [`Output::raw`], [`Output::document`] or [`Output::data`] treat their text. A piece
+    /// ends at the end of a line (what [`crate::render::fit`] wraps is a whole line).
+    pub fn pieces(
+        &mut self,
+        kind: Text,
+        write: impl FnOnce(&mut dyn FnMut(&str) -> io::Result<()>) -> io::Result<()>,
+    ) -> Result<()> {
+        let colour = crate::render::layout().color;
+        self.with_stdout(|w| {
+            write(&mut |text: &str| match kind {
+                Text::People => {
+                    let safe = crate::render::neutralise(text, colour);
+                    w.write_all(crate::render::fit(&safe).as_bytes())
+                }
+                Text::Document => w.write_all(crate::render::neutralise(text, colour).as_bytes()),
+                Text::Data => w.write_all(text.as_bytes()),
+            })
+        })
     }
 
     /// Write one line.
@@ -74,7 +90,7 @@ impl Output {
     /// Pretty JSON on one document, serialised straight into a buffered stdout (a large
     /// document is never held in memory as text).
     pub fn json<T: Serialize>(&mut self, value: &T) -> Result<()> {
-        self.json_with(|w| {
+        self.with_stdout(|w| {
             super::pretty::to_writer(&mut *w, value)?;
             w.write_all(b"\n")
         })
@@ -88,7 +104,7 @@ impl Output {
         T: Serialize,
         F: Fn(usize) -> T + Sync,
     {
-        self.json_with(|w| {
+        self.with_stdout(|w| {
             write_array(w, 0, len, &item)?;
             w.write_all(b"\n")
         })
@@ -109,7 +125,7 @@ impl Output {
         T: Serialize,
         F: Fn(usize) -> T + Sync,
     {
-        self.json_with(|w| {
+        self.with_stdout(|w| {
             w.write_all(&object_opened_for(head, key)?)?;
             write_array(w, 1, len, &item)?;
             w.write_all(b"\n}\n")
@@ -118,7 +134,7 @@ impl Output {
 
     /// Runs `write` on a buffered stdout and flushes it; a closed pipe ends the output
     /// quietly.
-    fn json_with(
+    fn with_stdout(
         &mut self,
         write: impl FnOnce(&mut std::io::BufWriter<std::io::StdoutLock<'static>>) -> io::Result<()>,
     ) -> Result<()> {

@@ -3,14 +3,14 @@
 //! `--now` gives the report as it would have been then), folds every case with its events,
 //! and hands them to the pure [`crate::report`].
 
-use super::output::Output;
+use super::output::{Output, Text};
 use super::policy_cmd;
 use super::settings::Settings;
 use crate::case::{Case, Event};
 use crate::cli::{ReportArgs, ReportBy, ReportCommand, ReportEvery, ReportFormat};
 use crate::policy::{Policy, duration};
 use crate::render::{local_time, table};
-use crate::report::render::{Format, render};
+use crate::report::render::{Format, SectionRows, render, write_csv, write_markdown};
 use crate::report::{self, Every, GroupBy, Kind, Options};
 use crate::sla::clock::ClockKind;
 use anyhow::{Result, anyhow, bail};
@@ -341,22 +341,8 @@ pub fn breaches(
                 col("left_seconds", "left"),
                 col("title", "title"),
             ],
-            rows: rows
-                .iter()
-                .map(|r| {
-                    let (case, clock, state, due) = row(r);
-                    let secs = (due - now).num_seconds();
-                    vec![
-                        report::Cell::Text(case.id.to_string()),
-                        report::Cell::Text(clock.to_string()),
-                        report::Cell::Text(state.to_string()),
-                        report::Cell::Text(crate::render::rfc3339(due)),
-                        report::Cell::Secs(Some((-secs).max(0))),
-                        report::Cell::Secs(Some(secs.max(0))),
-                        report::Cell::Text(case.title.to_string()),
-                    ]
-                })
-                .collect(),
+            // Made a row at a time as they are written (`made` below).
+            rows: Vec::new(),
             chart: None,
         };
         let rep = report::Report {
@@ -372,15 +358,27 @@ pub fn breaches(
                 rows.len() - breached
             )],
         };
-        let fmt = if matches!(format, ReportFormat::Csv) {
-            Format::Csv
-        } else {
-            Format::Md
+        let cells = |i: usize| {
+            let (case, clock, state, due) = row(&rows[i]);
+            let secs = (due - now).num_seconds();
+            vec![
+                report::Cell::Text(case.id.to_string()),
+                report::Cell::Text(clock.to_string()),
+                report::Cell::Text(state.to_string()),
+                report::Cell::Text(crate::render::rfc3339(due)),
+                report::Cell::Secs(Some((-secs).max(0))),
+                report::Cell::Secs(Some(secs.max(0))),
+                report::Cell::Text(case.title.to_string()),
+            ]
         };
-        if fmt == Format::Csv {
-            out.data(&render(&rep, fmt, tz))?;
+        let made = [SectionRows::Made {
+            len: rows.len(),
+            row: &cells,
+        }];
+        if matches!(format, ReportFormat::Csv) {
+            out.pieces(Text::Data, |put| write_csv(&rep, &made, put))?;
         } else {
-            out.document(&render(&rep, fmt, tz))?;
+            out.pieces(Text::Document, |put| write_markdown(&rep, tz, &made, put))?;
         }
     } else if settings.json || matches!(format, ReportFormat::Json) {
         let head = BreachesHead {
@@ -404,27 +402,31 @@ pub fn breaches(
     } else if rows.is_empty() {
         out.say("no breached or at-risk cases")?;
     } else {
-        let mut t = table(["case", "clock", "state", "due", "over / left", "title"]);
-        for r in &rows {
-            let (case, clock, state, due) = row(r);
+        // Drawn a chunk of rows at a time: a row per clock of every case can be long.
+        let t = table(["case", "clock", "state", "due", "over / left", "title"]);
+        let cells = |i: usize| {
+            let (case, clock, state, due) = row(&rows[i]);
             let rel = if due <= now {
                 format!("over by {}", duration::format(now - due))
             } else {
                 format!("{} left", duration::format(due - now))
             };
-            t.add_row(vec![
+            vec![
                 case.id.as_str().into(),
-                clock.to_string().into(),
+                clock.into(),
                 crate::render::state_cell(state),
                 local_time(due, tz).into(),
                 rel.into(),
                 case.title.replace('\n', " ").into(),
-            ]);
-        }
-        out.raw(&format!(
-            "{t}\n{breached} breached, {} at risk\n",
-            rows.len() - breached
-        ))?;
+            ]
+        };
+        out.pieces(Text::People, |put| {
+            t.write_rows(rows.len(), &cells, put)?;
+            put(&format!(
+                "\n{breached} breached, {} at risk\n",
+                rows.len() - breached
+            ))
+        })?;
     }
     Ok(if fail_if_any && breached > 0 {
         ExitCode::from(1)

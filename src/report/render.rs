@@ -10,6 +10,7 @@ use crate::render::{local_time, table};
 use chrono::TimeDelta;
 use chrono_tz::Tz;
 use serde_json::{Map, Value, json};
+use std::io;
 
 /// `--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -236,16 +237,84 @@ fn csv_field(s: &str) -> String {
     }
 }
 
+/// A section's rows as [`write_csv`] and [`write_markdown`] take them: those the section
+/// holds, or made one at a time for a section built without them (a row per breached
+/// clock can be long), so that they are never all held at once.
+#[derive(Clone, Copy)]
+pub enum SectionRows<'a> {
+    Held(&'a [Vec<Cell>]),
+    Made {
+        len: usize,
+        row: &'a dyn Fn(usize) -> Vec<Cell>,
+    },
+}
+
+impl SectionRows<'_> {
+    /// Each row in turn.
+    fn each(&self, mut f: impl FnMut(&[Cell]) -> io::Result<()>) -> io::Result<()> {
+        match self {
+            SectionRows::Held(rows) => rows.iter().try_for_each(|r| f(r)),
+            SectionRows::Made { len, row } => (0..*len).try_for_each(|i| f(&row(i))),
+        }
+    }
+
+    /// The first row's cells, which decide how a Markdown column is aligned.
+    fn first(&self) -> Option<Vec<Cell>> {
+        match self {
+            SectionRows::Held(rows) => rows.first().cloned(),
+            SectionRows::Made { len, row } => (*len > 0).then(|| row(0)),
+        }
+    }
+}
+
+/// The rows of each section: `made` for the first sections, in order, then what each
+/// section holds.
+fn rows_of<'a>(report: &'a Report, made: &[SectionRows<'a>]) -> Vec<SectionRows<'a>> {
+    report
+        .sections
+        .iter()
+        .enumerate()
+        .map(|(i, s)| made.get(i).copied().unwrap_or(SectionRows::Held(&s.rows)))
+        .collect()
+}
+
+/// The text a writer hands over, as one string.
+fn collected(
+    write: impl FnOnce(&mut dyn FnMut(&str) -> io::Result<()>) -> io::Result<()>,
+) -> String {
+    let mut out = String::new();
+    // Writing to a string cannot fail.
+    let _ = write(&mut |piece| {
+        out.push_str(piece);
+        Ok(())
+    });
+    out
+}
+
 /// CSV: each section a header row of column keys and its rows; several sections are
 /// separated by an empty line (choose one with `--section`).
 pub fn to_csv(report: &Report) -> String {
-    let mut blocks = Vec::new();
-    for s in &report.sections {
-        let mut b = String::new();
+    collected(|put| write_csv(report, &[], put))
+}
+
+/// [`to_csv`] a row at a time to `put`, the first sections' rows from `made`.
+pub fn write_csv(
+    report: &Report,
+    made: &[SectionRows<'_>],
+    put: &mut dyn FnMut(&str) -> io::Result<()>,
+) -> io::Result<()> {
+    for (k, (s, rows)) in report
+        .sections
+        .iter()
+        .zip(rows_of(report, made))
+        .enumerate()
+    {
+        if k > 0 {
+            put("\n")?;
+        }
         let header: Vec<String> = s.columns.iter().map(|c| csv_field(c.key)).collect();
-        b.push_str(&header.join(","));
-        b.push('\n');
-        for row in &s.rows {
+        put(&(header.join(",") + "\n"))?;
+        rows.each(|row| {
             let cells: Vec<String> = row
                 .iter()
                 .map(|c| match c {
@@ -254,12 +323,10 @@ pub fn to_csv(report: &Report) -> String {
                     c => csv_field(&raw(c)),
                 })
                 .collect();
-            b.push_str(&cells.join(","));
-            b.push('\n');
-        }
-        blocks.push(b);
+            put(&(cells.join(",") + "\n"))
+        })?;
     }
-    blocks.join("\n")
+    Ok(())
 }
 
 fn md_cell(s: &str) -> String {
@@ -268,13 +335,23 @@ fn md_cell(s: &str) -> String {
 
 /// Markdown: a heading per section and a pipe table.
 pub fn to_markdown(report: &Report, tz: Tz) -> String {
-    let mut out = format!("# {}\n", heading(report, tz));
-    for s in &report.sections {
-        out.push_str(&format!("\n## {}\n\n", s.title));
-        if s.rows.is_empty() {
-            out.push_str("(none)\n");
+    collected(|put| write_markdown(report, tz, &[], put))
+}
+
+/// [`to_markdown`] a row at a time to `put`, the first sections' rows from `made`.
+pub fn write_markdown(
+    report: &Report,
+    tz: Tz,
+    made: &[SectionRows<'_>],
+    put: &mut dyn FnMut(&str) -> io::Result<()>,
+) -> io::Result<()> {
+    put(&format!("# {}\n", heading(report, tz)))?;
+    for (s, rows) in report.sections.iter().zip(rows_of(report, made)) {
+        put(&format!("\n## {}\n\n", s.title))?;
+        let Some(first) = rows.first() else {
+            put("(none)\n")?;
             continue;
-        }
+        };
         let shown: Vec<usize> = (0..s.columns.len())
             .filter(|i| !s.columns[*i].detail)
             .collect();
@@ -282,25 +359,25 @@ pub fn to_markdown(report: &Report, tz: Tz) -> String {
             .iter()
             .map(|i| md_cell(&s.columns[*i].label.replace('\n', " ")))
             .collect();
-        out.push_str(&format!("| {} |\n", labels.join(" | ")));
+        put(&format!("| {} |\n", labels.join(" | ")))?;
         let rule: Vec<&str> = shown
             .iter()
-            .map(|i| match s.rows[0].get(*i) {
+            .map(|i| match first.get(*i) {
                 Some(Cell::Text(_) | Cell::Date(_)) => "---",
                 _ => "---:",
             })
             .collect();
-        out.push_str(&format!("|{}|\n", rule.join("|")));
-        for row in &s.rows {
+        put(&format!("|{}|\n", rule.join("|")))?;
+        rows.each(|row| {
             let cells: Vec<String> = shown
                 .iter()
                 .map(|i| md_cell(&row.get(*i).map(human).unwrap_or_default()))
                 .collect();
-            out.push_str(&format!("| {} |\n", cells.join(" | ")));
-        }
+            put(&format!("| {} |\n", cells.join(" | ")))
+        })?;
     }
     for n in &report.notes {
-        out.push_str(&format!("\n{n}\n"));
+        put(&format!("\n{n}\n"))?;
     }
-    out
+    Ok(())
 }

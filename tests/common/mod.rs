@@ -352,6 +352,17 @@ pub fn allow_unknown_actors(text: &str) -> String {
     }
 }
 
+/// Run a command that must succeed (`what` names it in the failure); its stdout as text.
+pub fn success_stdout(cmd: &mut Command, what: &[&str]) -> String {
+    let out = cmd.output().expect("run");
+    assert!(
+        out.status.success(),
+        "esc {what:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
 /// `esc --json ARGS` at `now`: must succeed; the parsed stdout.
 pub fn ok_at(env: &TestEnv, now: &str, args: &[&str]) -> serde_json::Value {
     let mut full = vec!["--json"];
