@@ -196,7 +196,7 @@ fn measure(
 }
 
 /// Every report and `list`, JSON output.
-const READS: [&[&str]; 7] = [
+const READS: [&[&str]; 8] = [
     &["--json", "list"],
     &["--json", "report", "breaches"],
     &["--json", "report", "sla"],
@@ -204,6 +204,7 @@ const READS: [&[&str]; 7] = [
     &["--json", "report", "reviews"],
     &["--json", "report", "triggers"],
     &["--json", "report", "escalations"],
+    &["--json", "report", "desk"],
 ];
 
 /// The import records of the all-open ledger: `n` cases opened evenly over the 60 days

@@ -66,20 +66,6 @@ fn kept(e: &Event) -> bool {
     )
 }
 
-/// What the desk report looks at: every event people or sweep record on a case (whose
-/// actor accepted a handoff, who worked in a swarm), but not the outbox's bookkeeping or
-/// monitoring alerts.
-fn kept_for_desk(e: &Event) -> bool {
-    !matches!(
-        e,
-        Event::NotificationQueued { .. }
-            | Event::NotificationDelivered { .. }
-            | Event::NotificationFailed { .. }
-            | Event::NotificationEnded { .. }
-            | Event::Alerted { .. }
-    )
-}
-
 /// Every case of the ledger as of `now` (later events are left out), folded while the
 /// ledger is read; each case keeps only the events `keep` says the report looks at (see
 /// [`kept`]), so a large ledger is never held in memory whole.
@@ -173,7 +159,7 @@ fn run(
         }
     };
     let cases = if kind == Kind::Desk {
-        cases_keeping(settings, kept_for_desk)?
+        cases_keeping(settings, report::desk::kept)?
     } else {
         cases_as_of(settings)?
     };

@@ -137,6 +137,9 @@ pub struct More {
     /// When sweep last reminded people of the overdue review (`None` key) or of a late
     /// action item (its number).
     pub reminded: BTreeMap<Option<u32>, DateTime<Utc>>,
+    /// The owner the case was opened with, once someone else owns it (see
+    /// [`Case::first_owner`]).
+    pub first_owner: Option<CompactString>,
 }
 
 impl More {
@@ -158,6 +161,7 @@ impl More {
         sponsor: Vec::new(),
         review_waived: None,
         reminded: BTreeMap::new(),
+        first_owner: None,
     };
 }
 
@@ -467,6 +471,23 @@ impl Case {
         self.more.0.get_or_insert_with(|| Box::new(More::NONE))
     }
 
+    /// The owner the case was opened with (the `opened` event's), kept so that reports
+    /// need not keep that event.
+    pub fn first_owner(&self) -> &str {
+        self.more().first_owner.as_deref().unwrap_or(&self.owner)
+    }
+
+    /// Someone owns the case now; the first owner is remembered when they are another.
+    fn owned_by(&mut self, owner: &str) {
+        if owner != self.owner {
+            if self.more().first_owner.is_none() {
+                let first = std::mem::take(&mut self.owner);
+                self.more_mut().first_owner = Some(first);
+            }
+            self.owner = owner.into();
+        }
+    }
+
     /// The status a case returns to when a pause ends or it is reopened.
     fn working_status(&self) -> Status {
         if self.acknowledged_at.is_some() {
@@ -506,7 +527,7 @@ impl Case {
                     self.status = Status::Acknowledged;
                 }
             }
-            Event::Assigned { to } => self.owner = to.as_str().into(),
+            Event::Assigned { to } => self.owned_by(to),
             Event::Noted { .. } => {}
             Event::Updated { eta, .. } => {
                 self.last_update_at = Some(r.at);
@@ -527,7 +548,7 @@ impl Case {
                     },
                 );
                 if *path == self.home_path {
-                    self.owner = owner.as_str().into();
+                    self.owned_by(owner);
                 }
             }
             Event::Deescalated {
@@ -542,7 +563,7 @@ impl Case {
                         },
                     );
                     if *path == self.home_path {
-                        self.owner = owner.as_str().into();
+                        self.owned_by(owner);
                     }
                 }
                 None => {
@@ -805,5 +826,32 @@ mod tests {
             fold_ids(&["ESC-1", "ESC-2", "ESC-00", "ESC-10", "ESC-0"]),
             sorted
         );
+    }
+
+    #[test]
+    fn the_first_owner_is_remembered_once_someone_else_owns_the_case() {
+        let lines = [
+            r#"{"seq":1,"at":"2026-11-16T09:00:00Z","actor":"ana","case":"ESC-1","step":"open","event":"opened","title":"t","severity":"sev2","type":"technical","path":"technical","tier":"L1","owner":"ben"}"#,
+            r#"{"seq":2,"at":"2026-11-16T09:10:00Z","actor":"ana","case":"ESC-1","step":"acknowledge","event":"assigned","to":"ben"}"#,
+            r#"{"seq":3,"at":"2026-11-16T09:20:00Z","actor":"ben","case":"ESC-1","step":"acknowledge","event":"assigned","to":"dee"}"#,
+            r#"{"seq":4,"at":"2026-11-16T16:00:00Z","actor":"dee","case":"ESC-1","step":"escalate","event":"escalated","path":"technical","from":"L1","to":"L2","owner":"carl","reason":"r"}"#,
+        ];
+        let owners = |n: usize| {
+            let mut folder = Folder::new(false);
+            for line in &lines[..n] {
+                folder.push(serde_json::from_str(line).expect("record"));
+            }
+            let cases = folder.finish().expect("folds");
+            (
+                cases[0].owner.to_string(),
+                cases[0].first_owner().to_string(),
+            )
+        };
+        let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+        assert_eq!(owners(1), pair("ben", "ben"));
+        // Assigned to the owner they already have: nothing changes hands.
+        assert_eq!(owners(2), pair("ben", "ben"));
+        assert_eq!(owners(3), pair("dee", "ben"));
+        assert_eq!(owners(4), pair("carl", "ben"));
     }
 }
