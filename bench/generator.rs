@@ -587,7 +587,7 @@ fn simulate<'p>(
     for w in &work[..cut] {
         let m = gap * rng.range(0.3, 1.7);
         sim.wait(rng, m);
-        let owner = sim.case.owner.clone();
+        let owner = sim.case.owner;
         match w {
             Work::Note => {
                 let t = text(rng, &NOTES);

@@ -18,6 +18,7 @@ pub mod cli;
 pub mod complete;
 pub mod huge_pages;
 pub mod intake;
+pub mod name;
 pub mod notify;
 pub mod oncall;
 pub mod par;

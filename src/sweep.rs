@@ -756,7 +756,7 @@ fn clock_actions(
                 order: due,
                 due,
                 kind: ActionKind::Escalated {
-                    path: case.home_path.clone(),
+                    path: case.home_path.into(),
                     from: from.as_deref().map(CompactString::from),
                     to: to.as_str().into(),
                     by: "budget".into(),

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 const NOW: &str = "2026-02-09T17:30:00Z";
 
 /// (expected file, arguments).
-const COMMANDS: [(&str, &[&str]); 12] = [
+const COMMANDS: [(&str, &[&str]); 14] = [
     ("list.json", &["--json", "list"]),
     ("list-all.json", &["--json", "list", "--all"]),
     ("report-breaches.json", &["--json", "report", "breaches"]),
@@ -34,6 +34,11 @@ const COMMANDS: [(&str, &[&str]); 12] = [
     (
         "report-escalations-since.json",
         &["--json", "report", "escalations", "--since", "2w"],
+    ),
+    ("report-desk.json", &["--json", "report", "desk"]),
+    (
+        "report-desk-by-tier-every-day.json",
+        &["--json", "report", "desk", "--by", "tier", "--every", "day"],
     ),
     ("sweep-dry-run.json", &["--json", "sweep", "--dry-run"]),
     (

@@ -3,6 +3,7 @@
 
 use super::event::{Event, Record, Skimmed};
 pub use super::levels::{Level, Levels};
+use crate::name::Name;
 use crate::policy::Status;
 use crate::sla::clock::ClockKind;
 use chrono::{DateTime, Utc};
@@ -66,20 +67,20 @@ pub struct Followup {
 pub struct Case {
     pub id: CompactString,
     pub title: CompactString,
-    pub severity: CompactString,
-    pub case_type: CompactString,
-    pub account: Option<CompactString>,
+    pub severity: Name,
+    pub case_type: Name,
+    pub account: Option<Name>,
     /// Thin (one pointer, empty without an allocation): whole-ledger commands hold every
     /// case at once.
     pub labels: thin_vec::ThinVec<String>,
     pub status: Status,
-    pub owner: CompactString,
+    pub owner: Name,
     /// The path the case was opened on; its tier decides the owner.
-    pub home_path: CompactString,
+    pub home_path: Name,
     /// Level per path; a path the case was never escalated on has none.
     pub levels: Levels,
     /// The tier the case was opened in (on [`Case::home_path`]).
-    pub opened_tier: CompactString,
+    pub opened_tier: Name,
     pub opened_at: DateTime<Utc>,
     pub acknowledged_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
@@ -139,7 +140,7 @@ pub struct More {
     pub reminded: BTreeMap<Option<u32>, DateTime<Utc>>,
     /// The owner the case was opened with, once someone else owns it (see
     /// [`Case::first_owner`]).
-    pub first_owner: Option<CompactString>,
+    pub first_owner: Option<Name>,
 }
 
 impl More {
@@ -417,23 +418,24 @@ impl Case {
                 event: r.event.name().to_string(),
             });
         };
+        let (path, tier) = (Name::new(&path), Name::new(&tier));
         let mut levels = Levels::default();
         levels.insert(
-            path.clone(),
+            path,
             Level {
-                tier: tier.clone(),
+                tier,
                 entered_at: r.at,
             },
         );
         let mut case = Case {
             id: r.case,
             title,
-            severity,
-            case_type,
-            account,
+            severity: Name::new(&severity),
+            case_type: Name::new(&case_type),
+            account: account.map(Name::from),
             labels: labels.into(),
             status: Status::Open,
-            owner,
+            owner: Name::new(&owner),
             home_path: path,
             levels,
             opened_tier: tier,

@@ -240,7 +240,7 @@ pub fn automatic_major(
                 .next()
         })
         .or_else(|| {
-            (Some(case.owner.clone()).filter(|o| !o.is_empty()))
+            (Some(case.owner).filter(|o| !o.is_empty()))
                 .as_deref()
                 .map(str::to_string)
         })?;

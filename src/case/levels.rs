@@ -5,21 +5,21 @@
 //! entries it has. A `BTreeMap` would allocate a whole node (about 720 bytes) for the single
 //! entry almost every case has, and whole-ledger commands hold every case at once.
 
+use crate::name::Name;
 use chrono::{DateTime, Utc};
-use compact_str::CompactString;
 
 /// Where a case stands on one escalation path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Level {
     /// Short names (paths and tiers) are kept inline, without an allocation of their own.
-    pub tier: CompactString,
+    pub tier: Name,
     /// When the case entered this tier (starts the tier-budget clock).
     pub entered_at: DateTime<Utc>,
 }
 
 /// Level per path, in order of path name; a path the case was never escalated on has none.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Levels(Vec<(CompactString, Level)>);
+pub struct Levels(Vec<(Name, Level)>);
 
 impl Levels {
     /// The level on `path`, if the case has one there.
@@ -33,7 +33,7 @@ impl Levels {
     }
 
     /// Sets the level on `path`.
-    pub fn insert(&mut self, path: impl Into<CompactString>, level: Level) {
+    pub fn insert(&mut self, path: impl Into<Name>, level: Level) {
         let path = path.into();
         match self.position(&path) {
             Ok(i) => self.0[i].1 = level,
@@ -52,7 +52,7 @@ impl Levels {
     }
 
     /// Every (path, level), in order of path name.
-    pub fn iter(&self) -> impl Iterator<Item = (&CompactString, &Level)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&Name, &Level)> {
         self.0.iter().map(|(path, level)| (path, level))
     }
 
@@ -77,10 +77,10 @@ impl Levels {
 }
 
 impl<'a> IntoIterator for &'a Levels {
-    type Item = (&'a CompactString, &'a Level);
+    type Item = (&'a Name, &'a Level);
     type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (CompactString, Level)>,
-        fn(&'a (CompactString, Level)) -> (&'a CompactString, &'a Level),
+        std::slice::Iter<'a, (Name, Level)>,
+        fn(&'a (Name, Level)) -> (&'a Name, &'a Level),
     >;
 
     fn into_iter(self) -> Self::IntoIter {
