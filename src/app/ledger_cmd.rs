@@ -61,6 +61,8 @@ pub fn verify(settings: &Settings, out: &mut Output) -> Result<ExitCode> {
     let mut cases = Vec::new();
     if report.is_ok() {
         let mut folder = crate::case::Folder::new(false);
+        // Room for every case at once: growing by doubling would hold two copies.
+        folder.reserve(ledger.cases_hint());
         match ledger.visit(&mut |r| folder.push(r)) {
             Ok(_) => match folder.finish() {
                 Ok(c) => cases = c,

@@ -563,20 +563,25 @@ impl Ledger {
         let Some(mut file) = self.open_to_read()? else {
             return Ok(report);
         };
-        let image = read_from(&self.path, &mut file)?;
+        // Read a line at a time: a ledger of any size is checked in the memory of its
+        // longest line.
+        let read_err = |error| io_err("read ledger", &self.path, error);
+        check_regular(&self.path, &file.metadata().map_err(read_err)?)?;
+        file.seek(SeekFrom::Start(0)).map_err(read_err)?;
+        let mut reader = io::BufReader::with_capacity(1 << 16, file);
         report.exists = true;
-        let bytes = &image[..];
-        let complete = complete_len(bytes);
-        if complete == 0 {
-            if HEADER_LINE.starts_with(bytes) {
-                report.torn_tail = torn_tail(bytes.len() as u64, 0, 0, 0);
+        let mut line = Vec::new();
+        // The bytes read so far; a last line without its newline is a torn tail.
+        let mut len = reader.read_until(b'\n', &mut line).map_err(read_err)?;
+        let Some(header) = line.strip_suffix(b"\n") else {
+            // Not one complete line.
+            if HEADER_LINE.starts_with(&line) {
+                report.torn_tail = torn_tail(len as u64, 0, 0, 0);
             } else {
                 report.problem(1, NO_COMPLETE_LINE.to_owned());
             }
             return Ok(report);
-        }
-        let mut lines = bytes[..complete - 1].split(|&b| b == b'\n');
-        let header = lines.next().unwrap_or_default();
+        };
         if let Err(error) = check_header(&self.path, header) {
             report.problem(1, problem_message(error));
         }
@@ -584,12 +589,18 @@ impl Ledger {
         let mut committed_len = offset;
         let mut committed_lines = 1;
         let mut cases = HashSet::new();
-        let mut batch_cases: Vec<String> = Vec::new();
+        let mut batch_cases: Vec<compact_str::CompactString> = Vec::new();
         let mut checker = Checker::default();
         let mut expected = 1;
         let mut after_damage = false;
-        for (line_no, line) in (2..).zip(lines) {
-            offset += line.len() + 1;
+        for line_no in 2.. {
+            line.clear();
+            let n = reader.read_until(b'\n', &mut line).map_err(read_err)?;
+            len += n;
+            let Some(line) = line.strip_suffix(b"\n") else {
+                break;
+            };
+            offset += n;
             if line.is_empty() {
                 report.problem(line_no, EMPTY_LINE.to_owned());
                 continue;
@@ -606,7 +617,7 @@ impl Ledger {
                     }
                     after_damage = false;
                     expected = record.seq.saturating_add(1);
-                    batch_cases.push(record.case.into());
+                    batch_cases.push(record.case);
                     if !continues(line) {
                         report.events += batch_cases.len() as u64;
                         // On-call overrides belong to no case.
@@ -625,7 +636,7 @@ impl Ledger {
         }
         report.cases = cases.len();
         report.torn_tail = torn_tail(
-            bytes.len() as u64,
+            len as u64,
             committed_len as u64,
             committed_lines,
             batch_cases.len(),
@@ -2049,11 +2060,6 @@ fn plain_string(bytes: &[u8]) -> Option<(&str, &[u8])> {
     (!text.bytes().any(|b| b.is_ascii_control())).then_some((text, &body[end + 1..]))
 }
 
-/// Length of the complete lines: up to and including the last `\n`.
-fn complete_len(bytes: &[u8]) -> usize {
-    bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
-}
-
 fn torn_tail(len: u64, valid_len: u64, committed_lines: usize, lines: usize) -> Option<TornTail> {
     (len > valid_len).then(|| TornTail {
         line: committed_lines.saturating_add(1),
@@ -2322,19 +2328,6 @@ fn keep_torn_fragment(
     out.write_all(&entry)
         .and_then(|()| out.sync_data())
         .map_err(|error| io_err("keep the torn tail in", &torn_path, error))
-}
-
-/// Reads all of `file` from the start (`esc ledger verify`, which reports on every line).
-fn read_from(path: &Path, file: &mut File) -> Result<Vec<u8>, LedgerError> {
-    let read_err = |error| io_err("read ledger", path, error);
-    let before = file.metadata().map_err(read_err)?;
-    check_regular(path, &before)?;
-    let capacity = usize::try_from(before.len()).map_or(0, |n| n.saturating_add(1));
-    let mut bytes = Vec::with_capacity(capacity);
-    file.seek(SeekFrom::Start(0))
-        .and_then(|_| file.read_to_end(&mut bytes))
-        .map_err(read_err)?;
-    Ok(bytes)
 }
 
 /// Opens the ledger file itself with `options`, refusing anything but a regular file. On
