@@ -84,6 +84,7 @@ pub fn case_candidates() -> ArgValueCandidates {
             return Vec::new();
         };
         let mut folder = crate::case::Folder::new(false);
+        folder.reserve(ledger.cases_hint());
         if ledger.visit(&mut |r| folder.push(r)).is_err() {
             return Vec::new();
         }

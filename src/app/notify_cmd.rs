@@ -3,7 +3,7 @@
 //! (superseded, expired), else delivered through the policy's channels; every outcome is an
 //! event in the ledger, appended under the lock the caller holds.
 
-use super::output::Output;
+use super::output::{Output, Text};
 use super::policy_cmd;
 use super::settings::Settings;
 use crate::case::event::Ending;
@@ -249,10 +249,12 @@ fn list(settings: &Settings, args: &NotificationsArgs, out: &mut Output) -> Resu
         return out.say("no notifications");
     }
     let tz = policy.defaults.timezone;
-    let mut t = table([
+    // Drawn a chunk of rows at a time: a queue nobody delivers grows with every sweep.
+    let t = table([
         "id", "case", "action", "for", "state", "to", "queued", "message",
     ]);
-    for n in selected {
+    let cells = |i: usize| {
+        let n = selected[i];
         let state = match (n.state, &n.last_error) {
             (outbox::State::Failed, Some(e)) => {
                 let mut s = format!(
@@ -270,18 +272,21 @@ fn list(settings: &Settings, args: &NotificationsArgs, out: &mut Output) -> Resu
                 None => s.as_str().to_string(),
             },
         };
-        t.add_row(vec![
-            n.id.clone(),
-            n.case.clone(),
-            n.action.clone(),
-            n.audience.as_str().to_string(),
-            state,
-            n.recipients.join(", "),
-            local_time(n.at, tz),
-            n.message.clone(),
-        ]);
-    }
-    out.raw(&format!("{t}\n"))
+        vec![
+            n.id.as_str().into(),
+            n.case.as_str().into(),
+            n.action.as_str().into(),
+            n.audience.as_str().into(),
+            state.into(),
+            n.recipients.join(", ").into(),
+            local_time(n.at, tz).into(),
+            n.message.as_str().into(),
+        ]
+    };
+    out.pieces(Text::People, |put| {
+        t.write_rows(selected.len(), &cells, put)?;
+        put("\n")
+    })
 }
 
 /// The open notifications chosen by ids and/or case (every open one when neither is given).
@@ -389,9 +394,10 @@ fn retry(
     let seqs = seqs(ids)?;
     let case = case.map(id::parse).transpose()?;
     let ledger = settings.store()?;
+    let mut folder = crate::case::Folder::new(false);
+    folder.reserve(ledger.cases_hint());
     let mut guard = ledger.lock()?;
     let mut queue = BTreeMap::new();
-    let mut folder = crate::case::Folder::new(false);
     guard.visit(&mut |r| {
         if case.as_ref().is_none_or(|c| *c == r.case) {
             outbox::push_pending(&mut queue, &r);

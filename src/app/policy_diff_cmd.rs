@@ -1,14 +1,13 @@
 //! `esc policy diff` (what a policy change does) and `esc policy log` (the policy versions a
 //! ledger saw). Loads the files and the ledger, asks the pure [`crate::policy::diff`], prints.
 
-use super::output::Output;
+use super::output::{Output, Text};
 use super::policy_cmd;
 use super::settings::Settings;
-use crate::case::Folder;
 use crate::cli::FailOn;
 use crate::policy::{diff, version};
 use crate::render::{local_time, table};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde_json::json;
 use std::path::Path;
 use std::process::ExitCode;
@@ -25,11 +24,7 @@ pub fn diff(
     let after = policy_cmd::load(new)?;
     let changes = diff::changes(&before, &after);
     let impact = if settings.ledger.exists() {
-        let mut folder = Folder::new(false);
-        settings.store()?.visit(&mut |r| folder.push(r))?;
-        let cases = folder
-            .finish()
-            .with_context(|| format!("the ledger {} is inconsistent", settings.ledger.display()))?;
+        let cases = super::case_cmd::fold_cases(settings, |_| false, |_| false, None)?;
         Some(diff::impact(&before, &after, &cases, settings.now))
     } else {
         None
@@ -53,27 +48,31 @@ pub fn diff(
             Some(i) => {
                 let tz = after.defaults.timezone;
                 if !i.deadlines.is_empty() {
-                    let mut t = table(["case", "clock", "due now", "due after", "moves"]);
-                    for m in &i.deadlines {
-                        t.add_row(vec![
-                            m.case.clone(),
-                            m.clock.as_str().to_string(),
-                            local_time(m.old, tz),
-                            local_time(m.new, tz),
-                            {
-                                let by = crate::policy::duration::format(
-                                    chrono::TimeDelta::minutes(m.minutes.abs()),
-                                );
-                                if m.minutes < 0 {
-                                    format!("{by} earlier")
-                                } else {
-                                    format!("{by} later")
-                                }
-                            },
-                        ]);
-                    }
+                    // Drawn a chunk of rows at a time: a change can move many deadlines.
+                    let t = table(["case", "clock", "due now", "due after", "moves"]);
+                    let cells = |n: usize| {
+                        let m = &i.deadlines[n];
+                        let by = crate::policy::duration::format(chrono::TimeDelta::minutes(
+                            m.minutes.abs(),
+                        ));
+                        let moves = if m.minutes < 0 {
+                            format!("{by} earlier")
+                        } else {
+                            format!("{by} later")
+                        };
+                        vec![
+                            m.case.as_str().into(),
+                            m.clock.as_str().into(),
+                            local_time(m.old, tz).into(),
+                            local_time(m.new, tz).into(),
+                            moves.into(),
+                        ]
+                    };
                     out.line("deadlines that move:")?;
-                    out.raw(&format!("{t}\n"))?;
+                    out.pieces(Text::People, |put| {
+                        t.write_rows(i.deadlines.len(), &cells, put)?;
+                        put("\n")
+                    })?;
                 }
                 for o in &i.owners {
                     out.line(&format!(

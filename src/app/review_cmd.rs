@@ -7,7 +7,7 @@
 //! goes into the file, never onto a command line. An empty or unchanged form records
 //! nothing and exits 1.
 
-use super::output::Output;
+use super::output::{Output, Text};
 use super::policy_cmd;
 use super::settings::Settings;
 use crate::case::{Case, Event, NewEvent, Record, id, view};
@@ -332,31 +332,38 @@ fn pending(settings: &Settings, out: &mut Output) -> Result<()> {
         return out.say("no reviews due");
     }
     let tz = policy.defaults.timezone;
-    let mut t = table([
+    // Drawn a chunk of rows at a time (a large ledger can owe many reviews).
+    let t = table([
         "case", "severity", "why", "resolved", "due", "state", "title",
     ]);
-    for (c, s) in &rows {
+    let cells = |i: usize| {
+        let (c, s) = &rows[i];
         let why: Vec<String> = s.reasons.iter().map(|r| r.describe(c)).collect();
         let state = match (s.state, s.due) {
             (State::Overdue, Some(d)) => format!("overdue by {}", human_elapsed(now - d)),
             (_, Some(d)) => format!("due in {}", human_elapsed(d - now)),
             _ => s.state.as_str().to_string(),
         };
-        t.add_row(vec![
-            c.id.to_string(),
-            c.severity.to_string(),
-            why.join(", "),
-            c.resolved_at.map_or("-".into(), |r| local_time(r, tz)),
-            s.due.map_or("-".into(), |d| local_time(d, tz)),
-            state,
-            c.title.to_string(),
-        ]);
-    }
+        vec![
+            c.id.as_str().into(),
+            c.severity.as_str().into(),
+            why.join(", ").into(),
+            c.resolved_at
+                .map_or("-".into(), |r| local_time(r, tz))
+                .into(),
+            s.due.map_or("-".into(), |d| local_time(d, tz)).into(),
+            state.into(),
+            c.title.as_str().into(),
+        ]
+    };
     let n = rows.len();
-    out.raw(&format!(
-        "{t}\n{n} review{} due, {overdue} overdue\n",
-        if n == 1 { "" } else { "s" }
-    ))
+    out.pieces(Text::People, |put| {
+        t.write_rows(n, &cells, put)?;
+        put(&format!(
+            "\n{n} review{} due, {overdue} overdue\n",
+            if n == 1 { "" } else { "s" }
+        ))
+    })
 }
 
 /// `esc actions …`.

@@ -391,15 +391,19 @@ pub fn impact(old: &Policy, new: &Policy, cases: &[Case], now: DateTime<Utc>) ->
             }
         }
     }
+    // Planned a case at a time, each action dropped once looked at: a catch-up over a large
+    // ledger plans hundreds of thousands of actions.
     let fired = |p: &Policy| -> BTreeSet<(String, String, &'static str)> {
-        sweep::plan(p, cases, now)
-            .into_iter()
-            .filter_map(|a| match a.kind {
-                ActionKind::Trigger { trigger } => Some((a.case.into(), trigger, "trigger")),
-                ActionKind::Proposed { trigger } => Some((a.case.into(), trigger, "proposed")),
-                _ => None,
-            })
-            .collect()
+        let mut fired = BTreeSet::new();
+        sweep::plan_each(p, cases, now, |_, a| {
+            let action = match a.kind {
+                ActionKind::Trigger { trigger } => (trigger, "trigger"),
+                ActionKind::Proposed { trigger } => (trigger, "proposed"),
+                _ => return,
+            };
+            fired.insert((a.case.into(), action.0, action.1));
+        });
+        fired
     };
     let before = fired(old);
     for (case, trigger, action) in fired(new) {
