@@ -9,6 +9,7 @@
 use anyhow::Result;
 use serde::Serialize;
 use std::io::{self, ErrorKind, Write};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 /// What a text written with [`Output::pieces`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,40 +195,57 @@ where
     F: Fn(usize) -> T + Sync,
 {
     let chunks = len.div_ceil(CHUNK);
-    let text = |k: usize| chunk_text(depth, k * CHUNK..((k + 1) * CHUNK).min(len), item);
+    let text = |k: usize, buffer: Vec<u8>| {
+        chunk_text(depth, k * CHUNK..((k + 1) * CHUNK).min(len), item, buffer)
+    };
     w.write_all(b"[")?;
     let lanes = crate::par::threads().min(chunks).max(1);
     std::thread::scope(|scope| -> io::Result<()> {
         // Lane 0 is this thread; lane t > 0 a thread making chunks t, t + lanes, … in
-        // order, each handed over when the one before it has been taken.
-        let others: Vec<_> = (1..lanes)
+        // order, each handed over when the one before it has been taken. A chunk's buffer,
+        // once written, goes back to its lane for a later chunk: made in a buffer that
+        // already has the room, a chunk's text is never copied as it grows.
+        type Lane = (Receiver<io::Result<Vec<u8>>>, SyncSender<Vec<u8>>);
+        let others: Vec<Option<Lane>> = (1..lanes)
             .map(|t| {
-                let (hand, take) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(1);
+                let (hand, take) = sync_channel::<io::Result<Vec<u8>>>(1);
+                let (give_back, back) = sync_channel::<Vec<u8>>(2);
                 let started = std::thread::Builder::new()
                     .name("esc-json".into())
                     .spawn_scoped(scope, move || {
                         for k in (t..chunks).step_by(lanes) {
-                            let made = text(k);
+                            let made = text(k, back.try_recv().unwrap_or_default());
                             let failed = made.is_err();
                             if hand.send(made).is_err() || failed {
                                 break;
                             }
                         }
                     });
-                started.ok().map(|_| take)
+                started.ok().map(|_| (take, give_back))
             })
             .collect();
+        let mut own = Vec::new();
         for k in 0..chunks {
             let lane = k % lanes;
-            let made = match lane.checked_sub(1).and_then(|t| others[t].as_ref()) {
+            let other = lane.checked_sub(1).and_then(|t| others[t].as_ref());
+            let made = match other {
                 // A lane that stopped early (its thread failed) is made here instead.
-                Some(take) => take.recv().unwrap_or_else(|_| text(k)),
-                None => text(k),
+                Some((take, _)) => take
+                    .recv()
+                    .unwrap_or_else(|_| text(k, std::mem::take(&mut own))),
+                None => text(k, std::mem::take(&mut own)),
             }?;
             if k > 0 {
                 w.write_all(b",")?;
             }
             w.write_all(&made)?;
+            match other {
+                Some((_, give_back)) => {
+                    // A full or closed lane drops it.
+                    let _ = give_back.try_send(made);
+                }
+                None => own = made,
+            }
         }
         Ok(())
     })?;
@@ -241,12 +259,22 @@ where
 /// The text of elements `range` as they appear inside an array nested `depth` levels deep
 /// in a pretty document: `\n`, the indent and each element, separated by `,` — what lies
 /// between the brackets ([`super::pretty::elements_to_vec`]).
-fn chunk_text<T, F>(depth: usize, range: std::ops::Range<usize>, item: &F) -> io::Result<Vec<u8>>
+/// Written into `buffer` (emptied first).
+fn chunk_text<T, F>(
+    depth: usize,
+    range: std::ops::Range<usize>,
+    item: &F,
+    buffer: Vec<u8>,
+) -> io::Result<Vec<u8>>
 where
     T: Serialize,
     F: Fn(usize) -> T,
 {
-    Ok(super::pretty::elements_to_vec(depth + 1, range.map(item))?)
+    Ok(super::pretty::elements_to_vec(
+        depth + 1,
+        range.map(item),
+        buffer,
+    )?)
 }
 
 /// A JSON array whose elements are made one at a time while it is written: `items` is

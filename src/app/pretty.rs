@@ -47,11 +47,14 @@ pub fn to_vec<T: ?Sized + Serialize>(value: &T) -> Result<Vec<u8>> {
 /// `items` as they lie between the brackets of a pretty array whose elements are `level`
 /// levels deep: each on a new line at its indent, separated by `,` (nothing before the
 /// first but its line). An array made of such runs joined by `,` is the array's text.
+/// Written into `out`, emptied first (a buffer used before keeps its room).
 pub fn elements_to_vec<T: Serialize>(
     level: usize,
     items: impl IntoIterator<Item = T>,
+    mut out: Vec<u8>,
 ) -> Result<Vec<u8>> {
-    let mut json = Json::new(Vec::new(), level, None);
+    out.clear();
+    let mut json = Json::new(out, level, None);
     for (i, item) in items.into_iter().enumerate() {
         json.line(i == 0);
         item.serialize(&mut json)?;
@@ -951,7 +954,8 @@ mod tests {
         let mut out = Vec::new();
         to_writer(&mut out, &rows).expect("writes");
         assert_eq!(String::from_utf8(out).expect("UTF-8"), theirs(&rows));
-        let run = elements_to_vec(1, (0..50).map(|i| keyed(1, i))).expect("elements");
+        let run = elements_to_vec(1, (0..50).map(|i| keyed(1, i)), b"left over".to_vec())
+            .expect("elements");
         let whole = theirs(&(0..50).map(|i| keyed(1, i)).collect::<Vec<_>>());
         assert_eq!(
             format!("[{}\n]", String::from_utf8(run).expect("UTF-8")),
