@@ -63,7 +63,7 @@ impl Output {
         write: impl FnOnce(&mut dyn FnMut(&str) -> io::Result<()>) -> io::Result<()>,
     ) -> Result<()> {
         let colour = crate::render::layout().color;
-        self.with_stdout(|w| {
+        self.with_plain_stdout(|w| {
             write(&mut |text: &str| match kind {
                 Text::People => {
                     let safe = crate::render::neutralise(text, colour);
@@ -143,7 +143,28 @@ impl Output {
             return Ok(());
         }
         let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-        match write(&mut stdout).and_then(|()| stdout.flush()) {
+        let written = write(&mut stdout).and_then(|()| stdout.flush());
+        self.ended(written)
+    }
+
+    /// Runs `write` on stdout as it is (line-buffered: no buffer of our own to make for a
+    /// line, and a large piece goes out at once) and flushes it; a closed pipe ends the
+    /// output quietly.
+    fn with_plain_stdout(
+        &mut self,
+        write: impl FnOnce(&mut std::io::StdoutLock<'static>) -> io::Result<()>,
+    ) -> Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        let mut stdout = std::io::stdout().lock();
+        let written = write(&mut stdout).and_then(|()| stdout.flush());
+        self.ended(written)
+    }
+
+    /// The outcome of a write: a closed pipe (`esc list | head`) closes the output quietly.
+    fn ended(&mut self, written: io::Result<()>) -> Result<()> {
+        match written {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == ErrorKind::BrokenPipe => {
                 self.closed = true;
