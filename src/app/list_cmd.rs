@@ -213,7 +213,6 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
             ]);
             // On a narrow terminal the tier, then the owner, make room for the rest.
             t.short_rows().optional(3).optional(4);
-            // Drawn a chunk of rows at a time: the list can be long.
             let cells = |i: usize| {
                 let (r, c) = (&rows[i], case(&rows[i]));
                 let levels: Vec<&str> = c.levels.values().map(|l| l.tier.as_str()).collect();
@@ -228,10 +227,7 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
                     c.title.replace('\n', " ").into(),
                 ]
             };
-            out.pieces(Text::People, |put| {
-                t.write_rows(rows.len(), &cells, put)?;
-                put("\n")
-            })
+            out.table(&t, rows.len(), &cells, "\n")
         }
     }
 }

@@ -3,7 +3,7 @@
 //! (superseded, expired), else delivered through the policy's channels; every outcome is an
 //! event in the ledger, appended under the lock the caller holds.
 
-use super::output::{Output, Text};
+use super::output::Output;
 use super::policy_cmd;
 use super::settings::Settings;
 use crate::case::event::Ending;
@@ -249,7 +249,6 @@ fn list(settings: &Settings, args: &NotificationsArgs, out: &mut Output) -> Resu
         return out.say("no notifications");
     }
     let tz = policy.defaults.timezone;
-    // Drawn a chunk of rows at a time: a queue nobody delivers grows with every sweep.
     let t = table([
         "id", "case", "action", "for", "state", "to", "queued", "message",
     ]);
@@ -283,10 +282,7 @@ fn list(settings: &Settings, args: &NotificationsArgs, out: &mut Output) -> Resu
             n.message.as_str().into(),
         ]
     };
-    out.pieces(Text::People, |put| {
-        t.write_rows(selected.len(), &cells, put)?;
-        put("\n")
-    })
+    out.table(&t, selected.len(), &cells, "\n")
 }
 
 /// The open notifications chosen by ids and/or case (every open one when neither is given).

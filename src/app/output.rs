@@ -53,6 +53,22 @@ impl Output {
         self.pieces(Text::Data, |put| put(text))
     }
 
+    /// A table for people of `len` rows, the i-th being `row(i)`, then `tail`: drawn a chunk
+    /// of rows at a time ([`crate::render::Grid::write_rows`]), so a long table is never
+    /// held whole.
+    pub fn table(
+        &mut self,
+        grid: &crate::render::Grid,
+        len: usize,
+        row: &dyn Fn(usize) -> Vec<crate::render::Styled>,
+        tail: &str,
+    ) -> Result<()> {
+        self.pieces(Text::People, |put| {
+            grid.write_rows(len, row, put)?;
+            put(tail)
+        })
+    }
+
     /// Write text made a piece at a time (a long table, CSV or Markdown of many rows), so
     /// that the whole text is never held: `write` hands each piece to `put`, which treats it
     /// as [`Output::raw`], [`Output::document`] or [`Output::data`] treat their text. A piece

@@ -1,7 +1,7 @@
 //! `esc policy diff` (what a policy change does) and `esc policy log` (the policy versions a
 //! ledger saw). Loads the files and the ledger, asks the pure [`crate::policy::diff`], prints.
 
-use super::output::{Output, Text};
+use super::output::Output;
 use super::policy_cmd;
 use super::settings::Settings;
 use crate::cli::FailOn;
@@ -48,7 +48,6 @@ pub fn diff(
             Some(i) => {
                 let tz = after.defaults.timezone;
                 if !i.deadlines.is_empty() {
-                    // Drawn a chunk of rows at a time: a change can move many deadlines.
                     let t = table(["case", "clock", "due now", "due after", "moves"]);
                     let cells = |n: usize| {
                         let m = &i.deadlines[n];
@@ -69,10 +68,7 @@ pub fn diff(
                         ]
                     };
                     out.line("deadlines that move:")?;
-                    out.pieces(Text::People, |put| {
-                        t.write_rows(i.deadlines.len(), &cells, put)?;
-                        put("\n")
-                    })?;
+                    out.table(&t, i.deadlines.len(), &cells, "\n")?;
                 }
                 for o in &i.owners {
                     out.line(&format!(

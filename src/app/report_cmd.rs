@@ -388,7 +388,6 @@ pub fn breaches(
     } else if rows.is_empty() {
         out.say("no breached or at-risk cases")?;
     } else {
-        // Drawn a chunk of rows at a time: a row per clock of every case can be long.
         let t = table(["case", "clock", "state", "due", "over / left", "title"]);
         let cells = |i: usize| {
             let (case, clock, state, due) = row(&rows[i]);
@@ -406,13 +405,8 @@ pub fn breaches(
                 case.title.replace('\n', " ").into(),
             ]
         };
-        out.pieces(Text::People, |put| {
-            t.write_rows(rows.len(), &cells, put)?;
-            put(&format!(
-                "\n{breached} breached, {} at risk\n",
-                rows.len() - breached
-            ))
-        })?;
+        let tail = format!("\n{breached} breached, {} at risk\n", rows.len() - breached);
+        out.table(&t, rows.len(), &cells, &tail)?;
     }
     Ok(if fail_if_any && breached > 0 {
         ExitCode::from(1)

@@ -7,7 +7,7 @@
 //! goes into the file, never onto a command line. An empty or unchanged form records
 //! nothing and exits 1.
 
-use super::output::{Output, Text};
+use super::output::Output;
 use super::policy_cmd;
 use super::settings::Settings;
 use crate::case::{Case, Event, NewEvent, Record, id, view};
@@ -332,7 +332,6 @@ fn pending(settings: &Settings, out: &mut Output) -> Result<()> {
         return out.say("no reviews due");
     }
     let tz = policy.defaults.timezone;
-    // Drawn a chunk of rows at a time (a large ledger can owe many reviews).
     let t = table([
         "case", "severity", "why", "resolved", "due", "state", "title",
     ]);
@@ -357,13 +356,11 @@ fn pending(settings: &Settings, out: &mut Output) -> Result<()> {
         ]
     };
     let n = rows.len();
-    out.pieces(Text::People, |put| {
-        t.write_rows(n, &cells, put)?;
-        put(&format!(
-            "\n{n} review{} due, {overdue} overdue\n",
-            if n == 1 { "" } else { "s" }
-        ))
-    })
+    let tail = format!(
+        "\n{n} review{} due, {overdue} overdue\n",
+        if n == 1 { "" } else { "s" }
+    );
+    out.table(&t, n, &cells, &tail)
 }
 
 /// `esc actions …`.

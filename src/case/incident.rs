@@ -239,11 +239,7 @@ pub fn automatic_major(
                 .into_iter()
                 .next()
         })
-        .or_else(|| {
-            (Some(case.owner).filter(|o| !o.is_empty()))
-                .as_deref()
-                .map(str::to_string)
-        })?;
+        .or_else(|| (!case.owner.is_empty()).then(|| case.owner.to_string()))?;
     let assignments: Vec<(String, String)> = policy
         .major
         .roles

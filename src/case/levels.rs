@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 /// Where a case stands on one escalation path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Level {
-    /// Short names (paths and tiers) are kept inline, without an allocation of their own.
+    /// Paths and tiers are interned ([`Name`]): a pointer each, no copy per case.
     pub tier: Name,
     /// When the case entered this tier (starts the tier-budget clock).
     pub entered_at: DateTime<Utc>,

@@ -396,12 +396,12 @@ pub fn impact(old: &Policy, new: &Policy, cases: &[Case], now: DateTime<Utc>) ->
     let fired = |p: &Policy| -> BTreeSet<(String, String, &'static str)> {
         let mut fired = BTreeSet::new();
         sweep::plan_each(p, cases, now, |_, a| {
-            let action = match a.kind {
+            let (trigger, action) = match a.kind {
                 ActionKind::Trigger { trigger } => (trigger, "trigger"),
                 ActionKind::Proposed { trigger } => (trigger, "proposed"),
                 _ => return,
             };
-            fired.insert((a.case.into(), action.0, action.1));
+            fired.insert((a.case.into(), trigger, action));
         });
         fired
     };

@@ -33,19 +33,12 @@ impl Every {
 }
 
 /// What the desk report looks at: every event people or sweep record on a case (whose
-/// actor accepted a handoff, who worked in a swarm), but not the outbox's bookkeeping,
-/// monitoring alerts or the `opened` event (what the report takes from it, the case keeps:
+/// actor accepted a handoff, who worked in a swarm), but not what no report reads (the
+/// outbox's bookkeeping, monitoring alerts: [`crate::case::unread_by_reports`]) nor the
+/// `opened` event (what the report takes from it, the case keeps:
 /// [`Case::first_owner`], [`Case::home_path`], [`Case::opened_tier`]).
 pub fn kept(e: &Event) -> bool {
-    !matches!(
-        e,
-        Event::Opened { .. }
-            | Event::NotificationQueued { .. }
-            | Event::NotificationDelivered { .. }
-            | Event::NotificationFailed { .. }
-            | Event::NotificationEnded { .. }
-            | Event::Alerted { .. }
-    )
+    !matches!(e, Event::Opened { .. }) && !crate::case::unread_by_reports(e.name())
 }
 
 /// One group of `esc report desk`.

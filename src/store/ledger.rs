@@ -570,12 +570,12 @@ impl Ledger {
         file.seek(SeekFrom::Start(0)).map_err(read_err)?;
         let mut reader = io::BufReader::with_capacity(1 << 16, file);
         report.exists = true;
-        let mut line = Vec::new();
+        let mut buf = Vec::new();
         // The bytes read so far; a last line without its newline is a torn tail.
-        let mut len = reader.read_until(b'\n', &mut line).map_err(read_err)?;
-        let Some(header) = line.strip_suffix(b"\n") else {
+        let mut len = reader.read_until(b'\n', &mut buf).map_err(read_err)?;
+        let Some(header) = buf.strip_suffix(b"\n") else {
             // Not one complete line.
-            if HEADER_LINE.starts_with(&line) {
+            if HEADER_LINE.starts_with(&buf) {
                 report.torn_tail = torn_tail(len as u64, 0, 0, 0);
             } else {
                 report.problem(1, NO_COMPLETE_LINE.to_owned());
@@ -594,10 +594,10 @@ impl Ledger {
         let mut expected = 1;
         let mut after_damage = false;
         for line_no in 2.. {
-            line.clear();
-            let n = reader.read_until(b'\n', &mut line).map_err(read_err)?;
+            buf.clear();
+            let n = reader.read_until(b'\n', &mut buf).map_err(read_err)?;
             len += n;
-            let Some(line) = line.strip_suffix(b"\n") else {
+            let Some(line) = buf.strip_suffix(b"\n") else {
                 break;
             };
             offset += n;
