@@ -264,11 +264,23 @@ pub fn fold_cases(
     skip: fn(&str) -> bool,
     as_of: Option<DateTime<Utc>>,
 ) -> Result<Vec<Case>> {
+    fold_cases_watching(settings, keep, skip, as_of, &mut |_| {})
+}
+
+/// [`fold_cases`], showing `watch` every record folded (before the fold takes it).
+pub fn fold_cases_watching(
+    settings: &Settings,
+    keep: fn(&Event) -> bool,
+    skip: fn(&str) -> bool,
+    as_of: Option<DateTime<Utc>>,
+    watch: &mut dyn FnMut(&Record),
+) -> Result<Vec<Case>> {
     let mut folder = crate::case::Folder::keeping(keep);
     let store = settings.store()?;
     folder.reserve(store.cases_hint());
     store.visit_skipping(skip, &mut |r| {
         if as_of.is_none_or(|t| r.at <= t) {
+            watch(&r);
             folder.push(r);
         }
     })?;

@@ -70,12 +70,22 @@ fn kept(e: &Event) -> bool {
 /// ledger is read; each case keeps only the events `keep` says the report looks at (see
 /// [`kept`]), so a large ledger is never held in memory whole.
 pub fn cases_as_of(settings: &Settings) -> Result<Vec<Case>> {
-    cases_keeping(settings, kept)
+    let skip = crate::case::unread_by_reports;
+    super::case_cmd::fold_cases(settings, kept, skip, Some(settings.now))
 }
 
-fn cases_keeping(settings: &Settings, keep: fn(&Event) -> bool) -> Result<Vec<Case>> {
-    let skip = crate::case::unread_by_reports;
-    super::case_cmd::fold_cases(settings, keep, skip, Some(settings.now))
+/// What the desk report reads: every case as of `now` keeping no event, and the cases'
+/// steps ([`report::desk::Trails`]).
+fn cases_with_trails(settings: &Settings) -> Result<(Vec<Case>, report::desk::Trails)> {
+    let mut trails = report::desk::Trails::default();
+    let cases = super::case_cmd::fold_cases_watching(
+        settings,
+        |_| false,
+        crate::case::unread_by_reports,
+        Some(settings.now),
+        &mut |r| trails.push(r),
+    )?;
+    Ok((cases, trails))
 }
 
 /// `esc report …`.
@@ -158,10 +168,10 @@ fn run(
             ReportFormat::Md => Format::Md,
         }
     };
-    let cases = if kind == Kind::Desk {
-        cases_keeping(settings, report::desk::kept)?
+    let (cases, trails) = if kind == Kind::Desk {
+        cases_with_trails(settings)?
     } else {
-        cases_as_of(settings)?
+        (cases_as_of(settings)?, report::desk::Trails::default())
     };
     let opts = Options {
         since,
@@ -170,7 +180,7 @@ fn run(
         window,
         every,
     };
-    let mut built = report::build(kind, &policy, &cases, &opts, settings.now);
+    let mut built = report::build(kind, &policy, &cases, &trails, &opts, settings.now);
     if let Some(name) = &args.section {
         let keys: Vec<&str> = built.sections.iter().map(|s| s.key).collect();
         if !keys.contains(&name.as_str()) {

@@ -223,10 +223,8 @@ pub enum FoldError {
 #[derive(Debug)]
 pub struct Folder {
     cases: Vec<Case>,
-    /// Where each case is in `cases`: by number for canonical ids (`ESC-<n>`, the dense
-    /// common case: no hashing per record), else by id.
-    by_number: Vec<u32>,
-    index: std::collections::HashMap<String, usize>,
+    /// Where each case is in `cases`.
+    slots: super::slots::CaseSlots,
     keep: fn(&Event) -> bool,
     error: Option<FoldError>,
     /// The sort key ([`Folder::order`]) of the last case made, and whether every case so far
@@ -247,8 +245,7 @@ impl Folder {
         Folder {
             keep,
             cases: Vec::new(),
-            by_number: Vec::new(),
-            index: std::collections::HashMap::new(),
+            slots: super::slots::CaseSlots::default(),
             error: None,
             last: 0,
             in_order: true,
@@ -274,7 +271,7 @@ impl Folder {
         if self.error.is_some() || r.case == super::event::ONCALL {
             return;
         }
-        let result = match self.find(&r.case) {
+        let result = match self.slots.find(&r.case) {
             Some(i) => {
                 let keep = (self.keep)(&r.event);
                 self.cases[i].apply(r, keep)
@@ -285,7 +282,7 @@ impl Folder {
                 let at = self.cases.len();
                 match Case::from_opened(r) {
                     Ok(mut c) => {
-                        self.remember(&c.id, at);
+                        self.slots.remember(&c.id, at);
                         let order = Folder::order(&c);
                         self.in_order &= order >= self.last;
                         self.last = order;
@@ -314,7 +311,7 @@ impl Folder {
         if self.error.is_some() || s.case == super::event::ONCALL {
             return;
         }
-        match self.find(&s.case) {
+        match self.slots.find(&s.case) {
             Some(i) => self.cases[i].skimmed(s),
             None => {
                 self.error = Some(FoldError::NotOpenedFirst {
@@ -322,40 +319,6 @@ impl Folder {
                     seq: s.seq,
                     event: s.event.to_string(),
                 });
-            }
-        }
-    }
-
-    /// The number of a canonical id (`ESC-` and digits without a leading zero), small
-    /// enough to index a vector by.
-    fn dense_number(id: &str) -> Option<usize> {
-        let digits = id.strip_prefix("ESC-")?;
-        let canonical = !digits.is_empty()
-            && digits.len() <= 8
-            && !digits.starts_with('0')
-            && digits.bytes().all(|b| b.is_ascii_digit());
-        canonical.then(|| digits.parse().ok()).flatten()
-    }
-
-    fn find(&self, id: &str) -> Option<usize> {
-        let dense = Folder::dense_number(id).and_then(|n| self.by_number.get(n));
-        match dense {
-            Some(&i) if i > 0 => Some(i as usize - 1),
-            _ if self.index.is_empty() => None,
-            _ => self.index.get(id).copied(),
-        }
-    }
-
-    fn remember(&mut self, id: &str, i: usize) {
-        match (Folder::dense_number(id), u32::try_from(i + 1)) {
-            (Some(n), Ok(slot)) => {
-                if self.by_number.len() <= n {
-                    self.by_number.resize(n + 1, 0);
-                }
-                self.by_number[n] = slot;
-            }
-            _ => {
-                self.index.insert(id.to_owned(), i);
             }
         }
     }

@@ -20,6 +20,7 @@ pub mod promise;
 pub mod raci;
 mod record_de;
 pub mod record_quick;
+pub mod slots;
 pub mod transition;
 pub mod view;
 

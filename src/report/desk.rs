@@ -9,7 +9,10 @@
 use super::metrics::{
     GroupBy, Spread, cause_key, cause_shown, csat, monday, pct, per_group, root_cause, week_label,
 };
+use crate::case::event::ONCALL;
+use crate::case::slots::CaseSlots;
 use crate::case::{Case, Event, Record};
+use crate::name::Name;
 use crate::policy::Policy;
 use crate::sla::calendar::open_time_between;
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
@@ -36,9 +39,139 @@ impl Every {
 /// actor accepted a handoff, who worked in a swarm), but not what no report reads (the
 /// outbox's bookkeeping, monitoring alerts: [`crate::case::unread_by_reports`]) nor the
 /// `opened` event (what the report takes from it, the case keeps:
-/// [`Case::first_owner`], [`Case::home_path`], [`Case::opened_tier`]).
+/// [`Case::first_owner`], [`Case::home_path`], [`Case::opened_tier`]). Each is kept as a
+/// [`Step`], not as its record.
 pub fn kept(e: &Event) -> bool {
     !matches!(e, Event::Opened { .. }) && !crate::case::unread_by_reports(e.name())
+}
+
+/// What the desk report takes from one event it looks at ([`kept`]): when, who, and the
+/// little its figures need. About 90 bytes where the event's record is four hundred: a
+/// mature ledger has millions of them, and the report holds them all at once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub at: DateTime<Utc>,
+    pub actor: Name,
+    pub what: What,
+}
+
+/// The kinds of [`Step`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum What {
+    /// Escalated (`escalation`) or de-escalated to `tier` of `path`, and given to `owner`.
+    Moved {
+        path: Name,
+        tier: Name,
+        owner: Name,
+        escalation: bool,
+    },
+    /// De-escalated off `path` (no tier of it left).
+    Left {
+        path: Name,
+    },
+    Assigned {
+        to: Name,
+    },
+    Resolved,
+    Reopened,
+    /// A swarm started: its facilitator, then its members.
+    SwarmStarted {
+        people: Box<[Name]>,
+    },
+    SwarmEnded,
+    /// Any other event the report looks at (only its time and actor count).
+    Other,
+}
+
+impl Step {
+    /// The step of a record, if the report looks at its event ([`kept`]).
+    pub fn of(r: &Record) -> Option<Step> {
+        if !kept(&r.event) {
+            return None;
+        }
+        let what = match &r.event {
+            Event::Escalated {
+                path, to, owner, ..
+            } => What::Moved {
+                path: Name::new(path),
+                tier: Name::new(to),
+                owner: Name::new(owner),
+                escalation: true,
+            },
+            Event::Deescalated {
+                path,
+                to: Some(to),
+                owner,
+                ..
+            } => What::Moved {
+                path: Name::new(path),
+                tier: Name::new(to),
+                owner: Name::new(owner),
+                escalation: false,
+            },
+            Event::Deescalated { path, to: None, .. } => What::Left {
+                path: Name::new(path),
+            },
+            Event::Assigned { to } => What::Assigned { to: Name::new(to) },
+            Event::Resolved { .. } => What::Resolved,
+            Event::Reopened { .. } => What::Reopened,
+            Event::SwarmStarted {
+                facilitator,
+                members,
+                ..
+            } => What::SwarmStarted {
+                people: std::iter::once(facilitator)
+                    .chain(members)
+                    .map(|p| Name::new(p))
+                    .collect(),
+            },
+            Event::SwarmEnded { .. } => What::SwarmEnded,
+            _ => What::Other,
+        };
+        Some(Step {
+            at: r.at,
+            actor: Name::new(&r.actor),
+            what,
+        })
+    }
+}
+
+/// The steps of every case, in ledger order: what the desk report reads of the events
+/// (the cases it folds keep none). Made while the ledger is read, a record at a time.
+#[derive(Debug, Default)]
+pub struct Trails {
+    slots: CaseSlots,
+    steps: Vec<Vec<Step>>,
+}
+
+impl Trails {
+    /// Take the step of one more record (ledger order), if it makes one.
+    pub fn push(&mut self, r: &Record) {
+        if r.case == ONCALL {
+            return;
+        }
+        let Some(step) = Step::of(r) else { return };
+        let slot = match self.slots.find(&r.case) {
+            Some(slot) => slot,
+            None => {
+                let slot = self.steps.len();
+                self.slots.remember(&r.case, slot);
+                self.steps.push(Vec::new());
+                slot
+            }
+        };
+        self.steps[slot].push(step);
+    }
+
+    /// The steps of one case (none if it has none).
+    pub fn of(&self, case: &str) -> &[Step] {
+        self.slots.find(case).map_or(&[], |slot| &self.steps[slot])
+    }
+
+    /// Every step of every case.
+    fn all(&self) -> impl Iterator<Item = &Step> {
+        self.steps.iter().flatten()
+    }
 }
 
 /// One group of `esc report desk`.
@@ -169,14 +302,14 @@ fn business(policy: &Policy, case: &Case, from: DateTime<Utc>, to: DateTime<Utc>
 
 /// Resolved at first contact: resolved now, never escalated (on any path), never assigned to
 /// anyone but the owner it was opened with, never reopened.
-pub fn first_contact(case: &Case) -> bool {
+pub fn first_contact(case: &Case, steps: &[Step]) -> bool {
     if case.is_active() || case.resolved_at.is_none() || case.reopened > 0 {
         return false;
     }
     let first = case.first_owner();
-    !case.events.iter().any(|r| match &r.event {
-        Event::Escalated { .. } => true,
-        Event::Assigned { to } => to.as_str() != first,
+    !steps.iter().any(|s| match &s.what {
+        What::Moved { escalation, .. } => *escalation,
+        What::Assigned { to } => to.as_str() != first,
         _ => false,
     })
 }
@@ -192,30 +325,27 @@ pub struct Handoff {
     pub accepted_after: Option<i64>,
 }
 
-/// The handoffs of a case, in order.
-pub fn handoffs(policy: &Policy, case: &Case) -> Vec<Handoff> {
-    case.events
+/// The handoffs of a case (whose steps are `steps`), in order.
+pub fn handoffs(policy: &Policy, case: &Case, steps: &[Step]) -> Vec<Handoff> {
+    steps
         .iter()
         .enumerate()
-        .filter_map(|(i, r)| {
-            let to = match &r.event {
-                Event::Escalated { owner, .. }
-                | Event::Deescalated {
-                    to: Some(_), owner, ..
-                } => owner,
-                Event::Assigned { to } => to,
+        .filter_map(|(i, s)| {
+            let to = match &s.what {
+                What::Moved { owner, .. } => *owner,
+                What::Assigned { to } => *to,
                 _ => return None,
             };
-            if *to == r.actor {
+            if to == s.actor {
                 return None;
             }
-            let accepted_after = case.events[i + 1..]
+            let accepted_after = steps[i + 1..]
                 .iter()
-                .find(|later| later.actor == *to)
-                .map(|later| business(policy, case, r.at, later.at));
+                .find(|later| later.actor == to)
+                .map(|later| business(policy, case, s.at, later.at));
             Some(Handoff {
-                to: to.clone(),
-                at: r.at,
+                to: to.to_string(),
+                at: s.at,
                 accepted_after,
             })
         })
@@ -229,7 +359,7 @@ type Stint = (String, String, Option<i64>);
 /// Every stay of a case in a tier. A stay starts when the case is opened, escalated or
 /// de-escalated to the tier, or reopened while at it; it ends with the next move on that
 /// path or with the resolution.
-pub fn stints(policy: &Policy, case: &Case) -> Vec<Stint> {
+pub fn stints(policy: &Policy, case: &Case, steps: &[Step]) -> Vec<Stint> {
     let mut out = Vec::new();
     // path → (tier, running since; None while the case is resolved)
     let mut at: BTreeMap<&str, (&str, Option<DateTime<Utc>>)> = BTreeMap::new();
@@ -249,32 +379,29 @@ pub fn stints(policy: &Policy, case: &Case) -> Vec<Stint> {
         case.home_path.as_str(),
         (case.opened_tier.as_str(), Some(case.opened_at)),
     );
-    for r in &case.events {
-        let running = (!resolved).then_some(r.at);
-        match &r.event {
-            Event::Escalated { path, to, .. }
-            | Event::Deescalated {
-                path, to: Some(to), ..
-            } => {
-                if let Some((tier, from)) = at.insert(path.as_str(), (to.as_str(), running)) {
-                    end(&mut out, path, tier, from, r.at);
+    for s in steps {
+        let running = (!resolved).then_some(s.at);
+        match &s.what {
+            What::Moved { path, tier, .. } => {
+                if let Some((left, from)) = at.insert(path.as_str(), (tier.as_str(), running)) {
+                    end(&mut out, path, left, from, s.at);
                 }
             }
-            Event::Deescalated { path, to: None, .. } => {
+            What::Left { path } => {
                 if let Some((tier, from)) = at.remove(path.as_str()) {
-                    end(&mut out, path, tier, from, r.at);
+                    end(&mut out, path, tier, from, s.at);
                 }
             }
-            Event::Resolved { .. } => {
+            What::Resolved => {
                 resolved = true;
                 for (path, (tier, from)) in at.iter_mut() {
-                    end(&mut out, path, tier, from.take(), r.at);
+                    end(&mut out, path, tier, from.take(), s.at);
                 }
             }
-            Event::Reopened { .. } => {
+            What::Reopened => {
                 resolved = false;
                 for (_, from) in at.values_mut() {
-                    *from = Some(r.at);
+                    *from = Some(s.at);
                 }
             }
             _ => {}
@@ -291,28 +418,23 @@ pub fn stints(policy: &Policy, case: &Case) -> Vec<Stint> {
 }
 
 /// Per person: events recorded while a swarm they were in ran, per case.
-fn swarm_work(case: &Case, now: DateTime<Utc>) -> BTreeMap<&str, usize> {
+fn swarm_work(steps: &[Step], now: DateTime<Utc>) -> BTreeMap<&'static str, usize> {
     let mut out: BTreeMap<&str, usize> = BTreeMap::new();
-    for (i, r) in case.events.iter().enumerate() {
-        let Event::SwarmStarted {
-            facilitator,
-            members,
-            ..
-        } = &r.event
-        else {
+    for (i, s) in steps.iter().enumerate() {
+        let What::SwarmStarted { people } = &s.what else {
             continue;
         };
-        let rest = &case.events[i + 1..];
+        let rest = &steps[i + 1..];
         let until = rest
             .iter()
-            .find(|e| matches!(e.event, Event::SwarmEnded { .. }))
+            .find(|e| e.what == What::SwarmEnded)
             .map_or(now, |e| e.at);
-        let during: Vec<&Record> = rest
+        let during: Vec<&Step> = rest
             .iter()
             .take_while(|e| e.at <= until)
-            .filter(|e| !matches!(e.event, Event::SwarmEnded { .. }))
+            .filter(|e| e.what != What::SwarmEnded)
             .collect();
-        for who in std::iter::once(facilitator).chain(members) {
+        for who in people {
             let n = during.iter().filter(|e| e.actor == *who).count();
             *out.entry(who.as_str()).or_default() += n;
         }
@@ -394,7 +516,13 @@ fn midnight(d: NaiveDate, tz: Tz) -> DateTime<Utc> {
 /// The open backlog per period, counted at the end of each period in the policy's time
 /// zone (the last period at the end of the series). `all` are every case of the ledger:
 /// the backlog is what was open then, whenever it was opened.
-pub fn backlog(policy: &Policy, all: &[Case], span: Span, now: DateTime<Utc>) -> Vec<BacklogRow> {
+pub fn backlog(
+    policy: &Policy,
+    all: &[Case],
+    trails: &Trails,
+    span: Span,
+    now: DateTime<Utc>,
+) -> Vec<BacklogRow> {
     let tz = policy.defaults.timezone;
     let local = |at: DateTime<Utc>| at.with_timezone(&tz).date_naive();
     let period_of = |d: NaiveDate| match span.every {
@@ -412,14 +540,12 @@ pub fn backlog(policy: &Policy, all: &[Case], span: Span, now: DateTime<Utc>) ->
     };
     // (when, +1 opened or reopened / -1 resolved, whether it is an opening, a resolution)
     let mut changes: Vec<(DateTime<Utc>, i64, bool, bool)> = Vec::new();
-    for c in all {
-        changes.push((c.opened_at, 1, true, false));
-        for r in &c.events {
-            match r.event {
-                Event::Resolved { .. } => changes.push((r.at, -1, false, true)),
-                Event::Reopened { .. } => changes.push((r.at, 1, false, false)),
-                _ => {}
-            }
+    changes.extend(all.iter().map(|c| (c.opened_at, 1, true, false)));
+    for s in trails.all() {
+        match s.what {
+            What::Resolved => changes.push((s.at, -1, false, true)),
+            What::Reopened => changes.push((s.at, 1, false, false)),
+            _ => {}
         }
     }
     // Changes at the same instant count in the same period whatever their order: an
@@ -480,6 +606,7 @@ pub fn backlog(policy: &Policy, all: &[Case], span: Span, now: DateTime<Utc>) ->
 pub fn desk(
     policy: &Policy,
     all: &[Case],
+    trails: &Trails,
     cases: &[&Case],
     by: Option<GroupBy>,
     span: Span,
@@ -489,7 +616,7 @@ pub fn desk(
     // thousand cases would hold megabytes.
     let handoffs_of: HashMap<&str, Vec<Handoff>> = cases
         .iter()
-        .map(|c| (c.id.as_str(), handoffs(policy, c)))
+        .map(|c| (c.id.as_str(), handoffs(policy, c, trails.of(&c.id))))
         .filter(|(_, hs)| !hs.is_empty())
         .collect();
     let recurrences = recurrences(all, cases);
@@ -522,7 +649,10 @@ pub fn desk(
             group: group.to_string(),
             cases: cs.len(),
             resolved: resolved.len(),
-            first_contact: resolved.iter().filter(|c| first_contact(c)).count(),
+            first_contact: resolved
+                .iter()
+                .filter(|c| first_contact(c, trails.of(&c.id)))
+                .count(),
             ever_resolved: ever.len(),
             reopened: ever.iter().filter(|c| c.reopened > 0).count(),
             handoffs,
@@ -538,7 +668,7 @@ pub fn desk(
     // Tiers: the policy's in its order, then any other the cases name.
     let mut times: BTreeMap<(String, String), (Vec<i64>, usize)> = BTreeMap::new();
     for c in cases {
-        for (path, tier, secs) in stints(policy, c) {
+        for (path, tier, secs) in stints(policy, c, trails.of(&c.id)) {
             let e = times.entry((path, tier)).or_default();
             match secs {
                 Some(s) => e.0.push(s),
@@ -589,21 +719,18 @@ pub fn desk(
     }
     for c in cases {
         person(&mut people, &c.owner).0.owned += 1;
+        let steps = trails.of(&c.id);
         if !c.is_active()
-            && let Some(r) = c
-                .events
-                .iter()
-                .rev()
-                .find(|r| matches!(r.event, Event::Resolved { .. }))
+            && let Some(s) = steps.iter().rev().find(|s| s.what == What::Resolved)
         {
-            person(&mut people, &r.actor).0.resolved += 1;
+            person(&mut people, &s.actor).0.resolved += 1;
         }
         for h in handoffs_of.get(c.id.as_str()).into_iter().flatten() {
             let p = person(&mut people, &h.to);
             p.0.handoffs += 1;
             p.1.extend(h.accepted_after);
         }
-        for (who, n) in swarm_work(c, now) {
+        for (who, n) in swarm_work(steps, now) {
             let p = person(&mut people, who);
             p.0.swarms += 1;
             p.0.swarm_actions += n;
@@ -620,7 +747,7 @@ pub fn desk(
         rows,
         tiers,
         people,
-        backlog: backlog(policy, all, span, now),
+        backlog: backlog(policy, all, trails, span, now),
         comments: comments(cases),
         recurrences,
     }
@@ -648,19 +775,20 @@ mod tests {
             .expect("valid")
     }
 
-    /// The fixture's cases as the report folds them (keeping what [`kept`] keeps).
-    fn cases() -> Vec<Case> {
-        let mut folder = Folder::keeping(kept);
+    /// The fixture's cases as the report folds them (keeping no event), and their steps.
+    fn cases() -> (Vec<Case>, Trails) {
+        let (mut folder, mut trails) = (Folder::new(false), Trails::default());
         for line in include_str!("../../tests/fixtures/report/desk_ledger.jsonl")
             .lines()
             .skip(1)
         {
             let r: Record = serde_json::from_str(line).expect("record");
             if r.at <= now() {
+                trails.push(&r);
                 folder.push(r);
             }
         }
-        folder.finish().expect("folds")
+        (folder.finish().expect("folds"), trails)
     }
 
     fn case<'a>(cases: &'a [Case], id: &str) -> &'a Case {
@@ -669,10 +797,10 @@ mod tests {
 
     #[test]
     fn first_contact_needs_no_escalation_reassignment_or_reopening() {
-        let cs = cases();
+        let (cs, trails) = cases();
         let fcr: Vec<&str> = cs
             .iter()
-            .filter(|c| first_contact(c))
+            .filter(|c| first_contact(c, trails.of(&c.id)))
             .map(|c| c.id.as_str())
             .collect();
         // ESC-2, 6 escalated; ESC-3 assigned to ana; ESC-4 reopened; ESC-5, 7 unresolved.
@@ -681,10 +809,11 @@ mod tests {
 
     #[test]
     fn handoffs_are_accepted_by_the_new_owners_first_event_in_business_time() {
-        let (p, cs) = (policy(), cases());
+        let (p, (cs, trails)) = (policy(), cases());
+        let handoffs = |id| handoffs(&p, case(&cs, id), trails.of(id));
         // Mon 16:00 → Tue 09:30: 17h30m wall, 1h + 30m on the office calendar.
         assert_eq!(
-            handoffs(&p, case(&cs, "ESC-2")),
+            handoffs("ESC-2"),
             [Handoff {
                 to: "carl".into(),
                 at: at("2026-11-16T16:00:00Z"),
@@ -692,25 +821,23 @@ mod tests {
             }]
         );
         // dee's note is after now: not accepted.
-        assert_eq!(handoffs(&p, case(&cs, "ESC-5"))[0].accepted_after, None);
-        assert!(handoffs(&p, case(&cs, "ESC-1")).is_empty());
+        assert_eq!(handoffs("ESC-5")[0].accepted_after, None);
+        assert!(handoffs("ESC-1").is_empty());
     }
 
     #[test]
     fn a_reopening_starts_a_new_stay_in_the_tier() {
-        let (p, cs) = (policy(), cases());
+        let (p, (cs, trails)) = (policy(), cases());
+        let stints = |id| stints(&p, case(&cs, id), trails.of(id));
         let l1 = |secs| ("technical".to_string(), "L1".to_string(), secs);
-        assert_eq!(
-            stints(&p, case(&cs, "ESC-4")),
-            [l1(Some(40 * 60)), l1(Some(3600))]
-        );
+        assert_eq!(stints("ESC-4"), [l1(Some(40 * 60)), l1(Some(3600))]);
         // Still there: an open stay, counted as "now".
-        assert_eq!(stints(&p, case(&cs, "ESC-7")), [l1(None)]);
+        assert_eq!(stints("ESC-7"), [l1(None)]);
     }
 
     #[test]
     fn recurrence_needs_every_action_done_before_the_case_opened() {
-        let cs = cases();
+        let (cs, _) = cases();
         let all: Vec<&Case> = cs.iter().collect();
         let r = recurrences(&cs, &all);
         assert_eq!(r.len(), 1);
@@ -722,14 +849,14 @@ mod tests {
 
     #[test]
     fn the_backlog_is_counted_at_local_midnight() {
-        let (p, cs) = (policy(), cases());
+        let (p, (cs, trails)) = (policy(), cases());
         let span = Span {
             since: Some(at("2026-11-19T00:00:00Z")),
             until: Some(at("2026-11-20T00:00:00Z")),
             every: Every::Day,
         };
         // Thu 11-19: ESC-4 opened, resolved, reopened, resolved: nothing open at midnight.
-        let b = backlog(&p, &cs, span, now());
+        let b = backlog(&p, &cs, &trails, span, now());
         assert_eq!(b.len(), 1);
         assert_eq!((b[0].opened, b[0].resolved, b[0].open), (1, 2, 0));
         // A zone whose clocks jump from 00:00 to 01:00 (Havana, 2026-03-08): the day starts

@@ -341,11 +341,13 @@ pub fn select(
 }
 
 /// Build a report. `cases` are every case of the ledger as of `now`, each with at least its
-/// opened, escalated, de-escalated, resolved, SLA warning and trigger events.
+/// opened, escalated, de-escalated, resolved, SLA warning and trigger events; `trails`, for
+/// the desk report, their steps ([`desk::Trails`]; other reports read none).
 pub fn build(
     kind: Kind,
     policy: &Policy,
     cases: &[Case],
+    trails: &desk::Trails,
     opts: &Options,
     now: DateTime<Utc>,
 ) -> Report {
@@ -681,7 +683,7 @@ pub fn build(
                 until: opts.until,
                 every: opts.every,
             };
-            let d = desk::desk(policy, cases, &selected, by, span, now);
+            let d = desk::desk(policy, cases, trails, &selected, by, span, now);
             report.sections = desk_sections(&d, group_col(), opts.every, policy);
             report.notes.push(
                 "first contact: resolved without an escalation, a reassignment or a reopening; reopen rate: of the cases ever resolved; durations are business time on the case's calendar; accepted: the new owner's first action after a handoff; recurred: the root cause matches an earlier review whose action items were all done; median and p90 are nearest-rank".into(),
