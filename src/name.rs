@@ -1,7 +1,7 @@
 //! Interned names: the strings a ledger repeats on case after case — severities, types,
 //! accounts, paths, tiers, owners — held once per process, so that a case holds a pointer
-//! to each (8 bytes) rather than a copy (24). Whole-ledger commands hold every case at once:
-//! over a hundred thousand cases, that is about 13 MB less.
+//! and a length to each (16 bytes) rather than its own copy (24 bytes, and a heap block of
+//! its own beyond 24 characters). Whole-ledger commands hold every case at once.
 //!
 //! A name is made with [`Name::new`] and never freed: the distinct names of a ledger are few
 //! (a policy's and its people's), and a process lives for one command (or, `esc serve`, over
