@@ -1794,25 +1794,37 @@ impl<'p, F: Sink> Walker<'p, F> {
         self.batch_oncall |= case == ONCALL;
         self.seen_seq = expected;
         self.batch_lines += 1;
-        match entry {
-            Entry::Record(record) => {
-                if self.commit.takes(&record) {
+        // A record that is a batch of its own, or a vouched line with every line before it
+        // handed on already, goes straight to the sink: no copy into the batch and out.
+        let alone = self.batch.is_empty() && (!continues || self.len <= self.reading.vouched);
+        let handed = match entry {
+            Entry::Record(record) if self.commit.takes(&record) => {
+                if alone {
+                    self.commit.one(record);
+                } else {
                     self.batch.push(record);
                 }
+                alone
             }
+            Entry::Record(_) => false,
             // Only a vouched line is skimmed, and the lines before it were vouched too, so
             // they were all handed on already: the order of events is kept.
-            Entry::Head(skimmed) => self.commit.skimmed(skimmed),
-        }
+            Entry::Head(skimmed) => {
+                self.commit.skimmed(skimmed);
+                false
+            }
+        };
         if !continues {
             self.max_case = self.max_case.max(self.batch_max_case);
             self.oncall |= self.batch_oncall;
-            self.commit.batch(&mut self.batch);
-            self.batch.clear();
+            if !handed {
+                self.commit.batch(&mut self.batch);
+                self.batch.clear();
+            }
             (self.batch_lines, self.batch_max_case, self.batch_oncall) = (0, 0, false);
             self.valid_len = self.len;
             self.last_seq = self.seen_seq;
-        } else if self.len <= self.reading.vouched {
+        } else if self.len <= self.reading.vouched && !handed {
             self.commit.batch(&mut self.batch);
             self.batch.clear();
         }
@@ -1855,6 +1867,11 @@ struct Skip {
 /// each skimmed event in its place between them.
 trait Sink {
     fn batch(&mut self, batch: &mut Vec<Record>);
+    /// A batch of one record, or a vouched line handed on by itself: what [`Sink::batch`]
+    /// does with `vec![record]`, without the vector.
+    fn one(&mut self, record: Record) {
+        self.batch(&mut vec![record]);
+    }
     fn skimmed(&mut self, _: Skimmed) {}
     /// Whether it takes `record` at all: a record it does not take is checked but never
     /// held, not even while its batch is unfinished.
@@ -1885,6 +1902,10 @@ impl Sink for OneCase<'_, '_> {
         self.records.append(batch);
     }
 
+    fn one(&mut self, record: Record) {
+        self.records.push(record)
+    }
+
     fn takes(&self, record: &Record) -> bool {
         record.case == self.case
     }
@@ -1909,6 +1930,10 @@ impl<F: FnMut(Record)> Sink for Skipping<F> {
         batch.drain(..).for_each(&mut self.f);
     }
 
+    fn one(&mut self, record: Record) {
+        (self.f)(record)
+    }
+
     fn takes(&self, record: &Record) -> bool {
         !(self.skip)(record.event.name())
     }
@@ -1926,6 +1951,10 @@ impl<F: FnMut(Seen)> Sink for Skimming<F> {
         for r in batch.drain(..) {
             (self.f)(Seen::of(r, self.skim));
         }
+    }
+
+    fn one(&mut self, record: Record) {
+        (self.f)(Seen::of(record, self.skim))
     }
 
     fn skimmed(&mut self, skimmed: Skimmed) {
