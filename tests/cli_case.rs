@@ -1097,6 +1097,32 @@ fn list_filters() {
     assert!(!text.contains("ESC-4"), "closed hidden: {text}");
 }
 
+/// `list --json` keeps the clocks it sorted by for the JSON (packed to whole seconds);
+/// whatever the times, each case's `sla` is the one `show` gives.
+#[test]
+fn list_shows_the_same_clocks_as_show_for_whole_and_fractional_seconds() {
+    let env = env();
+    for (at, severity) in [
+        ("2026-11-23T09:00:00Z", "sev1"),
+        ("2026-11-23T09:00:00.250Z", "sev2"),
+        ("2026-11-23T09:00:07Z", "sev3"),
+    ] {
+        ok_at(&env, at, &["open", "clocks", "--severity", severity]);
+    }
+    ok_at(&env, "2026-11-23T09:05:00Z", &["ack", "ESC-1"]);
+    for now in ["2026-11-23T10:00:00Z", "2026-11-23T10:00:00.5Z"] {
+        let listed = ok_at(&env, now, &["list"]);
+        let listed = listed.as_array().expect("an array");
+        assert_eq!(listed.len(), 3, "{listed:?}");
+        for case in listed {
+            let id = case["id"].as_str().expect("an id");
+            let shown = ok_at(&env, now, &["show", id]);
+            assert!(case["sla"]["response"]["due"].is_string(), "{case}");
+            assert_eq!(case["sla"], shown["sla"], "{id} at {now}");
+        }
+    }
+}
+
 #[test]
 fn list_and_show_on_an_empty_ledger() {
     let env = env();

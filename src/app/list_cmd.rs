@@ -5,6 +5,7 @@ use super::output::{Output, Text};
 use super::policy_cmd;
 use super::settings::Settings;
 use crate::case::filter::{Filter, FilterArgs};
+use crate::case::view::{ShownClock, Sla};
 use crate::case::{Case, view};
 use crate::cli::{ListArgs, ListFormat};
 use crate::policy::duration;
@@ -14,11 +15,11 @@ use crate::timefmt;
 use anyhow::{Result, anyhow};
 use chrono::{DateTime, Utc};
 
-/// One listed case and what its clocks say now: only what sorting, filtering and the table
-/// need, in 48 bytes, so a list of every case stays small. The JSON view computes the
-/// clocks again as it writes each case (a row holding them would be five times the size).
-/// Its two times are kept as [`timefmt::sort_key`]s (no time: [`NO_TIME`], after every
-/// time), so rows sort on integers.
+/// One listed case and what its clocks say now: what sorting, filtering and the table
+/// need, and what the JSON shows of them packed, in 96 bytes, so a list of every case stays
+/// small and the JSON need not work the clocks out again. Its two times are kept as
+/// [`timefmt::sort_key`]s (no time: [`NO_TIME`], after every time), so rows sort on
+/// integers.
 #[derive(Clone, Copy)]
 struct Row {
     /// The earliest due time of a breached running clock, if any.
@@ -30,6 +31,9 @@ struct Row {
     at: u32,
     /// The SLA cell: "breached", "warning", "paused", "ok" or blank.
     sla: SlaCell,
+    /// What the JSON shows of the clocks; `None` to work them out again (a case without
+    /// clocks, or one with a time that does not pack).
+    shown: Option<PackedSla>,
 }
 
 /// A row's key for no time at all: after every time's.
@@ -48,7 +52,7 @@ fn time_of(key: u128) -> Option<DateTime<Utc>> {
 }
 
 impl Row {
-    fn new(at: usize, case: &Case, clocks: Option<&Clocks>) -> Result<Self> {
+    fn new(at: usize, case: &Case, clocks: Option<&Clocks>, now: DateTime<Utc>) -> Result<Self> {
         let overdue_since = clocks.and_then(|k| {
             k.iter()
                 .filter(|c| c.state == ClockState::Breached && c.at.is_none())
@@ -69,6 +73,7 @@ impl Row {
             overdue_since: time_key(overdue_since),
             next_due: time_key(clocks.and_then(Clocks::next_due)),
             sla,
+            shown: clocks.and_then(|k| PackedSla::pack(&Sla::from(k), now)),
         })
     }
 
@@ -80,6 +85,7 @@ impl Row {
             overdue_since: NO_TIME,
             next_due: NO_TIME,
             sla: SlaCell::None,
+            shown: None,
         }
     }
 
@@ -106,6 +112,95 @@ impl Row {
             (None, None) => String::new(),
         }
     }
+}
+
+/// A case's [`Sla`] packed into 36 bytes rather than 112: each time as whole seconds from
+/// `now`'s second ([`NO_SECOND`] for none), each clock's state as its place in [`STATES`]
+/// plus one (0: the case has no such clock).
+#[derive(Clone, Copy)]
+struct PackedSla {
+    due: [i32; 4],
+    at: [i32; 4],
+    state: [u8; 4],
+}
+
+/// A packed time that is none.
+const NO_SECOND: i32 = i32::MIN;
+
+/// The states a packed clock can be in.
+const STATES: [ClockState; 5] = [
+    ClockState::Pending,
+    ClockState::Warning,
+    ClockState::Breached,
+    ClockState::Met,
+    ClockState::Paused,
+];
+
+impl PackedSla {
+    /// `sla` packed, if each of its times is a whole second within 68 years of `now`.
+    fn pack(sla: &Sla, now: DateTime<Utc>) -> Option<PackedSla> {
+        let mut packed = PackedSla {
+            due: [NO_SECOND; 4],
+            at: [NO_SECOND; 4],
+            state: [0; 4],
+        };
+        let clocks = [
+            Some(sla.response),
+            Some(sla.resolution),
+            sla.update,
+            sla.tier,
+        ];
+        for (i, clock) in clocks.iter().enumerate() {
+            if let Some(c) = clock {
+                packed.due[i] = pack_time(c.due, now)?;
+                packed.at[i] = pack_time(c.at, now)?;
+                let state = STATES.iter().position(|s| *s == c.state)?;
+                packed.state[i] = u8::try_from(state + 1).ok()?;
+            }
+        }
+        Some(packed)
+    }
+
+    /// The [`Sla`] that was packed (with the same `now`).
+    fn unpack(&self, now: DateTime<Utc>) -> Option<Sla> {
+        let clock = |i: usize| -> Option<Option<ShownClock>> {
+            let Some(state) = self.state[i].checked_sub(1) else {
+                return Some(None);
+            };
+            Some(Some(ShownClock {
+                due: unpack_time(self.due[i], now)?,
+                state: *STATES.get(usize::from(state))?,
+                at: unpack_time(self.at[i], now)?,
+            }))
+        };
+        Some(Sla {
+            response: clock(0)??,
+            resolution: clock(1)??,
+            update: clock(2)?,
+            tier: clock(3)?,
+        })
+    }
+}
+
+/// A time as whole seconds from `now`'s second, if it is a whole second near enough.
+fn pack_time(t: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<i32> {
+    let Some(t) = t else {
+        return Some(NO_SECOND);
+    };
+    if t.timestamp_subsec_nanos() != 0 {
+        return None;
+    }
+    i32::try_from(t.timestamp() - now.timestamp())
+        .ok()
+        .filter(|s| *s != NO_SECOND)
+}
+
+/// The time [`pack_time`] packed (`Some(None)` for none); `None` if it is not a time.
+fn unpack_time(s: i32, now: DateTime<Utc>) -> Option<Option<DateTime<Utc>>> {
+    if s == NO_SECOND {
+        return Some(None);
+    }
+    DateTime::from_timestamp(now.timestamp() + i64::from(s), 0).map(Some)
 }
 
 /// What a row's SLA cell says.
@@ -169,7 +264,7 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
                 if !filter.matches(case, now) {
                     continue;
                 }
-                let row = Row::new(at, case, shown_clocks(&policy, case, now).as_ref())?;
+                let row = Row::new(at, case, shown_clocks(&policy, case, now).as_ref(), now)?;
                 let breached_ok = !args.breached || row.breached();
                 let due_ok =
                     due_within.is_none_or(|w| row.next_due().is_some_and(|d| d <= now + w));
@@ -192,8 +287,12 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
     };
     match format {
         ListFormat::Json => out.json_array(rows.len(), |i| {
-            let c = case(&rows[i]);
-            view::CaseView::new(&policy, c, now, shown_clocks(&policy, c, now))
+            let (r, c) = (&rows[i], case(&rows[i]));
+            let sla = match r.shown.and_then(|p| p.unpack(now)) {
+                Some(sla) => Some(sla),
+                None => Sla::of(&policy, c, now),
+            };
+            view::CaseView::new(&policy, c, now, sla)
         }),
         ListFormat::Csv => out.pieces(Text::Data, |put| csv(&rows, &cases, now, put)),
         ListFormat::Table => {
@@ -294,3 +393,75 @@ fn put_csv(
 
 /// CSV rows written at a time.
 const CSV_CHUNK: usize = 1024;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s)
+            .expect("a time")
+            .with_timezone(&Utc)
+    }
+
+    fn shown(due: Option<&str>, state: ClockState, at: Option<&str>) -> ShownClock {
+        ShownClock {
+            due: due.map(t),
+            state,
+            at: at.map(t),
+        }
+    }
+
+    #[test]
+    fn an_sla_of_whole_seconds_packs_and_comes_back_as_it_was() {
+        let now = t("2026-12-02T03:22:00.250Z");
+        let sla = Sla {
+            response: shown(
+                Some("2026-10-03T03:37:00Z"),
+                ClockState::Met,
+                Some("2026-10-03T03:30:07Z"),
+            ),
+            resolution: shown(None, ClockState::Paused, None),
+            update: None,
+            tier: Some(shown(
+                Some("2027-01-01T00:00:00Z"),
+                ClockState::Pending,
+                None,
+            )),
+        };
+        let packed = PackedSla::pack(&sla, now).expect("packs");
+        assert_eq!(packed.unpack(now), Some(sla));
+        for state in STATES {
+            let one = Sla {
+                response: shown(None, state, None),
+                ..sla
+            };
+            let back = PackedSla::pack(&one, now).and_then(|p| p.unpack(now));
+            assert_eq!(back, Some(one));
+        }
+    }
+
+    #[test]
+    fn a_time_that_does_not_pack_leaves_the_sla_to_be_worked_out_again() {
+        let now = t("2026-12-02T03:22:00Z");
+        let clock = |due: &str| shown(Some(due), ClockState::Pending, None);
+        for due in [
+            "2026-12-02T04:00:00.5Z",
+            "2100-01-01T00:00:00Z",
+            "1950-01-01T00:00:00Z",
+        ] {
+            let sla = Sla {
+                response: clock("2026-12-02T04:00:00Z"),
+                resolution: clock(due),
+                update: None,
+                tier: None,
+            };
+            assert!(PackedSla::pack(&sla, now).is_none(), "{due}");
+        }
+    }
+
+    #[test]
+    fn a_row_stays_small() {
+        assert!(std::mem::size_of::<Row>() <= 96);
+    }
+}

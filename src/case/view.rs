@@ -4,7 +4,7 @@
 use super::fold::{Case, Major, Swarm};
 use super::raci::ResolvedRaci;
 use crate::policy::Policy;
-use crate::sla::clock::{Clock, Clocks, shown_clocks};
+use crate::sla::clock::{Clock, ClockState, Clocks, shown_clocks};
 use crate::timefmt::JsonTime;
 use chrono::{DateTime, Utc};
 use serde::ser::{Serialize, SerializeMap, SerializeStruct, Serializer};
@@ -21,7 +21,7 @@ pub fn case_json(
     let view = CaseView {
         raci,
         with_events,
-        ..CaseView::new(policy, case, now, shown_clocks(policy, case, now))
+        ..CaseView::new(policy, case, now, Sla::of(policy, case, now))
     };
     serde_json::to_value(view).unwrap_or(Value::Null)
 }
@@ -32,25 +32,20 @@ pub struct CaseView<'a> {
     policy: &'a Policy,
     case: &'a Case,
     now: DateTime<Utc>,
-    clocks: Option<Clocks>,
+    sla: Option<Sla>,
     raci: Option<&'a [ResolvedRaci]>,
     with_events: bool,
 }
 
 impl<'a> CaseView<'a> {
-    /// The view without events and RACI, with the case's clocks at `now` (as
-    /// [`shown_clocks`] gives them).
-    pub fn new(
-        policy: &'a Policy,
-        case: &'a Case,
-        now: DateTime<Utc>,
-        clocks: Option<Clocks>,
-    ) -> Self {
+    /// The view without events and RACI, with what the case's clocks show at `now`
+    /// ([`Sla::of`]).
+    pub fn new(policy: &'a Policy, case: &'a Case, now: DateTime<Utc>, sla: Option<Sla>) -> Self {
         CaseView {
             policy,
             case,
             now,
-            clocks,
+            sla,
             raci: None,
             with_events: false,
         }
@@ -76,30 +71,71 @@ impl CaseView<'_> {
     }
 }
 
-/// `{"due", "state", "at"}` of a clock.
-struct ClockView<'a>(&'a Clock);
+/// What a case's `sla` object shows of its clocks (as [`shown_clocks`] gives them): each
+/// one's due time, state and stop time. Small and plain, so a caller that worked the clocks
+/// out already (`esc list`, to sort) can keep this and hand it back for the JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sla {
+    pub response: ShownClock,
+    pub resolution: ShownClock,
+    pub update: Option<ShownClock>,
+    pub tier: Option<ShownClock>,
+}
 
-impl Serialize for ClockView<'_> {
+impl Sla {
+    /// What the case's clocks at `now` show; `None` where it has none (its severity is not
+    /// in the policy, or its calendar never opens).
+    pub fn of(policy: &Policy, case: &Case, now: DateTime<Utc>) -> Option<Sla> {
+        shown_clocks(policy, case, now).as_ref().map(Sla::from)
+    }
+}
+
+impl From<&Clocks> for Sla {
+    fn from(k: &Clocks) -> Sla {
+        Sla {
+            response: (&k.response).into(),
+            resolution: (&k.resolution).into(),
+            update: k.update.as_ref().map(ShownClock::from),
+            tier: k.tier.as_ref().map(ShownClock::from),
+        }
+    }
+}
+
+impl Serialize for Sla {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_struct("Clock", 3)?;
-        m.serialize_field("due", &self.0.due.map(JsonTime))?;
-        m.serialize_field("state", self.0.state.as_str())?;
-        m.serialize_field("at", &self.0.at.map(JsonTime))?;
+        let mut m = s.serialize_struct("Sla", 4)?;
+        m.serialize_field("response", &self.response)?;
+        m.serialize_field("resolution", &self.resolution)?;
+        m.serialize_field("update", &self.update)?;
+        m.serialize_field("tier", &self.tier)?;
         m.end()
     }
 }
 
-/// The `sla` object of a case.
-struct SlaView<'a>(&'a Clocks);
+/// `{"due", "state", "at"}` of a clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShownClock {
+    pub due: Option<DateTime<Utc>>,
+    pub state: ClockState,
+    pub at: Option<DateTime<Utc>>,
+}
 
-impl Serialize for SlaView<'_> {
+impl From<&Clock> for ShownClock {
+    fn from(c: &Clock) -> ShownClock {
+        ShownClock {
+            due: c.due,
+            state: c.state,
+            at: c.at,
+        }
+    }
+}
+
+impl Serialize for ShownClock {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let k = self.0;
-        let mut m = s.serialize_struct("Sla", 4)?;
-        m.serialize_field("response", &ClockView(&k.response))?;
-        m.serialize_field("resolution", &ClockView(&k.resolution))?;
-        m.serialize_field("update", &k.update.as_ref().map(ClockView))?;
-        m.serialize_field("tier", &k.tier.as_ref().map(ClockView))?;
+        let mut m = s.serialize_struct("Clock", 3)?;
+        m.serialize_field("due", &self.due.map(JsonTime))?;
+        m.serialize_field("state", self.state.as_str())?;
+        m.serialize_field("at", &self.at.map(JsonTime))?;
         m.end()
     }
 }
@@ -189,7 +225,7 @@ impl Serialize for CaseView<'_> {
         if let Some(k) = &case.more().dedup_key {
             m.serialize_field("dedup_key", k)?;
         }
-        m.serialize_field("sla", &self.clocks.as_ref().map(SlaView))?;
+        m.serialize_field("sla", &self.sla)?;
         m.serialize_field("escalations", &case.escalations)?;
         m.serialize_field("reopened", &case.reopened)?;
         if let Some(r) = &case.more().resolution {
@@ -266,7 +302,7 @@ mod tests {
             for with_events in [false, true] {
                 let view = CaseView {
                     with_events,
-                    ..CaseView::new(&policy, &case, at, shown_clocks(&policy, &case, at))
+                    ..CaseView::new(&policy, &case, at, Sla::of(&policy, &case, at))
                 };
                 let value = serde_json::to_value(&view).expect("serialises");
                 let written = value.as_object().map_or(0, serde_json::Map::len);
