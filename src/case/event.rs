@@ -5,6 +5,7 @@
 //! `{"seq":4,"at":"2026-11-23T09:00:00Z","actor":"ana","case":"ESC-1","event":"noted","step":"update","text":"…"}`.
 //! Events are facts; a [`crate::case::Case`] is derived by folding them.
 
+use crate::name::Name;
 use crate::policy::Step;
 use crate::sla::clock::ClockKind;
 use chrono::{DateTime, Utc};
@@ -285,11 +286,13 @@ events! {
 pub enum Event {
     Opened {
         title: CompactString,
-        severity: CompactString,
+        /// The severity, type, account, path, tier and owner repeat case after case: they
+        /// are interned as the line is read, on the thread that parses it (see `crate::name`).
+        severity: Name,
         #[serde(rename = "type")]
-        case_type: CompactString,
+        case_type: Name,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        account: Option<CompactString>,
+        account: Option<Name>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reporter: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -299,9 +302,9 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         description: Option<String>,
         /// Path and tier the case starts at.
-        path: CompactString,
-        tier: CompactString,
-        owner: CompactString,
+        path: Name,
+        tier: Name,
+        owner: Name,
         /// The de-duplication key (`esc open --dedup-key`, an import's `external_id`, an
         /// alert's group key or fingerprint): intake finds the case again by it.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -648,6 +651,15 @@ impl Event {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whole-ledger commands move every record from the threads that parse it to the one
+    /// that folds: an opened event's repeated names are interned [`Name`]s (8 bytes each,
+    /// interned by the parsing thread), not strings of their own (24).
+    #[test]
+    fn a_record_stays_small() {
+        let size = std::mem::size_of::<Record>();
+        assert!(size <= 328, "a record is {size} bytes");
+    }
 
     #[test]
     fn the_fast_time_path_agrees_with_chrono() {

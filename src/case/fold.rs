@@ -381,7 +381,6 @@ impl Case {
                 event: r.event.name().to_string(),
             });
         };
-        let (path, tier) = (Name::new(&path), Name::new(&tier));
         let mut levels = Levels::default();
         levels.insert(
             path,
@@ -393,12 +392,12 @@ impl Case {
         let mut case = Case {
             id: r.case,
             title,
-            severity: Name::new(&severity),
-            case_type: Name::new(&case_type),
-            account: account.map(Name::from),
+            severity,
+            case_type,
+            account,
             labels: labels.into(),
             status: Status::Open,
-            owner: Name::new(&owner),
+            owner,
             home_path: path,
             levels,
             opened_tier: tier,

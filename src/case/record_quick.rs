@@ -14,6 +14,7 @@
 
 use super::event::{Event, Record, fast_utc};
 use super::record_de::EnvelopeKey;
+use crate::name::Name;
 use crate::policy::Step;
 use compact_str::CompactString;
 use serde::Deserialize;
@@ -115,7 +116,7 @@ pub fn read(line: &str) -> Option<Record> {
             title: text(get(F::Title))?.into(),
             severity: text(get(F::Severity))?.into(),
             case_type: text(get(F::Type))?.into(),
-            account: maybe(get(F::Account))?.map(CompactString::from),
+            account: maybe(get(F::Account))?.map(Name::new),
             reporter: maybe(get(F::Reporter))?.map(str::to_owned),
             channel: maybe(get(F::Channel))?.map(str::to_owned),
             labels: match get(F::Labels) {
