@@ -11,6 +11,7 @@
 //! keys are ignored as before, and a missing field is the same error as before.
 
 use super::event::{Body, Event, Record, utc_time};
+use crate::name::Name as Interned;
 use crate::policy::Step;
 use chrono::{DateTime, Utc};
 use compact_str::CompactString;
@@ -24,11 +25,11 @@ use std::fmt;
 struct Envelope {
     seq: Option<u64>,
     at: Option<DateTime<Utc>>,
-    actor: Option<CompactString>,
+    actor: Option<Interned>,
     case: Option<CompactString>,
     step: Option<Step>,
-    policy: Option<CompactString>,
-    login: Option<CompactString>,
+    policy: Option<Interned>,
+    login: Option<Interned>,
 }
 
 /// `at`, read like the derived field was (the fast path for esc's own form, else chrono).
@@ -290,13 +291,13 @@ mod tests {
         seq: u64,
         #[serde(deserialize_with = "utc_time")]
         at: DateTime<Utc>,
-        actor: CompactString,
+        actor: Interned,
         case: CompactString,
         step: Step,
         #[serde(default)]
-        policy: Option<CompactString>,
+        policy: Option<Interned>,
         #[serde(default)]
-        login: Option<CompactString>,
+        login: Option<Interned>,
         #[serde(flatten)]
         event: Event,
     }

@@ -16,7 +16,6 @@ use super::event::{Event, Record, fast_utc};
 use super::record_de::EnvelopeKey;
 use crate::name::Name;
 use crate::policy::Step;
-use compact_str::CompactString;
 use serde::Deserialize;
 
 /// A value as the scan takes it: only the plain kinds; anything else ends the scan.
@@ -110,8 +109,8 @@ pub fn read(line: &str) -> Option<Record> {
             ))?),
         )
         .ok()?,
-        policy: maybe(envelope(EnvelopeKey::Policy))?.map(CompactString::from),
-        login: maybe(envelope(EnvelopeKey::Login))?.map(CompactString::from),
+        policy: maybe(envelope(EnvelopeKey::Policy))?.map(Name::new),
+        login: maybe(envelope(EnvelopeKey::Login))?.map(Name::new),
         event: Event::Opened {
             title: text(get(F::Title))?.into(),
             severity: text(get(F::Severity))?.into(),

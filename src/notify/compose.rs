@@ -12,12 +12,12 @@
 use crate::case::event::Audience;
 use crate::case::promise::{self, Promise, Promised};
 use crate::case::{Case, Event, raci};
+use crate::name::Name;
 use crate::policy::templates::{self, RenderError};
 use crate::policy::{NoticeKind, Party, Policy, Recipient, Step, Templates};
 use crate::render::local_time;
 use crate::sla::clock::ClockKind;
 use chrono::{DateTime, Utc};
-use compact_str::CompactString;
 use serde_json::{Value, json};
 
 /// What happened, as the deciders hand it over.
@@ -469,7 +469,7 @@ pub fn after(case: &Case, events: &[Event], now: DateTime<Utc>) -> Case {
         let r = crate::case::Record {
             seq: 0,
             at: now,
-            actor: CompactString::default(),
+            actor: Name::default(),
             case: case.id.clone(),
             step: e.step(),
             event: e.clone(),

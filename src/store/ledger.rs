@@ -1660,10 +1660,6 @@ enum Line {
 }
 
 /// An event's line: read whole, or (a skipped event on a vouched line) only its head.
-#[expect(
-    clippy::large_enum_variant,
-    reason = "most lines read are records; boxing them would cost an allocation per line"
-)]
 enum Entry {
     Record(Record),
     /// A line of an event left out, read only as far as [`Head`] (and [`Skimmed`]) reads.
