@@ -46,7 +46,7 @@ pub fn kept(e: &Event) -> bool {
 }
 
 /// What the desk report takes from one event it looks at ([`kept`]): when, who, and the
-/// little its figures need. About 90 bytes where the event's record is four hundred: a
+/// little its figures need. About 90 bytes where the event's record is nearly three hundred: a
 /// mature ledger has millions of them, and the report holds them all at once.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Step {
