@@ -15,32 +15,9 @@ use std::cell::RefCell;
 use std::collections::HashSet;
 use std::sync::{Mutex, PoisonError};
 
-/// A name's text as the sets hold it: a reference to the process's one `&str` of it, that
-/// hashes and compares as the text (so a set of them is looked up by `&str`).
-#[derive(Clone, Copy)]
-struct Interned(&'static &'static str);
-
-impl std::hash::Hash for Interned {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        (*self.0).hash(state);
-    }
-}
-
-impl PartialEq for Interned {
-    fn eq(&self, other: &Interned) -> bool {
-        *self.0 == *other.0
-    }
-}
-
-impl Eq for Interned {}
-
-impl std::borrow::Borrow<str> for Interned {
-    fn borrow(&self) -> &str {
-        self.0
-    }
-}
-
-type Set = HashSet<Interned, foldhash::fast::FixedState>;
+/// Names by their text (a [`Name`] hashes and compares as its text, and is looked up by a
+/// `&str`).
+type Set = HashSet<Name, foldhash::fast::FixedState>;
 
 const fn empty_set() -> Set {
     HashSet::with_hasher(foldhash::fast::FixedState::with_seed(0x5eed))
@@ -83,17 +60,17 @@ impl Name {
             s
         });
         // A thread being torn down has no set of its own left: the shared one.
-        Name(interned.unwrap_or_else(|_| Name::shared(text)).0)
+        interned.unwrap_or_else(|_| Name::shared(text))
     }
 
     /// The process's copy of `text`, made on first use.
-    fn shared(text: &str) -> Interned {
+    fn shared(text: &str) -> Name {
         let mut all = ALL.lock().unwrap_or_else(PoisonError::into_inner);
         match all.get(text) {
             Some(s) => *s,
             None => {
                 let s: &'static str = Box::leak(text.into());
-                let s = Interned(Box::leak(Box::new(s)));
+                let s = Name(Box::leak(Box::new(s)));
                 all.insert(s);
                 s
             }

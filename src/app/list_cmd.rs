@@ -288,10 +288,10 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
     match format {
         ListFormat::Json => out.json_array(rows.len(), |i| {
             let (r, c) = (&rows[i], case(&rows[i]));
-            let sla = match r.shown.and_then(|p| p.unpack(now)) {
-                Some(sla) => Some(sla),
-                None => Sla::of(&policy, c, now),
-            };
+            let sla = r
+                .shown
+                .and_then(|p| p.unpack(now))
+                .or_else(|| Sla::of(&policy, c, now));
             view::CaseView::new(&policy, c, now, sla)
         }),
         ListFormat::Csv => out.pieces(Text::Data, |put| csv(&rows, &cases, now, put)),
