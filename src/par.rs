@@ -50,95 +50,111 @@ fn ranges(len: usize, parts: usize) -> Vec<Range<usize>> {
         .collect()
 }
 
-/// Where a part of [`fill_parts`] puts what it makes: its own piece of the one buffer
-/// shared by all parts, then (only if the piece turns out too small) a list of its own.
-pub struct Slots<'a, R> {
-    room: &'a mut [R],
-    used: usize,
-    more: Vec<R>,
+/// What [`sorted_parts`] made: each part's items, sorted on the part's own thread, and the
+/// order that merges them.
+pub struct Sorted<R> {
+    /// Each part's items, sorted.
+    parts: Vec<Vec<R>>,
+    /// Where each part's items start in the count of all of them.
+    starts: Vec<usize>,
+    /// Every item's place (its part's start plus its place in the part), in sorted order.
+    order: Vec<usize>,
 }
 
-impl<'a, R> Slots<'a, R> {
-    fn new(room: &'a mut [R]) -> Self {
-        Slots {
-            room,
-            used: 0,
-            more: Vec::new(),
-        }
+impl<R> Sorted<R> {
+    /// How many items there are.
+    pub fn len(&self) -> usize {
+        self.order.len()
     }
 
-    /// Puts `r` after what this part has made so far.
-    pub fn push(&mut self, r: R) {
-        match self.room.get_mut(self.used) {
-            Some(slot) => {
-                *slot = r;
-                self.used += 1;
-            }
-            None => self.more.push(r),
-        }
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// The `i`th item in sorted order (`i` below [`Sorted::len`]).
+    pub fn get(&self, i: usize) -> &R {
+        let at = self.order[i];
+        // The last part starting at or before `at` (parts are few: a short scan).
+        let part = self.starts.partition_point(|s| *s <= at) - 1;
+        &self.parts[part][at - self.starts[part]]
+    }
+
+    /// Every item, in sorted order.
+    pub fn iter(&self) -> impl Iterator<Item = &R> + '_ {
+        (0..self.len()).map(|i| self.get(i))
     }
 }
 
 /// `part` run over `0..len` in contiguous ranges, one per thread ([`threads`]; one alone
-/// below `MIN_PART` (2,048) items a thread), each pushing what it makes into [`Slots`]; what all
-/// parts made, in the ranges' order. The result is that of one part over `0..len` for any
-/// `part` that treats each index on its own; the first error in that order is returned.
+/// below `MIN_PART` (2,048) items a thread), each pushing what it makes into a list of its
+/// own (made with room for `room(range)` items, an upper bound of what the range makes, so
+/// that it never grows by copying) and sorting it by `key` there; what all parts made, in
+/// the order of `key`, merged as it is read ([`Sorted`]). No item is copied after it is made,
+/// and the only work on one thread is the merge: a comparison an item.
 ///
-/// The parts fill one buffer of `room(range)` items for each range (an upper bound of what
-/// the range makes, e.g. four clocks a case), allocated once as one thread's would be: no
-/// part keeps a list of its own to be copied together at the end, which would hold
-/// everything twice. A part that makes more than its room still gives the right answer,
-/// through a copy.
-pub fn fill_parts<R, E, F>(
+/// For a `key` that is total (no two items have equal keys) the result is that of one
+/// thread making every item and sorting them; the first error in the ranges' order is
+/// returned.
+pub fn sorted_parts<R, E, F, K>(
     len: usize,
-    room: impl Fn(Range<usize>) -> usize,
-    blank: R,
+    room: impl Fn(Range<usize>) -> usize + Sync,
     part: F,
-) -> Result<Vec<R>, E>
+    key: impl Fn(&R) -> K + Sync,
+) -> Result<Sorted<R>, E>
 where
-    R: Copy + Send + Sync,
+    R: Send,
     E: Send,
-    F: Fn(Range<usize>, &mut Slots<'_, R>) -> Result<(), E> + Sync,
+    F: Fn(Range<usize>, &mut Vec<R>) -> Result<(), E> + Sync,
+    K: Ord,
 {
     let ranges = ranges(len, threads().min(len / MIN_PART).max(1));
-    let rooms: Vec<usize> = ranges.iter().map(|r| room(r.clone())).collect();
-    let mut all = vec![blank; rooms.iter().sum()];
-    // Each part's piece of `all`, in order.
-    let mut pieces = Vec::with_capacity(ranges.len());
-    let mut rest = all.as_mut_slice();
-    for n in &rooms {
-        let (piece, after) = rest.split_at_mut(*n);
-        pieces.push(piece);
-        rest = after;
-    }
-    let work: Vec<_> = ranges.iter().cloned().zip(pieces).collect();
-    let made = on_threads(work, |given, k| {
-        // A piece that went with a thread that did not start: a list of its own.
-        let (r, piece) = given.unwrap_or_else(|| (ranges[k].clone(), &mut []));
-        let mut slots = Slots::new(piece);
-        part(r, &mut slots)?;
-        Ok((slots.used, slots.more))
+    let made = on_threads(ranges.clone(), |given, k| {
+        let r = given.unwrap_or_else(|| ranges[k].clone());
+        let mut items = Vec::with_capacity(room(r.clone()));
+        part(r, &mut items)?;
+        items.sort_unstable_by_key(&key);
+        Ok(items)
     });
-    let made = made.into_iter().collect::<Result<Vec<_>, E>>()?;
-    if made.iter().all(|(_, more)| more.is_empty()) {
-        // Each part's items moved down to follow the previous part's, in place.
-        let (mut to, mut from) = (0, 0);
-        for ((used, _), n) in made.iter().zip(&rooms) {
-            all.copy_within(from..from + used, to);
-            to += used;
-            from += n;
+    let parts = made.into_iter().collect::<Result<Vec<_>, E>>()?;
+    let starts: Vec<usize> = parts
+        .iter()
+        .scan(0, |at, p| {
+            let start = *at;
+            *at += p.len();
+            Some(start)
+        })
+        .collect();
+    let order = merge(&parts, &starts, &key);
+    Ok(Sorted {
+        parts,
+        starts,
+        order,
+    })
+}
+
+/// The places (`starts[p]` plus the place in `parts[p]`) of the items of the sorted
+/// `parts`, in the order of `key`; of equal keys, the earlier part's first.
+fn merge<R, K: Ord>(parts: &[Vec<R>], starts: &[usize], key: impl Fn(&R) -> K) -> Vec<usize> {
+    let mut next = vec![0; parts.len()];
+    let total = parts.iter().map(Vec::len).sum();
+    let mut order = Vec::with_capacity(total);
+    for _ in 0..total {
+        // The part whose next item comes first (parts are few: a scan).
+        let mut best: Option<(usize, K)> = None;
+        for (p, items) in parts.iter().enumerate() {
+            let Some(item) = items.get(next[p]) else {
+                continue;
+            };
+            let k = key(item);
+            if best.as_ref().is_none_or(|(_, b)| k < *b) {
+                best = Some((p, k));
+            }
         }
-        all.truncate(to);
-        return Ok(all);
+        let Some((p, _)) = best else { break };
+        order.push(starts[p] + next[p]);
+        next[p] += 1;
     }
-    let mut whole = Vec::new();
-    let mut from = 0;
-    for ((used, more), n) in made.into_iter().zip(&rooms) {
-        whole.extend_from_slice(&all[from..from + used]);
-        whole.extend(more);
-        from += n;
-    }
-    Ok(whole)
+    order
 }
 
 /// `run(Some(w), k)` for the `k`th of `work`, the first on this thread and each other on a
@@ -225,50 +241,50 @@ mod tests {
         }
     }
 
-    /// One pass over `0..len`: the indices not divisible by three, squared, `per` times
-    /// each (a filter, so parts make different amounts).
-    fn made(r: Range<usize>, per: usize, slots: &mut Slots<'_, usize>) -> Result<(), usize> {
+    /// What one thread makes of `0..len`: the indices not divisible by three, squared,
+    /// `per` times each (a filter, so parts make different amounts), as (square, copy).
+    fn made(r: Range<usize>, per: usize, out: &mut Vec<(usize, usize)>) -> Result<(), usize> {
         for i in r.filter(|i| i % 3 != 0) {
-            for _ in 0..per {
-                slots.push(i * i);
+            for copy in 0..per {
+                out.push((i * i, copy));
             }
         }
         Ok(())
     }
 
-    fn one_pass(len: usize, per: usize) -> Vec<usize> {
-        let mut room = vec![0; len * per];
-        let mut slots = Slots::new(&mut room);
-        let _ = made(0..len, per, &mut slots);
-        let used = slots.used;
-        room.truncate(used);
-        room
+    /// A key that sorts the squares from the largest down, then the copies up: total.
+    fn key(item: &(usize, usize)) -> (std::cmp::Reverse<usize>, usize) {
+        (std::cmp::Reverse(item.0), item.1)
     }
 
     #[test]
-    fn parts_give_what_one_pass_gives_in_order() {
+    fn parts_give_what_one_pass_and_one_sort_give() {
         for len in [0, 5, MIN_PART * 2 - 1, MIN_PART * 2, MIN_PART * 7 + 3] {
-            let got = fill_parts(len, |r| r.len() * 2, 0, |r, s| made(r, 2, s));
-            assert_eq!(got, Ok(one_pass(len, 2)), "len {len}");
+            for (room, per) in [(2, 2), (1, 3), (0, 1)] {
+                let got = sorted_parts(len, |r| r.len() * room, |r, s| made(r, per, s), key);
+                let got: Vec<(usize, usize)> = got.expect("no error").iter().copied().collect();
+                let mut want = Vec::new();
+                let _ = made(0..len, per, &mut want);
+                want.sort_by_key(key);
+                assert_eq!(got, want, "len {len}, room {room}, per {per}");
+            }
         }
     }
 
     #[test]
-    fn a_part_that_makes_more_than_its_room_still_gives_the_whole_in_order() {
-        for len in [5, MIN_PART * 7 + 3] {
-            // Room for one a case where three are made.
-            let got = fill_parts(len, |r| r.len(), 0, |r, s| made(r, 3, s));
-            assert_eq!(got, Ok(one_pass(len, 3)), "len {len}");
-        }
+    fn the_merge_takes_each_part_in_turn_by_key() {
+        let parts = vec![vec![1, 4, 9], vec![], vec![2, 3, 10, 11], vec![0]];
+        let starts = [0, 3, 3, 7];
+        let order = merge(&parts, &starts, |x| *x);
+        assert_eq!(order, [7, 0, 3, 4, 1, 2, 5, 6]);
     }
 
     #[test]
     fn the_first_error_in_order_is_returned() {
         let len = MIN_PART * 8;
-        let got = fill_parts(
+        let got = sorted_parts(
             len,
             |r| r.len(),
-            0,
             |r, s| {
                 for i in r {
                     if i % (MIN_PART * 3) == MIN_PART * 3 - 1 {
@@ -278,8 +294,9 @@ mod tests {
                 }
                 Ok(())
             },
+            |i| *i,
         );
-        assert_eq!(got, Err(MIN_PART * 3 - 1));
+        assert_eq!(got.err(), Some(MIN_PART * 3 - 1));
     }
 
     #[test]

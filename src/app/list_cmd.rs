@@ -8,6 +8,7 @@ use crate::case::filter::{Filter, FilterArgs};
 use crate::case::view::{ShownClock, Sla};
 use crate::case::{Case, view};
 use crate::cli::{ListArgs, ListFormat};
+use crate::par::Sorted;
 use crate::policy::duration;
 use crate::render::{csv_cell, state_cell, table};
 use crate::sla::clock::{ClockState, Clocks, shown_clocks};
@@ -75,18 +76,6 @@ impl Row {
             sla,
             shown: clocks.and_then(|k| PackedSla::pack(&Sla::from(k), now)),
         })
-    }
-
-    /// A row standing for none, to fill room not yet written.
-    fn blank() -> Self {
-        Row {
-            at: 0,
-            number: 0,
-            overdue_since: NO_TIME,
-            next_due: NO_TIME,
-            sla: SlaCell::None,
-            shown: None,
-        }
     }
 
     /// The earliest due time of a breached running clock, if any.
@@ -251,13 +240,14 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
     };
     let cases = super::case_cmd::listed_cases(settings)?;
     let now = settings.now;
-    // Each case's clocks, worked out on every core (`crate::par`), the rows in case order;
-    // room for a row a case, as one thread would take.
-    let blank = Row::blank();
-    let mut rows: Vec<Row> = crate::par::fill_parts(
+    // Each case's clocks, worked out on every core (`crate::par`), room for a row a case,
+    // as one thread would take. Most urgent first: breached (longest overdue first), then
+    // the next due time, then the rest in case order (the id's number, then the fold's
+    // order). The order is total, so each part's rows are sorted on its own thread
+    // (unstable: no scratch copy) and merged as they are read; the key reads only the row.
+    let rows = crate::par::sorted_parts(
         cases.len(),
         |r| r.len(),
-        blank,
         |part, rows| {
             for at in part {
                 let case = &cases[at];
@@ -274,11 +264,8 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
             }
             Ok::<_, anyhow::Error>(())
         },
+        |r| (r.overdue_since, r.next_due, r.number, r.at),
     )?;
-    // Most urgent first: breached (longest overdue first), then the next due time, then the
-    // rest in case order (the id's number, then the fold's order). The order is total, so an
-    // unstable sort (no scratch copy of the rows) gives it; the key reads only the row.
-    rows.sort_unstable_by_key(|r| (r.overdue_since, r.next_due, r.number, r.at));
     let case = |r: &Row| &cases[r.at as usize];
     let format = if settings.json {
         ListFormat::Json
@@ -287,7 +274,7 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
     };
     match format {
         ListFormat::Json => out.json_array(rows.len(), |i| {
-            let (r, c) = (&rows[i], case(&rows[i]));
+            let (r, c) = (rows.get(i), case(rows.get(i)));
             let sla = r
                 .shown
                 .and_then(|p| p.unpack(now))
@@ -313,7 +300,7 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
             // On a narrow terminal the tier, then the owner, make room for the rest.
             t.short_rows().optional(3).optional(4);
             let cells = |i: usize| {
-                let (r, c) = (&rows[i], case(&rows[i]));
+                let (r, c) = (rows.get(i), case(rows.get(i)));
                 let levels: Vec<&str> = c.levels.values().map(|l| l.tier.as_str()).collect();
                 vec![
                     c.id.as_str().into(),
@@ -334,7 +321,7 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
 /// The rows as CSV, written a chunk of rows at a time: raw values (RFC 3339 times, whole
 /// seconds), text cells defused for spreadsheets.
 fn csv(
-    rows: &[Row],
+    rows: &Sorted<Row>,
     cases: &[Case],
     now: DateTime<Utc>,
     put: &mut dyn FnMut(&str) -> std::io::Result<()>,

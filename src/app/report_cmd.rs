@@ -284,34 +284,38 @@ pub fn breaches(
     let policy = policy_cmd::load(&settings.policy)?;
     let cases = super::case_cmd::listed_cases(settings)?;
     let now = settings.now;
-    // The clocks are worked out on every core (`crate::par`), the rows kept in case order.
+    // The clocks are worked out on every core (`crate::par`).
     // Room for every clock of every active case at once: growing by doubling would hold the
     // old and the new buffer together.
     let room = |part: std::ops::Range<usize>| {
         cases[part].iter().filter(|c| c.is_active()).count() * ClockKind::ALL.len()
     };
-    let blank = BreachRow(0);
-    let mut rows = crate::par::fill_parts(cases.len(), room, blank, |part, rows| {
-        for i in part.filter(|i| cases[*i].is_active()) {
-            let Some(k) = crate::sla::clock::shown_clocks(&policy, &cases[i], now) else {
-                continue;
-            };
-            for clock in k.iter().filter(|x| x.at.is_none()) {
-                let breached = match clock.state {
-                    crate::sla::clock::ClockState::Breached => true,
-                    crate::sla::clock::ClockState::Warning => false,
-                    _ => continue,
+    // Breached first, then by due time; ties in case order and then the clocks' order, as
+    // they were found (the order is total: each part's rows are sorted on its own thread,
+    // without a scratch copy, and merged as they are read).
+    let rows = crate::par::sorted_parts(
+        cases.len(),
+        room,
+        |part, rows| {
+            for i in part.filter(|i| cases[*i].is_active()) {
+                let Some(k) = crate::sla::clock::shown_clocks(&policy, &cases[i], now) else {
+                    continue;
                 };
-                if let Some(due) = clock.due {
-                    rows.push(BreachRow::new(i, clock.kind, breached, due)?);
+                for clock in k.iter().filter(|x| x.at.is_none()) {
+                    let breached = match clock.state {
+                        crate::sla::clock::ClockState::Breached => true,
+                        crate::sla::clock::ClockState::Warning => false,
+                        _ => continue,
+                    };
+                    if let Some(due) = clock.due {
+                        rows.push(BreachRow::new(i, clock.kind, breached, due)?);
+                    }
                 }
             }
-        }
-        Ok::<_, anyhow::Error>(())
-    })?;
-    // Breached first, then by due time; ties in case order and then the clocks' order, as
-    // they were found (the order is total, so an unstable sort, without a scratch copy).
-    rows.sort_unstable();
+            Ok::<_, anyhow::Error>(())
+        },
+        |r| *r,
+    )?;
     let breached = rows.iter().filter(|r| r.breached()).count();
     // What a row says: case, clock, state and due time.
     let row = |r: &BreachRow| {
@@ -355,7 +359,7 @@ pub fn breaches(
             )],
         };
         let cells = |i: usize| {
-            let (case, clock, state, due) = row(&rows[i]);
+            let (case, clock, state, due) = row(rows.get(i));
             let secs = (due - now).num_seconds();
             vec![
                 report::Cell::Text(case.id.to_string()),
@@ -383,7 +387,7 @@ pub fn breaches(
             at_risk: rows.len() - breached,
         };
         out.json_object_with_array(&head, "clocks", rows.len(), |i| {
-            let (case, clock, state, due) = row(&rows[i]);
+            let (case, clock, state, due) = row(rows.get(i));
             let secs = (due - now).num_seconds();
             BreachJson {
                 case: &case.id,
@@ -400,7 +404,7 @@ pub fn breaches(
     } else {
         let t = table(["case", "clock", "state", "due", "over / left", "title"]);
         let cells = |i: usize| {
-            let (case, clock, state, due) = row(&rows[i]);
+            let (case, clock, state, due) = row(rows.get(i));
             let rel = if due <= now {
                 format!("over by {}", duration::format(now - due))
             } else {
