@@ -26,6 +26,10 @@ const LINE: &[u8] = b"\n                                                        
 /// Levels of indent [`LINE`] holds (two spaces each).
 const PREPARED: usize = (LINE.len() - 1) / 2;
 
+/// The most of [`LINE`] copied as a piece of fixed size: the line and indent of up to
+/// fifteen levels.
+const SHORT_LINE: usize = 32;
+
 /// Text made and not yet handed to the writer, at most (when there is one): big documents
 /// go out as they are made.
 const FLUSH_AT: usize = 64 * 1024;
@@ -115,7 +119,11 @@ impl<'w> Json<'w> {
             && known.level == self.level
             && known.text_len > 0
         {
-            self.out.extend_from_slice(&known.text[..known.text_len]);
+            // All of the text's room, then back to its length: a copy of a fixed size,
+            // made in a few moves rather than by a call.
+            let end = self.out.len() + known.text_len;
+            self.out.extend_from_slice(&known.text);
+            self.out.truncate(end);
             return;
         }
         let start = self.out.len();
@@ -154,8 +162,14 @@ impl<'w> Json<'w> {
 
     /// A new line and the current indent.
     fn indent(&mut self) {
-        if self.level <= PREPARED {
-            self.out.extend_from_slice(&LINE[..1 + 2 * self.level]);
+        let len = 1 + 2 * self.level;
+        if len <= SHORT_LINE {
+            // As in `Json::key`: a copy of a fixed size, then back to the length.
+            let end = self.out.len() + len;
+            self.out.extend_from_slice(&LINE[..SHORT_LINE]);
+            self.out.truncate(end);
+        } else if self.level <= PREPARED {
+            self.out.extend_from_slice(&LINE[..len]);
         } else {
             self.out.push(b'\n');
             for _ in 0..self.level {
