@@ -108,34 +108,64 @@ pub struct JsonTime(pub DateTime<Utc>);
 impl serde::Serialize for JsonTime {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let t = self.0;
-        let secs = t.timestamp();
-        // 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z.
-        const FIRST: i64 = -62_167_219_200;
-        const LAST: i64 = 253_402_300_799;
-        if t.timestamp_subsec_nanos() != 0 || !(FIRST..=LAST).contains(&secs) {
+        // Years 0–9999 (the date's text is four digits of year), whole seconds.
+        if t.timestamp_subsec_nanos() != 0 || !(0..=9999).contains(&t.year()) {
             return t.serialize(s);
         }
-        let (year, month, day) = civil(secs.div_euclid(86_400));
-        let of_day = secs.rem_euclid(86_400);
         let mut text = *b"0000-00-00T00:00:00Z";
-        // Two digits at a time (every part is below 100 but the year, written as two).
+        text[..10].copy_from_slice(&day_text(t.date_naive()));
+        let of_day = t.time().num_seconds_from_midnight() as usize;
         for (at, n) in [
-            (0, year / 100),
-            (2, year % 100),
-            (5, month),
-            (8, day),
             (11, of_day / 3600),
             (14, of_day / 60 % 60),
             (17, of_day % 60),
         ] {
-            text[at] = b'0' + (n / 10) as u8;
-            text[at + 1] = b'0' + (n % 10) as u8;
+            text[at..at + 2].copy_from_slice(&PAIRS[2 * n..2 * n + 2]);
         }
         match std::str::from_utf8(&text) {
             Ok(text) => s.serialize_str(text),
             Err(_) => t.serialize(s),
         }
     }
+}
+
+/// `00`, `01`, … `99`: two digits at a time.
+const PAIRS: &[u8; 200] = &{
+    let mut pairs = [0u8; 200];
+    let mut n = 0;
+    while n < 100 {
+        pairs[2 * n] = b'0' + (n / 10) as u8;
+        pairs[2 * n + 1] = b'0' + (n % 10) as u8;
+        n += 1;
+    }
+    pairs
+};
+
+std::thread_local! {
+    /// The day [`day_text`] wrote last on this thread, and its text: the times of a case,
+    /// and of cases listed together, mostly share a day.
+    static LAST_DAY: std::cell::Cell<(NaiveDate, [u8; 10])> =
+        const { std::cell::Cell::new((NaiveDate::MIN, [0; 10])) };
+}
+
+/// `2026-11-23` for a day of years 0–9999.
+fn day_text(day: NaiveDate) -> [u8; 10] {
+    let (last, text) = LAST_DAY.get();
+    if last == day {
+        return text;
+    }
+    let mut text = *b"0000-00-00";
+    let year = day.year().unsigned_abs() as usize % 10_000;
+    for (at, n) in [
+        (0, year / 100),
+        (2, year % 100),
+        (5, day.month() as usize),
+        (8, day.day() as usize),
+    ] {
+        text[at..at + 2].copy_from_slice(&PAIRS[2 * n..2 * n + 2]);
+    }
+    LAST_DAY.set((day, text));
+    text
 }
 
 /// `t` as an integer that sorts as the times do: seconds since the epoch with the sign bit
@@ -153,23 +183,6 @@ pub fn from_sort_key(key: u128) -> Option<DateTime<Utc>> {
     let secs = ((key >> 31) as u64 ^ (1 << 63)).cast_signed();
     let nanos = (key as u32) & ((1 << 31) - 1);
     DateTime::from_timestamp(secs, nanos)
-}
-
-/// The proleptic Gregorian (year, month, day) of a day counted from 1970-01-01 (Howard
-/// Hinnant's `civil_from_days`: integer arithmetic, no tables), for the days of years
-/// 0–9999; what chrono's `year()`, `month()` and `day()` say, without the several
-/// conversions each of those makes.
-fn civil(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let of_era = z.rem_euclid(146_097);
-    let year_of_era = (of_era - of_era / 1460 + of_era / 36_524 - of_era / 146_096) / 365;
-    let of_year = of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let m = (5 * of_year + 2) / 153;
-    let day = of_year - (153 * m + 2) / 5 + 1;
-    let month = if m < 10 { m + 3 } else { m - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 /// An instant as RFC 3339 in UTC with a `Z`, as in the JSON: `2026-11-23T09:00:00Z`.
