@@ -272,7 +272,7 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
     } else {
         args.format
     };
-    match format {
+    let written = match format {
         ListFormat::Json => out.json_array(rows.len(), |i| {
             let (r, c) = (rows.get(i), case(rows.get(i)));
             let sla = r
@@ -315,7 +315,9 @@ pub fn list(settings: &Settings, args: &ListArgs, out: &mut Output) -> Result<()
             };
             out.table(&t, rows.len(), &cells, "\n")
         }
-    }
+    };
+    super::case_cmd::let_go(cases);
+    written
 }
 
 /// The rows as CSV, written a chunk of rows at a time: raw values (RFC 3339 times, whole

@@ -422,6 +422,7 @@ pub fn breaches(
         let tail = format!("\n{breached} breached, {} at risk\n", rows.len() - breached);
         out.table(&t, rows.len(), &cells, &tail)?;
     }
+    super::case_cmd::let_go(cases);
     Ok(if fail_if_any && breached > 0 {
         ExitCode::from(1)
     } else {

@@ -18,8 +18,9 @@ pub struct Level {
 }
 
 /// Level per path, in order of path name; a path the case was never escalated on has none.
+/// Thin (one pointer), like a case's labels: whole-ledger commands hold every case at once.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Levels(Vec<(Name, Level)>);
+pub struct Levels(thin_vec::ThinVec<(Name, Level)>);
 
 impl Levels {
     /// The level on `path`, if the case has one there.
