@@ -144,14 +144,15 @@ const PAIRS: &[u8; 200] = &{
 std::thread_local! {
     /// The day [`day_text`] wrote last on this thread, and its text: the times of a case,
     /// and of cases listed together, mostly share a day.
-    static LAST_DAY: std::cell::Cell<(NaiveDate, [u8; 10])> =
-        const { std::cell::Cell::new((NaiveDate::MIN, [0; 10])) };
+    static LAST_DAY: std::cell::Cell<Option<(NaiveDate, [u8; 10])>> =
+        const { std::cell::Cell::new(None) };
 }
 
 /// `2026-11-23` for a day of years 0–9999.
 fn day_text(day: NaiveDate) -> [u8; 10] {
-    let (last, text) = LAST_DAY.get();
-    if last == day {
+    if let Some((last, text)) = LAST_DAY.get()
+        && last == day
+    {
         return text;
     }
     let mut text = *b"0000-00-00";
@@ -164,7 +165,7 @@ fn day_text(day: NaiveDate) -> [u8; 10] {
     ] {
         text[at..at + 2].copy_from_slice(&PAIRS[2 * n..2 * n + 2]);
     }
-    LAST_DAY.set((day, text));
+    LAST_DAY.set(Some((day, text)));
     text
 }
 
