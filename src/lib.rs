@@ -9,6 +9,7 @@
 //! - [`app`]: the shell — one module per command group, the only code that does I/O;
 //! - [`review`], [`remind`] and [`report`]: post-escalation reviews, their reminders and
 //!   reports (pure);
+//! - [`json_plain`]: where plain JSON string text ends, found a word at a time;
 //! - [`par`]: work on every case shared among the machine's cores (after the fold);
 //! - [`cli`]: clap definitions.
 
@@ -18,6 +19,7 @@ pub mod cli;
 pub mod complete;
 pub mod huge_pages;
 pub mod intake;
+pub mod json_plain;
 pub mod name;
 pub mod notify;
 pub mod oncall;

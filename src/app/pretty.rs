@@ -71,21 +71,26 @@ struct Json<'w> {
     out: Vec<u8>,
     level: usize,
     sink: Option<&'w mut dyn Write>,
-    /// The text last written before the values of a few struct fields: see [`Json::key`].
-    keys: [KeyText; KEYS],
+    /// The text last written before the values of struct fields: see [`Json::key`].
+    keys: Box<[KeyText; KEYS]>,
 }
 
-/// Struct field keys remembered by a serializer ([`Json::key`]).
-const KEYS: usize = 64;
+/// Struct field keys remembered by a serializer ([`Json::key`]): [`WAYS`] to a set, so that
+/// the few dozen keys of a document rarely push each other out.
+const KEYS: usize = 512;
+
+/// Keys a set holds.
+const WAYS: usize = 2;
 
 /// The text that goes before a struct field's value at one depth: its line, indent, the
 /// key in quotes and `: `. A field's key is a `&'static str`, so its address names it.
 #[derive(Clone, Copy)]
 struct KeyText {
     at: usize,
-    len: usize,
-    level: usize,
-    text_len: usize,
+    len: u16,
+    level: u8,
+    /// 0: nothing remembered here.
+    text_len: u8,
     text: [u8; 48],
 }
 
@@ -103,7 +108,7 @@ impl<'w> Json<'w> {
             out,
             level,
             sink,
-            keys: [NO_KEY; KEYS],
+            keys: Box::new([NO_KEY; KEYS]),
         }
     }
 
@@ -112,16 +117,20 @@ impl<'w> Json<'w> {
     /// per depth and then copied as it was made (when it needed no escapes and fits).
     fn key(&mut self, key: &'static str) {
         let at = key.as_ptr() as usize;
-        let slot = ((at >> 3) ^ self.level.wrapping_mul(0x9e37)) % KEYS;
-        let known = &self.keys[slot];
-        if known.at == at
-            && known.len == key.len()
-            && known.level == self.level
-            && known.text_len > 0
-        {
+        // The set: the key's address and the depth, mixed (Fibonacci hashing).
+        let mixed = (at ^ self.level.wrapping_mul(0x9e37_79b9)) as u64;
+        let set = (mixed.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as usize % (KEYS / WAYS);
+        let ways = set * WAYS..(set + 1) * WAYS;
+        let is_it = |k: &KeyText| {
+            k.at == at
+                && usize::from(k.len) == key.len()
+                && usize::from(k.level) == self.level
+                && k.text_len > 0
+        };
+        if let Some(known) = self.keys[ways.clone()].iter().find(|k| is_it(k)) {
             // All of the text's room, then back to its length: a copy of a fixed size,
             // made in a few moves rather than by a call.
-            let end = self.out.len() + known.text_len;
+            let end = self.out.len() + usize::from(known.text_len);
             self.out.extend_from_slice(&known.text);
             self.out.truncate(end);
             return;
@@ -133,11 +142,20 @@ impl<'w> Json<'w> {
         let made = &self.out[start..];
         // Escapes would make the text longer than the key: such a key is not remembered.
         let plain = made.len() == 1 + 2 * self.level + key.len() + 4;
-        if plain && made.len() <= NO_KEY.text.len() {
-            let entry = &mut self.keys[slot];
+        let fits = (
+            u16::try_from(key.len()),
+            u8::try_from(self.level),
+            u8::try_from(made.len()),
+        );
+        if let (true, Ok(len), Ok(level), Ok(text_len)) = (plain, fits.0, fits.1, fits.2)
+            && made.len() <= NO_KEY.text.len()
+        {
+            // An empty way, else the set's last.
+            let set = &mut self.keys[ways];
+            let free = set.iter().position(|k| k.text_len == 0).unwrap_or(WAYS - 1);
+            let entry = &mut set[free];
             entry.text[..made.len()].copy_from_slice(made);
-            (entry.at, entry.len, entry.level, entry.text_len) =
-                (at, key.len(), self.level, made.len());
+            (entry.at, entry.len, entry.level, entry.text_len) = (at, len, level, text_len);
         }
     }
 
@@ -301,24 +319,15 @@ impl Compound<'_, '_> {
 /// `s` as a JSON string: quoted, with `serde_json`'s escapes.
 fn string(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
-    // Eight bytes at a time while none needs an escape, then byte by byte.
-    let mut clean = 0;
-    for word in bytes.chunks_exact(8) {
-        let mut eight = [0u8; 8];
-        eight.copy_from_slice(word);
-        if needs_escape(u64::from_le_bytes(eight)) {
-            break;
-        }
-        clean += 8;
-    }
-    let rest = &bytes[clean..];
-    if !rest.iter().any(|b| ESCAPE[usize::from(*b)] != 0) {
+    let clean = crate::json_plain::plain_len(bytes);
+    if clean == bytes.len() {
         out.reserve(bytes.len() + 2);
         out.push(b'"');
         out.extend_from_slice(bytes);
         out.push(b'"');
         return;
     }
+    let rest = &bytes[clean..];
     out.push(b'"');
     out.extend_from_slice(&bytes[..clean]);
     let mut start = 0;
@@ -345,20 +354,6 @@ fn string(out: &mut Vec<u8>, s: &str) {
     }
     out.extend_from_slice(&rest[start..]);
     out.push(b'"');
-}
-
-/// Whether any of the eight bytes of `word` is a control character, `"` or `\`.
-fn needs_escape(word: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    // A byte below n (n ≤ 128) leaves its high bit set in (x - n) & !x; a byte equal to c
-    // is a zero byte of x ^ c.
-    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGHS;
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
-    below(word, 0x20)
-        | zero(word ^ (ONES * u64::from(b'"')))
-        | zero(word ^ (ONES * u64::from(b'\\')))
-        != 0
 }
 
 /// What each byte is escaped as (`serde_json`'s table): `u` for `\u00XX`, 0 for none.

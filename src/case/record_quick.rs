@@ -212,12 +212,10 @@ impl<'a> Scan<'a> {
     fn string(&mut self) -> Option<&'a str> {
         self.expect(b'"')?;
         let start = self.at;
-        loop {
-            match *self.bytes.get(self.at)? {
-                b'"' => break,
-                b'\\' | 0..=0x1f => return None,
-                _ => self.at += 1,
-            }
+        self.at += crate::json_plain::plain_len(self.bytes.get(start..)?);
+        // The first byte that is not plain must be the closing quote.
+        if self.bytes.get(self.at) != Some(&b'"') {
+            return None;
         }
         let inside = self.text.get(start..self.at)?;
         self.at += 1;

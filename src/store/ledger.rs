@@ -2077,12 +2077,12 @@ fn after_string(bytes: &[u8]) -> Option<&[u8]> {
 /// and the bytes after it.
 fn plain_string(bytes: &[u8]) -> Option<(&str, &[u8])> {
     let body = bytes.strip_prefix(b"\"")?;
-    let end = memchr::memchr2(b'"', b'\\', body)?;
-    if body[end] != b'"' {
+    let end = crate::json_plain::plain_len(body);
+    if body.get(end) != Some(&b'"') {
         return None;
     }
     let text = std::str::from_utf8(&body[..end]).ok()?;
-    (!text.bytes().any(|b| b.is_ascii_control())).then_some((text, &body[end + 1..]))
+    Some((text, &body[end + 1..]))
 }
 
 fn torn_tail(len: u64, valid_len: u64, committed_lines: usize, lines: usize) -> Option<TornTail> {
