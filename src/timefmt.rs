@@ -282,8 +282,16 @@ mod tests {
                 assert_eq!(ours, chrono, "{at}");
             }
         }
-        let (ours, chrono) = json(last);
-        assert_eq!(ours, chrono, "{last}");
+        // The last second of each end, and the first outside it (chrono's own text).
+        for at in [
+            last,
+            first,
+            last + TimeDelta::seconds(1),
+            first - TimeDelta::seconds(1),
+        ] {
+            let (ours, chrono) = json(at);
+            assert_eq!(ours, chrono, "{at}");
+        }
     }
 
     #[test]

@@ -53,28 +53,34 @@ enum F {
 /// How many slots: the envelope's fields, then [`F`]'s (`DedupKey` is the last).
 const FIELDS: usize = EnvelopeKey::COUNT + F::DedupKey as usize + 1;
 
+/// The key of each slot: the envelope's ([`EnvelopeKey`]'s order), then [`F`]'s. It is also
+/// the order esc writes them in, so a line of its own is read key after expected key.
+const NAMES: [&str; FIELDS] = [
+    "seq",
+    "at",
+    "actor",
+    "case",
+    "step",
+    "policy",
+    "login",
+    "event",
+    "title",
+    "severity",
+    "type",
+    "account",
+    "reporter",
+    "channel",
+    "labels",
+    "description",
+    "path",
+    "tier",
+    "owner",
+    "dedup_key",
+];
+
 /// The slot of a key: the envelope's and `opened`'s fields; `None` for any other key.
 fn slot(key: &str) -> Option<usize> {
-    if let Some(k) = EnvelopeKey::of(key) {
-        return Some(k as usize);
-    }
-    let f = match key {
-        "event" => F::Event,
-        "title" => F::Title,
-        "severity" => F::Severity,
-        "type" => F::Type,
-        "account" => F::Account,
-        "reporter" => F::Reporter,
-        "channel" => F::Channel,
-        "labels" => F::Labels,
-        "description" => F::Description,
-        "path" => F::Path,
-        "tier" => F::Tier,
-        "owner" => F::Owner,
-        "dedup_key" => F::DedupKey,
-        _ => return None,
-    };
-    Some(EnvelopeKey::COUNT + f as usize)
+    NAMES.iter().position(|name| *name == key)
 }
 
 /// The record a ledger line holds: by [`read`] where it can, else by serde's reader (whose
@@ -168,17 +174,26 @@ fn scan(line: &str) -> Option<[Option<Val<'_>>; FIELDS]> {
         at: 0,
     };
     let mut fields = [None; FIELDS];
+    // The slot after the last one read: where esc's next key would be.
+    let mut next = 0;
     s.expect(b'{')?;
     loop {
-        let key = s.string()?;
-        s.expect(b':')?;
+        let at = match s.known_key(next) {
+            Some(at) => Some(at),
+            None => {
+                let key = s.string()?;
+                s.expect(b':')?;
+                slot(key)
+            }
+        };
         let value = s.value()?;
-        if let Some(at) = slot(key) {
+        if let Some(at) = at {
             let slot = &mut fields[at];
             if slot.is_some() {
                 return None;
             }
             *slot = Some(value);
+            next = at + 1;
         }
         if s.expect(b',').is_none() {
             s.expect(b'}')?;
@@ -205,6 +220,24 @@ impl<'a> Scan<'a> {
     fn word(&mut self, word: &[u8]) -> Option<()> {
         let end = self.at + word.len();
         (self.bytes.get(self.at..end) == Some(word)).then(|| self.at = end)
+    }
+
+    /// Steps over `"key":` when `key` is the name of a slot from `from` on (the first such):
+    /// that slot. What [`Scan::string`], `:` and [`slot`] read, found by comparing the
+    /// text with the keys esc writes next rather than by scanning it.
+    fn known_key(&mut self, from: usize) -> Option<usize> {
+        let rest = self.bytes.get(self.at..)?;
+        let inside = rest.strip_prefix(b"\"")?;
+        let (at, after) = NAMES
+            .get(from..)?
+            .iter()
+            .enumerate()
+            .find_map(|(i, name)| {
+                let after = inside.strip_prefix(name.as_bytes())?.strip_prefix(b"\":")?;
+                Some((from + i, after))
+            })?;
+        self.at += rest.len() - after.len();
+        Some(at)
     }
 
     /// A string without escapes or control characters (serde refuses the latter, and reads
@@ -336,6 +369,46 @@ mod tests {
         let extra = swap(r#""more":true"#, r#""more":false,"x":null,"y":[],"z":3"#);
         assert_eq!(read(&extra), serde(&extra));
         assert!(read(&extra).is_some());
+    }
+
+    #[test]
+    fn each_slot_is_named_once_and_the_envelope_s_as_serde_s_reader_names_them() {
+        for (at, name) in NAMES.iter().enumerate() {
+            assert_eq!(slot(name), Some(at), "{name}");
+            if at < EnvelopeKey::COUNT {
+                assert_eq!(
+                    EnvelopeKey::of(name).map(|k| k as usize),
+                    Some(at),
+                    "{name}"
+                );
+            } else {
+                assert_eq!(EnvelopeKey::of(name), None, "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn keys_in_another_order_or_like_an_expected_one_read_as_serde_reads_them() {
+        let swap = |from: &str, to: &str| OPENED.replacen(from, to, 1);
+        let lines = [
+            // the event's fields backwards, then the envelope's
+            r#"{"owner":"bo","tier":"L2","path":"management","account":"acme","type":"technical","severity":"sev1","title":"t","event":"opened","login":"root","policy":"1832e3f57e10","step":"open","case":"ESC-1","actor":"bench","at":"2026-10-02T03:05:00Z","seq":1}"#.to_string(),
+            // keys that start as an expected one does
+            swap(r#""more":true"#, r#""atx":1,"tiers":"x","more":true"#),
+            swap(r#""seq":1,"#, r#""seq":1,"s":2,"seqq":3,"#),
+        ];
+        for line in &lines {
+            assert_eq!(read(line), serde(line), "{line}");
+            assert!(read(line).is_some(), "{line}");
+        }
+        // A key read already, again after others: left to serde, as any duplicate is.
+        for again in [
+            r#""seq":2"#,
+            r#""title":"again""#,
+            r#""more":1,"owner":"x""#,
+        ] {
+            assert_eq!(read(&swap(r#""more":true"#, again)), None, "{again}");
+        }
     }
 
     /// Pieces that make a line's edits likely to land on what matters.
