@@ -665,7 +665,16 @@ impl Policy {
     /// calendar, when it names one, replaces the severity's — unless the severity runs
     /// around the clock (`"24x7"`), which no account calendar shortens.
     pub fn case_calendar(&self, severity: &str, account: Option<&str>) -> Option<&Calendar> {
-        let own = self.calendar_for(severity)?;
+        self.severity_calendar(self.severity(severity)?, account)
+    }
+
+    /// [`Policy::case_calendar`] for a severity already looked up.
+    pub fn severity_calendar(
+        &self,
+        severity: &Severity,
+        account: Option<&str>,
+    ) -> Option<&Calendar> {
+        let own = self.calendars.get(&severity.calendar)?;
         if own.hours == Hours::Always {
             return Some(own);
         }
@@ -676,18 +685,13 @@ impl Policy {
             .or(Some(own))
     }
 
-    /// The calendar a tier budget runs on: the tier's own calendar if it names one, else the
-    /// case's (see [`Policy::case_calendar`]).
-    pub fn tier_calendar(
-        &self,
-        tier: &str,
-        severity: &str,
-        account: Option<&str>,
-    ) -> Option<&Calendar> {
-        self.tier(tier)
-            .and_then(|t| t.calendar.as_ref())
+    /// The calendar a tier budget runs on: the tier's own calendar if it names one, else
+    /// the case's (`case_calendar`, see [`Policy::case_calendar`]).
+    pub fn tier_calendar<'a>(&'a self, tier: &Tier, case_calendar: &'a Calendar) -> &'a Calendar {
+        tier.calendar
+            .as_ref()
             .and_then(|c| self.calendars.get(c))
-            .or_else(|| self.case_calendar(severity, account))
+            .unwrap_or(case_calendar)
     }
 
     /// The executive sponsor of a case: its account's, else `[sponsors] by_severity` for its

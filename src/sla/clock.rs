@@ -298,7 +298,7 @@ fn clocks_for(
     every_warn: bool,
 ) -> Option<Clocks> {
     let severity = policy.severity(&case.severity)?;
-    let cal = policy.case_calendar(&case.severity, case.account.as_deref())?;
+    let cal = policy.severity_calendar(severity, case.account.as_deref())?;
     let paused = case.more().pauses.last().is_some_and(|p| p.1.is_none()) && case.is_active();
     let pauses = normalise(case.more().pauses.clone());
     let mut resolution_stops = case.more().pauses.clone();
@@ -378,13 +378,11 @@ fn clocks_for(
         clock(spec, now)
     });
     let tier = case.levels.get(&case.home_path).and_then(|level| {
-        let budget = policy
-            .tier(&level.tier)?
-            .escalate_after
-            .get(case.severity.as_str())?;
+        let tier = policy.tier(&level.tier)?;
+        let budget = tier.escalate_after.get(case.severity.as_str())?;
         let start = reopened_at.map_or(level.entered_at, |r| r.max(level.entered_at));
         let mut spec = base(ClockKind::Tier, start, *budget, &pauses, resolved_at);
-        spec.cal = policy.tier_calendar(&level.tier, &case.severity, case.account.as_deref())?;
+        spec.cal = policy.tier_calendar(tier, cal);
         Some(clock(spec, now))
     });
     Some(Clocks {
