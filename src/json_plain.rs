@@ -26,7 +26,7 @@ pub fn plain_len(bytes: &[u8]) -> usize {
 }
 
 /// Whether `byte` stands for itself in a JSON string.
-pub fn is_plain(byte: u8) -> bool {
+fn is_plain(byte: u8) -> bool {
     byte >= 0x20 && byte != b'"' && byte != b'\\'
 }
 

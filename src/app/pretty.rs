@@ -142,13 +142,14 @@ impl<'w> Json<'w> {
         let made = &self.out[start..];
         // Escapes would make the text longer than the key: such a key is not remembered.
         let plain = made.len() == 1 + 2 * self.level + key.len() + 4;
-        let fits = (
-            u16::try_from(key.len()),
-            u8::try_from(self.level),
-            u8::try_from(made.len()),
-        );
-        if let (true, Ok(len), Ok(level), Ok(text_len)) = (plain, fits.0, fits.1, fits.2)
+        // A text that fits the entry's room has a key, depth and length that fit its fields.
+        if plain
             && made.len() <= NO_KEY.text.len()
+            && let (Ok(len), Ok(level), Ok(text_len)) = (
+                u16::try_from(key.len()),
+                u8::try_from(self.level),
+                u8::try_from(made.len()),
+            )
         {
             // An empty way, else the set's last.
             let set = &mut self.keys[ways];

@@ -388,6 +388,29 @@ mod tests {
     }
 
     #[test]
+    fn each_field_of_opened_has_its_name_in_its_slot() {
+        let fields = [
+            (F::Event, "event"),
+            (F::Title, "title"),
+            (F::Severity, "severity"),
+            (F::Type, "type"),
+            (F::Account, "account"),
+            (F::Reporter, "reporter"),
+            (F::Channel, "channel"),
+            (F::Labels, "labels"),
+            (F::Description, "description"),
+            (F::Path, "path"),
+            (F::Tier, "tier"),
+            (F::Owner, "owner"),
+            (F::DedupKey, "dedup_key"),
+        ];
+        assert_eq!(EnvelopeKey::COUNT + fields.len(), FIELDS);
+        for (f, name) in fields {
+            assert_eq!(NAMES[EnvelopeKey::COUNT + f as usize], name);
+        }
+    }
+
+    #[test]
     fn keys_in_another_order_or_like_an_expected_one_read_as_serde_reads_them() {
         let swap = |from: &str, to: &str| OPENED.replacen(from, to, 1);
         let lines = [
